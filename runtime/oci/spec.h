@@ -30,6 +30,11 @@
 
 #include "common/error.h"
 
+// Spec::linux is named after the JSON key; GNU dialects predefine `linux` as 1.
+#if defined(linux)
+#error "hull builds with -std=c++23 (CMAKE_CXX_EXTENSIONS OFF); gnu++ modes define `linux`"
+#endif
+
 namespace hull::oci {
 
 using Json = nlohmann::json;
