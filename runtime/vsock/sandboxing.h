@@ -1,0 +1,30 @@
+// Post-setup confinement of hull-vsock (STYLE.md point 22): drop every
+// capability (libcap-ng; hull-vsock needs none once its sockets listen) and
+// install a seccomp allow-list (libseccomp) compiled in from
+// runtime/vsock/seccomp_allowlist.txt. A syscall outside the list kills the
+// whole process with SIGSYS.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace hull::vsock {
+
+struct SeccompRule {
+  const char* syscall;
+  int arg_index;  // -1: any arguments
+  unsigned long long arg_value;
+};
+
+// The compiled-in allow-list.
+const std::vector<SeccompRule>& seccomp_allowlist();
+
+Status drop_capabilities();
+Status install_seccomp();
+
+// drop_capabilities(), then install_seccomp(). Irreversible.
+Status enter_sandbox();
+
+}  // namespace hull::vsock
