@@ -1,9 +1,10 @@
 #include "common/child_process.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,8 +22,6 @@ namespace hull {
 
 namespace {
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
 int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
@@ -39,24 +38,18 @@ ExitStatus from_siginfo(const siginfo_t& info) {
   return st;
 }
 
-// posix_spawn attributes and file actions with guaranteed destruction.
-struct SpawnSetup {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
-};
+// In the child after clone3: report errno to the parent and end.
+[[noreturn]] void child_fail(int err_fd) {
+  int e = errno;
+  (void)!::write(err_fd, &e, sizeof e);
+  ::_exit(127);
+}
 
 }  // namespace
 
 std::string ExitStatus::describe() const {
-  if (signaled) return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+  if (signaled)
+    return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
   return "exited with status " + std::to_string(code);
 }
 
@@ -75,63 +68,75 @@ Result<ChildProcess> ChildProcess::spawn(std::string name, const SpawnOptions& o
   if (opts.argv.empty() || opts.argv[0].empty() || opts.argv[0][0] != '/') {
     return fail(Errc::Internal, name + ": argv[0] must be an absolute path");
   }
+  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_in) return fail_errno("opening /dev/null");
   UniqueFd out(opts.output_path.empty()
                    ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
                    : ::open(opts.output_path.c_str(),
                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!out) return fail_errno(name + ": opening " + opts.output_path);
 
-  // Move every inherited fd above all target numbers first, so no dup2 below
-  // can overwrite a source that is still to be copied.
+  // Move every descriptor the child gets above all target numbers first, so
+  // no dup2 in the child can overwrite a source that is still to be copied.
   int highest = 2;
   for (auto [from, to] : opts.inherit_fds) {
     if (to < 3) return fail(Errc::Internal, name + ": inherited fds must be >= 3");
     highest = std::max(highest, to);
   }
-  std::vector<UniqueFd> staged;
-  for (auto [from, to] : opts.inherit_fds) {
-    UniqueFd copy(::fcntl(from, F_DUPFD_CLOEXEC, highest + 1));
-    if (!copy) return fail_errno(name + ": duplicating fd " + std::to_string(from));
-    staged.push_back(std::move(copy));
+  auto stage = [highest](int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, highest + 1)); };
+  std::vector<std::pair<UniqueFd, int>> moves;  // (staged source, target in the child)
+  moves.emplace_back(stage(null_in.get()), 0);
+  moves.emplace_back(stage(out.get()), 1);
+  moves.emplace_back(stage(out.get()), 2);
+  for (auto [from, to] : opts.inherit_fds) moves.emplace_back(stage(from), to);
+  for (const auto& m : moves) {
+    if (!m.first) return fail_errno(name + ": duplicating a descriptor for the child");
   }
 
-  SpawnSetup s;
-  posix_spawn_file_actions_addopen(&s.fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&s.fa, out.get(), 1);
-  posix_spawn_file_actions_adddup2(&s.fa, out.get(), 2);
-  for (size_t i = 0; i < staged.size(); ++i) {
-    posix_spawn_file_actions_adddup2(&s.fa, staged[i].get(), opts.inherit_fds[i].second);
-  }
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&s.attr, &none);
-  posix_spawnattr_setsigdefault(&s.attr, &all);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (opts.new_session) flags |= POSIX_SPAWN_SETSID;
-  posix_spawnattr_setflags(&s.attr, flags);
-
+  // Everything the child touches is prepared here: after clone3 it may only
+  // make async-signal-safe calls (the parent may run other threads).
   std::vector<char*> args;
   for (const auto& a : opts.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, args[0], &s.fa, &s.attr, args.data(), environ);
-  if (rc != 0) {
-    return std::unexpected(Error{rc == ENOENT ? Errc::NotFound : Errc::System, rc,
-                                 name + ": starting " + opts.argv[0]});
+  int errpipe[2];
+  if (::pipe2(errpipe, O_CLOEXEC) != 0) return fail_errno(name + ": pipe");
+  UniqueFd err_rd(errpipe[0]), err_wr(errpipe[1]);
+
+  int pidfd = -1;
+  clone_args ca{};
+  ca.flags = CLONE_PIDFD | (opts.new_pid_namespace ? CLONE_NEWPID : 0);
+  ca.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  ca.exit_signal = SIGCHLD;
+  long rc = ::syscall(SYS_clone3, &ca, sizeof ca);
+  if (rc < 0) return fail_errno(name + ": clone3");
+  if (rc == 0) {
+    // The child.
+    for (const auto& [src, to] : moves) {
+      if (::dup2(src.get(), to) < 0) child_fail(err_wr.get());
+    }
+    if (opts.new_session && ::setsid() < 0) child_fail(err_wr.get());
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), environ);
+    child_fail(err_wr.get());
   }
   ChildProcess child;
-  child.pid_ = pid;
+  child.pid_ = static_cast<pid_t>(rc);
+  child.pidfd_.reset(pidfd);
   child.name_ = std::move(name);
-  // Our unreaped child cannot be recycled, so this pidfd names exactly it.
-  child.pidfd_.reset(pidfd_open(pid));
-  if (!child.pidfd_) {
-    int err = errno;
-    ::kill(pid, SIGKILL);
-    siginfo_t info{};
-    ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED);
-    child.pid_ = -1;
-    return fail_errno(child.name_ + ": pidfd_open", err);
+  err_wr.reset();
+  int child_errno = 0;
+  ssize_t n;
+  while ((n = ::read(err_rd.get(), &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  if (n > 0) {
+    child.kill_and_reap();
+    return std::unexpected(Error{child_errno == ENOENT ? Errc::NotFound : Errc::System, child_errno,
+                                 child.name_ + ": starting " + opts.argv[0]});
   }
   return child;
 }

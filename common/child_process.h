@@ -26,6 +26,10 @@ struct SpawnOptions {
   // and distinct.
   std::vector<std::pair<int, int>> inherit_fds;
   bool new_session = true;  // setsid(): no terminal signals from the caller's session
+  // Start the child as PID 1 of a new PID namespace: killing it then kills
+  // every process it forked (virtiofsd forks its worker into namespaces of
+  // its own, which a pidfd on the parent alone could not reach).
+  bool new_pid_namespace = false;
 };
 
 // How a child ended: exit code, or 128 + signal number when killed.
@@ -41,14 +45,16 @@ class ChildProcess {
   ChildProcess() = default;
   ~ChildProcess() { kill_and_reap(); }
   ChildProcess(ChildProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)),
-        name_(std::move(other.name_)), exit_(std::move(other.exit_)) {}
+      : pid_(std::exchange(other.pid_, -1)),
+        pidfd_(std::move(other.pidfd_)),
+        name_(std::move(other.name_)),
+        exit_(std::move(other.exit_)) {}
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Starts argv[0] with posix_spawn and opens a pidfd for it. `name` is used
-  // in error messages ("virtiofsd").
+  // Starts argv[0] (clone3 with CLONE_PIDFD, then execve) and reports exec
+  // failures as errors. `name` is used in error messages ("virtiofsd").
   static Result<ChildProcess> spawn(std::string name, const SpawnOptions& opts);
 
   bool valid() const { return pid_ > 0; }

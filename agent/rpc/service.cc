@@ -24,10 +24,17 @@ grpc::Status errno_status(grpc::StatusCode code, const std::string& what, int er
 
 grpc::StatusCode code_for_errno(int err) {
   switch (err) {
-    case ENOENT: return grpc::StatusCode::NOT_FOUND;
-    case EACCES: case EPERM: return grpc::StatusCode::PERMISSION_DENIED;
-    case EXDEV: case ELOOP: case EINVAL: return grpc::StatusCode::INVALID_ARGUMENT;
-    default: return grpc::StatusCode::INTERNAL;
+    case ENOENT:
+      return grpc::StatusCode::NOT_FOUND;
+    case EACCES:
+    case EPERM:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case EXDEV:
+    case ELOOP:
+    case EINVAL:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    default:
+      return grpc::StatusCode::INTERNAL;
   }
 }
 
@@ -84,13 +91,13 @@ grpc::Status AgentService::ReadSharedFile(grpc::ServerContext*, const ReadShared
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
   if (!fd) return errno_status(code_for_errno(errno), path, errno);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno_status(grpc::StatusCode::INTERNAL, path, errno);
   if (!S_ISREG(st.st_mode)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, path + ": not a regular file");
   }
-  size_t want = std::min<size_t>(req->max_bytes() ? req->max_bytes() : kMaxIoChunkBytes,
-                                 kMaxIoChunkBytes);
+  size_t want =
+      std::min<size_t>(req->max_bytes() ? req->max_bytes() : kMaxIoChunkBytes, kMaxIoChunkBytes);
   std::string data(want, '\0');
   size_t have = 0;
   while (have < want) {

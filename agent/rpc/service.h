@@ -13,9 +13,9 @@
 namespace hull::agent::rpc {
 
 struct ServiceOptions {
-  uint64_t start_boottime_ns = 0;  // when the agent's main() began (CLOCK_BOOTTIME)
-  uint64_t ready_boottime_ns = 0;  // when the service started accepting
-  std::string shared_dir;          // guest mount point of the host's shared/ directory
+  uint64_t start_boottime_ns = 0;    // when the agent's main() began (CLOCK_BOOTTIME)
+  uint64_t ready_boottime_ns = 0;    // when the service started accepting
+  std::string shared_dir;            // guest mount point of the host's shared/ directory
   std::function<void()> on_destroy;  // DestroySandbox was answered OK: begin power-off
 };
 
