@@ -1,0 +1,36 @@
+// hull check: one line per host requirement (OK, WARN or FAIL, with the reason
+// and what to do). Exits 1 when a hard requirement fails.
+#include <cstdio>
+
+#include "runtime/cli/command.h"
+#include "runtime/config/config.h"
+#include "runtime/vm/host_check.h"
+
+namespace hull::cli {
+namespace {
+
+int run_check() {
+  auto cfg = config::load();
+  if (!cfg) {
+    std::printf("FAIL  %-11s %s (to fix: correct the file; keys are listed in "
+                "docs/configuration.md)\n",
+                "config", cfg.error().what().c_str());
+    return 1;
+  }
+  std::printf("OK    %-11s %s\n", "config", cfg->source.c_str());
+  auto lines = vm::run_host_checks(*cfg, helper_dir());
+  for (const auto& l : lines) std::printf("%s\n", vm::format_check_line(l).c_str());
+  bool failed = vm::any_failed(lines);
+  std::printf("%s\n", failed ? "hull check: some hard requirements failed; see FAIL lines above"
+                             : "hull check: this host can run hull sandboxes");
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+Command check_command() {
+  return {"check", "check that this host can run hull sandboxes",
+          [](CLI::App&) -> Action { return [](const GlobalOptions&) { return run_check(); }; }};
+}
+
+}  // namespace hull::cli

@@ -1,0 +1,90 @@
+// hull features: runc's `features` JSON (runtime-spec features document),
+// truthful about hull: the container runs in a guest with cgroup v2, seccomp
+// via libseccomp, and no AppArmor or SELinux.
+#include <seccomp.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/version.h"
+#include "runtime/cli/command.h"
+#include "runtime/oci/spec.h"
+
+namespace hull::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kCapabilities[] = {
+    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
+    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE"};
+
+// Mount options the guest-side engine applies (plain mount flags, propagation,
+// bind/rbind, remount); the recursive r* attribute variants are not offered.
+constexpr const char* kMountOptions[] = {
+    "async",     "atime",      "bind",      "defaults",   "dev",        "diratime",  "dirsync",
+    "exec",      "iversion",   "lazytime",  "loud",       "mand",       "noatime",   "nodev",
+    "nodiratime", "noexec",    "noiversion", "nolazytime", "nomand",    "norelatime",
+    "nostrictatime", "nosuid", "nosymfollow", "private",  "rbind",      "relatime",  "remount",
+    "ro",        "rprivate",   "rshared",   "rslave",     "runbindable", "rw",       "shared",
+    "silent",    "slave",      "strictatime", "suid",     "symfollow",  "sync",      "unbindable"};
+
+Json features_json() {
+  Json caps = Json::array();
+  for (const char* c : kCapabilities) caps.push_back(c);
+  Json mount_options = Json::array();
+  for (const char* m : kMountOptions) mount_options.push_back(m);
+  const scmp_version* v = seccomp_version();
+  std::string seccomp_version_text =
+      v ? std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro)
+        : "unknown";
+  return Json{
+      {"ociVersionMin", "1.0.0"},
+      {"ociVersionMax", kOciSpecVersion},
+      {"hooks",
+       {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
+      {"mountOptions", mount_options},
+      {"linux",
+       {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
+        {"capabilities", caps},
+        {"cgroup", {{"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"seccomp",
+         {{"enabled", true},
+          {"actions",
+           {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+            "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+          {"operators",
+           {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+            "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
+          {"archs", {"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"}}}},
+        {"apparmor", {{"enabled", false}}},
+        {"selinux", {{"enabled", false}}}}},
+      {"annotations",
+       {{"io.github.seccomp.libseccomp.version", seccomp_version_text},
+        {"io.hull.commit", kGitCommit},
+        {"io.hull.version", kVersion}}},
+  };
+}
+
+}  // namespace
+
+Command features_command() {
+  return {"features", "show the enabled features",
+          [](CLI::App&) -> Action {
+            return [](const GlobalOptions&) {
+              std::printf("%s\n", features_json().dump(4).c_str());
+              return 0;
+            };
+          }};
+}
+
+}  // namespace hull::cli

@@ -1,0 +1,85 @@
+// Container state as runc keeps it: one directory per container under the
+// runtime root (--root, default /run/hull), holding state.json and a lock file.
+//
+// state.json is a cache of what hull last knew. Status is re-derived from
+// reality (the monitor process, the agent) before acting on it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace hull::oci {
+
+enum class ContainerStatus { Creating, Created, Running, Paused, Stopped };
+
+std::string_view status_name(ContainerStatus s);
+Result<ContainerStatus> parse_status(std::string_view s);
+
+// The fields `runc state` prints, plus hull's own bookkeeping under "hull".
+struct State {
+  std::string oci_version = "1.1.0";
+  std::string id;
+  int pid = 0;  // the container's pid as callers see it (hull's monitor)
+  ContainerStatus status = ContainerStatus::Creating;
+  std::string bundle;   // absolute path
+  std::string rootfs;   // absolute path
+  std::string created;  // RFC 3339 UTC with nanoseconds
+  std::map<std::string, std::string> annotations;
+  std::string owner;            // "" like runc for root
+  uint64_t pid_start_time = 0;  // /proc/<pid>/stat field 22: guards against pid reuse
+  nlohmann::json hull = nlohmann::json::object();  // sandbox paths etc. (runtime internal)
+};
+
+nlohmann::json to_json(const State& s);
+Result<State> state_from_json(std::string_view text, std::string_view origin);
+
+// The JSON `runc state <id>` prints (no hull-internal fields).
+nlohmann::json state_output_json(const State& s);
+
+// Container ids as runc accepts them: [A-Za-z0-9_+.-], not "." or "..",
+// 1..kMaxIdLength bytes. The error names the id and the rule.
+inline constexpr size_t kMaxIdLength = 255;
+Status validate_id(std::string_view id);
+
+// Exclusive advisory lock on one container's state; released by the destructor.
+class StateLock {
+ public:
+  StateLock() = default;
+  explicit StateLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  bool held() const { return fd_.valid(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string dir(std::string_view id) const { return root_ + "/" + std::string(id); }
+
+  // Creates the container's directory (Exists if taken) and takes its lock.
+  Result<StateLock> create(std::string_view id);
+  // Takes the lock of an existing container (NotFound if none).
+  Result<StateLock> lock(std::string_view id);
+
+  Status save(const State& s);  // atomic: temp file, fsync, rename
+  Result<State> load(std::string_view id) const;
+  Status remove(std::string_view id);             // the whole directory
+  Result<std::vector<std::string>> list() const;  // ids with a state directory, sorted
+
+ private:
+  std::string root_;
+};
+
+}  // namespace hull::oci

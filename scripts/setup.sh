@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package hull's build, tests, demo and benchmarks need.
+# Idempotent and quick when everything is there: it asks dpkg first and runs
+# `apt-get update` only when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format
+  libseccomp-dev libcap-ng-dev nlohmann-json3-dev libcli11-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libgtest-dev libgmock-dev
+  # guest kernel and initrd (guest-image/build.sh)
+  linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils cpio lz4 busybox-static
+  # running sandboxes
+  qemu-system-x86 qemu-system-common
+  # tests and benchmarks
+  bats jq python3 util-linux iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run this script as root (or with sudo)" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

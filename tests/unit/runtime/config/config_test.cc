@@ -1,0 +1,108 @@
+#include "runtime/config/config.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace hull::config {
+namespace {
+
+std::string error_of(std::string_view text) {
+  auto r = parse(text, "/etc/hull/config.json");
+  EXPECT_FALSE(r) << "expected an error for: " << text;
+  return r ? "" : r.error().what();
+}
+
+TEST(Config, EmptyObjectGivesDefaults) {
+  auto c = parse("{}", "x.json");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->hypervisor.path, "/usr/bin/qemu-system-x86_64");
+  EXPECT_EQ(c->hypervisor.accel, Accel::Auto);
+  EXPECT_TRUE(c->hypervisor.sandbox);
+  EXPECT_EQ(c->vm.vcpus, 1u);
+  EXPECT_EQ(c->vm.memory_mib, 256u);
+  EXPECT_EQ(c->vm.kernel, "/usr/local/share/hull/vmlinux");
+  EXPECT_EQ(c->virtiofsd.cache, VirtiofsCache::Auto);
+  EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->source, "x.json");
+}
+
+TEST(Config, EveryKeyOverrides) {
+  auto c = parse(R"({
+    "hypervisor": {"path": "/opt/qemu", "accel": "tcg", "sandbox": false},
+    "vm": {"vcpus": 2, "memory_mib": 512, "kernel": "/k", "initrd": "/i", "kernel_params": "x=1"},
+    "virtiofsd": {"path": "/v", "cache": "never"},
+    "log_level": "debug"})",
+                 "x.json");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->hypervisor.path, "/opt/qemu");
+  EXPECT_EQ(c->hypervisor.accel, Accel::Tcg);
+  EXPECT_FALSE(c->hypervisor.sandbox);
+  EXPECT_EQ(c->vm.vcpus, 2u);
+  EXPECT_EQ(c->vm.memory_mib, 512u);
+  EXPECT_EQ(c->vm.kernel, "/k");
+  EXPECT_EQ(c->vm.initrd, "/i");
+  EXPECT_EQ(c->vm.kernel_params, "x=1");
+  EXPECT_EQ(virtiofsd_path(*c), "/v");
+  EXPECT_EQ(c->virtiofsd.cache, VirtiofsCache::Never);
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+TEST(Config, UnknownKeysNameTheKey) {
+  EXPECT_NE(error_of(R"({"vm": {"cpus": 2}})").find("/etc/hull/config.json: vm.cpus: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"hypervisr": {}})").find("hypervisr: unknown key"), std::string::npos);
+}
+
+TEST(Config, WrongTypesAndRangesNameTheKey) {
+  EXPECT_EQ(error_of(R"({"vm": {"vcpus": "2"}})"),
+            "/etc/hull/config.json: vm.vcpus: must be an integer between 1 and 64");
+  EXPECT_EQ(error_of(R"({"vm": {"vcpus": 0}})"),
+            "/etc/hull/config.json: vm.vcpus: must be an integer between 1 and 64");
+  EXPECT_EQ(error_of(R"({"vm": {"memory_mib": -5}})"),
+            "/etc/hull/config.json: vm.memory_mib: must be an integer between 64 and 1048576");
+  EXPECT_EQ(error_of(R"({"vm": {"memory_mib": 18446744073709551616}})"),
+            "/etc/hull/config.json: vm.memory_mib: must be an integer between 64 and 1048576");
+  EXPECT_EQ(error_of(R"({"hypervisor": {"sandbox": "yes"}})"),
+            "/etc/hull/config.json: hypervisor.sandbox: must be true or false");
+  EXPECT_EQ(error_of(R"({"hypervisor": {"accel": "xen"}})"),
+            "/etc/hull/config.json: hypervisor.accel: must be one of auto, kvm, tcg (got \"xen\")");
+  EXPECT_EQ(error_of(R"({"vm": {"kernel": "vmlinux"}})"),
+            "/etc/hull/config.json: vm.kernel: must be an absolute path");
+  EXPECT_EQ(error_of(R"({"vm": []})"), "/etc/hull/config.json: vm: must be an object");
+  EXPECT_EQ(error_of(R"([])"), "/etc/hull/config.json: top level: must be an object");
+  EXPECT_NE(error_of(R"({"vm": )").find("not valid JSON"), std::string::npos);
+}
+
+TEST(Config, LoadHonoursHullConfigEnv) {
+  char tmpl[] = "/tmp/hull-config-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/config.json";
+  std::ofstream(path) << R"({"vm": {"memory_mib": 128}})";
+  setenv(kConfigEnv, path.c_str(), 1);
+  auto c = load();
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->vm.memory_mib, 128u);
+  EXPECT_EQ(c->source, path);
+
+  setenv(kConfigEnv, (std::string(tmpl) + "/missing.json").c_str(), 1);
+  auto missing = load();
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().what().find("$HULL_CONFIG"), std::string::npos);
+  unsetenv(kConfigEnv);
+  std::remove(path.c_str());
+  rmdir(tmpl);
+}
+
+TEST(Config, JsonTextRoundTrips) {
+  Config c;
+  c.vm.vcpus = 3;
+  auto again = parse(to_json_text(c), "again");
+  ASSERT_TRUE(again) << again.error().what();
+  EXPECT_EQ(again->vm.vcpus, 3u);
+}
+
+}  // namespace
+}  // namespace hull::config
