@@ -3,7 +3,8 @@
 #include <sys/mount.h>
 
 #include <array>
-#include <format>
+
+#include "agent/engine/str.h"
 
 namespace hull::engine {
 namespace {
@@ -120,7 +121,7 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
   MountOptions out;
   for (size_t i = 0; i < options.size(); ++i) {
     const std::string& opt = options[i];
-    if (opt.empty()) return fail(Errc::Invalid, std::format("{}[{}]: empty option", field, i));
+    if (opt.empty()) return fail(Errc::Invalid, cat(field, "[", i, "]: empty option"));
     bool known = false;
     for (const auto& f : kFlagOptions) {
       if (f.name != opt) continue;
@@ -155,7 +156,7 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
     for (auto u : kUnsupported) {
       if (u == opt) {
         return fail(Errc::Unsupported,
-                    std::format("{}[{}]: option \"{}\" is not supported by hull", field, i, opt));
+                    cat(field, "[", i, "]: option ", in_quotes(opt), " is not supported by hull"));
       }
     }
     // Anything else belongs to the filesystem ("mode=755", "size=65536k").

@@ -1,0 +1,83 @@
+// A container's cgroup v2 directory: created below a configurable root
+// (default /sys/fs/cgroup; tests point it at a scratch directory), resources
+// applied and updated, stats read, frozen/thawed, killed, removed.
+//
+// Files are opened without O_CREAT, as on cgroupfs: a controller that is not
+// enabled is an error naming the file and the spec field.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/engine/cgroup_resources.h"
+#include "common/error.h"
+#include "runtime/oci/spec.h"
+
+namespace hull::engine {
+
+inline constexpr std::string_view kDefaultCgroupRoot = "/sys/fs/cgroup";
+
+struct CgroupStats {
+  std::map<std::string, uint64_t> cpu;     // cpu.stat: usage_usec user_usec system_usec nr_throttled ...
+  uint64_t memory_current = 0;
+  std::optional<uint64_t> memory_max;      // nullopt: "max"
+  uint64_t swap_current = 0;
+  std::map<std::string, uint64_t> memory;  // memory.stat
+  std::map<std::string, uint64_t> memory_events;  // low high max oom oom_kill ...
+  uint64_t pids_current = 0;
+  std::optional<uint64_t> pids_max;
+  std::vector<IoDeviceStat> io;
+};
+
+class Cgroup {
+ public:
+  // mkdir -p root + rel, enabling every controller the parent offers in each
+  // ancestor's cgroup.subtree_control on the way (as runc's fs2 does).
+  static Result<Cgroup> create(const std::string& root, const std::string& rel);
+  // An existing cgroup (no mkdir).
+  static Cgroup open(const std::string& root, const std::string& rel);
+
+  const std::string& path() const { return path_; }
+
+  Status apply(const oci::Resources& r);
+  // Like apply; honours memory.checkBeforeUpdate (the new limit must not be
+  // below memory.current).
+  Status update(const oci::Resources& r);
+
+  Status add_pid(pid_t pid);
+  Result<std::vector<pid_t>> pids() const;
+
+  // Missing files (controller not enabled) leave their fields at zero.
+  Result<CgroupStats> stats() const;
+
+  // cgroup.freeze, then waits until cgroup.events says "frozen 1" (or 0).
+  Status freeze(std::chrono::milliseconds timeout);
+  Status thaw(std::chrono::milliseconds timeout);
+
+  // cgroup.kill when the kernel has it (5.14+), else `sig` to every pid in cgroup.procs.
+  Status kill_all(int sig);
+  Status signal_all(int sig);
+
+  // Waits (up to timeout) for "populated 0" in cgroup.events.
+  Status wait_empty(std::chrono::milliseconds timeout) const;
+
+  // rmdir of the cgroup and any child cgroups, deepest first; EBUSY is retried
+  // until the timeout. ENOENT is success.
+  Status remove(std::chrono::milliseconds timeout);
+
+ private:
+  explicit Cgroup(std::string path) : path_(std::move(path)) {}
+  Status write(const std::string& file, std::string_view value) const;
+  Result<std::string> read(const std::string& file) const;
+  Status set_frozen(bool frozen, std::chrono::milliseconds timeout);
+  Result<std::map<std::string, uint64_t>> events() const;
+
+  std::string path_;
+};
+
+}  // namespace hull::engine

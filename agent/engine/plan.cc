@@ -1,0 +1,307 @@
+#include "agent/engine/plan.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <array>
+#include <set>
+
+#include "agent/engine/str.h"
+
+namespace hull::engine {
+namespace {
+
+struct NsName {
+  std::string_view oci;
+  std::string_view proc;
+  int flag;
+};
+
+// Joined in this order (user first, runc's nsexec order otherwise).
+constexpr std::array kNamespaces{
+    NsName{"user", "user", CLONE_NEWUSER},     NsName{"ipc", "ipc", CLONE_NEWIPC},
+    NsName{"uts", "uts", CLONE_NEWUTS},        NsName{"network", "net", CLONE_NEWNET},
+    NsName{"pid", "pid", CLONE_NEWPID},        NsName{"mount", "mnt", CLONE_NEWNS},
+    NsName{"cgroup", "cgroup", CLONE_NEWCGROUP}, NsName{"time", "time", CLONE_NEWTIME},
+};
+
+std::unexpected<Error> bad(const std::string& field, std::string_view why) {
+  return fail(Errc::Invalid, cat(field, ": ", why));
+}
+
+bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
+
+Result<std::vector<int>> plan_caps(const std::optional<std::vector<std::string>>& names,
+                                   const std::string& field) {
+  std::vector<int> out;
+  if (!names) return out;
+  for (size_t i = 0; i < names->size(); ++i) {
+    auto n = oci::capability_number((*names)[i]);
+    if (!n) return bad(cat(field, "[", i, "]"), cat("unknown capability ", in_quotes((*names)[i])));
+    out.push_back(*n);
+  }
+  return out;
+}
+
+Result<std::vector<IdMap>> plan_idmaps(const std::optional<std::vector<oci::IdMapping>>& maps,
+                                       const std::string& field) {
+  std::vector<IdMap> out;
+  if (!maps) return out;
+  for (size_t i = 0; i < maps->size(); ++i) {
+    const auto& m = (*maps)[i];
+    if (m.size == 0) return bad(cat(field, "[", i, "].size"), "must be greater than 0");
+    out.push_back({m.container_id, m.host_id, m.size});
+  }
+  return out;
+}
+
+Result<std::vector<TimeOffset>> plan_time_offsets(const std::optional<oci::Json>& j) {
+  std::vector<TimeOffset> out;
+  if (!j) return out;
+  if (!j->is_object()) return bad("linux.timeOffsets", "must be an object");
+  for (const auto& [clock, v] : j->items()) {
+    std::string field = cat("linux.timeOffsets.", clock);
+    if (clock != "monotonic" && clock != "boottime") return bad(field, "unknown clock");
+    if (!v.is_object()) return bad(field, "must be an object");
+    TimeOffset t{clock, 0, 0};
+    if (v.contains("secs")) {
+      if (!v["secs"].is_number_integer()) return bad(field + ".secs", "must be an integer");
+      t.secs = v["secs"].get<int64_t>();
+    }
+    if (v.contains("nanosecs")) {
+      if (!v["nanosecs"].is_number_unsigned() || v["nanosecs"].get<uint64_t>() >= 1000000000u) {
+        return bad(field + ".nanosecs", "must be an integer in [0, 999999999]");
+      }
+      t.nanosecs = v["nanosecs"].get<uint32_t>();
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+Result<mode_t> device_type(const std::string& t, const std::string& field) {
+  if (t == "c" || t == "u") return S_IFCHR;
+  if (t == "b") return S_IFBLK;
+  if (t == "p") return S_IFIFO;
+  return bad(field, cat("unknown device type ", in_quotes(t), " (want c, u, b or p)"));
+}
+
+}  // namespace
+
+int namespace_flag(std::string_view type) {
+  for (const auto& n : kNamespaces) {
+    if (n.oci == type) return n.flag;
+  }
+  return 0;
+}
+
+std::string_view namespace_proc_name(int flag) {
+  for (const auto& n : kNamespaces) {
+    if (n.flag == flag) return n.proc;
+  }
+  return "";
+}
+
+bool ContainerPlan::has_namespace(int flag) const { return find_namespace(flag) != nullptr; }
+
+const NamespacePlan* ContainerPlan::find_namespace(int flag) const {
+  for (const auto& n : namespaces) {
+    if (n.flag == flag) return &n;
+  }
+  return nullptr;
+}
+
+bool ContainerPlan::creates_userns() const {
+  const auto* n = find_namespace(CLONE_NEWUSER);
+  return n && !n->path;
+}
+
+Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_prefix) {
+  const std::string f(field_prefix);
+  ProcessPlan out;
+  if (!p.args || p.args->empty()) return bad(f + ".args", "must name the program to run");
+  out.args = *p.args;
+  if (out.args[0].empty()) return bad(f + ".args[0]", "must not be empty");
+  if (p.env) out.env = *p.env;
+  for (size_t i = 0; i < out.env.size(); ++i) {
+    if (out.env[i].find('=') == std::string::npos) {
+      return bad(cat(f, ".env[", i, "]"), cat("not of the form KEY=VALUE: ", in_quotes(out.env[i])));
+    }
+  }
+  if (!absolute(p.cwd)) return bad(f + ".cwd", cat("must be an absolute path, got ", in_quotes(p.cwd)));
+  out.cwd = p.cwd;
+  out.uid = p.user.uid;
+  out.gid = p.user.gid;
+  if (p.user.additional_gids) out.additional_gids.assign(p.user.additional_gids->begin(), p.user.additional_gids->end());
+  if (p.user.umask) {
+    if (*p.user.umask > 0777) return bad(f + ".user.umask", "must be at most 0777");
+    out.umask = static_cast<mode_t>(*p.user.umask);
+  }
+  if (p.rlimits) {
+    std::set<int> seen;
+    for (size_t i = 0; i < p.rlimits->size(); ++i) {
+      const auto& r = (*p.rlimits)[i];
+      std::string rf = cat(f, ".rlimits[", i, "]");
+      auto n = oci::rlimit_number(r.type);
+      if (!n) return bad(rf + ".type", cat("unknown rlimit ", in_quotes(r.type)));
+      if (!seen.insert(*n).second) return bad(rf + ".type", cat("duplicate rlimit ", in_quotes(r.type)));
+      if (r.soft > r.hard) return bad(rf, "soft limit is greater than the hard limit");
+      out.rlimits.push_back({*n, r.soft, r.hard, rf});
+    }
+  }
+  if (p.oom_score_adj) {
+    if (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000) {
+      return bad(f + ".oomScoreAdj", "must be in [-1000, 1000]");
+    }
+    out.oom_score_adj = *p.oom_score_adj;
+  }
+  out.no_new_privileges = p.no_new_privileges.value_or(false);
+  if (p.capabilities) {
+    const auto& c = *p.capabilities;
+    CapSets caps;
+    HULL_ASSIGN(b, plan_caps(c.bounding, f + ".capabilities.bounding"));
+    HULL_ASSIGN(e, plan_caps(c.effective, f + ".capabilities.effective"));
+    HULL_ASSIGN(i, plan_caps(c.inheritable, f + ".capabilities.inheritable"));
+    HULL_ASSIGN(pm, plan_caps(c.permitted, f + ".capabilities.permitted"));
+    HULL_ASSIGN(a, plan_caps(c.ambient, f + ".capabilities.ambient"));
+    caps.bounding = std::move(b);
+    caps.effective = std::move(e);
+    caps.inheritable = std::move(i);
+    caps.permitted = std::move(pm);
+    caps.ambient = std::move(a);
+    out.caps = std::move(caps);
+  }
+  out.terminal = p.terminal.value_or(false);
+  if (p.console_size) {
+    if (p.console_size->height > 0xffff || p.console_size->width > 0xffff) {
+      return bad(f + ".consoleSize", "height and width must be at most 65535");
+    }
+    out.console_rows = static_cast<uint16_t>(p.console_size->height);
+    out.console_cols = static_cast<uint16_t>(p.console_size->width);
+  }
+  return out;
+}
+
+Result<ContainerPlan> plan_container(const oci::Spec& spec) {
+  ContainerPlan out;
+  if (!spec.process) return bad("process", "is required to create a container");
+  HULL_ASSIGN(proc, plan_process(*spec.process, "process"));
+  out.process = std::move(proc);
+  out.root_readonly = spec.root && spec.root->readonly.value_or(false);
+  out.hostname = spec.hostname;
+  out.domainname = spec.domainname;
+
+  if (spec.linux) {
+    const auto& l = *spec.linux;
+    if (l.namespaces) {
+      std::set<int> seen;
+      for (size_t i = 0; i < l.namespaces->size(); ++i) {
+        const auto& n = (*l.namespaces)[i];
+        std::string nf = cat("linux.namespaces[", i, "]");
+        int flag = namespace_flag(n.type);
+        if (!flag) return bad(nf + ".type", cat("unknown namespace type ", in_quotes(n.type)));
+        if (!seen.insert(flag).second) return bad(nf + ".type", cat("duplicate namespace ", in_quotes(n.type)));
+        if (n.path && !absolute(*n.path)) return bad(nf + ".path", "must be an absolute path");
+        out.namespaces.push_back({flag, n.type, n.path && !n.path->empty() ? n.path : std::nullopt});
+      }
+      // Keep the join order of kNamespaces (user first).
+      std::vector<NamespacePlan> sorted;
+      for (const auto& k : kNamespaces) {
+        for (auto& n : out.namespaces) {
+          if (n.flag == k.flag) sorted.push_back(std::move(n));
+        }
+      }
+      out.namespaces = std::move(sorted);
+    }
+    HULL_ASSIGN(um, plan_idmaps(l.uid_mappings, "linux.uidMappings"));
+    HULL_ASSIGN(gm, plan_idmaps(l.gid_mappings, "linux.gidMappings"));
+    out.uid_mappings = std::move(um);
+    out.gid_mappings = std::move(gm);
+    if (out.creates_userns() && (out.uid_mappings.empty() || out.gid_mappings.empty())) {
+      return bad("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+    }
+    if (!out.has_namespace(CLONE_NEWUSER) && (!out.uid_mappings.empty() || !out.gid_mappings.empty())) {
+      return bad("linux.uidMappings", "mappings given without a user namespace");
+    }
+    HULL_ASSIGN(to, plan_time_offsets(l.time_offsets));
+    out.time_offsets = std::move(to);
+    if (!out.time_offsets.empty() && !(out.has_namespace(CLONE_NEWTIME) &&
+                                       !out.find_namespace(CLONE_NEWTIME)->path)) {
+      return bad("linux.timeOffsets", "needs a new time namespace");
+    }
+    if (l.rootfs_propagation && !l.rootfs_propagation->empty()) {
+      unsigned long p = propagation_flag(*l.rootfs_propagation);
+      if (!p) return bad("linux.rootfsPropagation", cat("unknown propagation ", in_quotes(*l.rootfs_propagation)));
+      out.rootfs_propagation = p;
+    }
+    if (l.devices) {
+      for (size_t i = 0; i < l.devices->size(); ++i) {
+        const auto& d = (*l.devices)[i];
+        std::string df = cat("linux.devices[", i, "]");
+        HULL_ASSIGN(type, device_type(d.type, df + ".type"));
+        if (!absolute(d.path)) return bad(df + ".path", "must be an absolute path");
+        if (type != S_IFIFO && (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff)) {
+          return bad(df, "major or minor number out of range");
+        }
+        mode_t perm = d.file_mode.value_or(0666);
+        if (perm > 07777) return bad(df + ".fileMode", "must be at most 07777");
+        out.devices.push_back({df, d.path, type | perm,
+                               type == S_IFIFO ? 0 : makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
+                               d.uid.value_or(0), d.gid.value_or(0)});
+      }
+    }
+    if (l.masked_paths) out.masked_paths = *l.masked_paths;
+    if (l.readonly_paths) out.readonly_paths = *l.readonly_paths;
+    for (size_t i = 0; i < out.masked_paths.size(); ++i) {
+      if (!absolute(out.masked_paths[i])) return bad(cat("linux.maskedPaths[", i, "]"), "must be an absolute path");
+    }
+    for (size_t i = 0; i < out.readonly_paths.size(); ++i) {
+      if (!absolute(out.readonly_paths[i])) return bad(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
+    }
+    if (l.sysctl) {
+      for (const auto& [k, v] : *l.sysctl) {
+        if (k.empty() || k.find("..") != std::string::npos || k.find('/') != std::string::npos) {
+          return bad(cat("linux.sysctl.", k), "not a sysctl name");
+        }
+        out.sysctl[k] = v;
+      }
+    }
+  }
+  if ((out.hostname || out.domainname) && !out.has_namespace(CLONE_NEWUTS)) {
+    return bad(out.hostname ? "hostname" : "domainname", "needs a new UTS namespace");
+  }
+  if (!out.has_namespace(CLONE_NEWNS) && (spec.mounts && !spec.mounts->empty())) {
+    return bad("mounts", "need a new mount namespace");
+  }
+
+  if (spec.mounts) {
+    for (size_t i = 0; i < spec.mounts->size(); ++i) {
+      const auto& m = (*spec.mounts)[i];
+      MountPlan mp;
+      mp.field = cat("mounts[", i, "]");
+      if (!absolute(m.destination)) return bad(mp.field + ".destination", "must be an absolute path");
+      mp.destination = m.destination;
+      mp.type = m.type.value_or("");
+      mp.source = m.source.value_or("");
+      static const std::vector<std::string> kNone;
+      HULL_ASSIGN(opts, parse_mount_options(m.options ? *m.options : kNone, mp.field + ".options"));
+      mp.opts = std::move(opts);
+      if (mp.type == "bind") mp.opts.flags |= MS_BIND;
+      if (mp.opts.is_bind()) mp.type.clear();
+      if (mp.type == "cgroup") mp.type = "cgroup2";
+      if (!mp.opts.is_bind() && mp.type.empty()) {
+        return bad(mp.field + ".type", "is required unless the options say bind or rbind");
+      }
+      if (mp.opts.is_bind() && mp.source.empty()) return bad(mp.field + ".source", "is required for a bind mount");
+      if (m.uid_mappings || m.gid_mappings) {
+        return fail(Errc::Unsupported, cat(mp.field, ": idmapped mounts are not supported by hull"));
+      }
+      out.mounts.push_back(std::move(mp));
+    }
+  }
+  return out;
+}
+
+}  // namespace hull::engine

@@ -1,0 +1,46 @@
+// The process part of the spec, applied by the container init (for create and
+// for exec alike) in runc's order:
+//   apply_rlimits, apply_oom_score_adj        while still privileged
+//   set_no_new_privs                          process.noNewPrivileges
+//   [seccomp here when noNewPrivileges is off: loading needs CAP_SYS_ADMIN]
+//   drop_bounding_set                         needs CAP_SETPCAP
+//   switch_user                               keeps caps across setuid (KEEPCAPS)
+//   apply_capabilities                        effective/permitted/inheritable (libcap-ng), ambient
+//   enter_cwd, umask
+//   [seccomp here when noNewPrivileges is on]
+//   exec_process                              default signals, stray fds closed, execve
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/engine/plan.h"
+#include "common/error.h"
+
+namespace hull::engine {
+
+Status apply_rlimits(const ProcessPlan& p);
+Status apply_oom_score_adj(const ProcessPlan& p);
+Status set_no_new_privs(const ProcessPlan& p);
+
+Status drop_bounding_set(const CapSets& caps);
+// Set before switch_user when capabilities will be applied afterwards.
+Status keep_caps(bool keep);
+Status apply_capabilities(const CapSets& caps);
+
+// setgroups(additionalGids) (skipped when `setgroups_denied`), setresgid,
+// setresuid. Adds HOME from the container's /etc/passwd (or "/") when env
+// lacks it, as runc does.
+Status switch_user(ProcessPlan& p, bool setgroups_denied);
+
+Status enter_cwd(const ProcessPlan& p);
+
+// args[0] resolved against PATH of the process's env (or runc's default PATH);
+// "exec: \"x\": executable file not found in $PATH" otherwise.
+Result<std::string> find_executable(const ProcessPlan& p);
+
+// Resets signal dispositions and mask, closes every fd >= 3 on exec, execve.
+// Returns only on failure.
+Error exec_process(const ProcessPlan& p, const std::string& path);
+
+}  // namespace hull::engine
