@@ -53,8 +53,9 @@ void install_console_log(log::Level level) {
   log::install(sink);
 }
 
-// A shell on the console for debugging (busybox in a --debug initrd).
-Status spawn_debug_shell(Reaper& reaper) {
+}  // namespace
+
+Status start_debug_shell(Reaper& reaper) {
   if (::access(kShell, X_OK) != 0) {
     return fail_errno(std::string(kShell) +
                       " (build the initrd with guest-image/build.sh --debug)");
@@ -83,6 +84,8 @@ Status spawn_debug_shell(Reaper& reaper) {
   return {};
 }
 
+namespace {
+
 Result<AgentConfig> read_config() {
   HULL_ASSIGN(text, read_file("/proc/cmdline", kMaxCmdlineBytes));
   HULL_ASSIGN(parsed, wrap(parse_cmdline(text), "kernel command line"));
@@ -97,6 +100,12 @@ std::string ready_line(const timespec& since_boot) {
   std::snprintf(buf, sizeof buf, "hull-agent ready %lld.%03ld",
                 static_cast<long long>(since_boot.tv_sec), since_boot.tv_nsec / 1000000);
   return buf;
+}
+
+void announce_ready() {
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  write_console(ready_line(now));
 }
 
 Result<Guest> bring_up() {
@@ -128,7 +137,7 @@ Result<std::string> run_init() {
   HULL_ASSIGN(guest, bring_up());
   log::info("kernel features: " + describe(probe_features()));
   if (guest.config.debug_shell) {
-    if (auto st = spawn_debug_shell(guest.reaper); !st) {
+    if (auto st = start_debug_shell(guest.reaper); !st) {
       log::warn("no debug shell: " + st.error().what());
     }
   }
@@ -136,9 +145,7 @@ Result<std::string> run_init() {
   HULL_TRY(
       guest.loop.add(reaper.fd(), EPOLLIN, [&reaper](uint32_t) { return reaper.on_readable(); }));
 
-  timespec now{};
-  ::clock_gettime(CLOCK_BOOTTIME, &now);
-  write_console(ready_line(now));
+  announce_ready();
   if (guest.config.test == TestAction::PowerOff) return std::string("hull.test=poweroff");
 
   HULL_TRY(guest.loop.run());

@@ -31,6 +31,13 @@ struct Guest {
 // Brings the guest up to the point where it can serve. Must run as PID 1.
 Result<Guest> bring_up();
 
+// Starts /bin/sh on the console, watched by `reaper` (hull.debug_shell=1; the shell exists
+// only in a `guest-image/build.sh --debug` initrd, else the error says so).
+Status start_debug_shell(Reaper& reaper);
+
+// Writes ready_line(CLOCK_BOOTTIME) to the console (stdout): the line hosts and tests wait for.
+void announce_ready();
+
 // Runs PID 1 to its end: bring_up, the ready line, the main loop. Returns why the VM should
 // power off (a request such as hull.test=poweroff), or the fatal error.
 Result<std::string> run_init();
