@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cstring>
 
 #include "common/log.h"
@@ -17,23 +15,6 @@ namespace hull::vsock {
 namespace {
 
 constexpr uint32_t kHostEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view next_word(std::string_view& s) {
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  size_t e = b;
-  while (e < s.size() && !std::isspace(static_cast<unsigned char>(s[e]))) ++e;
-  std::string_view w = s.substr(b, e - b);
-  s.remove_prefix(e);
-  return w;
-}
 
 Result<sockaddr_un> unix_addr(const std::string& path) {
   sockaddr_un addr{};
@@ -46,21 +27,6 @@ Result<sockaddr_un> unix_addr(const std::string& path) {
 }
 
 }  // namespace
-
-Checked<uint32_t> parse_connect_line(std::string_view line) {
-  if (line.size() + 1 > limits::kConnectLineMax)
-    return fault(FaultKind::ConnectLineTooLong, line.size() + 1, limits::kConnectLineMax);
-  std::string_view rest = line;
-  const std::string_view cmd = next_word(rest);
-  const std::string_view port = next_word(rest);
-  if (!iequals(cmd, "connect") || port.empty() || !next_word(rest).empty())
-    return fault(FaultKind::ConnectLineSyntax);
-  uint32_t value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc() || ptr != port.data() + port.size())
-    return fault(FaultKind::ConnectBadPort);
-  return value;
-}
 
 Muxer::Muxer(EventLoop& loop, std::string uds_path, uint64_t guest_cid)
     : loop_(loop),

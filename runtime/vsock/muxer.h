@@ -25,6 +25,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "runtime/vsock/connect_line.h"
 #include "runtime/vsock/connection.h"
 #include "runtime/vsock/event_loop.h"
 #include "runtime/vsock/fault.h"
@@ -33,12 +34,6 @@
 #include "runtime/vsock/virtq.h"
 
 namespace hull::vsock {
-
-// "CONNECT <port>\n" (Firecracker's rules): whitespace-separated words, the
-// first compared case-insensitively with "connect", the second a decimal u32,
-// nothing else; at most limits::kConnectLineMax bytes including the newline.
-// `line` excludes the newline.
-Checked<uint32_t> parse_connect_line(std::string_view line);
 
 class Muxer {
  public:

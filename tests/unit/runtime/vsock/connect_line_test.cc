@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "runtime/vsock/muxer.h"
+#include "runtime/vsock/connect_line.h"
 
 namespace hull::vsock {
 namespace {
