@@ -169,19 +169,23 @@ def pct(values, q):
     lo, hi = int(k), min(int(k) + 1, len(s) - 1)
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
+variants = [line.split() for line in open(variants_file)]
+# Round-robin over the variants, so a change in host load hits every variant alike.
+runs = {label: [] for label, _, _ in variants}
+for _ in range(boots):
+    for label, path, _ in variants:
+        runs[label].append(boot(path))
 results = []
-for line in open(variants_file):
-    label, path, comp = line.split()
-    runs = [boot(path) for _ in range(boots)]
+for label, path, comp in variants:
     row = {"variant": label, "initrd_bytes": os.path.getsize(path), "compression": comp,
            "boots": boots}
     for key in ("ready_s", "uptime_s", "rss_mib", "touched_mib"):
-        vals = [r[key] for r in runs]
+        vals = [r[key] for r in runs[label]]
         row[key] = {"median": statistics.median(vals), "p10": pct(vals, 0.1), "p90": pct(vals, 0.9)}
     results.append(row)
 
 print(f"guest boot, {boots} boots each, accel {'kvm' if kvm else 'tcg'}, -m {memory}, "
-      f"QEMU microvm acpi=on")
+      f"QEMU microvm acpi=on, host load {os.getloadavg()[0]:.2f}")
 hdr = f"{'variant':<14}{'initrd':>10}  {'comp':<5}" + "".join(
     f"{k + ' med (p10-p90)':>26}" for k in ("ready_s", "uptime_s", "rss_mib", "touched_mib"))
 print(hdr)
