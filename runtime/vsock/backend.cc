@@ -28,6 +28,7 @@ Status Backend::step(int max_wait_ms) {
   wait = wait < 0 ? max_wait_ms : std::min(wait, max_wait_ms);
   // Packets may already be waiting for rx buffers: do not sleep on them.
   if (muxer_->has_rx_work()) device_->process();
+  if (device_->busy()) wait = 0;
   HULL_TRY(loop_->run_once(wait));
   muxer_->tick(Muxer::Clock::now());
   device_->process();

@@ -179,6 +179,13 @@ void VsockDevice::process() {
   process_rx();
 }
 
+bool VsockDevice::busy() const {
+  const Ring& tx = rings_[limits::kTxQueue];
+  const Ring& rx = rings_[limits::kRxQueue];
+  if (tx.queue && tx.queue->has_available()) return true;
+  return rx.queue && rx.enabled && muxer_.has_rx_work() && rx.queue->has_available();
+}
+
 void VsockDevice::process_tx() {
   Ring& r = rings_[limits::kTxQueue];
   if (!r.queue) return;

@@ -64,8 +64,11 @@ class VsockDevice {
   void set_ring_enable(uint32_t index, bool enable);
   uint64_t guest_cid() const { return guest_cid_; }
 
-  // Moves packets: drains tx, then fills rx while the muxer has work.
+  // Moves packets: drains tx (one queue's worth), then fills rx while the muxer has work.
   void process();
+  // Work is left that no kick will announce (tx entries beyond one round, or
+  // rx work with rx buffers available): the caller should not sleep.
+  bool busy() const;
 
   // Test and log helpers.
   bool ring_running(uint32_t index) const { return rings_[index].queue.has_value(); }
