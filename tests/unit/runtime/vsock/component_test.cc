@@ -322,6 +322,33 @@ TEST_F(ComponentTest, GuestRefusesHostConnect) {
   EXPECT_TRUE(eof(c.get()));
 }
 
+TEST_F(ComponentTest, GuestThatNeverAnswersGetsRstAfterTimeout) {
+  bring_up();
+  UniqueFd c = unix_connect(dir_ + "/vsock.sock");
+  ASSERT_EQ(::send(c.get(), "CONNECT 1024\n", 13, 0), 13);
+  auto req = guest_recv();
+  ASSERT_TRUE(req);
+  backend_->muxer().tick(Muxer::Clock::now() +
+                         std::chrono::milliseconds(limits::kConnectRequestTimeoutMs + 1));
+  auto rst = guest_recv();
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->first.op, packet::kOpRst);
+  EXPECT_EQ(rst->first.src_port, req->first.src_port);
+  EXPECT_TRUE(eof(c.get()));
+  EXPECT_EQ(backend_->muxer().connection_count(), 0u);
+}
+
+TEST_F(ComponentTest, SilentHostStreamWithoutConnectLineTimesOut) {
+  bring_up();
+  UniqueFd c = unix_connect(dir_ + "/vsock.sock");
+  ASSERT_EQ(::send(c.get(), "CONN", 4, 0), 4);
+  pump();
+  EXPECT_FALSE(eof(c.get()));
+  backend_->muxer().tick(Muxer::Clock::now() +
+                         std::chrono::milliseconds(limits::kConnectRequestTimeoutMs + 1));
+  EXPECT_TRUE(eof(c.get()));
+}
+
 TEST_F(ComponentTest, MalformedConnectLineClosesStream) {
   bring_up();
   UniqueFd c = unix_connect(dir_ + "/vsock.sock");

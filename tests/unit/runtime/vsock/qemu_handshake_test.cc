@@ -136,6 +136,10 @@ TEST_F(QemuHandshake, DeviceRealizesAndBackendExitsZeroWhenQemuQuits) {
   ASSERT_TRUE(WIFEXITED(status)) << "signal " << WTERMSIG(status) << ": "
                                  << slurp(dir_ + "/hull-vsock.log");
   EXPECT_EQ(WEXITSTATUS(status), 0) << slurp(dir_ + "/hull-vsock.log");
+  // Teardown leaves no socket behind.
+  struct stat st;
+  EXPECT_NE(::stat(sock.c_str(), &st), 0);
+  EXPECT_NE(::stat((dir_ + "/vsock.sock").c_str(), &st), 0);
 }
 
 TEST_F(QemuHandshake, SetupErrorsExitNonZeroWithAMessage) {
