@@ -130,28 +130,32 @@ TEST_F(StateTest, InvalidIdNeverTouchesTheFilesystem) {
 
 TEST_F(StateTest, LockIsExclusiveAcrossProcesses) {
   StateStore store(dir_);
-  auto lock = store.create("locked");
-  ASSERT_TRUE(lock);
-  int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
+  ASSERT_TRUE(store.create("locked"));  // creates the directory; the lock goes out of scope
+  int go[2], done[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(done), 0);
+  // Fork before taking the lock: a child must not inherit the lock's open file.
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    close(pipefd[0]);
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(1);
     auto l = store.lock("locked");  // blocks until the parent lets go
-    char c = l ? 'y' : 'n';
-    (void)!write(pipefd[1], &c, 1);
+    c = l ? 'y' : 'n';
+    (void)!write(done[1], &c, 1);
     _exit(0);
   }
-  close(pipefd[1]);
+  auto lock = store.lock("locked");
+  ASSERT_TRUE(lock);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
   usleep(200 * 1000);  // the child must still be blocked after a while
-  pollfd p{pipefd[0], POLLIN, 0};
+  pollfd p{done[0], POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0) << "second lock was granted while the first was held";
   *lock = StateLock();  // release
   char c = 0;
-  ASSERT_EQ(read(pipefd[0], &c, 1), 1);
+  ASSERT_EQ(read(done[0], &c, 1), 1);
   EXPECT_EQ(c, 'y');
-  close(pipefd[0]);
+  for (int fd : {go[0], go[1], done[0], done[1]}) close(fd);
   int status = 0;
   waitpid(child, &status, 0);
 }
@@ -159,6 +163,7 @@ TEST_F(StateTest, LockIsExclusiveAcrossProcesses) {
 TEST_F(StateTest, ConcurrentSavesNeverLeaveATornFile) {
   StateStore store(dir_);
   ASSERT_TRUE(store.create("c"));
+  ASSERT_TRUE(store.save(sample("c")));
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
@@ -170,7 +175,10 @@ TEST_F(StateTest, ConcurrentSavesNeverLeaveATornFile) {
       }
     });
   }
-  for (int i = 0; i < 200; ++i) EXPECT_TRUE(store.load("c"));
+  for (int i = 0; i < 200; ++i) {
+    auto r = store.load("c");
+    EXPECT_TRUE(r) << r.error().what();
+  }
   for (auto& w : writers) w.join();
 }
 
