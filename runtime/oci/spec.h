@@ -8,6 +8,10 @@
 //    that was written stays written. REQUIRED fields are plain values.
 //  * Every object keeps the keys the model does not know in `extra` (a JSON
 //    object); to_json() writes them back, so parse -> serialize keeps them.
+//    A key in `extra` never overrides a modelled field, and an `extra` that
+//    is not an object is ignored on output.
+//  * JSON null means absent (as Go's encoding/json reads it), so a null in a
+//    modelled field does not survive a round trip; nulls in unknown keys do.
 //  * Parts of the spec that hull passes through without interpreting
 //    (process.scheduler, process.ioPriority, linux.intelRdt, ...) are kept as
 //    raw JSON values.

@@ -35,7 +35,8 @@ constexpr bool kIsInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
 // never carries raw control bytes or invalid UTF-8 from the input.
 std::string printable(std::string_view s, size_t max_len = 120) {
   std::string out;
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
     if (out.size() >= max_len) {
       out += "...";
       break;

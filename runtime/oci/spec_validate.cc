@@ -124,7 +124,8 @@ std::string list(const std::array<std::string_view, N>& set) {
 // A user string quoted for an error message, with control bytes escaped.
 std::string quote(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s.substr(0, 120)) {
+  for (char ch : s.substr(0, 120)) {
+    auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
