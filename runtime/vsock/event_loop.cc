@@ -54,7 +54,7 @@ Status EventLoop::run_once(int timeout_ms) {
     if (errno == EINTR) return {};
     return fail_errno("epoll_wait");
   }
-  for (int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
     const int fd = static_cast<int>(events[i].data.u64 & 0xffffffffU);
     const auto gen = static_cast<uint32_t>(events[i].data.u64 >> 32);
     auto it = handlers_.find(fd);

@@ -146,7 +146,8 @@ Checked<uint32_t> rx_payload_room(const virtq::Chain& chain) {
   if (chain.readable_len > 0) return fault(FaultKind::RxReadableDescriptor, chain.readable_len);
   if (chain.writable_len < kHeaderSize)
     return fault(FaultKind::ChainTooShort, chain.writable_len, kHeaderSize);
-  return std::min<uint32_t>(chain.writable_len - kHeaderSize, limits::kMaxPacketPayload);
+  return std::min<uint32_t>(chain.writable_len - static_cast<uint32_t>(kHeaderSize),
+                            limits::kMaxPacketPayload);
 }
 
 std::vector<std::span<std::byte>> rx_payload_spans(const virtq::Chain& chain, uint32_t max) {
