@@ -1,6 +1,7 @@
 #include "common/child_process.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -114,6 +115,14 @@ Result<ChildProcess> ChildProcess::spawn(std::string name, const SpawnOptions& o
     for (const auto& [src, to] : moves) {
       if (::dup2(src.get(), to) < 0) child_fail(err_wr.get());
     }
+    // Nothing but the listed descriptors, even ones a library opened without
+    // O_CLOEXEC. The error pipe is above `highest` and closes on exec.
+    for (int fd = 3; fd <= highest; ++fd) {
+      bool wanted = false;
+      for (const auto& m : moves) wanted = wanted || m.second == fd;
+      if (!wanted) ::close(fd);
+    }
+    ::syscall(SYS_close_range, highest + 1, ~0u, CLOSE_RANGE_CLOEXEC);
     if (opts.new_session && ::setsid() < 0) child_fail(err_wr.get());
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;

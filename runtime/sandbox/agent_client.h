@@ -1,0 +1,53 @@
+// AgentClient: the host's end of the agent API. Connects through the hybrid
+// vsock socket ("CONNECT 1024\n", reply read one byte at a time, see
+// runtime/vsock/hybrid_client.h) and hands the fd to a gRPC channel.
+//
+// The guest is untrusted: the channel's receive limit caps every reply at
+// agent::kMaxMessageBytes and every call carries a deadline. A fd channel
+// never reconnects; after an error that says the transport is gone
+// (Errc::NotRunning), connect again.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "agent.grpc.pb.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace hull::sandbox {
+
+// Default deadline of one agent call.
+inline constexpr std::chrono::milliseconds kAgentCallTimeout{5000};
+
+class AgentClient {
+ public:
+  // Dials the agent through `uds_path` (the sandbox's vsock.sock), retrying
+  // while the guest is not listening yet, until `deadline`.
+  static Result<AgentClient> connect(const std::string& uds_path,
+                                     std::chrono::steady_clock::time_point deadline);
+  // Wraps an already connected stream (tests use a socketpair).
+  static AgentClient from_fd(UniqueFd fd);
+
+  Status health(std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Result<agent::GuestDetailsResponse> guest_details(
+      std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Status destroy_sandbox(std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Result<agent::ReadSharedFileResponse> read_shared_file(
+      const std::string& path, uint32_t max_bytes,
+      std::chrono::milliseconds timeout = kAgentCallTimeout);
+
+  agent::Agent::Stub& stub() { return *stub_; }
+
+ private:
+  explicit AgentClient(std::unique_ptr<agent::Agent::Stub> stub) : stub_(std::move(stub)) {}
+  std::unique_ptr<agent::Agent::Stub> stub_;
+};
+
+// Maps a failed gRPC status to hull's error: DEADLINE_EXCEEDED -> Timeout,
+// UNAVAILABLE/CANCELLED -> NotRunning, NOT_FOUND -> NotFound, INVALID_ARGUMENT
+// -> Invalid, UNIMPLEMENTED -> Unsupported, anything else -> GuestProtocol.
+Error error_from_grpc(const grpc::Status& st, const std::string& call);
+
+}  // namespace hull::sandbox

@@ -1,0 +1,49 @@
+// DirGuard: owns a directory it created and removes it with everything in it
+// when it goes away (unless release()d). Removal never crosses into another
+// file system: a mount still below the directory is left alone and reported,
+// so a forgotten bind mount of a container's rootfs is never emptied.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "common/error.h"
+
+namespace hull::sandbox {
+
+// Removes `path` and its contents; refuses to descend into a directory on a
+// different device than `path` (Errc::InvalidState naming it). A missing
+// `path` is not an error.
+Status remove_tree(const std::string& path);
+
+class DirGuard {
+ public:
+  DirGuard() = default;
+  ~DirGuard() { (void)remove(); }
+  DirGuard(DirGuard&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  DirGuard& operator=(DirGuard&& o) noexcept {
+    if (this != &o) {
+      (void)remove();
+      path_ = std::exchange(o.path_, {});
+    }
+    return *this;
+  }
+  DirGuard(const DirGuard&) = delete;
+  DirGuard& operator=(const DirGuard&) = delete;
+
+  // Creates `path` (mode 0700; its parent must exist). Errc::Exists if it does.
+  static Result<DirGuard> create(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  Status remove();
+  std::string release() { return std::exchange(path_, {}); }
+
+ private:
+  explicit DirGuard(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+// mkdir -p with mode 0700 for each created component.
+Status make_dirs(const std::string& path);
+
+}  // namespace hull::sandbox

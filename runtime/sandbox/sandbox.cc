@@ -1,0 +1,211 @@
+#include "runtime/sandbox/sandbox.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "agent/proto/constants.h"
+#include "common/log.h"
+#include "runtime/vm/accel.h"
+#include "runtime/vm/launcher.h"
+#include "runtime/vm/log_tail.h"
+#include "runtime/vm/tsc.h"
+
+namespace hull::sandbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// One attempt to reach the agent; start() retries until agent_timeout.
+constexpr milliseconds kAgentAttempt{500};
+constexpr milliseconds kHealthTimeout{2000};
+constexpr milliseconds kQmpTimeout{5000};
+constexpr milliseconds kDestroyTimeout{2000};
+// hull-vsock and virtiofsd end on their own once QEMU is gone.
+constexpr milliseconds kBackendExitGrace{1000};
+
+milliseconds left_until(Clock::time_point deadline) {
+  return std::max(milliseconds(0),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+}
+
+// "; <what>: <tail>" or "" when the file says nothing.
+std::string tail_note(const std::string& what, const std::string& path) {
+  std::string t = vm::tail_file(path, vm::kErrorLogLines);
+  return t.empty() ? "" : "; " + what + ": " + t;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
+  std::unique_ptr<Sandbox> sb(new Sandbox());
+  Sandbox& s = *sb;
+  s.id_ = opts.id;
+  s.opts_ = opts;
+  s.timings_.begin = Clock::now();
+  auto step = [&s](std::string_view name) { return "sandbox " + s.id_ + ": " + std::string(name); };
+  const config::Config& cfg = opts.config;
+
+  // accelerator
+  HULL_ASSIGN(accel, wrap(vm::choose_accel(cfg.hypervisor.accel, vm::probe_host_accel()),
+                          step("accelerator")));
+  s.accel_ = accel.accel;
+  const bool tcg = s.accel_ == config::Accel::Tcg;
+  if (tcg && cfg.hypervisor.accel == config::Accel::Auto) log::warn(accel.reason);
+  uint64_t tsc_khz = opts.tsc_khz;
+  if (tcg && tsc_khz == 0) {
+    auto rate = vm::host_tsc_rate();
+    if (rate) {
+      tsc_khz = rate->khz;
+    } else {
+      log::warn(step("tsc") + ": " + rate.error().what() +
+                "; booting without tsc_early_khz (some TCG boots may hang)");
+    }
+  }
+
+  // layout
+  HULL_ASSIGN(paths, wrap(sandbox_paths(opts.root, opts.id), step("layout")));
+  s.paths_ = paths;
+  if (!vm::virtiofsd_path_ok(paths.shared_dir)) {
+    return fail(Errc::Invalid, step("layout") + ": virtiofsd cannot export a path with a comma: " +
+                                   paths.shared_dir);
+  }
+
+  // sandbox directory
+  HULL_TRY(wrap(make_dirs(opts.root + "/sandboxes"), step("sandbox directory")));
+  HULL_ASSIGN(dir, wrap(DirGuard::create(paths.dir), step("sandbox directory")));
+  s.dir_ = std::move(dir);
+  struct stat st {};
+  if (::stat(paths.dir.c_str(), &st) != 0) return fail_errno(step("sandbox directory") + ": stat");
+  s.cid_ = guest_cid_for(st.st_ino, opts.id);
+  if (::mkdir(paths.shared_dir.c_str(), 0700) != 0) {
+    return fail_errno(step("sandbox directory") + ": mkdir " + paths.shared_dir);
+  }
+
+  // shared mount
+  HULL_ASSIGN(mount, wrap(make_shared_mount(paths.shared_dir), step("shared mount")));
+  s.shared_mount_ = std::move(mount);
+
+  // hull-vsock
+  vm::VsockLaunch vl;
+  vl.binary = opts.hull_vsock_path;
+  vl.vhost_user_socket = paths.vhost_vsock_socket;
+  vl.uds_path = paths.vsock_socket;
+  vl.guest_cid = s.cid_;
+  vl.log_path = paths.vsock_log;
+  HULL_ASSIGN(vsock, wrap(vm::start_hull_vsock(vl), step("hull-vsock")));
+  s.vsock_ = std::move(vsock);
+
+  // virtiofsd
+  vm::VirtiofsdLaunch fl;
+  fl.spec.path = config::virtiofsd_path(cfg);
+  fl.spec.source_dir = paths.shared_dir;
+  fl.spec.cache = cfg.virtiofsd.cache;
+  fl.socket_path = paths.virtiofsd_socket;
+  fl.log_path = paths.virtiofsd_log;
+  HULL_ASSIGN(virtiofsd, wrap(vm::start_virtiofsd(fl), step("virtiofsd")));
+  s.virtiofsd_ = std::move(virtiofsd);
+
+  // qemu
+  vm::QemuSpec q;
+  q.qemu_path = cfg.hypervisor.path;
+  q.accel = s.accel_;
+  q.tcg_tb_size_mib = opts.tcg_tb_size_mib;
+  q.seccomp_sandbox = cfg.hypervisor.sandbox;
+  q.vcpus = cfg.vm.vcpus;
+  q.memory_mib = cfg.vm.memory_mib;
+  q.kernel = cfg.vm.kernel;
+  q.initrd = cfg.vm.initrd;
+  q.kernel_cmdline = vm::kernel_cmdline({.vcpus = cfg.vm.vcpus,
+                                         .tcg = tcg,
+                                         .tsc_khz = static_cast<uint32_t>(tsc_khz),
+                                         .extra = cfg.vm.kernel_params});
+  q.qmp_socket = paths.qmp_socket;
+  q.vhost_vsock_socket = paths.vhost_vsock_socket;
+  q.virtiofsd_socket = paths.virtiofsd_socket;
+  q.fs_tag = agent::kSharedFsTag;
+  q.console_log = paths.console_log;
+  q.name = "hull-" + opts.id.substr(0, 32);
+  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log), step("qemu")));
+  s.qemu_ = std::move(qemu);
+  s.timings_.qemu_exec = Clock::now();
+
+  // agent
+  auto agent_deadline = s.timings_.qemu_exec + opts.agent_timeout;
+  Error last{Errc::Timeout, 0, "no answer"};
+  while (!s.agent_) {
+    std::string dead = vm::describe_exit(s.qemu_, paths.qemu_log);
+    if (dead.empty()) dead = vm::describe_exit(s.vsock_, paths.vsock_log);
+    if (dead.empty()) dead = vm::describe_exit(s.virtiofsd_, paths.virtiofsd_log);
+    if (!dead.empty()) {
+      return fail(Errc::NotRunning,
+                  step("agent") + ": " + dead + tail_note("console", paths.console_log));
+    }
+    if (Clock::now() >= agent_deadline) {
+      return fail(Errc::Timeout, step("agent") + ": no answer within " +
+                                     std::to_string(opts.agent_timeout.count()) + " ms (last: " +
+                                     last.what() + ")" + tail_note("console", paths.console_log));
+    }
+    auto attempt = std::min(agent_deadline, Clock::now() + kAgentAttempt);
+    auto client = AgentClient::connect(paths.vsock_socket, attempt);
+    if (!client) {
+      last = std::move(client.error());
+      continue;
+    }
+    s.timings_.agent_connected = Clock::now();
+    if (auto h = client->health(std::min(kHealthTimeout, left_until(agent_deadline))); !h) {
+      last = std::move(h.error());
+      continue;
+    }
+    s.timings_.agent_healthy = Clock::now();
+    s.agent_.emplace(std::move(*client));
+  }
+
+  // qmp
+  HULL_ASSIGN(qmp, wrap(vm::QmpClient::connect(paths.qmp_socket, kQmpTimeout), step("qmp")));
+  s.qmp_.emplace(std::move(qmp));
+
+  s.timings_.end = Clock::now();
+  return sb;
+}
+
+Sandbox::~Sandbox() {
+  if (auto st = stop(); !st) log::warn(st.error().what());
+}
+
+Status Sandbox::stop() {
+  if (stopped_) return {};
+  stopped_ = true;
+  const milliseconds grace = opts_.stop_grace;
+
+  // 1. Politely: the agent powers the VM off, QEMU exits.
+  if (qemu_.valid() && !qemu_.poll_exit() && agent_) {
+    if (agent_->destroy_sandbox(kDestroyTimeout)) (void)qemu_.wait_for(grace);
+  }
+  agent_.reset();
+  // 2. Firmly: QMP quit.
+  if (qemu_.valid() && !qemu_.poll_exit() && qmp_) {
+    if (qmp_->quit()) (void)qemu_.wait_for(grace);
+  }
+  qmp_.reset();
+  // 3. SIGKILL whatever is left, QEMU first: the backends then see their
+  //    front end go away and end on their own.
+  qemu_.kill_and_reap();
+  if (vsock_.valid()) (void)vsock_.wait_for(kBackendExitGrace);
+  vsock_.kill_and_reap();
+  if (virtiofsd_.valid()) (void)virtiofsd_.wait_for(kBackendExitGrace);
+  virtiofsd_.kill_and_reap();  // PID 1 of its namespace: takes its worker along
+
+  Status result;
+  if (auto st = shared_mount_.unmount(); !st) {
+    result = fail(std::move(st.error()).wrap("sandbox " + id_ + ": stop"));
+  }
+  if (auto st = dir_.remove(); !st && result) {
+    result = fail(std::move(st.error()).wrap("sandbox " + id_ + ": stop"));
+  }
+  return result;
+}
+
+}  // namespace hull::sandbox

@@ -1,0 +1,104 @@
+// Sandbox: one VM with its host processes, sockets, mount and directory.
+//
+// start() follows DESIGN.md's order as a straight line of named steps, each
+// returning an owner (guard) of what it made:
+//
+//   accelerator -> layout -> sandbox directory -> shared mount -> hull-vsock
+//   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, with a deadline) -> qmp
+//
+// If a step fails, the guards made so far are destroyed in reverse order and
+// the error names the step, with the tails of the console log and of the
+// failing process's output. stop() asks the agent to power off
+// (DestroySandbox), then QEMU to quit (QMP), then kills what is left after a
+// grace period; it always removes every process, the mount, the sockets and
+// the directory, also when QEMU, virtiofsd or hull-vsock died first or the
+// agent never answered.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/child_process.h"
+#include "common/error.h"
+#include "runtime/config/config.h"
+#include "runtime/sandbox/agent_client.h"
+#include "runtime/sandbox/dir_guard.h"
+#include "runtime/sandbox/layout.h"
+#include "runtime/sandbox/mount_guard.h"
+#include "runtime/vm/qmp.h"
+
+namespace hull::sandbox {
+
+struct SandboxOptions {
+  std::string id;
+  std::string root = "/run/hull";  // runtime root (--root)
+  config::Config config;
+  std::string hull_vsock_path;  // the hull-vsock binary
+  // Host TSC rate for tsc_early_khz= under TCG; 0: probe it (vm::host_tsc_rate).
+  uint64_t tsc_khz = 0;
+  uint32_t tcg_tb_size_mib = 0;  // -accel tcg,tb-size=; 0: QEMU's default
+  // From QEMU's exec to the agent's Health answer.
+  std::chrono::milliseconds agent_timeout{30000};
+  // How long stop() waits for each polite step before the next, harder one.
+  std::chrono::milliseconds stop_grace{3000};
+};
+
+// When start() reached each point (steady clock).
+struct StartTimings {
+  std::chrono::steady_clock::time_point begin;
+  std::chrono::steady_clock::time_point qemu_exec;        // QEMU spawned
+  std::chrono::steady_clock::time_point agent_connected;  // hybrid vsock "OK"
+  std::chrono::steady_clock::time_point agent_healthy;    // Health answered
+  std::chrono::steady_clock::time_point end;              // start() returns
+};
+
+class Sandbox {
+ public:
+  static Result<std::unique_ptr<Sandbox>> start(const SandboxOptions& opts);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Tears everything down (idempotent). Returns the first cleanup step that
+  // failed, naming what was left behind; the other steps still ran.
+  Status stop();
+
+  const std::string& id() const { return id_; }
+  const SandboxPaths& paths() const { return paths_; }
+  uint32_t guest_cid() const { return cid_; }
+  config::Accel accel() const { return accel_; }
+  const StartTimings& timings() const { return timings_; }
+  AgentClient& agent() { return *agent_; }
+  vm::QmpClient& qmp() { return *qmp_; }
+
+  pid_t qemu_pid() const { return qemu_.pid(); }
+  pid_t virtiofsd_pid() const { return virtiofsd_.pid(); }
+  pid_t vsock_pid() const { return vsock_.pid(); }
+
+ private:
+  Sandbox() = default;
+
+  std::string id_;
+  SandboxOptions opts_;
+  SandboxPaths paths_;
+  uint32_t cid_ = 0;
+  config::Accel accel_ = config::Accel::Tcg;
+  StartTimings timings_;
+  bool stopped_ = false;
+
+  // Declaration order is acquisition order: destruction undoes it in reverse.
+  DirGuard dir_;
+  MountGuard shared_mount_;
+  ChildProcess vsock_;
+  ChildProcess virtiofsd_;
+  ChildProcess qemu_;
+  std::optional<AgentClient> agent_;
+  std::optional<vm::QmpClient> qmp_;
+};
+
+}  // namespace hull::sandbox

@@ -1,0 +1,129 @@
+#include "runtime/vm/launcher.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/vm/log_tail.h"
+
+namespace hull::vm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Number the child sees an inherited descriptor as.
+constexpr int kChildFd = 3;
+
+Error with_log(Error e, const std::string& what, const std::string& log_path) {
+  std::string tail = tail_file(log_path, kErrorLogLines);
+  if (!tail.empty()) e.msg += "; " + what + ": " + tail;
+  return e;
+}
+
+}  // namespace
+
+std::string describe_exit(ChildProcess& p, const std::string& log_path) {
+  auto st = p.poll_exit();
+  if (!st) return "";
+  std::string s = p.name() + " " + st->describe();
+  std::string tail = tail_file(log_path, kErrorLogLines);
+  if (!tail.empty()) s += "; " + p.name() + " output: " + tail;
+  return s;
+}
+
+Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return fail(Errc::Invalid,
+                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("socket");
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("unlink " + path);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail_errno("bind " + path);
+  }
+  if (::listen(fd.get(), backlog) != 0) return fail_errno("listen " + path);
+  return fd;
+}
+
+Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  SpawnOptions o;
+  o.argv = {l.binary,
+            "--socket",
+            l.vhost_user_socket,
+            "--uds",
+            l.uds_path,
+            "--cid",
+            std::to_string(l.guest_cid),
+            "--ready-fd",
+            std::to_string(kChildFd)};
+  o.output_path = l.log_path;
+  o.inherit_fds = {{wr.get(), kChildFd}};
+  HULL_ASSIGN(child, ChildProcess::spawn("hull-vsock", o));
+  wr.reset();
+
+  // Read "ready\n"; EOF or the process ending first means it failed.
+  auto deadline = Clock::now() + l.ready_timeout;
+  std::string line;
+  while (line.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return fail(with_log(Error{Errc::Timeout, 0,
+                                 "hull-vsock did not report ready within " +
+                                     std::to_string(l.ready_timeout.count()) + " ms"},
+                           "hull-vsock output", l.log_path));
+    }
+    pollfd pf{rd.get(), POLLIN, 0};
+    if (::poll(&pf, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      return fail_errno("poll on hull-vsock's ready pipe");
+    }
+    if (!(pf.revents & (POLLIN | POLLHUP))) continue;
+    char buf[16];
+    ssize_t n = ::read(rd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      (void)child.wait_for(std::chrono::milliseconds(1000));
+      std::string why = describe_exit(child, l.log_path);
+      return fail(Errc::NotRunning, "hull-vsock closed its ready pipe without \"ready\"" +
+                                        (why.empty() ? std::string() : ": " + why));
+    }
+    line.append(buf, static_cast<size_t>(n));
+    if (line.size() > 64) break;
+  }
+  if (line != "ready\n") {
+    return fail(Errc::GuestProtocol, "hull-vsock: unexpected readiness line");
+  }
+  return child;
+}
+
+Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
+  HULL_ASSIGN(sock, wrap(listen_unix(l.socket_path, 1), "virtiofsd socket"));
+  VirtiofsdSpec spec = l.spec;
+  spec.socket_fd = kChildFd;
+  SpawnOptions o;
+  o.argv = virtiofsd_argv(spec);
+  o.output_path = l.log_path;
+  o.inherit_fds = {{sock.get(), kChildFd}};
+  o.new_pid_namespace = true;
+  return ChildProcess::spawn("virtiofsd", o);
+}
+
+Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path) {
+  SpawnOptions o;
+  o.argv = qemu_argv(spec);
+  o.output_path = log_path;
+  return ChildProcess::spawn("qemu", o);
+}
+
+}  // namespace hull::vm

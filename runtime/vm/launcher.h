@@ -1,0 +1,54 @@
+// Starting the sandbox's three host processes, each as a ChildProcess
+// (pidfd; killed and reaped unless detached) with stdout+stderr in a log
+// file. A failed start says which process failed and carries the tail of its
+// log (and, for QEMU, of the guest console).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/child_process.h"
+#include "common/error.h"
+#include "runtime/vm/qemu_cmdline.h"
+#include "runtime/vm/virtiofsd.h"
+
+namespace hull::vm {
+
+// Lines of a log carried in an error message.
+inline constexpr size_t kErrorLogLines = 8;
+
+struct VsockLaunch {
+  std::string binary;             // hull-vsock
+  std::string vhost_user_socket;  // --socket (QEMU connects)
+  std::string uds_path;           // --uds (hybrid vsock: the host dials this)
+  uint32_t guest_cid = 3;
+  std::string log_path;
+  std::chrono::milliseconds ready_timeout{10000};
+};
+
+// Starts hull-vsock with --ready-fd and waits for its "ready" line: after
+// that both of its sockets listen and QEMU may start.
+Result<ChildProcess> start_hull_vsock(const VsockLaunch& l);
+
+struct VirtiofsdLaunch {
+  VirtiofsdSpec spec;       // spec.socket_fd is set here
+  std::string socket_path;  // created and listened on by hull; passed as --fd
+  std::string log_path;
+};
+
+// Creates the vhost-user socket, then starts virtiofsd on it as PID 1 of a
+// new PID namespace (so killing it also kills the worker it forks).
+Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l);
+
+// Starts QEMU. It runs in the background; readiness is the agent answering.
+Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path);
+
+// "<name> exited with status 1; <name> log: ...": what a dead process left.
+// Empty when the process still runs. Reaps it if it ended.
+std::string describe_exit(ChildProcess& p, const std::string& log_path);
+
+// A listening unix stream socket at `path` (a stale file there is removed).
+Result<UniqueFd> listen_unix(const std::string& path, int backlog);
+
+}  // namespace hull::vm
