@@ -1,0 +1,225 @@
+// Real VMs (TCG on the build machines): start, talk to the agent, share a
+// file, kill each host process in turn, many sandboxes at once and in a row.
+// Every test runs in a private runtime root and checks that nothing is left
+// behind: no mount, no process, no file.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "sandbox_env.h"
+
+namespace hull::sandbox {
+namespace {
+
+using namespace hull::sandbox::testing;
+using namespace std::chrono_literals;
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!environment_ready(&why)) GTEST_SKIP() << why;
+    root_ = make_root();
+    ASSERT_FALSE(root_.empty());
+  }
+  void TearDown() override {
+    if (root_.empty()) return;
+    EXPECT_EQ(mounts_under(root_), std::vector<std::string>{});
+    EXPECT_EQ(processes_mentioning(root_), std::vector<pid_t>{});
+    EXPECT_EQ(our_children(), std::vector<pid_t>{});
+    EXPECT_EQ(leftovers(root_), "");
+    cleanup_root(root_);
+  }
+
+  std::unique_ptr<Sandbox> start(const std::string& id) {
+    auto sb = Sandbox::start(options_for(root_, id));
+    EXPECT_TRUE(sb) << sb.error().what();
+    return sb ? std::move(*sb) : nullptr;
+  }
+
+  std::string root_;
+};
+
+TEST_F(SandboxTest, StartsAndReportsGuestDetails) {
+  auto sb = start("details");
+  ASSERT_TRUE(sb);
+  auto d = sb->agent().guest_details();
+  ASSERT_TRUE(d) << d.error().what();
+  EXPECT_EQ(d->kernel_release().rfind("6.1", 0), 0u) << d->kernel_release();
+  EXPECT_EQ(d->machine(), "x86_64");
+  EXPECT_FALSE(d->agent_version().empty());
+  EXPECT_GT(d->mem_total_kib(), 100u * 1024);
+  EXPECT_LE(d->mem_total_kib(), 256u * 1024);
+  EXPECT_EQ(d->online_cpus(), 1u);
+  EXPECT_GT(d->agent_ready_boottime_ns(), 0u);
+  EXPECT_LE(d->agent_start_boottime_ns(), d->agent_ready_boottime_ns());
+  EXPECT_LE(d->agent_ready_boottime_ns(), d->now_boottime_ns());
+  auto status = sb->qmp().query_status();
+  ASSERT_TRUE(status) << status.error().what();
+  EXPECT_EQ(*status, "running");
+  EXPECT_GE(sb->guest_cid(), 3u);
+  EXPECT_TRUE(sb->stop()) << "stop";
+}
+
+TEST_F(SandboxTest, GuestReadsAFileFromShared) {
+  auto sb = start("shared");
+  ASSERT_TRUE(sb);
+  {
+    std::ofstream f(sb->paths().shared_dir + "/hello.txt");
+    f << "hello from the host\n";
+  }
+  auto r = sb->agent().read_shared_file("hello.txt", 4096);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->data(), "hello from the host\n");
+  EXPECT_EQ(r->size(), 20u);
+
+  auto escape = sb->agent().read_shared_file("../etc/passwd", 4096);
+  ASSERT_FALSE(escape);
+  EXPECT_EQ(escape.error().code, Errc::Invalid) << escape.error().what();
+  auto missing = sb->agent().read_shared_file("nope.txt", 4096);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::NotFound) << missing.error().what();
+  EXPECT_TRUE(sb->stop());
+}
+
+TEST_F(SandboxTest, StartFailureNamesTheStepAndCarriesLogs) {
+  auto o = options_for(root_, "badkernel");
+  o.config.vm.kernel = root_ + "/no-such-vmlinux";
+  auto sb = Sandbox::start(o);
+  ASSERT_FALSE(sb);
+  const std::string msg = sb.error().what();
+  EXPECT_NE(msg.find("sandbox badkernel: agent: qemu exited with status 1"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("no-such-vmlinux"), std::string::npos) << msg;  // from QEMU's stderr
+}
+
+TEST_F(SandboxTest, StartFailsCleanlyWhenHullVsockIsMissing) {
+  auto o = options_for(root_, "novsock");
+  o.hull_vsock_path = root_ + "/no-such-hull-vsock";
+  auto sb = Sandbox::start(o);
+  ASSERT_FALSE(sb);
+  EXPECT_NE(sb.error().what().find("sandbox novsock: hull-vsock"), std::string::npos)
+      << sb.error().what();
+  EXPECT_EQ(sb.error().code, Errc::NotFound);
+}
+
+enum class Victim { Qemu, Virtiofsd, Vsock };
+
+class SandboxKillTest : public SandboxTest, public ::testing::WithParamInterface<Victim> {};
+
+TEST_P(SandboxKillTest, StopLeavesNothingAfterAProcessWasKilled) {
+  auto sb = start("kill");
+  ASSERT_TRUE(sb);
+  pid_t victim = 0;
+  switch (GetParam()) {
+    case Victim::Qemu:
+      victim = sb->qemu_pid();
+      break;
+    case Victim::Virtiofsd:
+      victim = sb->virtiofsd_pid();
+      break;
+    case Victim::Vsock:
+      victim = sb->vsock_pid();
+      break;
+  }
+  ASSERT_GT(victim, 0);
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);  // our own child, by pid
+  std::this_thread::sleep_for(200ms);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(sb->stop());
+  // The agent may be unreachable: stop must not wait for long anyway.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+}
+
+INSTANTIATE_TEST_SUITE_P(EachProcess, SandboxKillTest,
+                         ::testing::Values(Victim::Qemu, Victim::Virtiofsd, Victim::Vsock),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Victim::Qemu:
+                               return std::string("qemu");
+                             case Victim::Virtiofsd:
+                               return std::string("virtiofsd");
+                             case Victim::Vsock:
+                               return std::string("hull_vsock");
+                           }
+                           return std::string("unknown");
+                         });
+
+TEST_F(SandboxTest, StopWithoutAgentAnswerStillCleansUp) {
+  // The guest never reaches the agent: agent_timeout passes, start() fails
+  // after QEMU, hull-vsock and virtiofsd were running.
+  auto o = options_for(root_, "noagent");
+  o.config.vm.kernel_params = "rdinit=/no-such-init";
+  o.agent_timeout = 3000ms;
+  auto sb = Sandbox::start(o);
+  ASSERT_FALSE(sb);
+  EXPECT_EQ(sb.error().code, Errc::Timeout) << sb.error().what();
+}
+
+TEST_F(SandboxTest, EightInParallel) {
+  constexpr int kCount = 8;
+  std::vector<std::unique_ptr<Sandbox>> boxes(kCount);
+  std::vector<std::string> errors(kCount);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCount; ++i) {
+    threads.emplace_back([&, i] {
+      auto sb = Sandbox::start(options_for(root_, "par" + std::to_string(i)));
+      if (sb) {
+        boxes[i] = std::move(*sb);
+      } else {
+        errors[i] = sb.error().what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<uint32_t> cids;
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(boxes[i]) << "sandbox " << i << ": " << errors[i];
+    EXPECT_TRUE(boxes[i]->agent().health());
+    cids.insert(boxes[i]->guest_cid());
+  }
+  EXPECT_EQ(cids.size(), static_cast<size_t>(kCount));
+  threads.clear();
+  std::vector<int> stop_ok(kCount, 0);
+  for (int i = 0; i < kCount; ++i) {
+    threads.emplace_back([&, i] { stop_ok[i] = boxes[i]->stop() ? 1 : 0; });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kCount; ++i) EXPECT_TRUE(stop_ok[i]) << "sandbox " << i;
+  boxes.clear();
+}
+
+TEST_F(SandboxTest, FiftyBootsInARowAllReachTheAgent) {
+  constexpr int kBoots = 50;
+  constexpr int kLanes = 2;  // two at a time on the 2-core build machines
+  std::atomic<int> next{0}, ok{0};
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> lanes;
+  for (int l = 0; l < kLanes; ++l) {
+    lanes.emplace_back([&] {
+      for (int i = next++; i < kBoots; i = next++) {
+        auto o = options_for(root_, "seq" + std::to_string(i));
+        o.agent_timeout = 20000ms;  // a hung boot shows up as a timeout
+        auto sb = Sandbox::start(o);
+        if (!sb) {
+          std::lock_guard lock(mu);
+          failures.push_back("boot " + std::to_string(i) + ": " + sb.error().what());
+          continue;
+        }
+        if ((*sb)->stop()) ++ok;
+      }
+    });
+  }
+  for (auto& t : lanes) t.join();
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  EXPECT_EQ(ok.load(), kBoots);
+}
+
+}  // namespace
+}  // namespace hull::sandbox
