@@ -1,6 +1,11 @@
-// hull-agent: PID 1 of the guest. The init part lives in agent/init (see init.h); the RPC
-// service comes with the sandbox issue. PID 1 must never exit (the guest kernel would panic):
+// hull-agent: PID 1 of the guest. The init part lives in agent/init (see init.h), the RPC
+// service in agent/rpc (see server.h). PID 1 must never exit (the guest kernel would panic):
 // every end, requested or fatal, powers the VM off.
+//
+//   bring_up -> kernel features -> reaper and RPC listener on the loop -> ready line -> loop
+//   (until DestroySandbox has been answered) -> power off
+#include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,9 +13,60 @@
 #include <exception>
 #include <string>
 
+#include "agent/init/features.h"
 #include "agent/init/init.h"
 #include "agent/init/power.h"
+#include "agent/rpc/guest_info.h"
+#include "agent/rpc/server.h"
+#include "common/log.h"
 #include "common/version.h"
+
+namespace {
+
+namespace init = hull::agent::init;
+namespace rpc = hull::agent::rpc;
+
+// init::run_init() with the RPC service on the main loop. Returns why the VM should power off.
+hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
+  HULL_ASSIGN(guest, init::bring_up());
+  hull::log::info("kernel features: " + init::describe(init::probe_features()));
+  if (guest.config.debug_shell) {
+    hull::log::warn("hull.debug_shell=1: the debug shell is started by init::run_init only");
+  }
+  init::Reaper& reaper = guest.reaper;
+  init::EventLoop& loop = guest.loop;
+  HULL_TRY(loop.add(reaper.fd(), EPOLLIN, [&reaper](uint32_t) { return reaper.on_readable(); }));
+
+  if (auto st = rpc::mount_shared_fs(hull::agent::kGuestSharedDir); !st) {
+    hull::log::warn(st.error().what() + " (no shared directory)");
+  }
+  HULL_ASSIGN(listener, rpc::listen_vsock(guest.config.port));
+  HULL_ASSIGN(server, rpc::AgentServer::start(std::move(listener),
+                                              {.start_boottime_ns = start_boottime_ns,
+                                               .shared_dir = hull::agent::kGuestSharedDir}));
+  HULL_TRY(loop.add(server->listen_fd(), EPOLLIN, [&server](uint32_t) {
+    server->on_listen_ready();
+    return hull::Status{};
+  }));
+  bool destroyed = false;
+  HULL_TRY(loop.add(server->destroy_fd(), EPOLLIN, [&](uint32_t) {
+    destroyed = true;
+    loop.stop();
+    return hull::Status{};
+  }));
+
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  std::printf("%s\n", init::ready_line(now).c_str());
+  std::fflush(stdout);
+  if (guest.config.test == init::TestAction::PowerOff) return std::string("hull.test=poweroff");
+
+  HULL_TRY(loop.run());
+  server->shutdown();  // the DestroySandbox reply has gone out
+  return std::string(destroyed ? "DestroySandbox" : "main loop stopped");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
@@ -25,9 +81,9 @@ int main(int argc, char** argv) {
                  static_cast<int>(::getpid()));
     return 1;
   }
-  namespace init = hull::agent::init;
+  const uint64_t start_boottime_ns = rpc::boottime_ns();
   try {
-    auto reason = init::run_init();
+    auto reason = run_agent(start_boottime_ns);
     if (!reason) init::power_off_fatal(reason.error().what());
     init::power_off(*reason);
   } catch (const std::exception& e) {
