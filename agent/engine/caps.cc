@@ -21,7 +21,9 @@ int last_cap() {
   return CAP_LAST_CAP;
 }
 
-bool has(const std::vector<int>& v, int c) { return std::find(v.begin(), v.end(), c) != v.end(); }
+bool has(const std::vector<int>& v, int c) {
+  return std::find(v.begin(), v.end(), c) != v.end();
+}
 
 }  // namespace
 
@@ -37,7 +39,8 @@ Status drop_bounding_set(const CapSets& caps) {
 }
 
 Status keep_caps(bool keep) {
-  if (::prctl(PR_SET_KEEPCAPS, keep ? 1 : 0, 0, 0, 0) < 0) return fail_errno("prctl(PR_SET_KEEPCAPS)");
+  if (::prctl(PR_SET_KEEPCAPS, keep ? 1 : 0, 0, 0, 0) < 0)
+    return fail_errno("prctl(PR_SET_KEEPCAPS)");
   return {};
 }
 

@@ -64,12 +64,15 @@ Result<Cgroup> Cgroup::create(const std::string& root, const std::string& rel) {
       }
     }
     cur += "/" + comp;
-    if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) return fail_errno(cat("linux.cgroupsPath: mkdir ", cur));
+    if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST)
+      return fail_errno(cat("linux.cgroupsPath: mkdir ", cur));
   }
   return Cgroup(cur);
 }
 
-Cgroup Cgroup::open(const std::string& root, const std::string& rel) { return Cgroup(join(root, rel)); }
+Cgroup Cgroup::open(const std::string& root, const std::string& rel) {
+  return Cgroup(join(root, rel));
+}
 
 Status Cgroup::write(const std::string& file, std::string_view value) const {
   return write_string(path_ + "/" + file, value);
@@ -85,7 +88,8 @@ Status Cgroup::apply(const oci::Resources& r) {
     auto st = write(w.file, w.value);
     if (!st) {
       // Swap accounting may be off in the kernel: "max" or "0" then mean nothing to do (runc).
-      if (w.file == "memory.swap.max" && st.error().sys_errno == ENOENT && (w.value == "max" || w.value == "0")) {
+      if (w.file == "memory.swap.max" && st.error().sys_errno == ENOENT &&
+          (w.value == "max" || w.value == "0")) {
         continue;
       }
       return fail(std::move(st.error()).wrap(w.field));
@@ -95,7 +99,8 @@ Status Cgroup::apply(const oci::Resources& r) {
 }
 
 Status Cgroup::update(const oci::Resources& r) {
-  if (r.memory && r.memory->check_before_update.value_or(false) && r.memory->limit && *r.memory->limit > 0) {
+  if (r.memory && r.memory->check_before_update.value_or(false) && r.memory->limit &&
+      *r.memory->limit > 0) {
     auto cur = read("memory.current");
     if (cur) {
       auto v = parse_single_value(*cur);
@@ -182,14 +187,19 @@ Status Cgroup::set_frozen(bool frozen, std::chrono::milliseconds timeout) {
     auto it = ev.find("frozen");
     if (it != ev.end() && it->second == (frozen ? 1u : 0u)) return {};
     if (Clock::now() >= until) {
-      return fail(Errc::Timeout, cat(path_, ": cgroup did not become ", frozen ? "frozen" : "thawed"));
+      return fail(Errc::Timeout,
+                  cat(path_, ": cgroup did not become ", frozen ? "frozen" : "thawed"));
     }
     std::this_thread::sleep_for(kPollInterval);
   }
 }
 
-Status Cgroup::freeze(std::chrono::milliseconds timeout) { return set_frozen(true, timeout); }
-Status Cgroup::thaw(std::chrono::milliseconds timeout) { return set_frozen(false, timeout); }
+Status Cgroup::freeze(std::chrono::milliseconds timeout) {
+  return set_frozen(true, timeout);
+}
+Status Cgroup::thaw(std::chrono::milliseconds timeout) {
+  return set_frozen(false, timeout);
+}
 
 Status Cgroup::signal_all(int sig) {
   HULL_ASSIGN(list, pids());
@@ -200,7 +210,8 @@ Status Cgroup::signal_all(int sig) {
 }
 
 Status Cgroup::kill_all(int sig) {
-  if (sig == SIGKILL && ::access((path_ + "/cgroup.kill").c_str(), F_OK) == 0) return write("cgroup.kill", "1");
+  if (sig == SIGKILL && ::access((path_ + "/cgroup.kill").c_str(), F_OK) == 0)
+    return write("cgroup.kill", "1");
   // A frozen task does not act on signals until thawed; SIGKILL still works.
   return signal_all(sig);
 }

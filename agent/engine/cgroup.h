@@ -23,11 +23,12 @@ namespace hull::engine {
 inline constexpr std::string_view kDefaultCgroupRoot = "/sys/fs/cgroup";
 
 struct CgroupStats {
-  std::map<std::string, uint64_t> cpu;     // cpu.stat: usage_usec user_usec system_usec nr_throttled ...
+  std::map<std::string, uint64_t>
+      cpu;  // cpu.stat: usage_usec user_usec system_usec nr_throttled ...
   uint64_t memory_current = 0;
-  std::optional<uint64_t> memory_max;      // nullopt: "max"
+  std::optional<uint64_t> memory_max;  // nullopt: "max"
   uint64_t swap_current = 0;
-  std::map<std::string, uint64_t> memory;  // memory.stat
+  std::map<std::string, uint64_t> memory;         // memory.stat
   std::map<std::string, uint64_t> memory_events;  // low high max oom oom_kill ...
   uint64_t pids_current = 0;
   std::optional<uint64_t> pids_max;

@@ -31,7 +31,8 @@ Result<uint64_t> parse_u64(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
 }
@@ -61,14 +62,16 @@ void add_memory(const oci::Memory& m, std::vector<CgroupWrite>& out, Status& st)
       st = bad(f + "reservation", "must be -1 (unlimited) or a byte count");
       return;
     }
-    if (std::string v = num_or_max(*m.reservation); !v.empty()) out.push_back({"memory.low", v, f + "reservation"});
+    if (std::string v = num_or_max(*m.reservation); !v.empty())
+      out.push_back({"memory.low", v, f + "reservation"});
   }
 }
 
 Status add_cpu(const oci::Cpu& c, std::vector<CgroupWrite>& out) {
   std::string f = cat(kRes, "cpu.");
   if (c.realtime_runtime.value_or(0) != 0 || c.realtime_period.value_or(0) != 0) {
-    return fail(Errc::Unsupported, f + "realtimeRuntime: real-time scheduling limits do not exist in cgroup v2");
+    return fail(Errc::Unsupported,
+                f + "realtimeRuntime: real-time scheduling limits do not exist in cgroup v2");
   }
   if (c.shares && *c.shares != 0) {
     out.push_back({"cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)), f + "shares"});
@@ -94,7 +97,8 @@ Status add_io(const oci::BlockIo& b, std::vector<CgroupWrite>& out) {
   std::string f = cat(kRes, "blockIO.");
   if (b.weight && *b.weight != 0) {
     if (*b.weight < 10 || *b.weight > 1000) return bad(f + "weight", "must be in [10, 1000]");
-    out.push_back({"io.weight", std::to_string(blkio_weight_to_io_weight(*b.weight)), f + "weight"});
+    out.push_back(
+        {"io.weight", std::to_string(blkio_weight_to_io_weight(*b.weight)), f + "weight"});
   }
   if (b.weight_device) {
     for (size_t i = 0; i < b.weight_device->size(); ++i) {
@@ -102,15 +106,17 @@ Status add_io(const oci::BlockIo& b, std::vector<CgroupWrite>& out) {
       if (!d.weight) continue;
       std::string df = cat(f, "weightDevice[", i, "].weight");
       if (*d.weight < 10 || *d.weight > 1000) return bad(df, "must be in [10, 1000]");
-      out.push_back({"io.weight", cat(d.major, ":", d.minor, " ", blkio_weight_to_io_weight(*d.weight)), df});
+      out.push_back(
+          {"io.weight", cat(d.major, ":", d.minor, " ", blkio_weight_to_io_weight(*d.weight)), df});
     }
   }
-  auto throttle = [&](const std::optional<std::vector<oci::ThrottleDevice>>& list, std::string_view key,
-                      std::string_view name) {
+  auto throttle = [&](const std::optional<std::vector<oci::ThrottleDevice>>& list,
+                      std::string_view key, std::string_view name) {
     if (!list) return;
     for (size_t i = 0; i < list->size(); ++i) {
       const auto& d = (*list)[i];
-      out.push_back({"io.max", cat(d.major, ":", d.minor, " ", key, "=", d.rate), cat(f, name, "[", i, "]")});
+      out.push_back(
+          {"io.max", cat(d.major, ":", d.minor, " ", key, "=", d.rate), cat(f, name, "[", i, "]")});
     }
   };
   throttle(b.throttle_read_bps_device, "rbps", "throttleReadBpsDevice");
@@ -144,9 +150,9 @@ uint64_t blkio_weight_to_io_weight(uint64_t weight) {
 }
 
 Result<int64_t> memory_swap_to_v2(int64_t swap, int64_t limit) {
-  if (limit == -1 && swap == 0) return -1;       // both unlimited, as on cgroup v1
-  if (swap == -1 || swap == 0) return swap;      // "max", unset
-  if (limit == -1) return swap;                  // unlimited memory: swap as is
+  if (limit == -1 && swap == 0) return -1;   // both unlimited, as on cgroup v1
+  if (swap == -1 || swap == 0) return swap;  // "max", unset
+  if (limit == -1) return swap;              // unlimited memory: swap as is
   if (limit == 0) return fail(Errc::Invalid, "unable to set swap limit without memory limit");
   if (limit < 0) return fail(Errc::Invalid, cat("invalid memory value: ", limit));
   if (swap < limit) return fail(Errc::Invalid, "memory+swap limit should be >= memory limit");
@@ -170,14 +176,16 @@ Result<std::vector<CgroupWrite>> cgroup_writes(const oci::Resources& r) {
     for (size_t i = 0; i < r.hugepage_limits->size(); ++i) {
       const auto& h = (*r.hugepage_limits)[i];
       std::string hf = cat(kRes, "hugepageLimits[", i, "].pageSize");
-      if (!valid_page_size(h.page_size)) return bad(hf, cat("not a page size like \"2MB\": ", in_quotes(h.page_size)));
+      if (!valid_page_size(h.page_size))
+        return bad(hf, cat("not a page size like \"2MB\": ", in_quotes(h.page_size)));
       out.push_back({cat("hugetlb.", h.page_size, ".max"), std::to_string(h.limit), hf});
     }
   }
   if (r.rdma) {
     for (const auto& [dev, lim] : *r.rdma) {
       std::string rf = cat(kRes, "rdma.", dev);
-      if (dev.empty() || dev.find_first_of(" \n") != std::string::npos) return bad(rf, "bad device name");
+      if (dev.empty() || dev.find_first_of(" \n") != std::string::npos)
+        return bad(rf, "bad device name");
       if (!lim.hca_handles && !lim.hca_objects) continue;
       std::string h = lim.hca_handles ? std::to_string(*lim.hca_handles) : "max";
       std::string o = lim.hca_objects ? std::to_string(*lim.hca_objects) : "max";
@@ -191,9 +199,10 @@ Result<std::vector<CgroupWrite>> cgroup_writes(const oci::Resources& r) {
           file.find('.') == std::string::npos) {
         return bad(uf, "not a cgroup v2 interface file name");
       }
-      if (file.rfind("cgroup.", 0) == 0 && file != "cgroup.max.depth" && file != "cgroup.max.descendants" &&
-          file != "cgroup.type") {
-        return bad(uf, "core cgroup files other than max.depth/max.descendants/type are managed by hull");
+      if (file.rfind("cgroup.", 0) == 0 && file != "cgroup.max.depth" &&
+          file != "cgroup.max.descendants" && file != "cgroup.type") {
+        return bad(
+            uf, "core cgroup files other than max.depth/max.descendants/type are managed by hull");
       }
       out.push_back({file, value, uf});
     }
@@ -217,7 +226,8 @@ Result<std::string> expand_slice(std::string_view slice) {
   size_t start = 0;
   while (true) {
     size_t dash = base.find('-', start);
-    std::string_view comp = base.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
+    std::string_view comp =
+        base.substr(start, dash == std::string_view::npos ? std::string_view::npos : dash - start);
     prefix = prefix.empty() ? std::string(comp) : cat(prefix, "-", comp);
     path += cat("/", prefix, ".slice");
     if (dash == std::string_view::npos) break;
@@ -226,7 +236,8 @@ Result<std::string> expand_slice(std::string_view slice) {
   return path;
 }
 
-Result<std::string> cgroup_relative_path(const std::optional<std::string>& cgroups_path, std::string_view id) {
+Result<std::string> cgroup_relative_path(const std::optional<std::string>& cgroups_path,
+                                         std::string_view id) {
   const std::string f = "linux.cgroupsPath";
   if (!cgroups_path || cgroups_path->empty()) {
     if (id.empty() || id.find('/') != std::string_view::npos || id == "." || id == "..") {
@@ -242,13 +253,14 @@ Result<std::string> cgroup_relative_path(const std::optional<std::string>& cgrou
     if (c2 == std::string::npos || p.find(':', c2 + 1) != std::string::npos) {
       return bad(f, cat("systemd-style paths are \"slice:prefix:name\", got ", in_quotes(p)));
     }
-    std::string slice = p.substr(0, c1), prefix = p.substr(c1 + 1, c2 - c1 - 1), name = p.substr(c2 + 1);
+    std::string slice = p.substr(0, c1), prefix = p.substr(c1 + 1, c2 - c1 - 1),
+                name = p.substr(c2 + 1);
     if (name.empty()) return bad(f, "the name part of \"slice:prefix:name\" is empty");
     auto expanded = expand_slice(slice.empty() ? "system.slice" : slice);
     if (!expanded) return bad(f, expanded.error().msg);
     std::string unit = name.size() > 6 && name.ends_with(".slice") ? name
-                       : prefix.empty()                           ? cat(name, ".scope")
-                                                                  : cat(prefix, "-", name, ".scope");
+                       : prefix.empty()                            ? cat(name, ".scope")
+                                        : cat(prefix, "-", name, ".scope");
     if (unit.find('/') != std::string::npos) return bad(f, "unit names cannot contain '/'");
     out = (*expanded == "/" ? "" : *expanded) + "/" + unit;
   } else {
@@ -256,7 +268,8 @@ Result<std::string> cgroup_relative_path(const std::optional<std::string>& cgrou
     size_t i = 0;
     while (i < p.size()) {
       size_t j = p.find('/', i);
-      std::string_view comp = std::string_view(p).substr(i, j == std::string::npos ? std::string::npos : j - i);
+      std::string_view comp =
+          std::string_view(p).substr(i, j == std::string::npos ? std::string::npos : j - i);
       if (comp == "..") return bad(f, cat("must not contain \"..\": ", in_quotes(p)));
       if (!comp.empty() && comp != ".") out += cat("/", comp);
       if (j == std::string::npos) break;
@@ -277,7 +290,8 @@ Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text) 
     ++line_no;
     if (line.empty()) continue;
     size_t sp = line.find(' ');
-    if (sp == std::string_view::npos) return fail(Errc::Invalid, cat("line ", line_no, ": no value"));
+    if (sp == std::string_view::npos)
+      return fail(Errc::Invalid, cat("line ", line_no, ": no value"));
     auto v = parse_u64(trim(line.substr(sp + 1)));
     if (!v) return fail(Errc::Invalid, cat("line ", line_no, ": ", v.error().msg));
     out[std::string(line.substr(0, sp))] = *v;
@@ -305,7 +319,8 @@ Result<std::vector<IoDeviceStat>> parse_io_stat(std::string_view text) {
     size_t sp = line.find(' ');
     std::string_view dev = line.substr(0, sp);
     size_t colon = dev.find(':');
-    if (colon == std::string_view::npos) return fail(Errc::Invalid, cat("line ", line_no, ": no major:minor"));
+    if (colon == std::string_view::npos)
+      return fail(Errc::Invalid, cat("line ", line_no, ": no major:minor"));
     auto maj = parse_u64(dev.substr(0, colon));
     auto min = parse_u64(dev.substr(colon + 1));
     if (!maj || !min || *maj > UINT32_MAX || *min > UINT32_MAX) {
@@ -319,7 +334,8 @@ Result<std::vector<IoDeviceStat>> parse_io_stat(std::string_view text) {
       std::string_view kv = rest.substr(0, e);
       rest = e == std::string_view::npos ? std::string_view{} : trim(rest.substr(e + 1));
       size_t eq = kv.find('=');
-      if (eq == std::string_view::npos) return fail(Errc::Invalid, cat("line ", line_no, ": bad field ", in_quotes(kv)));
+      if (eq == std::string_view::npos)
+        return fail(Errc::Invalid, cat("line ", line_no, ": bad field ", in_quotes(kv)));
       auto v = parse_u64(kv.substr(eq + 1));
       if (!v) return fail(Errc::Invalid, cat("line ", line_no, ": ", v.error().msg));
       d.fields[std::string(kv.substr(0, eq))] = *v;

@@ -4,11 +4,15 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+// glibc 2.36 declares these without extern "C".
+extern "C" {
+#include <sys/pidfd.h>
+}
 
 #include <array>
 #include <charconv>
@@ -28,12 +32,15 @@ constexpr size_t kMaxIdLength = 1024;
 
 Status validate_id(const std::string& id) {
   if (id.empty() || id.size() > kMaxIdLength || id == "." || id == "..") {
-    return fail(Errc::Invalid, cat("container id ", in_quotes(id), ": must be 1 to ", kMaxIdLength, " characters"));
+    return fail(Errc::Invalid, cat("container id ", in_quotes(id), ": must be 1 to ", kMaxIdLength,
+                                   " characters"));
   }
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.';
-    if (!ok) return fail(Errc::Invalid, cat("container id ", in_quotes(id), ": only [A-Za-z0-9_.-] allowed"));
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok)
+      return fail(Errc::Invalid,
+                  cat("container id ", in_quotes(id), ": only [A-Za-z0-9_.-] allowed"));
   }
   return {};
 }
@@ -75,8 +82,8 @@ struct LaunchArgs {
   uint16_t rows = 0;
   uint16_t cols = 0;
   Stdio stdio;
-  std::vector<FdMapping> extra;      // exec: namespace fds
-  Cgroup* cgroup = nullptr;          // joined by the bootstrap before anything else
+  std::vector<FdMapping> extra;           // exec: namespace fds
+  Cgroup* cgroup = nullptr;               // joined by the bootstrap before anything else
   const ContainerPlan* userns = nullptr;  // create with a new user namespace: its mappings
   std::chrono::milliseconds timeout{0};
 };
@@ -103,7 +110,8 @@ Result<Launch> launch(const LaunchArgs& a) {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return fail_errno("socketpair");
   l.sync.reset(sp[0]);
   UniqueFd child_end(sp[1]);
-  std::vector<FdMapping> fds{{stdio[0], 0}, {stdio[1], 1}, {stdio[2], 2}, {child_end.get(), kSyncFd}};
+  std::vector<FdMapping> fds{
+      {stdio[0], 0}, {stdio[1], 1}, {stdio[2], 2}, {child_end.get(), kSyncFd}};
   fds.insert(fds.end(), a.extra.begin(), a.extra.end());
   HULL_ASSIGN(spawned, spawn_init(fds));
   l.bootstrap = std::move(spawned);
@@ -140,7 +148,7 @@ Result<Launch> launch(const LaunchArgs& a) {
 // /proc/<pid>/ns/<name> of the container init, for each namespace that differs
 // from ours, user namespace first.
 Result<std::vector<UniqueFd>> open_container_namespaces(pid_t pid, std::vector<JoinFd>* join) {
-  static constexpr std::array kOrder{CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+  static constexpr std::array kOrder{CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS,    CLONE_NEWNET,
                                      CLONE_NEWPID,  CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWTIME};
   std::vector<UniqueFd> fds;
   for (int flag : kOrder) {
@@ -150,7 +158,8 @@ Result<std::vector<UniqueFd>> open_container_namespaces(pid_t pid, std::vector<J
       if (errno == ENOENT) continue;  // a kernel without this namespace type
       return fail_errno(cat("open /proc/", pid, "/ns/", name));
     }
-    struct stat theirs {}, ours {};
+    struct stat theirs {
+    }, ours{};
     if (::fstat(fd.get(), &theirs) < 0) return fail_errno("fstat namespace");
     if (::stat(cat("/proc/self/ns/", name).c_str(), &ours) == 0 && ours.st_ino == theirs.st_ino &&
         ours.st_dev == theirs.st_dev) {
@@ -178,9 +187,12 @@ int exit_status_from_wait(int wait_status) {
 
 std::string_view state_name(ContainerState s) {
   switch (s) {
-    case ContainerState::Created: return "created";
-    case ContainerState::Running: return "running";
-    case ContainerState::Stopped: return "stopped";
+    case ContainerState::Created:
+      return "created";
+    case ContainerState::Running:
+      return "running";
+    case ContainerState::Stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -214,10 +226,14 @@ Status Process::signal(int sig) {
   return {};
 }
 
-UniqueFd Process::take_console() { return std::move(console_); }
+UniqueFd Process::take_console() {
+  return std::move(console_);
+}
 
 Status Process::resize(uint16_t rows, uint16_t cols) {
-  if (!console_) return fail(Errc::InvalidState, "no terminal (process.terminal is false or the console was taken)");
+  if (!console_)
+    return fail(Errc::InvalidState,
+                "no terminal (process.terminal is false or the console was taken)");
   return resize_pty(console_.get(), rows, cols);
 }
 
@@ -250,8 +266,10 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   }
   std::string rootfs = o.rootfs;
   if (rootfs.empty()) {
-    if (!o.spec.root || o.spec.root->path.empty()) return fail(Errc::Invalid, "root.path: is required");
-    rootfs = o.spec.root->path[0] == '/' ? o.spec.root->path : cat(o.bundle, "/", o.spec.root->path);
+    if (!o.spec.root || o.spec.root->path.empty())
+      return fail(Errc::Invalid, "root.path: is required");
+    rootfs =
+        o.spec.root->path[0] == '/' ? o.spec.root->path : cat(o.bundle, "/", o.spec.root->path);
   }
   char resolved[PATH_MAX];
   if (!::realpath(rootfs.c_str(), resolved)) return fail_errno(cat("root.path: ", rootfs));
@@ -261,7 +279,8 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   }
 
   if (o.cgroup_root) {
-    HULL_ASSIGN(rel, cgroup_relative_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
+    HULL_ASSIGN(
+        rel, cgroup_relative_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
     HULL_ASSIGN(cg, Cgroup::create(*o.cgroup_root, rel));
     c->cgroup_ = std::move(cg);
     if (o.spec.linux && o.spec.linux->resources) {
@@ -315,14 +334,16 @@ Status Container::move_to(ContainerState to) {
       return {};
     }
   }
-  return fail(Errc::InvalidState, cat("container ", id_, ": from ", state_name(state_), " to ", state_name(to)));
+  return fail(Errc::InvalidState,
+              cat("container ", id_, ": from ", state_name(state_), " to ", state_name(to)));
 }
 
 Status Container::start() {
   std::lock_guard lock(mu_);
   if (destroyed_) return fail(Errc::InvalidState, cat("container ", id_, " was destroyed"));
   if (state() != ContainerState::Created || !sync_) {
-    return fail(Errc::InvalidState, cat("container ", id_, ": from ", state_name(state()), " to running"));
+    return fail(Errc::InvalidState,
+                cat("container ", id_, ": from ", state_name(state()), " to running"));
   }
   HULL_TRY(send_sync(sync_.get(), SyncMsg::Start));
   auto r = wait_sync_eof(sync_.get(), timeout_);
@@ -368,7 +389,8 @@ Result<std::unique_ptr<Process>> Container::exec(const oci::Process& process, St
 
 Status Container::signal_pid_namespace(int sig) {
   struct stat ns {};
-  if (::stat(cat("/proc/", init_->pid(), "/ns/pid").c_str(), &ns) < 0) return fail_errno("stat the container's pid ns");
+  if (::stat(cat("/proc/", init_->pid(), "/ns/pid").c_str(), &ns) < 0)
+    return fail_errno("stat the container's pid ns");
   DIR* d = ::opendir("/proc");
   if (!d) return fail_errno("open /proc");
   std::vector<pid_t> pids;
@@ -377,7 +399,8 @@ Status Container::signal_pid_namespace(int sig) {
     auto [end, ec] = std::from_chars(e->d_name, e->d_name + std::strlen(e->d_name), p);
     if (ec != std::errc() || *end != '\0') continue;
     struct stat st {};
-    if (::stat(cat("/proc/", p, "/ns/pid").c_str(), &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev) {
+    if (::stat(cat("/proc/", p, "/ns/pid").c_str(), &st) == 0 && st.st_ino == ns.st_ino &&
+        st.st_dev == ns.st_dev) {
       pids.push_back(p);
     }
   }
@@ -388,11 +411,13 @@ Status Container::signal_pid_namespace(int sig) {
 
 Status Container::signal(int sig, bool all) {
   std::lock_guard lock(mu_);
-  if (destroyed_ || exit_status()) return fail(Errc::NotRunning, cat("container ", id_, " is not running"));
+  if (destroyed_ || exit_status())
+    return fail(Errc::NotRunning, cat("container ", id_, " is not running"));
   if (!all) return init_->signal(sig);
   if (cgroup_) return cgroup_->kill_all(sig);
   if (plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path) {
-    if (sig == SIGKILL) return init_->signal(sig);  // the kernel kills the whole namespace with its init
+    if (sig == SIGKILL)
+      return init_->signal(sig);  // the kernel kills the whole namespace with its init
     return signal_pid_namespace(sig);
   }
   return init_->signal(sig);
@@ -404,7 +429,9 @@ bool Container::on_exit(pid_t pid, int wait_status) {
   return true;
 }
 
-std::optional<int> Container::exit_status() const { return init_->exit_status(); }
+std::optional<int> Container::exit_status() const {
+  return init_->exit_status();
+}
 
 Result<int> Container::wait() {
   HULL_ASSIGN(status, init_->wait());

@@ -99,7 +99,10 @@ class Process {
  private:
   friend class Container;
   Process(pid_t pid, UniqueFd pidfd, UniqueFd console, bool kill_on_drop)
-      : pid_(pid), pidfd_(std::move(pidfd)), console_(std::move(console)), kill_on_drop_(kill_on_drop) {}
+      : pid_(pid),
+        pidfd_(std::move(pidfd)),
+        console_(std::move(console)),
+        kill_on_drop_(kill_on_drop) {}
 
   pid_t pid_;
   UniqueFd pidfd_;
@@ -168,7 +171,7 @@ class Container {
   std::optional<Cgroup> cgroup_;
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Process> init_;
-  UniqueFd sync_;  // to the init until it has exec'd
+  UniqueFd sync_;          // to the init until it has exec'd
   mutable std::mutex mu_;  // serializes start/exec/signal/destroy/...
   mutable std::mutex state_mu_;
   ContainerState state_ = ContainerState::Created;  // guarded by state_mu_

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <climits>
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/mounts.h"
@@ -88,7 +89,8 @@ Status setup_dev(const ContainerPlan& plan, int rootfd, const RootfsContext& ctx
   UmaskGuard umask0;
   if (setup_default) {
     for (const auto& dd : kDefaultDevices) {
-      DevicePlan d{cat("default device ", dd.path), dd.path, S_IFCHR | 0666, makedev(dd.major, dd.minor), 0, 0};
+      DevicePlan d{cat("default device ", dd.path), dd.path, S_IFCHR | 0666,
+                   makedev(dd.major, dd.minor),     0,       0};
       HULL_TRY(create_device(d, rootfd, ctx.userns));
     }
   }
@@ -105,17 +107,25 @@ Status setup_dev(const ContainerPlan& plan, int rootfd, const RootfsContext& ctx
   if (setup_default) {
     HULL_ASSIGN(dev, mkdir_all_in_root(rootfd, "/dev", 0755));
     for (const auto& [target, name] : kDevSymlinks) {
-      if (::symlinkat(target, dev.get(), name) < 0 && errno != EEXIST) return fail_errno(cat("symlink /dev/", name));
+      if (::symlinkat(target, dev.get(), name) < 0 && errno != EEXIST)
+        return fail_errno(cat("symlink /dev/", name));
     }
-    if (::access("/proc/kcore", F_OK) == 0 && ::symlinkat("/proc/kcore", dev.get(), "core") < 0 && errno != EEXIST) {
+    if (::access("/proc/kcore", F_OK) == 0 && ::symlinkat("/proc/kcore", dev.get(), "core") < 0 &&
+        errno != EEXIST) {
       return fail_errno("symlink /dev/core");
     }
-    if (::unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT) return fail_errno("remove /dev/ptmx");
+    if (::unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT)
+      return fail_errno("remove /dev/ptmx");
     if (::symlinkat("pts/ptmx", dev.get(), "ptmx") < 0) return fail_errno("symlink /dev/ptmx");
   }
   if (ctx.console) {
+    // Bind by path: the fd's own mount belongs to the agent's mount namespace
+    // (EINVAL), the path finds the copy of that devpts mount in ours.
+    char slave[PATH_MAX] = {};
+    if (::readlink("/proc/self/fd/0", slave, sizeof(slave) - 1) < 0)
+      return fail_errno("process.terminal: pty path");
     HULL_ASSIGN(console, touch_in_root(rootfd, "/dev/console", 0));
-    if (::mount("/proc/self/fd/0", fd_path(console.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    if (::mount(slave, fd_path(console.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
       return fail_errno("process.terminal: bind the pty on /dev/console");
     }
   }

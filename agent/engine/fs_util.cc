@@ -53,13 +53,16 @@ Result<UniqueFd> touch_in_root(int rootfd, std::string_view path, mode_t mode) {
   if (existing.error().sys_errno != ENOENT) return existing;
   auto [parent, name] = split_parent(path);
   HULL_ASSIGN(pfd, mkdir_all_in_root(rootfd, parent, 0755));
-  int fd = ::openat(pfd.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+  int fd =
+      ::openat(pfd.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0 && errno != EEXIST) return fail_errno(cat("create ", path, " in the rootfs"));
   if (fd >= 0) ::close(fd);
   return open_in_root(rootfd, path, O_PATH);
 }
 
-std::string fd_path(int fd) { return cat("/proc/self/fd/", fd); }
+std::string fd_path(int fd) {
+  return cat("/proc/self/fd/", fd);
+}
 
 Status write_string(const std::string& path, std::string_view data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
@@ -68,7 +71,8 @@ Status write_string(const std::string& path, std::string_view data) {
     ssize_t w = ::write(fd.get(), data.data(), data.size());
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return fail_errno(cat("write ", path));
-    if (static_cast<size_t>(w) != data.size()) return fail(Errc::System, cat("short write to ", path));
+    if (static_cast<size_t>(w) != data.size())
+      return fail(Errc::System, cat("short write to ", path));
     return {};
   }
 }

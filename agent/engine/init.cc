@@ -40,7 +40,8 @@ constexpr std::chrono::milliseconds kNoDeadline{-1};
 pid_t clone_parent() {
   // Raw clone: glibc has no CLONE_PARENT fork. Both stacks are private copies
   // (no CLONE_VM), so the child simply returns 0 here.
-  return static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0));
+  return static_cast<pid_t>(
+      ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
 Status write_time_offsets(const ContainerPlan& plan) {
@@ -83,7 +84,8 @@ int wait_start_and_exec(int sync, ProcessPlan& p, const std::string& path,
   if (seccomp && p.no_new_privileges) {
     auto r = load_seccomp(*seccomp);
     if (!r) {
-      (void)send_sync(sync, SyncMsg::Error, encode_error(std::move(r.error()).wrap("linux.seccomp")));
+      (void)send_sync(sync, SyncMsg::Error,
+                      encode_error(std::move(r.error()).wrap("linux.seccomp")));
       return 1;
     }
   }
@@ -174,28 +176,35 @@ int run_create(int sync, const InitRequest& req) {
   for (const auto& ns : plan->namespaces) {
     if (!ns.path) continue;
     UniqueFd fd(::open(ns.path->c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_out(Error{Errc::System, errno, cat("linux.namespaces ", ns.type, ": open ", *ns.path)});
+    if (!fd)
+      return fail_out(
+          Error{Errc::System, errno, cat("linux.namespaces ", ns.type, ": open ", *ns.path)});
     joins.emplace_back(ns.flag, std::move(fd));
   }
   for (auto& [flag, fd] : joins) {  // user namespace first (plan order)
     if (::setns(fd.get(), flag) < 0) {
-      return fail_out(Error{Errc::System, errno, cat("linux.namespaces ", namespace_proc_name(flag), ": setns")});
+      return fail_out(Error{Errc::System, errno,
+                            cat("linux.namespaces ", namespace_proc_name(flag), ": setns")});
     }
   }
   joins.clear();
   if (plan->creates_userns()) {
-    if (::unshare(CLONE_NEWUSER) < 0) return fail_out(Error{Errc::System, errno, "unshare(CLONE_NEWUSER)"});
+    if (::unshare(CLONE_NEWUSER) < 0)
+      return fail_out(Error{Errc::System, errno, "unshare(CLONE_NEWUSER)"});
     if (auto r = send_sync(sync, SyncMsg::UsernsCreated); !r) return fail_out(r.error());
-    if (auto r = expect_sync(sync, SyncMsg::UsernsMapped, kNoDeadline); !r) return fail_out(r.error());
+    if (auto r = expect_sync(sync, SyncMsg::UsernsMapped, kNoDeadline); !r)
+      return fail_out(r.error());
     if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) {
-      return fail_out(Error{Errc::System, errno, "linux.uidMappings: container uid/gid 0 must be mapped"});
+      return fail_out(
+          Error{Errc::System, errno, "linux.uidMappings: container uid/gid 0 must be mapped"});
     }
   }
   int flags = 0;
   for (const auto& ns : plan->namespaces) {
     if (!ns.path && ns.flag != CLONE_NEWUSER) flags |= ns.flag;
   }
-  if (flags && ::unshare(flags) < 0) return fail_out(Error{Errc::System, errno, "linux.namespaces: unshare"});
+  if (flags && ::unshare(flags) < 0)
+    return fail_out(Error{Errc::System, errno, "linux.namespaces: unshare"});
   if (auto r = write_time_offsets(*plan); !r) return fail_out(r.error());
 
   UniqueFd release;
@@ -222,7 +231,9 @@ int run_exec(int sync, const InitRequest& req) {
   if (!proc) return fail_out(proc.error());
   for (const auto& j : req.join) {
     if (::setns(j.fd, j.flag) < 0) {
-      return fail_out(Error{Errc::System, errno, cat("exec: join the container's ", namespace_proc_name(j.flag), " namespace")});
+      return fail_out(
+          Error{Errc::System, errno,
+                cat("exec: join the container's ", namespace_proc_name(j.flag), " namespace")});
     }
     ::close(j.fd);
   }
@@ -262,7 +273,9 @@ Result<InitRequest> decode_request(std::string_view text) {
     return true;
   };
   std::string mode;
-  if (!str("mode", mode) || !str("spec", r.spec_json) || !str("rootfs", r.rootfs) || !str("bundle", r.bundle)) return bad();
+  if (!str("mode", mode) || !str("spec", r.spec_json) || !str("rootfs", r.rootfs) ||
+      !str("bundle", r.bundle))
+    return bad();
   if (mode != "create" && mode != "exec") return bad();
   r.mode = mode == "create" ? InitMode::Create : InitMode::Exec;
   if (j.contains("seccomp")) {
@@ -276,8 +289,8 @@ Result<InitRequest> decode_request(std::string_view text) {
   }
   if (!j.contains("join") || !j["join"].is_array()) return bad();
   for (const auto& x : j["join"]) {
-    if (!x.is_object() || !x.contains("flag") || !x["flag"].is_number_integer() || !x.contains("fd") ||
-        !x["fd"].is_number_integer()) {
+    if (!x.is_object() || !x.contains("flag") || !x["flag"].is_number_integer() ||
+        !x.contains("fd") || !x["fd"].is_number_integer()) {
       return bad();
     }
     r.join.push_back({x["flag"].get<int>(), x["fd"].get<int>()});

@@ -99,11 +99,14 @@ constexpr std::array kRecursiveOptions{
 
 // Options runc understands that hull does not implement; an error beats a
 // silently different mount.
-constexpr std::array<std::string_view, 4> kUnsupported{"idmap", "ridmap", "tmpcopyup", "copy-symlink"};
+constexpr std::array<std::string_view, 4> kUnsupported{"idmap", "ridmap", "tmpcopyup",
+                                                       "copy-symlink"};
 
 }  // namespace
 
-bool MountOptions::is_bind() const { return (flags & MS_BIND) != 0; }
+bool MountOptions::is_bind() const {
+  return (flags & MS_BIND) != 0;
+}
 
 bool MountOptions::bind_needs_remount() const {
   return is_bind() && (flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0;

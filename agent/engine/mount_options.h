@@ -13,12 +13,12 @@
 namespace hull::engine {
 
 struct MountOptions {
-  unsigned long flags = 0;            // MS_* to set (MS_BIND, MS_REC, MS_RDONLY, ...)
-  unsigned long clear = 0;            // MS_* an option cleared ("rw", "dev", "suid", ...)
+  unsigned long flags = 0;                 // MS_* to set (MS_BIND, MS_REC, MS_RDONLY, ...)
+  unsigned long clear = 0;                 // MS_* an option cleared ("rw", "dev", "suid", ...)
   std::vector<unsigned long> propagation;  // MS_PRIVATE|MS_REC ..., applied in order
-  uint64_t rec_attr_set = 0;          // MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) ("rro")
+  uint64_t rec_attr_set = 0;               // MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) ("rro")
   uint64_t rec_attr_clr = 0;
-  std::string data;                   // unknown options, comma-joined, for the filesystem
+  std::string data;  // unknown options, comma-joined, for the filesystem
   bool is_bind() const;
   // A bind mount whose flags need the extra MS_REMOUNT step (ro, nosuid, ...).
   bool bind_needs_remount() const;

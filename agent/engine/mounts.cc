@@ -34,7 +34,8 @@ std::vector<MountInfo> read_mountinfo() {
     MountInfo mi;
     for (size_t i = 0; i < mp.size(); ++i) {
       if (mp[i] == '\\' && i + 3 < mp.size()) {
-        mi.mount_point += static_cast<char>((mp[i + 1] - '0') * 64 + (mp[i + 2] - '0') * 8 + (mp[i + 3] - '0'));
+        mi.mount_point +=
+            static_cast<char>((mp[i + 1] - '0') * 64 + (mp[i + 2] - '0') * 8 + (mp[i + 3] - '0'));
         i += 3;
       } else {
         mi.mount_point += mp[i];
@@ -50,7 +51,8 @@ std::vector<MountInfo> read_mountinfo() {
 
 bool is_under(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
 }
 
 Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
@@ -66,7 +68,8 @@ Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
     mount_attr attr{};
     attr.attr_set = m.opts.rec_attr_set;
     attr.attr_clr = m.opts.rec_attr_clr;
-    if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+    if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                  sizeof(attr)) < 0) {
       return fail_errno(cat(m.field, ": recursive mount attributes on ", m.destination));
     }
   }
@@ -96,7 +99,8 @@ Status fs_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
   HULL_ASSIGN(dest, mkdir_all_in_root(rootfd, m.destination, 0755));
   const char* src = m.source.empty() ? m.type.c_str() : m.source.c_str();
   std::string target = fd_path(dest.get());
-  if (::mount(src, target.c_str(), m.type.c_str(), m.opts.flags, m.opts.data.empty() ? nullptr : m.opts.data.c_str()) == 0) {
+  if (::mount(src, target.c_str(), m.type.c_str(), m.opts.flags,
+              m.opts.data.empty() ? nullptr : m.opts.data.c_str()) == 0) {
     return {};
   }
   int err = errno;
@@ -127,7 +131,8 @@ Status ms_move_root(const std::string& rootfs) {
     if (mp == "/" || is_under(rootfs, mp) || is_under(mp, rootfs)) continue;
     ::umount2(mp.c_str(), MNT_DETACH);  // best effort: a parent detach may have taken it already
   }
-  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return fail_errno("move the rootfs to /");
+  if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0)
+    return fail_errno("move the rootfs to /");
   if (::chroot(".") < 0) return fail_errno("chroot into the rootfs");
   if (::chdir("/") < 0) return fail_errno("chdir /");
   return {};
@@ -157,15 +162,19 @@ Status remount_bind(const std::string& path, unsigned long flags) {
 
 Status prepare_root(const ContainerPlan& plan, const RootfsContext& ctx) {
   unsigned long prop = plan.rootfs_propagation ? plan.rootfs_propagation : (MS_SLAVE | MS_REC);
-  if (::mount(nullptr, "/", nullptr, prop, nullptr) < 0) return fail_errno("linux.rootfsPropagation: set on /");
+  if (::mount(nullptr, "/", nullptr, prop, nullptr) < 0)
+    return fail_errno("linux.rootfsPropagation: set on /");
   // pivot_root refuses a new root whose parent mount is shared.
   std::string parent = split_parent(ctx.rootfs).first;
   const MountInfo* best = nullptr;
   auto mounts = read_mountinfo();
   for (const auto& mi : mounts) {
-    if (is_under(parent, mi.mount_point) && (!best || mi.mount_point.size() >= best->mount_point.size())) best = &mi;
+    if (is_under(parent, mi.mount_point) &&
+        (!best || mi.mount_point.size() >= best->mount_point.size()))
+      best = &mi;
   }
-  if (best && best->shared && ::mount(nullptr, best->mount_point.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) {
+  if (best && best->shared &&
+      ::mount(nullptr, best->mount_point.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) {
     return fail_errno(cat("make ", best->mount_point, " private"));
   }
   if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
@@ -197,14 +206,16 @@ Status pivot_into(const RootfsContext& ctx) {
   // The old root is now stacked under "."; detach it without propagating the
   // unmount anywhere.
   if (::fchdir(oldroot.get()) < 0) return fail_errno("chdir to the old root");
-  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return fail_errno("make the old root rslave");
+  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    return fail_errno("make the old root rslave");
   if (::umount2(".", MNT_DETACH) < 0) return fail_errno("detach the old root");
   if (::chdir("/") < 0) return fail_errno("chdir /");
   return {};
 }
 
 Status finish_rootfs(const ContainerPlan& plan) {
-  if (plan.rootfs_propagation && ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0) {
+  if (plan.rootfs_propagation &&
+      ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) < 0) {
     return fail_errno("linux.rootfsPropagation: set on the new /");
   }
   for (const auto& [key, value] : plan.sysctl) {

@@ -20,8 +20,8 @@
 namespace hull::engine {
 
 struct RootfsContext {
-  std::string rootfs;  // absolute path in the agent's mount namespace
-  std::string bundle;  // relative bind sources are relative to it
+  std::string rootfs;    // absolute path in the agent's mount namespace
+  std::string bundle;    // relative bind sources are relative to it
   bool userns = false;   // in a new user namespace (mknod and some mounts fail there)
   bool console = false;  // fd 0 is the pty slave to bind on /dev/console
 };

@@ -21,9 +21,9 @@ struct NsName {
 
 // Joined in this order (user first, runc's nsexec order otherwise).
 constexpr std::array kNamespaces{
-    NsName{"user", "user", CLONE_NEWUSER},     NsName{"ipc", "ipc", CLONE_NEWIPC},
-    NsName{"uts", "uts", CLONE_NEWUTS},        NsName{"network", "net", CLONE_NEWNET},
-    NsName{"pid", "pid", CLONE_NEWPID},        NsName{"mount", "mnt", CLONE_NEWNS},
+    NsName{"user", "user", CLONE_NEWUSER},       NsName{"ipc", "ipc", CLONE_NEWIPC},
+    NsName{"uts", "uts", CLONE_NEWUTS},          NsName{"network", "net", CLONE_NEWNET},
+    NsName{"pid", "pid", CLONE_NEWPID},          NsName{"mount", "mnt", CLONE_NEWNS},
     NsName{"cgroup", "cgroup", CLONE_NEWCGROUP}, NsName{"time", "time", CLONE_NEWTIME},
 };
 
@@ -31,7 +31,9 @@ std::unexpected<Error> bad(const std::string& field, std::string_view why) {
   return fail(Errc::Invalid, cat(field, ": ", why));
 }
 
-bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
+bool absolute(const std::string& p) {
+  return !p.empty() && p[0] == '/';
+}
 
 Result<std::vector<int>> plan_caps(const std::optional<std::vector<std::string>>& names,
                                    const std::string& field) {
@@ -104,7 +106,9 @@ std::string_view namespace_proc_name(int flag) {
   return "";
 }
 
-bool ContainerPlan::has_namespace(int flag) const { return find_namespace(flag) != nullptr; }
+bool ContainerPlan::has_namespace(int flag) const {
+  return find_namespace(flag) != nullptr;
+}
 
 const NamespacePlan* ContainerPlan::find_namespace(int flag) const {
   for (const auto& n : namespaces) {
@@ -127,14 +131,17 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
   if (p.env) out.env = *p.env;
   for (size_t i = 0; i < out.env.size(); ++i) {
     if (out.env[i].find('=') == std::string::npos) {
-      return bad(cat(f, ".env[", i, "]"), cat("not of the form KEY=VALUE: ", in_quotes(out.env[i])));
+      return bad(cat(f, ".env[", i, "]"),
+                 cat("not of the form KEY=VALUE: ", in_quotes(out.env[i])));
     }
   }
-  if (!absolute(p.cwd)) return bad(f + ".cwd", cat("must be an absolute path, got ", in_quotes(p.cwd)));
+  if (!absolute(p.cwd))
+    return bad(f + ".cwd", cat("must be an absolute path, got ", in_quotes(p.cwd)));
   out.cwd = p.cwd;
   out.uid = p.user.uid;
   out.gid = p.user.gid;
-  if (p.user.additional_gids) out.additional_gids.assign(p.user.additional_gids->begin(), p.user.additional_gids->end());
+  if (p.user.additional_gids)
+    out.additional_gids.assign(p.user.additional_gids->begin(), p.user.additional_gids->end());
   if (p.user.umask) {
     if (*p.user.umask > 0777) return bad(f + ".user.umask", "must be at most 0777");
     out.umask = static_cast<mode_t>(*p.user.umask);
@@ -146,7 +153,8 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
       std::string rf = cat(f, ".rlimits[", i, "]");
       auto n = oci::rlimit_number(r.type);
       if (!n) return bad(rf + ".type", cat("unknown rlimit ", in_quotes(r.type)));
-      if (!seen.insert(*n).second) return bad(rf + ".type", cat("duplicate rlimit ", in_quotes(r.type)));
+      if (!seen.insert(*n).second)
+        return bad(rf + ".type", cat("duplicate rlimit ", in_quotes(r.type)));
       if (r.soft > r.hard) return bad(rf, "soft limit is greater than the hard limit");
       out.rlimits.push_back({*n, r.soft, r.hard, rf});
     }
@@ -202,9 +210,11 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
         std::string nf = cat("linux.namespaces[", i, "]");
         int flag = namespace_flag(n.type);
         if (!flag) return bad(nf + ".type", cat("unknown namespace type ", in_quotes(n.type)));
-        if (!seen.insert(flag).second) return bad(nf + ".type", cat("duplicate namespace ", in_quotes(n.type)));
+        if (!seen.insert(flag).second)
+          return bad(nf + ".type", cat("duplicate namespace ", in_quotes(n.type)));
         if (n.path && !absolute(*n.path)) return bad(nf + ".path", "must be an absolute path");
-        out.namespaces.push_back({flag, n.type, n.path && !n.path->empty() ? n.path : std::nullopt});
+        out.namespaces.push_back(
+            {flag, n.type, n.path && !n.path->empty() ? n.path : std::nullopt});
       }
       // Keep the join order of kNamespaces (user first).
       std::vector<NamespacePlan> sorted;
@@ -222,18 +232,21 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
     if (out.creates_userns() && (out.uid_mappings.empty() || out.gid_mappings.empty())) {
       return bad("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
     }
-    if (!out.has_namespace(CLONE_NEWUSER) && (!out.uid_mappings.empty() || !out.gid_mappings.empty())) {
+    if (!out.has_namespace(CLONE_NEWUSER) &&
+        (!out.uid_mappings.empty() || !out.gid_mappings.empty())) {
       return bad("linux.uidMappings", "mappings given without a user namespace");
     }
     HULL_ASSIGN(to, plan_time_offsets(l.time_offsets));
     out.time_offsets = std::move(to);
-    if (!out.time_offsets.empty() && !(out.has_namespace(CLONE_NEWTIME) &&
-                                       !out.find_namespace(CLONE_NEWTIME)->path)) {
+    if (!out.time_offsets.empty() &&
+        !(out.has_namespace(CLONE_NEWTIME) && !out.find_namespace(CLONE_NEWTIME)->path)) {
       return bad("linux.timeOffsets", "needs a new time namespace");
     }
     if (l.rootfs_propagation && !l.rootfs_propagation->empty()) {
       unsigned long p = propagation_flag(*l.rootfs_propagation);
-      if (!p) return bad("linux.rootfsPropagation", cat("unknown propagation ", in_quotes(*l.rootfs_propagation)));
+      if (!p)
+        return bad("linux.rootfsPropagation",
+                   cat("unknown propagation ", in_quotes(*l.rootfs_propagation)));
       out.rootfs_propagation = p;
     }
     if (l.devices) {
@@ -242,23 +255,28 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
         std::string df = cat("linux.devices[", i, "]");
         HULL_ASSIGN(type, device_type(d.type, df + ".type"));
         if (!absolute(d.path)) return bad(df + ".path", "must be an absolute path");
-        if (type != S_IFIFO && (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff)) {
+        if (type != S_IFIFO &&
+            (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff)) {
           return bad(df, "major or minor number out of range");
         }
         mode_t perm = d.file_mode.value_or(0666);
         if (perm > 07777) return bad(df + ".fileMode", "must be at most 07777");
         out.devices.push_back({df, d.path, type | perm,
-                               type == S_IFIFO ? 0 : makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor)),
+                               type == S_IFIFO ? 0
+                                               : makedev(static_cast<unsigned>(d.major),
+                                                         static_cast<unsigned>(d.minor)),
                                d.uid.value_or(0), d.gid.value_or(0)});
       }
     }
     if (l.masked_paths) out.masked_paths = *l.masked_paths;
     if (l.readonly_paths) out.readonly_paths = *l.readonly_paths;
     for (size_t i = 0; i < out.masked_paths.size(); ++i) {
-      if (!absolute(out.masked_paths[i])) return bad(cat("linux.maskedPaths[", i, "]"), "must be an absolute path");
+      if (!absolute(out.masked_paths[i]))
+        return bad(cat("linux.maskedPaths[", i, "]"), "must be an absolute path");
     }
     for (size_t i = 0; i < out.readonly_paths.size(); ++i) {
-      if (!absolute(out.readonly_paths[i])) return bad(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
+      if (!absolute(out.readonly_paths[i]))
+        return bad(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
     }
     if (l.sysctl) {
       for (const auto& [k, v] : *l.sysctl) {
@@ -281,7 +299,8 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       const auto& m = (*spec.mounts)[i];
       MountPlan mp;
       mp.field = cat("mounts[", i, "]");
-      if (!absolute(m.destination)) return bad(mp.field + ".destination", "must be an absolute path");
+      if (!absolute(m.destination))
+        return bad(mp.field + ".destination", "must be an absolute path");
       mp.destination = m.destination;
       mp.type = m.type.value_or("");
       mp.source = m.source.value_or("");
@@ -294,9 +313,11 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       if (!mp.opts.is_bind() && mp.type.empty()) {
         return bad(mp.field + ".type", "is required unless the options say bind or rbind");
       }
-      if (mp.opts.is_bind() && mp.source.empty()) return bad(mp.field + ".source", "is required for a bind mount");
+      if (mp.opts.is_bind() && mp.source.empty())
+        return bad(mp.field + ".source", "is required for a bind mount");
       if (m.uid_mappings || m.gid_mappings) {
-        return fail(Errc::Unsupported, cat(mp.field, ": idmapped mounts are not supported by hull"));
+        return fail(Errc::Unsupported,
+                    cat(mp.field, ": idmapped mounts are not supported by hull"));
       }
       out.mounts.push_back(std::move(mp));
     }

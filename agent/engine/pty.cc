@@ -21,7 +21,8 @@ Result<PtyPair> open_pty(uint16_t rows, uint16_t cols) {
   UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!slave) {
     std::array<char, 64> name{};
-    if (::ptsname_r(master.get(), name.data(), name.size()) != 0) return fail_errno("process.terminal: ptsname");
+    if (::ptsname_r(master.get(), name.data(), name.size()) != 0)
+      return fail_errno("process.terminal: ptsname");
     slave.reset(::open(name.data(), O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!slave) return fail_errno(cat("process.terminal: open ", name.data()));
   }

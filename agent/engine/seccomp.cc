@@ -31,7 +31,8 @@ Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_r
                         const std::string& field) {
   bool takes_errno = name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE";
   if (errno_ret && !takes_errno) {
-    return bad(field, cat("an errno return value needs SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ", name));
+    return bad(field,
+               cat("an errno return value needs SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ", name));
   }
   uint32_t e = errno_ret.value_or(EPERM);
   if (e > 0xffff) return bad(field, "errno return value must be at most 65535");
@@ -43,7 +44,8 @@ Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_r
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
   if (name == "SCMP_ACT_NOTIFY") {
-    return fail(Errc::Unsupported, cat(field, ": SCMP_ACT_NOTIFY (a seccomp agent) is not supported by hull"));
+    return fail(Errc::Unsupported,
+                cat(field, ": SCMP_ACT_NOTIFY (a seccomp agent) is not supported by hull"));
   }
   return bad(field, cat("unknown action ", in_quotes(name)));
 }
@@ -77,7 +79,8 @@ Result<uint32_t> arch_token(const std::string& name, const std::string& field) {
   constexpr std::string_view kPrefix = "SCMP_ARCH_";
   if (name.rfind(kPrefix, 0) != 0) return bad(field, cat("unknown architecture ", in_quotes(name)));
   std::string lower;
-  for (char c : name.substr(kPrefix.size())) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : name.substr(kPrefix.size()))
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   uint32_t token = seccomp_arch_resolve_name(lower.c_str());
   if (token == 0) return bad(field, cat("unknown architecture ", in_quotes(name)));
   return token;
@@ -88,7 +91,8 @@ Result<uint32_t> arch_token(const std::string& name, const std::string& field) {
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   const std::string base = "linux.seccomp";
   if (p.listener_path && !p.listener_path->empty()) {
-    return fail(Errc::Unsupported, base + ".listenerPath: seccomp agents are not supported by hull");
+    return fail(Errc::Unsupported,
+                base + ".listenerPath: seccomp agents are not supported by hull");
   }
   HULL_ASSIGN(def, action(p.default_action, p.default_errno_ret, base + ".defaultAction"));
   Ctx ctx(seccomp_init(def));
@@ -103,7 +107,8 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
       std::string f = cat(base, ".architectures[", i, "]");
       HULL_ASSIGN(token, arch_token((*p.architectures)[i], f));
       int rc = seccomp_arch_add(ctx.get(), token);
-      if (rc < 0 && rc != -EEXIST) return fail(Error{Errc::Invalid, -rc, f + ": libseccomp refused it"});
+      if (rc < 0 && rc != -EEXIST)
+        return fail(Error{Errc::Invalid, -rc, f + ": libseccomp refused it"});
     }
   }
   if (p.flags) {
@@ -141,7 +146,9 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
         std::string nf = cat(sf, ".names[", k, "]");
         auto add = [&](unsigned n, const scmp_arg_cmp* c) -> Status {
           int rc = seccomp_rule_add_array(ctx.get(), act, nr, n, c);
-          if (rc < 0) return fail(Error{Errc::Invalid, -rc, cat(nf, ": libseccomp refused the rule for ", in_quotes(name))});
+          if (rc < 0)
+            return fail(Error{Errc::Invalid, -rc,
+                              cat(nf, ": libseccomp refused the rule for ", in_quotes(name))});
           return {};
         };
         if (split) {
@@ -154,11 +161,14 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   }
   UniqueFd mem(::memfd_create("hull-seccomp", MFD_CLOEXEC));
   if (!mem) return fail_errno("seccomp: memfd_create");
-  if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc < 0) return fail_errno("seccomp: export", -rc);
+  if (int rc = seccomp_export_bpf(ctx.get(), mem.get()); rc < 0)
+    return fail_errno("seccomp: export", -rc);
   off_t size = ::lseek(mem.get(), 0, SEEK_END);
-  if (size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) return fail(Errc::Internal, "seccomp: odd BPF size");
+  if (size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
+    return fail(Errc::Internal, "seccomp: odd BPF size");
   out.bpf.resize(static_cast<size_t>(size));
-  if (::pread(mem.get(), out.bpf.data(), out.bpf.size(), 0) != size) return fail_errno("seccomp: read BPF");
+  if (::pread(mem.get(), out.bpf.data(), out.bpf.size(), 0) != size)
+    return fail_errno("seccomp: read BPF");
   return out;
 }
 
@@ -170,7 +180,8 @@ Status load_seccomp(const SeccompProgram& prog) {
                                    " instructions exceeds ", BPF_MAXINSNS));
   }
   std::vector<sock_filter> insns(fp.len);
-  std::copy_n(prog.bpf.data(), prog.bpf.size(), reinterpret_cast<char*>(insns.data()));  // aligned copy of raw BPF
+  std::copy_n(prog.bpf.data(), prog.bpf.size(),
+              reinterpret_cast<char*>(insns.data()));  // aligned copy of raw BPF
   fp.filter = insns.data();
   if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog.flags, &fp) < 0) {
     return fail_errno("seccomp: load filter");

@@ -8,13 +8,20 @@
 namespace hull::engine {
 
 namespace detail {
-inline void append(std::string& out, std::string_view s) { out += s; }
-inline void append(std::string& out, const char* s) { out += s; }
-inline void append(std::string& out, const std::string& s) { out += s; }
-inline void append(std::string& out, char c) { out += c; }
+inline void append(std::string& out, std::string_view s) {
+  out += s;
+}
+inline void append(std::string& out, const char* s) {
+  out += s;
+}
+inline void append(std::string& out, const std::string& s) {
+  out += s;
+}
+inline void append(std::string& out, char c) {
+  out += c;
+}
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void append(std::string& out, T v) {
+requires(!std::same_as<T, char> && !std::same_as<T, bool>) void append(std::string& out, T v) {
   out += std::to_string(v);
 }
 }  // namespace detail
@@ -27,6 +34,8 @@ std::string cat(const A&... a) {
 }
 
 // "\"value\"" for messages that quote a user-supplied string.
-inline std::string in_quotes(std::string_view s) { return cat("\"", s, "\""); }
+inline std::string in_quotes(std::string_view s) {
+  return cat("\"", s, "\"");
+}
 
 }  // namespace hull::engine

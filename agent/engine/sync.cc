@@ -37,7 +37,8 @@ Status read_all(int fd, char* p, size_t n, Clock::time_point until, bool unlimit
     int timeout_ms = -1;
     if (!unlimited) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-      if (left.count() <= 0) return fail(Errc::Timeout, "sync: timed out waiting for the container init");
+      if (left.count() <= 0)
+        return fail(Errc::Timeout, "sync: timed out waiting for the container init");
       timeout_ms = static_cast<int>(left.count());
     }
     pollfd pfd{fd, POLLIN, 0};
@@ -54,7 +55,8 @@ Status read_all(int fd, char* p, size_t n, Clock::time_point until, bool unlimit
     }
     if (r == 0) {
       if (got == 0 && eof_at_start) *eof_at_start = true;
-      return fail(Errc::NotRunning, got == 0 ? "sync: peer closed" : "sync: peer closed mid-message");
+      return fail(Errc::NotRunning,
+                  got == 0 ? "sync: peer closed" : "sync: peer closed mid-message");
     }
     got += static_cast<size_t>(r);
   }
@@ -65,14 +67,22 @@ Status read_all(int fd, char* p, size_t n, Clock::time_point until, bool unlimit
 
 std::string_view sync_msg_name(SyncMsg m) {
   switch (m) {
-    case SyncMsg::Config: return "Config";
-    case SyncMsg::UsernsCreated: return "UsernsCreated";
-    case SyncMsg::UsernsMapped: return "UsernsMapped";
-    case SyncMsg::ChildPid: return "ChildPid";
-    case SyncMsg::PidAck: return "PidAck";
-    case SyncMsg::Ready: return "Ready";
-    case SyncMsg::Start: return "Start";
-    case SyncMsg::Error: return "Error";
+    case SyncMsg::Config:
+      return "Config";
+    case SyncMsg::UsernsCreated:
+      return "UsernsCreated";
+    case SyncMsg::UsernsMapped:
+      return "UsernsMapped";
+    case SyncMsg::ChildPid:
+      return "ChildPid";
+    case SyncMsg::PidAck:
+      return "PidAck";
+    case SyncMsg::Ready:
+      return "Ready";
+    case SyncMsg::Start:
+      return "Start";
+    case SyncMsg::Error:
+      return "Error";
   }
   return "unknown";
 }
@@ -93,12 +103,15 @@ Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline) {
   bool unlimited = deadline.count() < 0;
   auto until = Clock::now() + (unlimited ? std::chrono::milliseconds(0) : deadline);
   std::array<uint32_t, 2> hdr{};
-  HULL_TRY(read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited, nullptr));
-  if (hdr[0] < static_cast<uint32_t>(SyncMsg::Config) || hdr[0] > static_cast<uint32_t>(SyncMsg::Error)) {
+  HULL_TRY(
+      read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited, nullptr));
+  if (hdr[0] < static_cast<uint32_t>(SyncMsg::Config) ||
+      hdr[0] > static_cast<uint32_t>(SyncMsg::Error)) {
     return fail(Errc::GuestProtocol, cat("sync: unknown message type ", hdr[0]));
   }
   if (hdr[1] > kMaxSyncPayload) {
-    return fail(Errc::GuestProtocol, cat("sync: payload of ", hdr[1], " bytes exceeds ", kMaxSyncPayload));
+    return fail(Errc::GuestProtocol,
+                cat("sync: payload of ", hdr[1], " bytes exceeds ", kMaxSyncPayload));
   }
   SyncMessage m{static_cast<SyncMsg>(hdr[0]), std::string(hdr[1], '\0')};
   HULL_TRY(read_all(fd, m.payload.data(), m.payload.size(), until, unlimited, nullptr));
@@ -137,8 +150,8 @@ Result<std::string> expect_sync(int fd, SyncMsg want, std::chrono::milliseconds 
   HULL_ASSIGN(m, recv_sync(fd, deadline));
   if (m.type == SyncMsg::Error) return fail(decode_error(m.payload));
   if (m.type != want) {
-    return fail(Errc::GuestProtocol, cat("sync: expected ", sync_msg_name(want), ", got ",
-                                         sync_msg_name(m.type)));
+    return fail(Errc::GuestProtocol,
+                cat("sync: expected ", sync_msg_name(want), ", got ", sync_msg_name(m.type)));
   }
   return std::move(m.payload);
 }

@@ -45,14 +45,14 @@ inline constexpr int kSyncFd = 3;
 inline constexpr uint32_t kMaxSyncPayload = 16u << 20;
 
 enum class SyncMsg : uint32_t {
-  Config = 1,        // engine -> bootstrap: InitRequest JSON
-  UsernsCreated = 2, // bootstrap -> engine: please write my uid_map / gid_map
-  UsernsMapped = 3,  // engine -> bootstrap
-  ChildPid = 4,      // bootstrap -> engine: decimal pid of the container process
-  PidAck = 5,        // engine -> bootstrap: pidfd held, release the child
-  Ready = 6,         // init -> engine: set up, blocked until Start
-  Start = 7,         // engine -> init: exec the user's process now
-  Error = 8,         // any -> engine: {"code":..,"errno":..,"msg":..}; sender exits
+  Config = 1,         // engine -> bootstrap: InitRequest JSON
+  UsernsCreated = 2,  // bootstrap -> engine: please write my uid_map / gid_map
+  UsernsMapped = 3,   // engine -> bootstrap
+  ChildPid = 4,       // bootstrap -> engine: decimal pid of the container process
+  PidAck = 5,         // engine -> bootstrap: pidfd held, release the child
+  Ready = 6,          // init -> engine: set up, blocked until Start
+  Start = 7,          // engine -> init: exec the user's process now
+  Error = 8,          // any -> engine: {"code":..,"errno":..,"msg":..}; sender exits
 };
 
 std::string_view sync_msg_name(SyncMsg m);

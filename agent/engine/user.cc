@@ -13,11 +13,13 @@
 namespace hull::engine {
 namespace {
 
-constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr std::string_view kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool env_has(const std::vector<std::string>& env, std::string_view key) {
   for (const auto& e : env) {
-    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return true;
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return true;
   }
   return false;
 }
@@ -59,10 +61,13 @@ Status switch_user(ProcessPlan& p, bool setgroups_denied) {
       return fail_errno("process.user.additionalGids: setgroups");
     }
   } else if (!p.additional_gids.empty()) {
-    return fail(Errc::Invalid, "process.user.additionalGids: setgroups is denied in this user namespace");
+    return fail(Errc::Invalid,
+                "process.user.additionalGids: setgroups is denied in this user namespace");
   }
-  if (::setresgid(p.gid, p.gid, p.gid) < 0) return fail_errno(cat("process.user.gid: setresgid ", p.gid));
-  if (::setresuid(p.uid, p.uid, p.uid) < 0) return fail_errno(cat("process.user.uid: setresuid ", p.uid));
+  if (::setresgid(p.gid, p.gid, p.gid) < 0)
+    return fail_errno(cat("process.user.gid: setresgid ", p.gid));
+  if (::setresuid(p.uid, p.uid, p.uid) < 0)
+    return fail_errno(cat("process.user.uid: setresuid ", p.uid));
   return {};
 }
 
@@ -86,7 +91,8 @@ Result<std::string> find_executable(const ProcessPlan& p) {
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (executable_file(candidate)) return candidate;
   }
-  return fail(Errc::NotFound, cat("exec: ", in_quotes(name), ": executable file not found in $PATH"));
+  return fail(Errc::NotFound,
+              cat("exec: ", in_quotes(name), ": executable file not found in $PATH"));
 }
 
 Error exec_process(const ProcessPlan& p, const std::string& path) {

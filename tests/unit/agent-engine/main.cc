@@ -1,0 +1,14 @@
+// Own main instead of gtest_main (whose main() lives in a static library and
+// so loses to this one at link time): the engine re-executes this binary as
+// the container init, which must be handled before anything else.
+#include <gtest/gtest.h>
+
+#include "agent/engine/init.h"
+#include "tests/unit/agent-engine/fixture.h"
+
+int main(int argc, char** argv) {
+  if (auto rc = hull::engine::maybe_run_init(argc, argv)) return *rc;
+  testing::InitGoogleTest(&argc, argv);
+  hull::engine::test::enter_private_mount_namespace();
+  return RUN_ALL_TESTS();
+}
