@@ -1,0 +1,113 @@
+// OCI hooks, run on the host (runtime-spec config.md "POSIX-platform Hooks").
+//
+// Every hook runs on the host in hull: its `path` names a host binary, and the
+// guest has neither the binary nor the host's view of the container. See
+// docs/hooks.md for where each kind runs and what hull does about the spec's
+// "in the container namespace" kinds (createContainer, startContainer).
+//
+// Failure rules (runtime-spec config.md and runtime.md), for the CLI to apply:
+//
+//   kind             status on stdin  when                              a failure means
+//   prestart         creating         create, after the VM and the      stop the container (kill,
+//   (deprecated)                      container exist, before the       delete the VM) and report
+//                                     user process starts               the error; create fails
+//   createRuntime    creating         create, same point as prestart    same as prestart
+//   createContainer  creating         create, after createRuntime       same as prestart
+//   startContainer   created          start, before the user process    stop the container and
+//                                     runs (hull: on the host, just     report the error; start
+//                                     before the agent's Start)         fails
+//   poststart        running          start, after the user process     log a warning; the other
+//                                     started, before `start` returns   hooks and start continue
+//   poststop         stopped          delete, after the VM and the      log a warning; the other
+//                                     container are gone                hooks and delete continue
+//
+// run_hooks() implements "stop at the first failure" for the first four kinds
+// and "warn and continue" for the last two (failure_rule()); the caller still
+// has to do the stopping and the logging, since only it owns the container.
+//
+// Running a hook: posix_spawn (not fork+exec). glibc's posix_spawn uses
+// clone(CLONE_VM|CLONE_VFORK), so it costs the same for a small CLI and a large
+// shim, is safe in a multithreaded caller, and reports exec failures (ENOENT,
+// EACCES, ENOEXEC) as its return value instead of through a hand-made error
+// pipe. Everything a hook needs is expressible with its file actions and
+// attributes: stdin, stdout and stderr; closefrom(3); its own process group;
+// default signal dispositions and an empty signal mask; argv[0] separate from
+// the path; its own environment.
+//
+// The hook is the caller's child until it is reaped, so its pid (and its
+// process group id) cannot be recycled before then: the timeout kills the
+// hook's whole process group by pid, then reaps it. A pidfd is used only to
+// wait for the exit in poll() together with the output pipes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/oci/spec.h"
+#include "runtime/oci/state.h"
+
+namespace hull::hooks {
+
+enum class Kind { Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop };
+
+// The name as config.json spells it: "prestart", "createRuntime", ...
+std::string_view kind_name(Kind kind);
+
+enum class OnFailure {
+  Abort,  // stop the container, report the error; the remaining hooks do not run
+  Warn,   // log a warning; the remaining hooks and the lifecycle continue
+};
+OnFailure failure_rule(Kind kind);
+
+// The container status the spec's state carries while hooks of `kind` run.
+oci::ContainerStatus status_during(Kind kind);
+
+struct Hook {
+  std::string path;                              // absolute path of a host binary
+  std::optional<std::vector<std::string>> args;  // argv, args[0] is argv[0]; absent: {path}
+  std::optional<std::vector<std::string>> env;   // absent: the runtime's own environment
+  std::optional<std::chrono::seconds> timeout;   // absent: wait as long as it takes
+};
+
+// The hooks of one kind from config.json (empty when the spec has none).
+std::vector<Hook> from_spec(const oci::Hooks& hooks, Kind kind);
+
+// The runtime-spec "state" JSON a hook reads on stdin: ociVersion, id, status,
+// pid (omitted when 0), bundle, annotations (omitted when empty), as runc
+// writes it. hull-internal fields are never included.
+std::string state_json(const oci::State& state);
+
+// How one run ended.
+struct Outcome {
+  int exit_code = 0;  // 128 + signal when killed
+  bool signaled = false;
+  int signal = 0;
+  std::string stdout_tail;  // the last kMaxCapture bytes of each stream
+  std::string stderr_tail;
+};
+
+// Runs one hook with `state` on stdin and waits for it (up to its timeout).
+// Errors: NotFound (no such binary), System (spawn failed), Timeout (killed
+// at the deadline, with its process group). A non-zero exit is not an error
+// here: it is returned in the Outcome.
+Result<Outcome> run_one(const Hook& hook, std::string_view state);
+
+// Runs `hooks` in order with `state` on stdin, applying failure_rule(kind):
+//   Abort kinds: returns the first failure; later hooks do not run.
+//   Warn kinds:  runs every hook, appends each failure to `warnings`, succeeds.
+// Messages name the kind, the index in config.json's array (0-based, as runc
+// counts), the path and the reason:
+//   prestart hook #0 (/usr/bin/foo): exited with status 2: <stderr tail>
+//   poststop hook #1 (/usr/bin/bar): timed out after 5 s
+// A hook that exits non-zero or is killed by a signal yields Errc::Invalid (the
+// user's hook failed), a timeout Errc::Timeout, a missing binary Errc::NotFound.
+Status run_hooks(Kind kind, std::span<const Hook> hooks, std::string_view state,
+                 std::vector<Error>& warnings);
+
+}  // namespace hull::hooks
