@@ -73,7 +73,8 @@ Result<std::vector<TimeOffset>> plan_time_offsets(const std::optional<oci::Json>
       t.secs = v["secs"].get<int64_t>();
     }
     if (v.contains("nanosecs")) {
-      if (!v["nanosecs"].is_number_unsigned() || v["nanosecs"].get<uint64_t>() >= 1000000000u) {
+      const auto& ns = v["nanosecs"];
+      if (!ns.is_number_integer() || ns.get<int64_t>() < 0 || ns.get<int64_t>() >= 1000000000) {
         return bad(field + ".nanosecs", "must be an integer in [0, 999999999]");
       }
       t.nanosecs = v["nanosecs"].get<uint32_t>();

@@ -544,6 +544,73 @@ TEST_F(ContainerTest, UserNamespace) {
             "         0     100000      65536\n         0     100000      65536\n0\nnull-ok\n");
 }
 
+TEST_F(ContainerTest, ExecIntoUserNamespace) {
+  oci::Spec s = spec("exec sleep 100");
+  s.linux->namespaces->push_back({"user", std::nullopt, oci::Json::object()});
+  s.linux->uid_mappings = std::vector<oci::IdMapping>{{0, 200000, 65536, oci::Json::object()}};
+  s.linux->gid_mappings = std::vector<oci::IdMapping>{{0, 200000, 65536, oci::Json::object()}};
+  auto c = Container::create(options(s));
+  ASSERT_TRUE(c) << c.error().what();
+  ContainerGuard g(std::move(*c));
+  ASSERT_TRUE(g->start());
+  oci::Process p = *s.process;
+  p.args = std::vector<std::string>{"sh", "-c", "cat /proc/self/uid_map; id -u"};
+  OutPipe out;
+  auto proc = g->exec(p, out.stdio());
+  ASSERT_TRUE(proc) << proc.error().what();
+  out.wr.reset();
+  EXPECT_EQ(test::read_all(out.rd.get()), "         0     200000      65536\n0\n");
+  EXPECT_EQ((*proc)->wait().value_or(-1), 0);
+}
+
+TEST_F(ContainerTest, RootfsPropagationAndTimeNamespace) {
+  oci::Spec s = spec("head -n 1 /proc/self/mountinfo; cut -d. -f1 /proc/uptime");
+  s.linux->rootfs_propagation = "rshared";
+  s.linux->namespaces->push_back({"time", std::nullopt, oci::Json::object()});
+  s.linux->time_offsets = oci::Json{{"boottime", {{"secs", 1000000}, {"nanosecs", 0}}}};
+  auto out = run_ok(s);
+  ASSERT_EQ(out.status, 0) << out.out;
+  EXPECT_NE(out.out.find("/rootfs / ro,"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("shared:"), std::string::npos) << out.out;
+  auto nl = out.out.find('\n');
+  ASSERT_NE(nl, std::string::npos);
+  EXPECT_GE(std::stoll(out.out.substr(nl + 1)), 1000000) << "boottime offset";
+}
+
+TEST_F(ContainerTest, CgroupRootAndPathAreHonoured) {
+  // A scratch directory shaped like cgroupfs: the engine creates the cgroup,
+  // writes the resources before anything runs and joins the init to it.
+  test::TempDir cg;
+  std::string dir = cg.path() + "/pods/c1";
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"cgroup.procs", "memory.max", "pids.max", "cgroup.subtree_control"}) {
+    std::ofstream(dir + "/" + f);
+  }
+  oci::Spec s = spec("true");
+  s.linux->cgroups_path = "/pods/c1";
+  s.linux->resources->devices.reset();
+  s.linux->resources->memory.emplace();
+  s.linux->resources->memory->limit = 64 << 20;
+  s.linux->resources->pids.emplace();
+  s.linux->resources->pids->limit = 32;
+  CreateOptions o = options(s);
+  o.cgroup_root = cg.path();
+  auto c = Container::create(o);
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(read_file(dir + "/memory.max", 100).value_or(""), "67108864");
+  EXPECT_EQ(read_file(dir + "/pids.max", 100).value_or(""), "32");
+  auto procs = read_file(dir + "/cgroup.procs", 100);
+  ASSERT_TRUE(procs);
+  EXPECT_GT(std::stoi(*procs), 0) << "the bootstrap joined before setting up";
+  ASSERT_TRUE((*c)->cgroup());
+  EXPECT_EQ((*c)->cgroup()->path(), dir);
+  // Not cgroupfs: there is no cgroup.kill or cgroup.events, so kill the init
+  // directly and let the test's TempDir remove the files.
+  ASSERT_TRUE((*c)->signal(SIGKILL, false));
+  EXPECT_EQ((*c)->wait().value_or(-1), 137);
+  (void)(*c)->destroy();
+}
+
 TEST_F(ContainerTest, JoinNamespaceByPath) {
   auto first = Container::create(options(spec("exec sleep 100")));
   ASSERT_TRUE(first) << first.error().what();
