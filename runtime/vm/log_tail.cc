@@ -28,6 +28,7 @@ std::string last_lines(std::string_view text, size_t max_lines, size_t max_bytes
   std::string out;
   for (char c : text.substr(start)) {
     auto u = static_cast<unsigned char>(c);
+    if (u == '\r') continue;  // serial consoles end lines with \r\n
     out += (u == '\n' || u == '\t' || (u >= 0x20 && u < 0x7f)) ? c : '?';
   }
   return out;
