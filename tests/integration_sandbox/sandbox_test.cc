@@ -151,14 +151,25 @@ INSTANTIATE_TEST_SUITE_P(EachProcess, SandboxKillTest,
                          });
 
 TEST_F(SandboxTest, StopWithoutAgentAnswerStillCleansUp) {
-  // The guest never reaches the agent: agent_timeout passes, start() fails
-  // after QEMU, hull-vsock and virtiofsd were running.
+  // The agent listens on another port, so nothing answers on 1024 while the
+  // VM, hull-vsock and virtiofsd all run: agent_timeout passes, start() fails.
   auto o = options_for(root_, "noagent");
-  o.config.vm.kernel_params = "rdinit=/no-such-init";
+  o.config.vm.kernel_params = "hull.port=1025";
   o.agent_timeout = 3000ms;
   auto sb = Sandbox::start(o);
   ASSERT_FALSE(sb);
   EXPECT_EQ(sb.error().code, Errc::Timeout) << sb.error().what();
+  EXPECT_NE(sb.error().what().find("hull-agent ready"), std::string::npos)  // console tail
+      << sb.error().what();
+}
+
+TEST_F(SandboxTest, GuestThatDiesIsReportedWithItsConsole) {
+  auto o = options_for(root_, "panic");
+  o.config.vm.kernel_params = "rdinit=/no-such-init";
+  auto sb = Sandbox::start(o);
+  ASSERT_FALSE(sb);
+  EXPECT_EQ(sb.error().code, Errc::NotRunning) << sb.error().what();
+  EXPECT_NE(sb.error().what().find("Kernel panic"), std::string::npos) << sb.error().what();
 }
 
 TEST_F(SandboxTest, EightInParallel) {
