@@ -12,7 +12,7 @@ namespace hull::engine {
 
 Result<UniqueFd> open_in_root(int rootfd, std::string_view path, int flags) {
   open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.flags = static_cast<__u64>(static_cast<unsigned>(flags | O_CLOEXEC));
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   std::string p(path.empty() ? "/" : path);
   for (;;) {

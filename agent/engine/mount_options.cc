@@ -109,7 +109,7 @@ bool MountOptions::is_bind() const {
 }
 
 bool MountOptions::bind_needs_remount() const {
-  return is_bind() && (flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) != 0;
+  return is_bind() && (flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT)) != 0;
 }
 
 unsigned long propagation_flag(std::string_view name) {

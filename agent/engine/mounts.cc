@@ -89,7 +89,9 @@ Status bind_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
   }
   if (m.opts.bind_needs_remount()) {
     HULL_ASSIGN(again, open_in_root(rootfd, m.destination, O_PATH));
-    auto r = remount_bind(fd_path(again.get()), m.opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT));
+    auto r =
+        remount_bind(fd_path(again.get()),
+                     m.opts.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT));
     if (!r) return fail(std::move(r.error()).wrap(cat(m.field, ": remount ", m.destination)));
   }
   return {};

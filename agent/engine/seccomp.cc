@@ -193,7 +193,8 @@ std::string hex_encode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
+  for (char ch : bytes) {
+    auto c = static_cast<unsigned char>(ch);
     out += kDigits[c >> 4];
     out += kDigits[c & 15];
   }
