@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -117,6 +118,8 @@ Status container_setup(const InitRequest& req, ContainerPlan& plan, std::string*
   if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) < 0) {
     return fail_errno("domainname: setdomainname");
   }
+  if (plan.personality && ::personality(*plan.personality) < 0)
+    return fail_errno("linux.personality: personality");
   HULL_TRY(setup_process(p, req.seccomp));
   HULL_ASSIGN(path, find_executable(p));
   *exe = std::move(path);

@@ -279,6 +279,21 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       if (!absolute(out.readonly_paths[i]))
         return bad(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
     }
+    if (l.personality) {
+      const auto& pe = *l.personality;
+      if (pe.domain == "LINUX") {
+        out.personality = 0x0000;  // PER_LINUX
+      } else if (pe.domain == "LINUX32") {
+        out.personality = 0x0008;  // PER_LINUX32
+      } else {
+        return bad("linux.personality.domain",
+                   cat("unknown domain ", in_quotes(pe.domain), " (want LINUX or LINUX32)"));
+      }
+      if (pe.flags && !pe.flags->empty()) {
+        return fail(Errc::Unsupported,
+                    "linux.personality.flags: personality flags are not supported (as in runc)");
+      }
+    }
     if (l.sysctl) {
       for (const auto& [k, v] : *l.sysctl) {
         if (k.empty() || k.find("..") != std::string::npos || k.find('/') != std::string::npos) {

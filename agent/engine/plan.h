@@ -99,6 +99,7 @@ struct ContainerPlan {
   std::map<std::string, std::string> sysctl;
   std::optional<std::string> hostname;
   std::optional<std::string> domainname;
+  std::optional<unsigned long> personality;  // PER_LINUX / PER_LINUX32
   ProcessPlan process;
 
   bool has_namespace(int flag) const;

@@ -291,6 +291,13 @@ TEST_F(ContainerTest, SeccompWithoutNoNewPrivileges) {
             "mkdir: can't create directory '/tmp/x': Operation not permitted\nNoNewPrivs:\t0\n");
 }
 
+TEST_F(ContainerTest, Personality) {
+  oci::Spec s = spec("uname -m");
+  s.linux->personality = oci::Personality{"LINUX32", std::nullopt, oci::Json::object()};
+  auto out = run_ok(s);
+  EXPECT_EQ(out.out, "i686\n");
+}
+
 TEST_F(ContainerTest, RootfsPropagationAndTimeNamespace) {
   oci::Spec s = spec("head -n 1 /proc/self/mountinfo; cut -d. -f1 /proc/uptime");
   s.linux->rootfs_propagation = "rshared";

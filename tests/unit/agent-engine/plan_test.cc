@@ -103,6 +103,10 @@ TEST(Plan, LinuxErrors) {
   s = spec();
   s.linux->time_offsets = oci::Json{{"monotonic", {{"secs", 10}}}};
   EXPECT_EQ(error_of(s), "linux.timeOffsets: needs a new time namespace");
+  s = spec();
+  s.linux->personality = oci::Personality{"LINUX64", std::nullopt, oci::Json::object()};
+  EXPECT_EQ(error_of(s),
+            "linux.personality.domain: unknown domain \"LINUX64\" (want LINUX or LINUX32)");
 }
 
 TEST(Plan, Devices) {
