@@ -59,6 +59,7 @@ Status write_time_offsets(const ContainerPlan& plan) {
 Status setup_process(ProcessPlan& p, const std::optional<SeccompProgram>& seccomp) {
   HULL_TRY(apply_rlimits(p));
   HULL_TRY(apply_oom_score_adj(p));
+  HULL_TRY(apply_scheduling(p));
   HULL_TRY(set_no_new_privs(p));
   if (seccomp && !p.no_new_privileges) {
     auto r = load_seccomp(*seccomp);

@@ -91,6 +91,89 @@ Result<mode_t> device_type(const std::string& t, const std::string& field) {
   return bad(field, cat("unknown device type ", in_quotes(t), " (want c, u, b or p)"));
 }
 
+template <class T>
+Result<T> json_int(const oci::Json& j, const char* key, T lo, T hi, const std::string& field) {
+  if (!j.contains(key)) return T{};
+  const auto& v = j[key];
+  if (!v.is_number_integer()) return bad(cat(field, ".", key), "must be an integer");
+  if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(hi)
+                             : (v.get<int64_t>() < static_cast<int64_t>(lo) ||
+                                (hi >= 0 && v.get<int64_t>() > static_cast<int64_t>(hi)))) {
+    return bad(cat(field, ".", key), "out of range");
+  }
+  return v.get<T>();
+}
+
+Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
+  static constexpr std::array<std::pair<std::string_view, uint32_t>, 7> kPolicies{{
+      {"SCHED_OTHER", 0},
+      {"SCHED_FIFO", 1},
+      {"SCHED_RR", 2},
+      {"SCHED_BATCH", 3},
+      {"SCHED_ISO", 4},
+      {"SCHED_IDLE", 5},
+      {"SCHED_DEADLINE", 6},
+  }};
+  static constexpr std::array<std::pair<std::string_view, uint64_t>, 7> kFlags{{
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01},
+      {"SCHED_FLAG_RECLAIM", 0x02},
+      {"SCHED_FLAG_DL_OVERRUN", 0x04},
+      {"SCHED_FLAG_KEEP_POLICY", 0x08},
+      {"SCHED_FLAG_KEEP_PARAMS", 0x10},
+      {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
+  }};
+  if (!j.is_object()) return bad(f, "must be an object");
+  if (!j.contains("policy") || !j["policy"].is_string()) return bad(f + ".policy", "is required");
+  SchedPlan out;
+  std::string policy = j["policy"].get<std::string>();
+  bool known = false;
+  for (const auto& [name, v] : kPolicies) {
+    if (name == policy) {
+      out.policy = v;
+      known = true;
+    }
+  }
+  if (!known) return bad(f + ".policy", cat("unknown policy ", in_quotes(policy)));
+  HULL_ASSIGN(nice, json_int<int32_t>(j, "nice", -20, 19, f));
+  HULL_ASSIGN(prio, json_int<uint32_t>(j, "priority", 0, 99, f));
+  HULL_ASSIGN(runtime, json_int<uint64_t>(j, "runtime", 0, UINT64_MAX, f));
+  HULL_ASSIGN(deadline, json_int<uint64_t>(j, "deadline", 0, UINT64_MAX, f));
+  HULL_ASSIGN(period, json_int<uint64_t>(j, "period", 0, UINT64_MAX, f));
+  out.nice = nice;
+  out.priority = prio;
+  out.runtime = runtime;
+  out.deadline = deadline;
+  out.period = period;
+  if (j.contains("flags")) {
+    if (!j["flags"].is_array()) return bad(f + ".flags", "must be an array");
+    for (size_t i = 0; i < j["flags"].size(); ++i) {
+      const auto& fl = j["flags"][i];
+      std::string name = fl.is_string() ? fl.get<std::string>() : "";
+      uint64_t bit = 0;
+      for (const auto& [n, v] : kFlags) {
+        if (n == name) bit = v;
+      }
+      if (!bit) return bad(cat(f, ".flags[", i, "]"), cat("unknown flag ", in_quotes(name)));
+      out.flags |= bit;
+    }
+  }
+  return out;
+}
+
+Result<int> plan_io_priority(const oci::Json& j, const std::string& f) {
+  if (!j.is_object()) return bad(f, "must be an object");
+  if (!j.contains("class") || !j["class"].is_string()) return bad(f + ".class", "is required");
+  std::string c = j["class"].get<std::string>();
+  int cls = c == "IOPRIO_CLASS_RT"     ? 1
+            : c == "IOPRIO_CLASS_BE"   ? 2
+            : c == "IOPRIO_CLASS_IDLE" ? 3
+                                       : 0;
+  if (!cls) return bad(f + ".class", cat("unknown class ", in_quotes(c)));
+  HULL_ASSIGN(prio, json_int<int>(j, "priority", 0, 7, f));
+  return cls << 13 | prio;  // IOPRIO_PRIO_VALUE
+}
+
 }  // namespace
 
 int namespace_flag(std::string_view type) {
@@ -165,6 +248,14 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
       return bad(f + ".oomScoreAdj", "must be in [-1000, 1000]");
     }
     out.oom_score_adj = *p.oom_score_adj;
+  }
+  if (p.scheduler) {
+    HULL_ASSIGN(sched, plan_scheduler(*p.scheduler, f + ".scheduler"));
+    out.scheduler = sched;
+  }
+  if (p.io_priority) {
+    HULL_ASSIGN(io, plan_io_priority(*p.io_priority, f + ".ioPriority"));
+    out.io_priority = io;
   }
   out.no_new_privileges = p.no_new_privileges.value_or(false);
   if (p.capabilities) {

@@ -39,6 +39,17 @@ struct RlimitPlan {
   std::string field;  // "process.rlimits[1]" for errors at apply time
 };
 
+// process.scheduler for sched_setattr(2).
+struct SchedPlan {
+  uint32_t policy = 0;
+  uint64_t flags = 0;
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t runtime = 0;
+  uint64_t deadline = 0;
+  uint64_t period = 0;
+};
+
 struct ProcessPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -49,6 +60,8 @@ struct ProcessPlan {
   std::optional<mode_t> umask;
   std::vector<RlimitPlan> rlimits;
   std::optional<int> oom_score_adj;
+  std::optional<SchedPlan> scheduler;  // process.scheduler
+  std::optional<int> io_priority;      // process.ioPriority as ioprio_set(2) takes it
   bool no_new_privileges = false;
   std::optional<CapSets> caps;  // nullopt: capabilities left as they are
   bool terminal = false;

@@ -1,6 +1,7 @@
 // The process part of the spec, applied by the container init (for create and
 // for exec alike) in runc's order:
-//   apply_rlimits, apply_oom_score_adj        while still privileged
+//   apply_rlimits, apply_oom_score_adj,
+//   apply_scheduling                          while still privileged
 //   set_no_new_privs                          process.noNewPrivileges
 //   [seccomp here when noNewPrivileges is off: loading needs CAP_SYS_ADMIN]
 //   drop_bounding_set                         needs CAP_SETPCAP
@@ -22,6 +23,8 @@ namespace hull::engine {
 Status apply_rlimits(const ProcessPlan& p);
 Status apply_oom_score_adj(const ProcessPlan& p);
 Status set_no_new_privs(const ProcessPlan& p);
+// process.scheduler (sched_setattr) and process.ioPriority (ioprio_set).
+Status apply_scheduling(const ProcessPlan& p);
 
 Status drop_bounding_set(const CapSets& caps);
 // Set before switch_user when capabilities will be applied afterwards.

@@ -1,7 +1,9 @@
-// rlimits, oom_score_adj and no_new_privs: the parts of the process applied
+// rlimits, oom_score_adj, scheduling and no_new_privs: the parts of the process applied
 // while the init is still privileged.
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/process_setup.h"
@@ -23,6 +25,36 @@ Status apply_oom_score_adj(const ProcessPlan& p) {
   if (!p.oom_score_adj) return {};
   auto r = write_string("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
   if (!r) return fail(std::move(r.error()).wrap("process.oomScoreAdj"));
+  return {};
+}
+
+Status apply_scheduling(const ProcessPlan& p) {
+  if (p.scheduler) {
+    // struct sched_attr (SCHED_ATTR_SIZE_VER1); glibc 2.36 has no wrapper.
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+      uint32_t util_min, util_max;
+    } attr{56,
+           p.scheduler->policy,
+           p.scheduler->flags,
+           p.scheduler->nice,
+           p.scheduler->priority,
+           p.scheduler->runtime,
+           p.scheduler->deadline,
+           p.scheduler->period,
+           0,
+           0};
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+      return fail_errno("process.scheduler: sched_setattr");
+  }
+  if (p.io_priority &&
+      ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *p.io_priority) < 0) {
+    return fail_errno("process.ioPriority: ioprio_set");
+  }
   return {};
 }
 

@@ -291,6 +291,15 @@ TEST_F(ContainerTest, SeccompWithoutNoNewPrivileges) {
             "mkdir: can't create directory '/tmp/x': Operation not permitted\nNoNewPrivs:\t0\n");
 }
 
+TEST_F(ContainerTest, SchedulerAndIoPriority) {
+  oci::Spec s = spec(
+      "grep '^policy' /proc/self/sched | tr -s ' '; cut -d' ' -f19 /proc/self/stat; ionice -p $$");
+  s.process->scheduler = oci::Json{{"policy", "SCHED_BATCH"}, {"nice", 5}};
+  s.process->io_priority = oci::Json{{"class", "IOPRIO_CLASS_BE"}, {"priority", 4}};
+  auto out = run_ok(s);
+  EXPECT_EQ(out.out, "policy : 3\n5\nbest-effort: prio 4\n");
+}
+
 TEST_F(ContainerTest, Personality) {
   oci::Spec s = spec("uname -m");
   s.linux->personality = oci::Personality{"LINUX32", std::nullopt, oci::Json::object()};

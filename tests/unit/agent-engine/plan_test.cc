@@ -149,6 +149,27 @@ TEST(Plan, MountErrors) {
   EXPECT_TRUE(r->mounts[7].opts.flags & MS_REC);
 }
 
+TEST(Plan, SchedulerAndIoPriority) {
+  oci::Process p = *spec().process;
+  p.scheduler = oci::Json{
+      {"policy", "SCHED_FIFO"}, {"priority", 10}, {"flags", {"SCHED_FLAG_RESET_ON_FORK"}}};
+  p.io_priority = oci::Json{{"class", "IOPRIO_CLASS_IDLE"}, {"priority", 0}};
+  auto r = plan_process(p, "process");
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->scheduler->policy, 1u);
+  EXPECT_EQ(r->scheduler->priority, 10u);
+  EXPECT_EQ(r->scheduler->flags, 1u);
+  EXPECT_EQ(*r->io_priority, 3 << 13);
+  p.scheduler = oci::Json{{"policy", "SCHED_NOPE"}};
+  EXPECT_EQ(plan_process(p, "process").error().msg,
+            "process.scheduler.policy: unknown policy \"SCHED_NOPE\"");
+  p.scheduler = oci::Json{{"policy", "SCHED_OTHER"}, {"nice", 40}};
+  EXPECT_EQ(plan_process(p, "process").error().msg, "process.scheduler.nice: out of range");
+  p.scheduler.reset();
+  p.io_priority = oci::Json{{"class", "IOPRIO_CLASS_BE"}, {"priority", 8}};
+  EXPECT_EQ(plan_process(p, "process").error().msg, "process.ioPriority.priority: out of range");
+}
+
 TEST(Plan, ExecProcessFieldPrefix) {
   oci::Process p = *spec().process;
   p.user.umask = 01000;
