@@ -22,7 +22,7 @@ struct CgroupWrite {
 };
 
 // In the order they must be written. Not applied (cgroup v1 only, or not
-// implemented; see the report in container.h): devices, memory.kernel,
+// implemented; see container.h): devices, memory.kernel,
 // memory.kernelTCP, memory.swappiness, memory.disableOOMKiller,
 // memory.useHierarchy, blockIO.leafWeight, network.
 Result<std::vector<CgroupWrite>> cgroup_writes(const oci::Resources& r);

@@ -30,10 +30,13 @@
 // exit_status(), which only take it briefly (the reaper never waits on a
 // start() or exec() in progress).
 //
-// Not applied from linux.resources (see cgroup_resources.h): devices (no
-// eBPF device filter), cgroup-v1-only knobs, network. Seccomp notify
-// (SCMP_ACT_NOTIFY, listenerPath), idmapped mounts and hooks are refused or
-// left to the caller: hooks run on the host side in hull.
+// Not applied: from linux.resources the device rules (cgroup v2 needs an eBPF
+// device program; the VM is the isolation boundary), the cgroup-v1-only knobs
+// and network; process.apparmorProfile, process.selinuxLabel, linux.mountLabel
+// (hull loads no LSM policy in the guest), process.execCPUAffinity,
+// linux.intelRdt.
+// Refused with Errc::Unsupported: seccomp notify (SCMP_ACT_NOTIFY,
+// listenerPath), idmapped mounts, personality flags. Hooks run on the host.
 #pragma once
 
 #include <sys/types.h>
