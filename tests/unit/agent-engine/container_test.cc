@@ -326,6 +326,22 @@ TEST_F(ContainerTest, BadSpecValuesAreErrorsNamingTheField) {
   EXPECT_EQ(Container::create(o).error().code, Errc::Invalid);
 }
 
+TEST_F(ContainerTest, ConcurrentCreatesFromThreads) {
+  // The agent creates containers from gRPC threads while others run: the
+  // vfork-style spawn must work from any thread of a busy process.
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  std::vector<std::string> outputs(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = test::run(spec("echo " + std::to_string(i)), "t" + std::to_string(i));
+      outputs[i] = r ? r->out : r.error().what();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) EXPECT_EQ(outputs[i], std::to_string(i) + "\n");
+}
+
 TEST_F(ContainerTest, NoStrayFileDescriptors) {
   // An fd the test leaks without O_CLOEXEC must not reach the container.
   int leaked = ::open("/dev/null", O_RDONLY);
