@@ -6,17 +6,28 @@ namespace hull {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::Invalid: return "invalid";
-    case Errc::NotFound: return "not found";
-    case Errc::Exists: return "exists";
-    case Errc::InvalidState: return "invalid state";
-    case Errc::NotRunning: return "not running";
-    case Errc::Paused: return "paused";
-    case Errc::Timeout: return "timeout";
-    case Errc::GuestProtocol: return "guest protocol";
-    case Errc::Unsupported: return "unsupported";
-    case Errc::System: return "system";
-    case Errc::Internal: return "internal";
+    case Errc::Invalid:
+      return "invalid";
+    case Errc::NotFound:
+      return "not found";
+    case Errc::Exists:
+      return "exists";
+    case Errc::InvalidState:
+      return "invalid state";
+    case Errc::NotRunning:
+      return "not running";
+    case Errc::Paused:
+      return "paused";
+    case Errc::Timeout:
+      return "timeout";
+    case Errc::GuestProtocol:
+      return "guest protocol";
+    case Errc::Unsupported:
+      return "unsupported";
+    case Errc::System:
+      return "system";
+    case Errc::Internal:
+      return "internal";
   }
   return "unknown";
 }
@@ -45,8 +56,14 @@ bool Error::retryable() const {
   if (code == Errc::Timeout) return true;
   if (code != Errc::System) return false;
   switch (sys_errno) {
-    case EAGAIN: case EINTR: case ECONNREFUSED: case ENOENT: case ECONNRESET: case EMFILE:
-    case ENFILE: case ENOMEM:
+    case EAGAIN:
+    case EINTR:
+    case ECONNREFUSED:
+    case ENOENT:
+    case ECONNRESET:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
       return true;
     default:
       return false;

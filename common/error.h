@@ -60,7 +60,9 @@ inline std::unexpected<Error> fail_errno(std::string msg, int err = errno) {
   return std::unexpected(Error{Errc::System, err, std::move(msg)});
 }
 
-inline std::unexpected<Error> fail(Error e) { return std::unexpected(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected(std::move(e));
+}
 
 // Adds context to the error of a Result, keeping the value untouched.
 template <typename T>
@@ -72,14 +74,14 @@ Result<T> wrap(Result<T> r, std::string_view context) {
 }  // namespace hull
 
 // Propagates the error of an expression returning Result<T> / Status.
-#define HULL_TRY(expr)                                                  \
-  do {                                                                  \
-    auto hull_try_r_ = (expr);                                          \
+#define HULL_TRY(expr)                                                        \
+  do {                                                                        \
+    auto hull_try_r_ = (expr);                                                \
     if (!hull_try_r_) return std::unexpected(std::move(hull_try_r_.error())); \
   } while (0)
 
 // Declares `var` from a Result<T> expression, or returns its error.
-#define HULL_ASSIGN(var, expr)                                    \
-  auto var##_result_ = (expr);                                    \
+#define HULL_ASSIGN(var, expr)                                                  \
+  auto var##_result_ = (expr);                                                  \
   if (!var##_result_) return std::unexpected(std::move(var##_result_.error())); \
   auto var = std::move(*var##_result_)

@@ -19,8 +19,8 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   if (S_ISDIR(st.st_mode)) return fail(Errc::Invalid, path + ": is a directory, expected a file");
   if (S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > max_bytes) {
     return fail(Errc::Invalid, path + ": file is " + std::to_string(st.st_size) +
-                                   " bytes, larger than the limit of " +
-                                   std::to_string(max_bytes) + " bytes");
+                                   " bytes, larger than the limit of " + std::to_string(max_bytes) +
+                                   " bytes");
   }
   std::string out;
   char buf[65536];
@@ -32,8 +32,8 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
     }
     if (n == 0) break;
     if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return fail(Errc::Invalid,
-                  path + ": file is larger than the limit of " + std::to_string(max_bytes) + " bytes");
+      return fail(Errc::Invalid, path + ": file is larger than the limit of " +
+                                     std::to_string(max_bytes) + " bytes");
     }
     out.append(buf, static_cast<size_t>(n));
   }
@@ -66,7 +66,8 @@ Status write_file_atomic(const std::string& path, const std::string& data, int m
   }
   if (::fsync(fd.get()) != 0) return cleanup_fail("fsync " + tmp);
   fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return cleanup_fail("renaming " + tmp + " to " + path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return cleanup_fail("renaming " + tmp + " to " + path);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());  // best effort: the rename itself already happened
   return {};

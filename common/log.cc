@@ -16,11 +16,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -53,23 +63,34 @@ void install(Sink sink) {
   g_sink = std::move(sink);
 }
 
-const Sink& sink() { return g_sink; }
+const Sink& sink() {
+  return g_sink;
+}
 
 bool parse_level(std::string_view name, Level* out) {
-  if (name == "debug") *out = Level::Debug;
-  else if (name == "info") *out = Level::Info;
-  else if (name == "warn" || name == "warning") *out = Level::Warn;
-  else if (name == "error") *out = Level::Error;
-  else return false;
+  if (name == "debug")
+    *out = Level::Debug;
+  else if (name == "info")
+    *out = Level::Info;
+  else if (name == "warn" || name == "warning")
+    *out = Level::Warn;
+  else if (name == "error")
+    *out = Level::Error;
+  else
+    return false;
   return true;
 }
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warn: return "warning";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warn:
+      return "warning";
+    case Level::Error:
+      return "error";
   }
   return "info";
 }

@@ -14,11 +14,11 @@ enum class Level { Debug, Info, Warn, Error };
 enum class Format { Text, Json };
 
 struct Sink {
-  int fd = 2;                 // where lines go (not owned)
+  int fd = 2;  // where lines go (not owned)
   Format format = Format::Text;
   Level min_level = Level::Info;
-  std::string prefix;         // "[sandbox=.. ctr=..]" style context, may be empty
-  bool monotonic = false;     // guest console: "[   1.234567] msg" instead of wall time
+  std::string prefix;      // "[sandbox=.. ctr=..]" style context, may be empty
+  bool monotonic = false;  // guest console: "[   1.234567] msg" instead of wall time
 };
 
 void install(Sink sink);
@@ -29,10 +29,18 @@ std::string_view level_name(Level level);
 
 void write(Level level, std::string_view msg);
 
-inline void debug(std::string_view m) { write(Level::Debug, m); }
-inline void info(std::string_view m) { write(Level::Info, m); }
-inline void warn(std::string_view m) { write(Level::Warn, m); }
-inline void error(std::string_view m) { write(Level::Error, m); }
+inline void debug(std::string_view m) {
+  write(Level::Debug, m);
+}
+inline void info(std::string_view m) {
+  write(Level::Info, m);
+}
+inline void warn(std::string_view m) {
+  write(Level::Warn, m);
+}
+inline void error(std::string_view m) {
+  write(Level::Error, m);
+}
 
 // RFC 3339 UTC time with nanoseconds, as runc writes it.
 std::string rfc3339_now();

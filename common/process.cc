@@ -32,8 +32,8 @@ Result<CommandOutput> run_capture(const std::vector<std::string>& argv,
   int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
-    return std::unexpected(Error{rc == ENOENT ? Errc::NotFound : Errc::System, rc,
-                                 "running " + argv[0]});
+    return std::unexpected(
+        Error{rc == ENOENT ? Errc::NotFound : Errc::System, rc, "running " + argv[0]});
   }
   wr.reset();
 
@@ -66,8 +66,8 @@ Result<CommandOutput> run_capture(const std::vector<std::string>& argv,
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return fail(Errc::Timeout, argv[0] + " did not finish within " +
-                                   std::to_string(timeout.count()) + " ms");
+    return fail(Errc::Timeout,
+                argv[0] + " did not finish within " + std::to_string(timeout.count()) + " ms");
   }
   out.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return out;

@@ -18,7 +18,6 @@ struct CommandOutput {
 // waits at most `timeout`, then kills it by pid. Errors: the program could not
 // be started (NotFound/System) or timed out (Timeout).
 Result<CommandOutput> run_capture(const std::vector<std::string>& argv,
-                                  std::chrono::milliseconds timeout,
-                                  size_t max_output = 1 << 20);
+                                  std::chrono::milliseconds timeout, size_t max_output = 1 << 20);
 
 }  // namespace hull

@@ -12,9 +12,10 @@ namespace {
 int run_check() {
   auto cfg = config::load();
   if (!cfg) {
-    std::printf("FAIL  %-11s %s (to fix: correct the file; keys are listed in "
-                "docs/configuration.md)\n",
-                "config", cfg.error().what().c_str());
+    std::printf(
+        "FAIL  %-11s %s (to fix: correct the file; keys are listed in "
+        "docs/configuration.md)\n",
+        "config", cfg.error().what().c_str());
     return 1;
   }
   std::printf("OK    %-11s %s\n", "config", cfg->source.c_str());

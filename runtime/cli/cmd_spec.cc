@@ -18,8 +18,11 @@ int run_spec(const SpecOptions& o) {
   std::string dir = o.bundle.empty() ? "." : o.bundle;
   struct stat st {};
   if (!o.bundle.empty() && (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-    return report_error(Error{Errc::Invalid, 0, "bundle " + dir + ": not a directory; create it "
-                                                "first (mkdir -p " + dir + "/rootfs)"});
+    return report_error(Error{Errc::Invalid, 0,
+                              "bundle " + dir +
+                                  ": not a directory; create it "
+                                  "first (mkdir -p " +
+                                  dir + "/rootfs)"});
   }
   std::string path = dir + "/config.json";
   if (::access(path.c_str(), F_OK) == 0) {
@@ -39,7 +42,8 @@ Command spec_command() {
           [](CLI::App& sub) -> Action {
             auto o = std::make_shared<SpecOptions>();
             sub.add_option("-b,--bundle", o->bundle, "path to the root of the bundle directory");
-            sub.add_flag("--rootless", o->rootless, "generate a configuration for a rootless container");
+            sub.add_flag("--rootless", o->rootless,
+                         "generate a configuration for a rootless container");
             return [o](const GlobalOptions&) { return run_spec(*o); };
           }};
 }

@@ -13,18 +13,19 @@
 #include <CLI/CLI.hpp>
 
 #include "common/error.h"
+#include "runtime/container/container.h"
 
 namespace hull::cli {
 
 // runc's global flags.
 struct GlobalOptions {
   std::string root = "/run/hull";
-  std::string log;                 // file for log lines (runc: --log)
+  std::string log;                  // file for log lines (runc: --log)
   std::string log_format = "text";  // text or json
   bool debug = false;
-  bool systemd_cgroup = false;     // accepted for compatibility; the guest runs cgroupfs v2
-  std::string rootless = "auto";   // accepted for compatibility
-  std::string criu;                // accepted for compatibility (checkpointing is unsupported)
+  bool systemd_cgroup = false;    // accepted for compatibility; the guest runs cgroupfs v2
+  std::string rootless = "auto";  // accepted for compatibility
+  std::string criu;               // accepted for compatibility (checkpointing is unsupported)
 };
 
 using Action = std::function<int(const GlobalOptions&)>;
@@ -41,6 +42,9 @@ std::vector<Command> all_commands();
 // Reports an error the way runc does: a log line at error level (to --log, in
 // its format) and the plain message on stderr. Returns the exit code (1).
 int report_error(const Error& err);
+
+// The lifecycle library's context from the global flags.
+container::Context context_of(const GlobalOptions& g);
 
 // Where hull's own helper binaries (hull-vsock) live: the directory of /proc/self/exe.
 std::string helper_dir();

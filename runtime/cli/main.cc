@@ -25,11 +25,10 @@ std::string version_text() {
 // runc (urfave/cli) wording for mistakes on the command line.
 int usage_error(const CLI::Error& e, const CLI::App& app, const std::string& first_command) {
   std::string msg = e.what();
-  bool unknown_command = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr &&
-                         !first_command.empty() &&
-                         app.get_subcommands([&](const CLI::App* sub) {
-                              return sub->get_name() == first_command;
-                            }).empty();
+  bool unknown_command =
+      dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !first_command.empty() &&
+      app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == first_command; })
+          .empty();
   if (unknown_command) {
     std::fprintf(stderr, "No help topic for '%s'\n", first_command.c_str());
   } else {
@@ -71,9 +70,10 @@ Status install_log(const GlobalOptions& g) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"hull: a runc-compatible OCI runtime that runs every container in its own "
-               "lightweight VM",
-               "hull"};
+  CLI::App app{
+      "hull: a runc-compatible OCI runtime that runs every container in its own "
+      "lightweight VM",
+      "hull"};
   app.require_subcommand(0, 1);
   app.set_version_flag("-v,--version", version_text());
   GlobalOptions g;
@@ -85,7 +85,8 @@ int run(int argc, char** argv) {
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup,
                "accepted for runc compatibility; the guest always uses cgroup v2 cgroupfs");
-  app.add_option("--rootless", g.rootless, "accepted for runc compatibility")->capture_default_str();
+  app.add_option("--rootless", g.rootless, "accepted for runc compatibility")
+      ->capture_default_str();
   app.add_option("--criu", g.criu, "accepted for runc compatibility (checkpoint is unsupported)");
 
   Action action;
@@ -95,8 +96,9 @@ int run(int argc, char** argv) {
     Action built = make(*sub);
     sub->callback([&action, built] { action = built; });
   }
-  app.add_subcommand("help", "show a list of commands or help for one command")
-      ->callback([&app] { throw CLI::CallForHelp(); });
+  app.add_subcommand("help", "show a list of commands or help for one command")->callback([&app] {
+    throw CLI::CallForHelp();
+  });
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,10 @@ int report_error(const Error& err) {
   return 1;
 }
 
+container::Context context_of(const GlobalOptions& g) {
+  return container::Context{g.root, g.log, g.log_format, g.debug};
+}
+
 std::string helper_dir() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);

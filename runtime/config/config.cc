@@ -81,18 +81,24 @@ Status read_object(const Ctx& c, const Json& obj, const std::string& prefix,
 
 std::string_view accel_name(Accel a) {
   switch (a) {
-    case Accel::Auto: return "auto";
-    case Accel::Kvm: return "kvm";
-    case Accel::Tcg: return "tcg";
+    case Accel::Auto:
+      return "auto";
+    case Accel::Kvm:
+      return "kvm";
+    case Accel::Tcg:
+      return "tcg";
   }
   return "auto";
 }
 
 std::string_view cache_name(VirtiofsCache c) {
   switch (c) {
-    case VirtiofsCache::Auto: return "auto";
-    case VirtiofsCache::Always: return "always";
-    case VirtiofsCache::Never: return "never";
+    case VirtiofsCache::Auto:
+      return "auto";
+    case VirtiofsCache::Always:
+      return "always";
+    case VirtiofsCache::Never:
+      return "never";
   }
   return "auto";
 }
@@ -117,10 +123,14 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
        [&](const Json& v) -> Status {
          std::string s;
          HULL_TRY(read_string(c, v, "hypervisor.accel", &s, false));
-         if (s == "auto") h.accel = Accel::Auto;
-         else if (s == "kvm") h.accel = Accel::Kvm;
-         else if (s == "tcg") h.accel = Accel::Tcg;
-         else return c.err("hypervisor.accel", "must be one of auto, kvm, tcg (got \"" + s + "\")");
+         if (s == "auto")
+           h.accel = Accel::Auto;
+         else if (s == "kvm")
+           h.accel = Accel::Kvm;
+         else if (s == "tcg")
+           h.accel = Accel::Tcg;
+         else
+           return c.err("hypervisor.accel", "must be one of auto, kvm, tcg (got \"" + s + "\")");
          return {};
        }},
       {"sandbox", [&](const Json& v) { return read_bool(c, v, "hypervisor.sandbox", &h.sandbox); }},
@@ -134,7 +144,9 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
       {"kernel", [&](const Json& v) { return read_string(c, v, "vm.kernel", &vm.kernel, true); }},
       {"initrd", [&](const Json& v) { return read_string(c, v, "vm.initrd", &vm.initrd, true); }},
       {"kernel_params",
-       [&](const Json& v) { return read_string(c, v, "vm.kernel_params", &vm.kernel_params, false); }},
+       [&](const Json& v) {
+         return read_string(c, v, "vm.kernel_params", &vm.kernel_params, false);
+       }},
   };
   std::map<std::string, Handler> virtiofsd{
       {"path", [&](const Json& v) { return read_string(c, v, "virtiofsd.path", &fs.path, true); }},
@@ -142,10 +154,15 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
        [&](const Json& v) -> Status {
          std::string s;
          HULL_TRY(read_string(c, v, "virtiofsd.cache", &s, false));
-         if (s == "auto") fs.cache = VirtiofsCache::Auto;
-         else if (s == "always") fs.cache = VirtiofsCache::Always;
-         else if (s == "never") fs.cache = VirtiofsCache::Never;
-         else return c.err("virtiofsd.cache", "must be one of auto, always, never (got \"" + s + "\")");
+         if (s == "auto")
+           fs.cache = VirtiofsCache::Auto;
+         else if (s == "always")
+           fs.cache = VirtiofsCache::Always;
+         else if (s == "never")
+           fs.cache = VirtiofsCache::Never;
+         else
+           return c.err("virtiofsd.cache",
+                        "must be one of auto, always, never (got \"" + s + "\")");
          return {};
        }},
   };
@@ -177,8 +194,9 @@ Result<Config> load() {
       defaults.source = "defaults";
       return defaults;
     }
-    return fail(std::move(text.error()).wrap(std::string("reading hull configuration") +
-                                             (env && *env ? " ($HULL_CONFIG)" : "")));
+    return fail(std::move(text.error())
+                    .wrap(std::string("reading hull configuration") +
+                          (env && *env ? " ($HULL_CONFIG)" : "")));
   }
   return parse(*text, path);
 }

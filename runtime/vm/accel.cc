@@ -53,9 +53,9 @@ Result<AccelChoice> choose_accel(config::Accel wanted, const HostAccelFacts& f) 
       }
       return AccelChoice{config::Accel::Kvm, "KVM: /dev/kvm opens and the CPU has vmx/svm"};
     case config::Accel::Auto:
-      if (usable) return AccelChoice{config::Accel::Kvm, "KVM: /dev/kvm opens and the CPU has vmx/svm"};
-      return AccelChoice{config::Accel::Tcg,
-                         "TCG (software emulation, slower): " + why_not};
+      if (usable)
+        return AccelChoice{config::Accel::Kvm, "KVM: /dev/kvm opens and the CPU has vmx/svm"};
+      return AccelChoice{config::Accel::Tcg, "TCG (software emulation, slower): " + why_not};
   }
   return fail(Errc::Internal, "unknown accelerator setting");
 }

@@ -12,9 +12,9 @@
 namespace hull::vm {
 
 struct HostAccelFacts {
-  bool kvm_opens = false;      // open("/dev/kvm", O_RDWR) succeeded
-  std::string kvm_error;       // why it did not, when it did not
-  bool cpu_has_virt = false;   // vmx or svm in /proc/cpuinfo flags
+  bool kvm_opens = false;     // open("/dev/kvm", O_RDWR) succeeded
+  std::string kvm_error;      // why it did not, when it did not
+  bool cpu_has_virt = false;  // vmx or svm in /proc/cpuinfo flags
 };
 
 struct AccelChoice {

@@ -5,10 +5,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <linux/magic.h>
 
 #include "common/process.h"
 #include "common/unique_fd.h"
@@ -29,9 +29,13 @@ CheckLine bad(std::string name, std::string detail, std::string advice) {
   return {std::move(name), CheckLevel::Fail, std::move(detail), std::move(advice)};
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
-bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+bool executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
 
 constexpr const char* kInstallQemu = "apt-get install qemu-system-x86, or set hypervisor.path";
 
@@ -108,9 +112,9 @@ void check_cgroup(std::vector<CheckLine>& out) {
     out.push_back(ok("cgroup", "host runs cgroup v2 (unified)"));
     return;
   }
-  out.push_back(warn("cgroup",
-                     "host runs cgroup v1 or hybrid; containers still get cgroup v2 inside their VM",
-                     "none needed; host-side accounting of VM processes uses the caller's cgroup"));
+  out.push_back(warn(
+      "cgroup", "host runs cgroup v1 or hybrid; containers still get cgroup v2 inside their VM",
+      "none needed; host-side accounting of VM processes uses the caller's cgroup"));
 }
 
 void check_tun(std::vector<CheckLine>& out) {
@@ -145,10 +149,12 @@ std::vector<CheckLine> run_host_checks(const config::Config& cfg, const std::str
   }
   check_accel(cfg, out);
   check_memfd(out);
-  check_file(out, "kernel", cfg.vm.kernel,
-             "build and install the guest image (guest-image/build.sh --install), or set vm.kernel");
-  check_file(out, "initrd", cfg.vm.initrd,
-             "build and install the guest image (guest-image/build.sh --install), or set vm.initrd");
+  check_file(
+      out, "kernel", cfg.vm.kernel,
+      "build and install the guest image (guest-image/build.sh --install), or set vm.kernel");
+  check_file(
+      out, "initrd", cfg.vm.initrd,
+      "build and install the guest image (guest-image/build.sh --install), or set vm.initrd");
   check_cgroup(out);
   check_tun(out);
   return out;
@@ -162,7 +168,9 @@ bool any_failed(const std::vector<CheckLine>& lines) {
 }
 
 std::string format_check_line(const CheckLine& l) {
-  const char* level = l.level == CheckLevel::Ok ? "OK" : l.level == CheckLevel::Warn ? "WARN" : "FAIL";
+  const char* level = l.level == CheckLevel::Ok     ? "OK"
+                      : l.level == CheckLevel::Warn ? "WARN"
+                                                    : "FAIL";
   char head[64];
   std::snprintf(head, sizeof head, "%-5s %-11s ", level, l.name.c_str());
   std::string s = head + l.detail;

@@ -12,7 +12,7 @@ namespace hull::vm {
 enum class CheckLevel { Ok, Warn, Fail };
 
 struct CheckLine {
-  std::string name;    // "qemu", "microvm", ...
+  std::string name;  // "qemu", "microvm", ...
   CheckLevel level = CheckLevel::Ok;
   std::string detail;  // what was found
   std::string advice;  // what to do (empty when OK)
