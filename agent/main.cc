@@ -13,6 +13,7 @@
 #include <exception>
 #include <string>
 
+#include "agent/engine/init.h"
 #include "agent/init/features.h"
 #include "agent/init/init.h"
 #include "agent/init/power.h"
@@ -43,7 +44,8 @@ hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
   HULL_ASSIGN(listener, rpc::listen_vsock(guest.config.port));
   HULL_ASSIGN(server, rpc::AgentServer::start(std::move(listener),
                                               {.start_boottime_ns = start_boottime_ns,
-                                               .shared_dir = hull::agent::kGuestSharedDir}));
+                                               .shared_dir = hull::agent::kGuestSharedDir,
+                                               .reaper = &reaper}));
   HULL_TRY(loop.add(server->listen_fd(), EPOLLIN, [&server](uint32_t) {
     server->on_listen_ready();
     return hull::Status{};
@@ -69,6 +71,9 @@ hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The container engine re-executes this binary as each container's init
+  // (agent/engine/spawn.h): that run ends here, before anything of PID 1's.
+  if (auto rc = hull::engine::maybe_run_init(argc, argv)) return *rc;
   if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("hull-agent %s (%s)\n", hull::kVersion, hull::kGitCommit);
     return 0;

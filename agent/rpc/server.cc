@@ -49,14 +49,15 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
 
   ServiceOptions sopts;
   sopts.start_boottime_ns = opts.start_boottime_ns ? opts.start_boottime_ns : boottime_ns();
-  sopts.ready_boottime_ns = boottime_ns();
   sopts.shared_dir = opts.shared_dir;
+  sopts.reaper = opts.reaper;
   int destroy_fd = s->destroy_.get();
   sopts.on_destroy = [destroy_fd] {
     uint64_t one = 1;
     (void)!::write(destroy_fd, &one, sizeof one);
   };
-  s->service_ = std::make_unique<AgentService>(std::move(sopts));
+  HULL_ASSIGN(service, AgentService::create(std::move(sopts)));
+  s->service_ = std::move(service);
 
   grpc::ServerBuilder builder;
   builder.RegisterService(s->service_.get());
@@ -65,6 +66,7 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
   s->server_ = builder.BuildAndStart();
   if (!s->server_) return fail(Errc::Internal, "the gRPC server did not start");
+  s->service_->set_ready_boottime_ns(boottime_ns());
   return s;
 }
 
@@ -85,6 +87,7 @@ void AgentServer::on_listen_ready() {
 void AgentServer::shutdown() {
   if (!server_) return;
   listener_.reset();
+  service_->close_streams();
   server_->Shutdown(std::chrono::system_clock::now() + kDrainTimeout);
   server_->Wait();
   server_.reset();

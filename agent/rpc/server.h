@@ -27,6 +27,10 @@ namespace grpc {
 class Server;
 }
 
+namespace hull::agent::init {
+class Reaper;
+}
+
 namespace hull::agent::rpc {
 
 class AgentService;
@@ -34,6 +38,7 @@ class AgentService;
 struct ServerOptions {
   uint64_t start_boottime_ns = 0;  // CLOCK_BOOTTIME at the start of main(); 0: now
   std::string shared_dir = kGuestSharedDir;
+  init::Reaper* reaper = nullptr;  // PID 1's reaper; null: no container calls (host tests)
 };
 
 class AgentServer {
@@ -50,7 +55,8 @@ class AgentServer {
 
   // Accepts every pending connection and hands it to gRPC.
   void on_listen_ready();
-  // Stops accepting and waits (bounded) for calls in flight, including the
+  // Stops accepting, kills what is left in containers, ends the long-lived
+  // streams and waits (bounded) for calls in flight, including the
   // DestroySandbox reply, to finish.
   void shutdown();
 

@@ -8,9 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 
 #include "agent/proto/constants.h"
+#include "agent/proto/error_codec.h"
 #include "agent/rpc/guest_info.h"
+#include "common/file.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "common/version.h"
 
@@ -38,7 +43,128 @@ grpc::StatusCode code_for_errno(int err) {
   }
 }
 
+// sysctl names: dotted words, no way out of /proc/sys.
+bool valid_sysctl_name(const std::string& key) {
+  if (key.empty() || key.size() > 256 || key.front() == '.' || key.back() == '.') return false;
+  if (key.find("..") != std::string::npos) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+Status write_proc_sys(const std::string& key, const std::string& value) {
+  std::string path = "/proc/sys/" + key;
+  std::replace(path.begin() + 10, path.end(), '.', '/');
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return fail_errno("CreateSandbox: sysctls." + key);
+  if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return fail_errno("CreateSandbox: sysctls." + key + " = " + value);
+  }
+  return {};
+}
+
+// Hostname, resolv.conf and sysctls of the guest (the containers' own UTS
+// namespaces take their hostname from their specs).
+Status set_up_sandbox(const CreateSandboxRequest& req, const std::string& shared_dir) {
+  if (!req.shared_dir().empty() && req.shared_dir() != shared_dir) {
+    return fail(Errc::Invalid,
+                "CreateSandbox: shared_dir: the agent mounts the shared "
+                "file system at " +
+                    shared_dir + ", not " + req.shared_dir());
+  }
+  for (const auto& [key, value] : req.sysctls()) {
+    if (!valid_sysctl_name(key)) {
+      return fail(Errc::Invalid, "CreateSandbox: sysctls: bad name \"" + key.substr(0, 64) + "\"");
+    }
+  }
+  if (!req.hostname().empty()) {
+    if (req.hostname().size() > 64) {
+      return fail(Errc::Invalid, "CreateSandbox: hostname: longer than 64 bytes");
+    }
+    if (::sethostname(req.hostname().data(), req.hostname().size()) != 0) {
+      return fail_errno("CreateSandbox: hostname");
+    }
+  }
+  if (req.dns_size() > 0) {
+    std::string text;
+    for (const std::string& line : req.dns()) {
+      if (line.find('\n') != std::string::npos) {
+        return fail(Errc::Invalid, "CreateSandbox: dns: a line holds a newline");
+      }
+      text += line + "\n";
+    }
+    std::error_code ec;
+    std::filesystem::create_directories("/etc", ec);
+    HULL_TRY(wrap(write_file_atomic("/etc/resolv.conf", text), "CreateSandbox: dns"));
+  }
+  for (const auto& [key, value] : req.sysctls()) HULL_TRY(write_proc_sys(key, value));
+  return {};
+}
+
 }  // namespace
+
+Result<std::unique_ptr<AgentService>> AgentService::create(ServiceOptions opts) {
+  std::unique_ptr<AgentService> s(new AgentService(std::move(opts)));
+  if (s->opts_.reaper) {
+    HULL_ASSIGN(loop, IoLoop::start());
+    s->loop_ = std::move(loop);
+    HULL_ASSIGN(oom, OomMonitor::start(*s->loop_));
+    s->oom_ = std::move(oom);
+    s->registry_ = std::make_unique<ContainerRegistry>(RegistryOptions{
+        .reaper = s->opts_.reaper, .oom = s->oom_.get(), .shared_dir = s->opts_.shared_dir});
+  }
+  return s;
+}
+
+AgentService::~AgentService() = default;
+
+void AgentService::close_streams() {
+  if (registry_) registry_->destroy_all();
+  if (oom_) oom_->close_streams();
+}
+
+Result<ContainerRegistry*> AgentService::containers() {
+  if (!registry_) {
+    return fail(Errc::Unsupported,
+                "container calls need the agent running as PID 1 (no reaper in this server)");
+  }
+  return registry_.get();
+}
+
+grpc::Status AgentService::CreateSandbox(grpc::ServerContext*, const CreateSandboxRequest* req,
+                                         CreateSandboxResponse*) {
+  try {
+    if (auto st = set_up_sandbox(*req, opts_.shared_dir); !st) return to_grpc_status(st.error());
+    return grpc::Status::OK;
+  } catch (const std::exception& e) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, std::string("CreateSandbox: ") + e.what());
+  }
+}
+
+namespace {
+grpc::Status network_unimplemented(const char* call) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      std::string(call) +
+                          ": the agent does not configure the guest network yet (the sandbox "
+                          "has no network device)",
+                      std::string(errc_name(Errc::Unsupported)));
+}
+}  // namespace
+
+grpc::Status AgentService::UpdateInterface(grpc::ServerContext*, const UpdateInterfaceRequest*,
+                                           Interface*) {
+  return network_unimplemented("UpdateInterface");
+}
+grpc::Status AgentService::UpdateRoutes(grpc::ServerContext*, const UpdateRoutesRequest*, Routes*) {
+  return network_unimplemented("UpdateRoutes");
+}
+grpc::Status AgentService::ListInterfaces(grpc::ServerContext*, const Empty*, Interfaces*) {
+  return network_unimplemented("ListInterfaces");
+}
+grpc::Status AgentService::ListRoutes(grpc::ServerContext*, const Empty*, Routes*) {
+  return network_unimplemented("ListRoutes");
+}
 
 grpc::Status AgentService::Health(grpc::ServerContext*, const HealthRequest*,
                                   HealthResponse* reply) {
@@ -57,7 +183,7 @@ grpc::Status AgentService::GetGuestDetails(grpc::ServerContext*, const GuestDeta
   reply->set_agent_version(hull::kVersion);
   reply->set_agent_commit(hull::kGitCommit);
   reply->set_agent_start_boottime_ns(opts_.start_boottime_ns);
-  reply->set_agent_ready_boottime_ns(opts_.ready_boottime_ns);
+  reply->set_agent_ready_boottime_ns(ready_boottime_ns_.load());
   reply->set_now_boottime_ns(boottime_ns());
   if (auto mem = read_meminfo()) {
     reply->set_mem_total_kib(mem->total_kib);
@@ -70,8 +196,14 @@ grpc::Status AgentService::GetGuestDetails(grpc::ServerContext*, const GuestDeta
 
 grpc::Status AgentService::DestroySandbox(grpc::ServerContext*, const DestroySandboxRequest*,
                                           DestroySandboxResponse*) {
-  // The power-off runs after this reply has gone out (the server drains its
-  // calls before on_destroy's receiver powers the VM off).
+  // Containers first: their processes die and their streams end before the
+  // reply. The power-off runs after this reply has gone out (the server
+  // drains its calls before on_destroy's receiver powers the VM off).
+  try {
+    close_streams();
+  } catch (const std::exception& e) {
+    log::warn(std::string("DestroySandbox: ") + e.what());
+  }
   if (opts_.on_destroy) opts_.on_destroy();
   return grpc::Status::OK;
 }

@@ -1,0 +1,41 @@
+// Inspection answers: cgroup statistics as the API reports them, and the
+// process list of a container read from /proc. The parsers are pure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent.pb.h"
+#include "agent/engine/cgroup.h"
+#include "common/error.h"
+
+namespace hull::agent::rpc {
+
+// The value of `key` in a cgroup flat-keyed file ("oom_kill 3\n..."). Pure.
+std::optional<uint64_t> flat_keyed_value(std::string_view text, std::string_view key);
+
+// The engine's cgroup statistics as the API's CgroupStats (io summed over
+// devices; a limit of "max" is 0). Pure.
+CgroupStats to_proto(const engine::CgroupStats& s);
+
+struct ProcStat {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  std::string comm;
+};
+// /proc/<pid>/stat ("12 (sh) S 1 ..."; comm may hold spaces and parentheses). Pure.
+Result<ProcStat> parse_proc_stat(std::string_view text);
+// The real uid from /proc/<pid>/status ("Uid:\t0\t0\t0\t0"). Pure.
+Result<uint32_t> parse_status_uid(std::string_view text);
+// /proc/<pid>/cmdline (NUL-separated) as args. Pure.
+std::vector<std::string> split_cmdline(std::string_view text);
+
+// Reads /proc/<pid>/{stat,status,cmdline}. Errc::NotFound when it has exited.
+Result<ProcessInfo> read_process_info(pid_t pid);
+
+}  // namespace hull::agent::rpc
