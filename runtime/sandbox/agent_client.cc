@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent/proto/constants.h"
+#include "agent/proto/error_codec.h"
 #include "runtime/vsock/hybrid_client.h"
 
 namespace hull::sandbox {
@@ -19,27 +20,8 @@ std::unique_ptr<grpc::ClientContext> context_with(std::chrono::milliseconds time
 }  // namespace
 
 Error error_from_grpc(const grpc::Status& st, const std::string& call) {
-  Errc code = Errc::GuestProtocol;
-  switch (st.error_code()) {
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      code = Errc::Timeout;
-      break;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::CANCELLED:
-      code = Errc::NotRunning;
-      break;
-    case grpc::StatusCode::NOT_FOUND:
-      code = Errc::NotFound;
-      break;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      code = Errc::Invalid;
-      break;
-    case grpc::StatusCode::UNIMPLEMENTED:
-      code = Errc::Unsupported;
-      break;
-    default:
-      break;
-  }
+  // The agent names the Errc in the status details (agent/proto/error_codec.h).
+  Errc code = agent::errc_for_status(st);
   // The message comes from the guest: cap what we carry of it.
   std::string msg = st.error_message().substr(0, 512);
   return Error{code, 0,

@@ -45,9 +45,11 @@ class AgentClient {
   std::unique_ptr<agent::Agent::Stub> stub_;
 };
 
-// Maps a failed gRPC status to hull's error: DEADLINE_EXCEEDED -> Timeout,
-// UNAVAILABLE/CANCELLED -> NotRunning, NOT_FOUND -> NotFound, INVALID_ARGUMENT
-// -> Invalid, UNIMPLEMENTED -> Unsupported, anything else -> GuestProtocol.
+// Maps a failed gRPC status to hull's error: the Errc the agent named in the
+// status details, else by code (agent/proto/error_codec.h): DEADLINE_EXCEEDED
+// -> Timeout, UNAVAILABLE/CANCELLED -> NotRunning, NOT_FOUND -> NotFound,
+// INVALID_ARGUMENT -> Invalid, UNIMPLEMENTED -> Unsupported, anything else ->
+// GuestProtocol.
 Error error_from_grpc(const grpc::Status& st, const std::string& call);
 
 }  // namespace hull::sandbox

@@ -171,6 +171,19 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   return sb;
 }
 
+std::string Sandbox::first_exit() {
+  std::string dead = vm::describe_exit(qemu_, paths_.qemu_log);
+  if (dead.empty()) dead = vm::describe_exit(vsock_, paths_.vsock_log);
+  if (dead.empty()) dead = vm::describe_exit(virtiofsd_, paths_.virtiofsd_log);
+  return dead;
+}
+
+Status Sandbox::check_processes() {
+  std::string dead = first_exit();
+  if (dead.empty()) return {};
+  return fail(Errc::NotRunning, "sandbox " + id_ + ": " + dead);
+}
+
 Sandbox::~Sandbox() {
   if (auto st = stop(); !st) log::warn(st.error().what());
 }
@@ -178,11 +191,18 @@ Sandbox::~Sandbox() {
 Status Sandbox::stop() {
   if (stopped_) return {};
   stopped_ = true;
+  stop_timings_.begin = Clock::now();
   const milliseconds grace = opts_.stop_grace;
 
   // 1. Politely: the agent powers the VM off, QEMU exits.
   if (qemu_.valid() && !qemu_.poll_exit() && agent_) {
-    if (agent_->destroy_sandbox(kDestroyTimeout)) (void)qemu_.wait_for(grace);
+    if (agent_->destroy_sandbox(kDestroyTimeout)) {
+      stop_timings_.destroy_answered = Clock::now();
+      // Close the channel now: the agent's server drains until every
+      // transport is gone before it powers the VM off.
+      agent_.reset();
+      (void)qemu_.wait_for(grace);
+    }
   }
   agent_.reset();
   // 2. Firmly: QMP quit.
@@ -193,6 +213,7 @@ Status Sandbox::stop() {
   // 3. SIGKILL whatever is left, QEMU first: the backends then see their
   //    front end go away and end on their own.
   qemu_.kill_and_reap();
+  stop_timings_.qemu_ended = Clock::now();
   if (vsock_.valid()) (void)vsock_.wait_for(kBackendExitGrace);
   vsock_.kill_and_reap();
   if (virtiofsd_.valid()) (void)virtiofsd_.wait_for(kBackendExitGrace);
@@ -205,6 +226,7 @@ Status Sandbox::stop() {
   if (auto st = dir_.remove(); !st && result) {
     result = fail(std::move(st.error()).wrap("sandbox " + id_ + ": stop"));
   }
+  stop_timings_.end = Clock::now();
   return result;
 }
 

@@ -57,6 +57,14 @@ struct StartTimings {
   std::chrono::steady_clock::time_point end;              // start() returns
 };
 
+// When stop() reached each point (steady clock; unset when skipped).
+struct StopTimings {
+  std::chrono::steady_clock::time_point begin;
+  std::chrono::steady_clock::time_point destroy_answered;  // DestroySandbox returned OK
+  std::chrono::steady_clock::time_point qemu_ended;        // QEMU reaped
+  std::chrono::steady_clock::time_point end;
+};
+
 class Sandbox {
  public:
   static Result<std::unique_ptr<Sandbox>> start(const SandboxOptions& opts);
@@ -68,11 +76,16 @@ class Sandbox {
   // failed, naming what was left behind; the other steps still ran.
   Status stop();
 
+  // Supervision: Errc::NotRunning naming the first of QEMU, hull-vsock and
+  // virtiofsd that has ended (with its status and output tail), else OK.
+  Status check_processes();
+
   const std::string& id() const { return id_; }
   const SandboxPaths& paths() const { return paths_; }
   uint32_t guest_cid() const { return cid_; }
   config::Accel accel() const { return accel_; }
   const StartTimings& timings() const { return timings_; }
+  const StopTimings& stop_timings() const { return stop_timings_; }
   AgentClient& agent() { return *agent_; }
   vm::QmpClient& qmp() { return *qmp_; }
 
@@ -82,6 +95,8 @@ class Sandbox {
 
  private:
   Sandbox() = default;
+  // "qemu exited with status 1; qemu output: ..." for the first ended process, or "".
+  std::string first_exit();
 
   std::string id_;
   SandboxOptions opts_;
@@ -89,6 +104,7 @@ class Sandbox {
   uint32_t cid_ = 0;
   config::Accel accel_ = config::Accel::Tcg;
   StartTimings timings_;
+  StopTimings stop_timings_;
   bool stopped_ = false;
 
   // Declaration order is acquisition order: destruction undoes it in reverse.

@@ -12,6 +12,8 @@
 //   kernel_to_agent    guest kernel start -> agent service accepting (guest clock)
 //   agent_to_health    agent accepting -> host got the Health answer
 //   start_total        start() -> returns (includes the QMP handshake)
+//   stop_destroy_rpc   stop() -> DestroySandbox answered
+//   stop_vm_exit       DestroySandbox answered -> QEMU ended (guest powers off)
 //   stop_total         stop()
 // Memory: --idle sandboxes up at once, settled for 2 s, then smaps_rollup
 // Pss, Pss_Anon, Pss_Shmem per process tree (virtiofsd's worker runs as its
@@ -56,10 +58,12 @@ struct Pss {
 Pss read_rollup(pid_t pid) {
   Pss p;
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string key;
-  double v;
-  std::string unit;
-  while (in >> key >> v >> unit) {
+  std::string line;
+  while (std::getline(in, line)) {  // "Pss_Anon:   1234 kB"; the first line is the range
+    std::istringstream f(line);
+    std::string key;
+    double v = 0;
+    if (!(f >> key >> v)) continue;
     if (key == "Pss:") p.pss = v;
     if (key == "Pss_Anon:") p.anon = v;
     if (key == "Pss_Shmem:") p.shmem = v;
@@ -155,6 +159,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     t["stop_total"].push_back(ms(Clock::now() - s0));
+    const StopTimings& sp = (*sb)->stop_timings();
+    if (sp.destroy_answered != Clock::time_point{}) {
+      t["stop_destroy_rpc"].push_back(ms(sp.destroy_answered - sp.begin));
+      t["stop_vm_exit"].push_back(ms(sp.qemu_ended - sp.destroy_answered));
+    }
   }
 
   std::vector<std::unique_ptr<Sandbox>> boxes;
@@ -193,7 +202,7 @@ int main(int argc, char** argv) {
               tb_size ? (std::to_string(tb_size) + " MiB").c_str() : "default");
   std::printf("  %-18s %10s\n", "step", "ms");
   for (const char* k : {"before_qemu_exec", "qemu_to_kernel", "kernel_to_agent", "agent_to_health",
-                        "start_total", "stop_total"}) {
+                        "start_total", "stop_destroy_rpc", "stop_vm_exit", "stop_total"}) {
     std::printf("  %-18s %10.1f\n", k, median(t[k]));
   }
   std::printf("memory per idle sandbox (%d up, KiB)\n", idle);

@@ -128,8 +128,13 @@ TEST_P(SandboxKillTest, StopLeavesNothingAfterAProcessWasKilled) {
       break;
   }
   ASSERT_GT(victim, 0);
+  EXPECT_TRUE(sb->check_processes());
   ASSERT_EQ(::kill(victim, SIGKILL), 0);  // our own child, by pid
   std::this_thread::sleep_for(200ms);
+  // Supervision notices (QEMU may also have ended by then, after its backend died).
+  auto alive = sb->check_processes();
+  ASSERT_FALSE(alive);
+  EXPECT_EQ(alive.error().code, Errc::NotRunning);
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(sb->stop());
   // The agent may be unreachable: stop must not wait for long anyway.
