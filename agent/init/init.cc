@@ -110,6 +110,7 @@ void announce_ready() {
 
 Result<Guest> bring_up() {
   install_console_log(log::Level::Info);
+  HULL_TRY(wrap(leave_initramfs(), "leaving the initramfs root"));
   HULL_TRY(wrap(mount_all(base_mounts()), "mounting the guest's filesystems"));
   HULL_TRY(ensure_console_fds());
   HULL_TRY(create_dev_symlinks());

@@ -31,6 +31,19 @@ Status write_string(const std::string& path, std::string_view data) {
 
 }  // namespace
 
+Status leave_initramfs() {
+  constexpr const char* kNewRoot = "/.root";
+  HULL_TRY(ensure_dir(kNewRoot, 0700));
+  if (::mount("/", kNewRoot, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return fail_errno("bind / on /.root");
+  }
+  if (::chdir(kNewRoot) != 0) return fail_errno("chdir /.root");
+  if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return fail_errno("move /.root to /");
+  if (::chroot(".") != 0) return fail_errno("chroot into the moved root");
+  if (::chdir("/") != 0) return fail_errno("chdir /");
+  return {};
+}
+
 std::vector<MountSpec> base_mounts() {
   constexpr unsigned long kNoExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   return {

@@ -23,6 +23,13 @@ struct MountSpec {
   mode_t dir_mode = 0755;
 };
 
+// Makes "/" a bind mount of the initramfs instead of the initramfs itself (bind it onto a
+// directory, move that over "/", chroot). The kernel refuses pivot_root away from the initial
+// rootfs; after this step container inits can pivot_root like runc instead of falling back to
+// MS_MOVE + chroot, which a process with CAP_SYS_CHROOT could climb out of. No file is copied:
+// the guest RAM cost is nil. Run once, as PID 1, before anything else is mounted.
+Status leave_initramfs();
+
 // proc, sysfs, devtmpfs, devpts (newinstance, ptmxmode=0666), /dev/shm, cgroup2 at
 // /sys/fs/cgroup and /run, in mount order (a target's parent is mounted first). Pure.
 std::vector<MountSpec> base_mounts();
