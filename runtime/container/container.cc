@@ -1,0 +1,364 @@
+#include "runtime/container/container.h"
+
+#include <limits.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include "common/file.h"
+#include "common/log.h"
+#include "runtime/config/config.h"
+#include "runtime/container/agent_guest.h"
+#include "runtime/container/lifecycle.h"
+#include "runtime/container/monitor.h"
+#include "runtime/container/proc.h"
+#include "runtime/container/share.h"
+#include "runtime/container/sizing.h"
+#include "runtime/container/sync.h"
+#include "runtime/hooks/hooks.h"
+#include "runtime/sandbox/dir_guard.h"
+#include "runtime/sandbox/layout.h"
+
+namespace hull::container {
+namespace {
+
+using std::chrono::milliseconds;
+using Json = nlohmann::json;
+
+// From spawning the monitor to its `ready`: a VM boot (under TCG up to tens
+// of seconds) plus the container's creation in the guest.
+constexpr milliseconds kReadyTimeout{120000};
+constexpr milliseconds kAgentConnectTimeout{10000};
+constexpr int kMonitorExitWaitMs = 15000;
+constexpr int kLeftoverExitWaitMs = 5000;
+
+// Removes a state directory unless committed (create's error paths).
+class StateGuard {
+ public:
+  StateGuard(oci::StateStore& store, std::string id) : store_(store), id_(std::move(id)) {}
+  ~StateGuard() {
+    if (!id_.empty()) (void)store_.remove(id_);
+  }
+  void commit() { id_.clear(); }
+
+ private:
+  oci::StateStore& store_;
+  std::string id_;
+};
+
+std::string absolute_path(const std::string& p) {
+  char buf[PATH_MAX];
+  if (::realpath(p.c_str(), buf)) return buf;
+  return p;
+}
+
+bool monitor_alive(const oci::State& s) {
+  return s.pid > 0 && process_alive(s.pid, s.pid_start_time);
+}
+
+oci::State derived(oci::State s) {
+  s.status = derive_status(s.status, monitor_alive(s));
+  if (s.status == oci::ContainerStatus::Stopped) s.pid = 0;
+  return s;
+}
+
+ContainerStatus paused_from(const oci::State& s) {
+  auto it = s.hull.find("paused_from");
+  if (it != s.hull.end() && it->is_string() && *it == "created") return ContainerStatus::Created;
+  return ContainerStatus::Running;
+}
+
+std::vector<hooks::Hook> hooks_of(const oci::State& s, hooks::Kind kind) {
+  auto it = s.hull.find("hooks");
+  if (it == s.hull.end() || !it->is_object()) return {};
+  auto spec = oci::spec_from_json(Json{{"ociVersion", "1.0.0"}, {"hooks", *it}}, "state.json");
+  if (!spec || !spec->hooks) return {};
+  return hooks::from_spec(*spec->hooks, kind);
+}
+
+// Runs the hooks of `kind` with `s` (status set as the spec says) on stdin.
+Status run_hooks(const oci::State& s, hooks::Kind kind) {
+  auto list = hooks_of(s, kind);
+  if (list.empty()) return {};
+  oci::State st = s;
+  st.status = hooks::status_during(kind);
+  std::vector<Error> warnings;
+  auto r = hooks::run_hooks(kind, list, hooks::state_json(st), warnings);
+  for (const auto& w : warnings) log::warn(w.what());
+  return r;
+}
+
+// A connection to a container's agent and the Guest over it.
+struct AgentGuestConn {
+  sandbox::AgentClient client;
+  AgentGuest guest;
+  explicit AgentGuestConn(sandbox::AgentClient c) : client(std::move(c)), guest(client) {}
+  AgentGuestConn(const AgentGuestConn&) = delete;
+  AgentGuestConn& operator=(const AgentGuestConn&) = delete;
+};
+
+Result<std::unique_ptr<AgentGuestConn>> connect(const oci::State& s) {
+  auto it = s.hull.find("vsock_socket");
+  if (it == s.hull.end() || !it->is_string()) {
+    return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
+  }
+  HULL_ASSIGN(client, wrap(sandbox::AgentClient::connect(
+                               it->get<std::string>(),
+                               std::chrono::steady_clock::now() + kAgentConnectTimeout),
+                           "container " + s.id + ": connecting to its VM"));
+  return std::make_unique<AgentGuestConn>(std::move(client));
+}
+
+// Kills what a dead monitor left of its VM (by recorded pid and start time)
+// and removes the sandbox directory with its mounts.
+Status remove_leftovers(const oci::State& s) {
+  auto dir_it = s.hull.find("sandbox_dir");
+  if (dir_it == s.hull.end() || !dir_it->is_string()) return {};
+  std::string dir = dir_it->get<std::string>();
+  if (auto procs = s.hull.find("procs"); procs != s.hull.end() && procs->is_array()) {
+    for (const auto& p : *procs) {
+      pid_t pid = p.value("pid", 0);
+      uint64_t start = p.value("start", uint64_t{0});
+      if (pid <= 0 || start == 0) continue;
+      auto fd = open_pidfd(pid, start);
+      if (!fd) continue;
+      (void)pidfd_signal(fd->get(), SIGKILL);
+      (void)pidfd_wait_exit(fd->get(), kLeftoverExitWaitMs);
+    }
+  }
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return {};
+  std::string shared = dir + "/shared";
+  // MNT_DETACH takes the rootfs and volume binds below it along.
+  if (::umount2(shared.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+    return fail_errno("container " + s.id + ": unmounting " + shared);
+  }
+  return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
+}
+
+}  // namespace
+
+Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
+  HULL_TRY(oci::validate_id(o.id));
+  if (o.preserve_fds > 0) {
+    return fail(Errc::Unsupported,
+                "--preserve-fds " + std::to_string(o.preserve_fds) +
+                    ": file descriptors cannot be passed into a hull container's VM");
+  }
+  std::string bundle = absolute_path(o.bundle.empty() ? "." : o.bundle);
+  HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
+  HULL_ASSIGN(cfg, config::load());
+  HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
+  std::vector<GuestMount> extra;
+  HULL_TRY(guest_spec(spec, o.id, extra));
+  bool terminal = spec.process && spec.process->terminal.value_or(false);
+  if (terminal && o.console_socket.empty()) {
+    return fail(Errc::Invalid,
+                "cannot allocate tty if hull will detach without setting console socket");
+  }
+  if (!terminal && !o.console_socket.empty()) {
+    return fail(Errc::Invalid, "cannot use console socket if hull will not detach or allocate tty");
+  }
+
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.create(o.id));
+  StateGuard guard(store, o.id);
+  oci::State s;
+  s.id = o.id;
+  s.bundle = bundle;
+  s.rootfs = spec.root ? (spec.root->path.starts_with("/") ? spec.root->path
+                                                           : bundle + "/" + spec.root->path)
+                       : "";
+  s.created = log::rfc3339_now();
+  s.status = ContainerStatus::Creating;
+  if (spec.annotations) s.annotations = *spec.annotations;
+  if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
+  HULL_TRY(store.save(s));
+
+  HULL_ASSIGN(pair, sync_pair());
+  MonitorArgs ma;
+  ma.root = ctx.root;
+  ma.id = o.id;
+  ma.bundle = bundle;
+  ma.console_socket = o.console_socket.empty() ? "" : absolute_path(o.console_socket);
+  ma.log_path = ctx.log_path;
+  ma.log_format = ctx.log_format;
+  ma.debug = ctx.debug;
+  HULL_ASSIGN(pid, spawn_monitor(ma, pair.second.get()));
+  pair.second.reset();
+  auto reap = [pid] {
+    int ws = 0;
+    while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+  };
+  auto ready = recv_sync(pair.first.get(), kReadyTimeout);
+  if (!ready || ready->type != SyncType::Ready) {
+    pair.first.reset();  // EOF: the monitor tears down and exits
+    if (ready && ready->type != SyncType::Error) ::kill(pid, SIGKILL);
+    if (!ready && ready.error().code == Errc::Timeout) ::kill(pid, SIGKILL);
+    reap();
+    if (!ready) return fail(std::move(ready.error()).wrap("container " + o.id));
+    return fail(ready->error);
+  }
+  auto stat = read_proc_stat(pid);
+  s.pid = pid;
+  s.pid_start_time = stat ? stat->start_time : 0;
+  s.status = ContainerStatus::Created;
+  for (const char* k : {"sandbox_dir", "vsock_socket", "procs"}) {
+    if (ready->body.contains(k)) s.hull[k] = ready->body[k];
+  }
+  auto abort = [&](Error e) {
+    pair.first.reset();
+    reap();
+    (void)remove_leftovers(s);
+    return fail(std::move(e));
+  };
+  if (auto st = store.save(s); !st) return abort(std::move(st.error()));
+  for (auto kind :
+       {hooks::Kind::Prestart, hooks::Kind::CreateRuntime, hooks::Kind::CreateContainer}) {
+    if (auto st = run_hooks(s, kind); !st) return abort(std::move(st.error()));
+  }
+  if (!o.pid_file.empty()) {
+    if (auto st = write_file_atomic(o.pid_file, std::to_string(pid), 0644); !st) {
+      return abort(std::move(st.error()).wrap("writing --pid-file"));
+    }
+  }
+  SyncMessage commit;
+  commit.type = SyncType::Commit;
+  if (auto st = send_sync(pair.first.get(), commit); !st) return abort(std::move(st.error()));
+  guard.commit();
+  return pid;
+}
+
+Status start(const Context& ctx, const std::string& id) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.lock(id));
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  HULL_TRY(transition(id, s.status, Op::Start));
+  HULL_ASSIGN(conn, connect(s));
+  if (auto st = run_hooks(s, hooks::Kind::StartContainer); !st) {
+    (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
+    return st;
+  }
+  HULL_TRY(conn->guest.start_container(id));
+  s0.status = ContainerStatus::Running;
+  HULL_TRY(store.save(s0));
+  s.status = ContainerStatus::Running;
+  return run_hooks(s, hooks::Kind::Poststart);
+}
+
+Result<oci::State> state(const Context& ctx, const std::string& id) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(s, store.load(id));
+  return derived(std::move(s));
+}
+
+Result<std::vector<oci::State>> list(const Context& ctx) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(ids, store.list());
+  std::vector<oci::State> out;
+  for (const auto& id : ids) {
+    auto s = store.load(id);
+    if (s) out.push_back(derived(std::move(*s)));
+  }
+  return out;
+}
+
+Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.lock(id));
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  HULL_TRY(transition(id, s.status, all ? Op::KillAll : Op::Kill));
+  if (s.status == ContainerStatus::Stopped) return {};
+  HULL_ASSIGN(conn, connect(s));
+  return conn->guest.signal(ProcessRef{id, ""}, sig, all);
+}
+
+Status remove(const Context& ctx, const std::string& id, bool force) {
+  oci::StateStore store(ctx.root);
+  auto lock = store.lock(id);
+  if (!lock) {
+    if (force && lock.error().code == Errc::NotFound) return {};
+    return fail(std::move(lock.error()));
+  }
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  HULL_TRY(transition(id, s.status, force ? Op::ForceDelete : Op::Delete));
+  if (s.status != ContainerStatus::Stopped) {
+    if (auto conn = connect(s)) {
+      (void)(*conn)->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
+    }
+    if (auto fd = open_pidfd(s0.pid, s0.pid_start_time)) {
+      if (!pidfd_wait_exit(fd->get(), kMonitorExitWaitMs)) {
+        (void)pidfd_signal(fd->get(), SIGKILL);
+        (void)pidfd_wait_exit(fd->get(), kMonitorExitWaitMs);
+      }
+    }
+  }
+  HULL_TRY(remove_leftovers(s0));
+  s.status = ContainerStatus::Stopped;
+  if (auto st = run_hooks(s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
+  return store.remove(id);
+}
+
+Result<int> wait_child_monitor(pid_t pid) {
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0) {
+    if (errno != EINTR) return fail_errno("waiting for the container's monitor");
+  }
+  if (WIFSIGNALED(ws)) return 128 + WTERMSIG(ws);
+  return WEXITSTATUS(ws);
+}
+
+Status pause(const Context& ctx, const std::string& id) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.lock(id));
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  HULL_TRY(transition(id, s.status, Op::Pause));
+  HULL_ASSIGN(conn, connect(s));
+  HULL_TRY(conn->guest.pause(id));
+  s0.hull["paused_from"] = std::string(oci::status_name(s.status));
+  s0.status = ContainerStatus::Paused;
+  return store.save(s0);
+}
+
+Status resume(const Context& ctx, const std::string& id) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.lock(id));
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  HULL_ASSIGN(to, transition(id, s.status, Op::Resume, paused_from(s0)));
+  HULL_ASSIGN(conn, connect(s));
+  HULL_TRY(conn->guest.resume(id));
+  s0.hull.erase("paused_from");
+  s0.status = to;
+  return store.save(s0);
+}
+
+Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
+  HULL_ASSIGN(s, state(ctx, id));
+  if (s.status == ContainerStatus::Stopped) return std::vector<GuestProcessInfo>{};
+  HULL_ASSIGN(conn, connect(s));
+  return conn->guest.list_processes(id);
+}
+
+Status update(const Context& ctx, const std::string& id, const std::string& resources_json) {
+  oci::StateStore store(ctx.root);
+  HULL_ASSIGN(lock, store.lock(id));
+  HULL_ASSIGN(s0, store.load(id));
+  oci::State s = derived(s0);
+  if (s.status == ContainerStatus::Stopped) {
+    return fail(Errc::NotRunning, "container not running");
+  }
+  HULL_ASSIGN(conn, connect(s));
+  return conn->guest.update(id, resources_json);
+}
+
+}  // namespace hull::container

@@ -1,0 +1,125 @@
+// hull::container — the runc-mode lifecycle behind the `hull` CLI: one VM per
+// container, a monitor process per container process (monitor.h), runc's
+// state store with a per-container lock, status derived from reality
+// (lifecycle.h), OCI hooks on the host (runtime/hooks).
+//
+// Process tree on the host while a container exists:
+//
+//   <caller: shell, containerd-shim-runc-v2, podman's conmon>
+//     `- hull __monitor <id>        the container pid (--pid-file); own session
+//          |- hull-vsock            }
+//          |- virtiofsd (PID ns)    } the sandbox VM, children of the monitor
+//          `- qemu-system-x86_64    }
+//   <caller of `hull exec`>
+//     `- hull __monitor <id> --exec-id E   one per exec'd process; no VM of its own
+//
+// When the container's process ends, its monitor stops the VM (agent
+// DestroySandbox, QMP quit, kill), removes the mounts and the sandbox
+// directory, and exits with the process's status. `delete` then removes the
+// state; if the monitor was killed (SIGKILL cannot be forwarded), `delete`
+// kills the VM processes it recorded (checking their start times) and removes
+// what they left.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/container/guest.h"
+#include "runtime/oci/state.h"
+
+namespace hull::container {
+
+// What every operation needs; built by the CLI from runc's global flags.
+struct Context {
+  std::string root = "/run/hull";
+  std::string log_path;             // --log ("" = stderr)
+  std::string log_format = "text";  // --log-format
+  bool debug = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pid_file;
+  std::string console_socket;
+  bool no_pivot = false;        // accepted: the guest always pivots into the rootfs
+  bool no_new_keyring = false;  // accepted: the guest kernel's keyring is the VM's own
+  int preserve_fds = 0;         // must be 0: fds cannot cross into the VM
+};
+
+// create: boots the VM, creates the container in it, starts its monitor,
+// runs the prestart/createRuntime/createContainer hooks, writes the pid file.
+// Returns the monitor's pid. On any error nothing is left behind.
+Result<pid_t> create(const Context& ctx, const CreateOptions& o);
+
+// start: startContainer hooks, the agent's StartContainer, poststart hooks.
+Status start(const Context& ctx, const std::string& id);
+
+// The state with the status derived from reality (pid 0 once stopped).
+Result<oci::State> state(const Context& ctx, const std::string& id);
+
+// Every container under the root, with derived status; skips unreadable ones.
+Result<std::vector<oci::State>> list(const Context& ctx);
+
+Status kill(const Context& ctx, const std::string& id, int sig, bool all);
+
+// delete: refuses a running or paused container unless `force` (then kills
+// it first). Removes the VM leftovers, runs poststop hooks, removes the state.
+// `force` on a container that does not exist succeeds, as with runc.
+Status remove(const Context& ctx, const std::string& id, bool force);
+
+// Waits for a monitor to end and returns its status as a shell reports it
+// (code, or 128 + signal). The monitor must be our child (hull run).
+Result<int> wait_child_monitor(pid_t pid);
+
+}  // namespace hull::container
+
+namespace hull::container {
+
+Status pause(const Context& ctx, const std::string& id);
+Status resume(const Context& ctx, const std::string& id);
+
+// The container's processes as the guest sees them (empty once stopped).
+Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id);
+
+// linux.resources JSON (`runc update` flags or -r FILE), applied in the guest.
+Status update(const Context& ctx, const std::string& id, const std::string& resources_json);
+
+struct ExecOptions {
+  std::string id;
+  std::string process_json;  // a complete OCI process object
+  std::string pid_file;
+  std::string console_socket;
+  bool detach = false;
+};
+
+// Starts another process in a running container through its own monitor.
+// Detached: returns 0 once it runs. Otherwise waits and returns its status
+// (code, or 128 + signal), forwarding the signals this process receives.
+Result<int> exec(const Context& ctx, const ExecOptions& o);
+
+// The process `runc exec ARGS` runs: the container's process (config.json)
+// with these args, env added, and the other fields replaced when given.
+struct ExecArgs {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string user;  // "uid[:gid]"
+  std::vector<std::string> additional_gids;
+  std::vector<std::string> caps;
+  bool tty = false;
+  bool no_new_privs = false;
+  std::string apparmor;
+  std::string process_label;
+};
+Result<std::string> exec_process_json(const Context& ctx, const std::string& id, const ExecArgs& a);
+
+// Waits for a monitor that is our child, forwarding SIGINT, SIGTERM, SIGHUP,
+// SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it (it forwards them into the
+// guest), and returns its status as a shell reports it.
+Result<int> wait_forwarding(pid_t pid);
+
+}  // namespace hull::container

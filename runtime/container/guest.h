@@ -1,0 +1,81 @@
+// Guest: what the runc-mode lifecycle needs from a sandbox's agent, one call
+// per agent RPC (agent/proto/agent.proto). The real implementation talks
+// gRPC through the sandbox's hybrid vsock socket (agent_guest.h); unit tests
+// use a fake (tests/unit/runtime/container/fake_guest.h).
+//
+// Every call may block (the agent is in another machine); none may be made
+// from a signal handler. Calls on one Guest may come from several threads
+// (the monitor's relay threads), so implementations must be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/child_process.h"
+#include "common/error.h"
+
+namespace hull::container {
+
+// A process in the guest: a container's init (exec_id "") or an exec'd one.
+struct ProcessRef {
+  std::string container_id;
+  std::string exec_id;
+};
+
+struct StdioMode {
+  bool terminal = false;  // one pty in the guest; stderr is merged into stdout
+  bool stdin = false;     // the process reads a stdin the host writes to
+};
+
+// A bind mount the host prepared below the shared directory.
+struct GuestMount {
+  std::string destination;
+  std::string type;
+  std::string source;  // relative to the guest's shared dir
+  std::vector<std::string> options;
+};
+
+struct GuestProcessInfo {
+  int pid = 0;
+  int ppid = 0;
+  uint32_t uid = 0;
+  std::string comm;
+  std::vector<std::string> args;
+};
+
+enum class Stream { Stdout, Stderr };
+
+// Receives output chunks; returning false stops reading.
+using ChunkSink = std::function<bool(std::string_view)>;
+
+class Guest {
+ public:
+  virtual ~Guest() = default;
+
+  virtual Status create_container(const std::string& id, const std::string& spec_json,
+                                  StdioMode stdio, const std::vector<GuestMount>& mounts) = 0;
+  virtual Status start_container(const std::string& id) = 0;
+  virtual Status remove_container(const std::string& id, uint32_t timeout_s) = 0;
+  virtual Status exec_process(const ProcessRef& p, const std::string& process_json,
+                              StdioMode stdio) = 0;
+  virtual Status signal(const ProcessRef& p, int sig, bool all) = 0;
+  // Blocks until the process ends.
+  virtual Result<ExitStatus> wait(const ProcessRef& p) = 0;
+
+  // Returns how many bytes the guest took (a short write is not an error).
+  virtual Result<size_t> write_stdin(const ProcessRef& p, std::string_view data) = 0;
+  virtual Status close_stdin(const ProcessRef& p) = 0;
+  // Streams the process's output into `sink` until EOF; blocks meanwhile.
+  virtual Status read_output(const ProcessRef& p, Stream s, const ChunkSink& sink) = 0;
+  virtual Status resize(const ProcessRef& p, uint32_t rows, uint32_t cols) = 0;
+
+  virtual Result<std::vector<GuestProcessInfo>> list_processes(const std::string& id) = 0;
+  virtual Status pause(const std::string& id) = 0;
+  virtual Status resume(const std::string& id) = 0;
+  virtual Status update(const std::string& id, const std::string& resources_json) = 0;
+};
+
+}  // namespace hull::container

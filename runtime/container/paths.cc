@@ -1,0 +1,33 @@
+#include "runtime/container/paths.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace hull::container {
+
+Result<std::string> self_exe() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return fail_errno("readlink /proc/self/exe");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<std::string> find_hull_vsock() {
+  HULL_ASSIGN(exe, self_exe());
+  std::string next = exe.substr(0, exe.rfind('/')) + "/hull-vsock";
+  if (::access(next.c_str(), X_OK) == 0) return next;
+  const char* env = std::getenv(kHullVsockEnv);
+  if (env && *env) {
+    if (::access(env, X_OK) == 0) return std::string(env);
+    return fail(Errc::NotFound, std::string("$") + kHullVsockEnv + "=" + env +
+                                    " is not an executable file; point it at hull-vsock");
+  }
+  return fail(Errc::NotFound, "hull-vsock not found next to " + exe + " and $" + kHullVsockEnv +
+                                  " is not set; install hull and hull-vsock together "
+                                  "(cmake --install) or set $" +
+                                  kHullVsockEnv);
+}
+
+}  // namespace hull::container

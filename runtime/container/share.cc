@@ -1,0 +1,153 @@
+#include "runtime/container/share.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/unique_fd.h"
+
+namespace hull::container {
+namespace {
+
+bool has_option(const oci::Mount& m, std::string_view opt) {
+  if (!m.options) return false;
+  return std::find(m.options->begin(), m.options->end(), opt) != m.options->end();
+}
+
+std::string mount_rel(const std::string& id, size_t n) {
+  return "containers/" + id + "/mounts/" + std::to_string(n);
+}
+
+// Binds `source` (already opened as `src`) onto a new file or directory at
+// `target`, read-only if asked.
+Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what,
+                                         const std::string& target, bool recursive, bool readonly) {
+  struct stat st {};
+  if (::fstat(src, &st) != 0) return fail_errno(what + ": stat");
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(target.c_str(), 0700) != 0) return fail_errno(what + ": mkdir " + target);
+  } else {
+    UniqueFd f(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f) return fail_errno(what + ": creating " + target);
+  }
+  std::string from = "/proc/self/fd/" + std::to_string(src);
+  unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
+  if (::mount(from.c_str(), target.c_str(), nullptr, flags, nullptr) != 0) {
+    return fail_errno(what + ": bind mount onto " + target);
+  }
+  sandbox::MountGuard guard(target);
+  if (readonly &&
+      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    return fail_errno(what + ": making " + target + " read-only");
+  }
+  return guard;
+}
+
+Result<UniqueFd> open_source(const std::string& path, const std::string& what) {
+  UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fd) {
+    int err = errno;
+    if (err == ENOENT) {
+      return fail(Errc::NotFound, what + ": source " + path + " does not exist");
+    }
+    return fail_errno(what + ": opening " + path, err);
+  }
+  return fd;
+}
+
+std::string absolute(const std::string& base, const std::string& p) {
+  return !p.empty() && p[0] == '/' ? p : base + "/" + p;
+}
+
+}  // namespace
+
+bool is_bind_mount(const oci::Mount& m) {
+  return (m.type && *m.type == "bind") || has_option(m, "bind") || has_option(m, "rbind");
+}
+
+Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id,
+                             std::vector<GuestMount>& extra) {
+  oci::Spec g = spec;
+  if (!g.root) return fail(Errc::Invalid, "config.json: root: is required");
+  g.root->path = "containers/" + id + "/rootfs";
+  extra.clear();
+  if (g.mounts) {
+    std::vector<oci::Mount> kept;
+    size_t n = 0;
+    for (const auto& m : *g.mounts) {
+      if (!is_bind_mount(m)) {
+        kept.push_back(m);
+        continue;
+      }
+      GuestMount gm;
+      gm.destination = m.destination;
+      gm.type = "bind";
+      gm.source = mount_rel(id, n++);
+      if (m.options) gm.options = *m.options;
+      extra.push_back(std::move(gm));
+    }
+    g.mounts = std::move(kept);
+  }
+  if (g.linux && g.linux->namespaces) {
+    for (auto& ns : *g.linux->namespaces) {
+      if (!ns.path) continue;
+      if (ns.type == "network") {
+        ns.path.reset();
+        continue;
+      }
+      return fail(Errc::Unsupported,
+                  "config.json: linux.namespaces: joining the " + ns.type + " namespace " +
+                      *ns.path + " is not possible: each hull container runs in its own VM");
+    }
+  }
+  return g;
+}
+
+SharedContainer::~SharedContainer() {
+  (void)unshare();
+}
+
+Status SharedContainer::unshare() {
+  Status result;
+  while (!mounts.empty()) {
+    if (auto st = mounts.back().unmount(); !st && result) result = fail(std::move(st.error()));
+    mounts.pop_back();
+  }
+  return result;
+}
+
+Result<SharedContainer> share_container(const std::string& shared_dir, const std::string& id,
+                                        const oci::Spec& spec, const std::string& bundle) {
+  SharedContainer out;
+  HULL_ASSIGN(g, guest_spec(spec, id, out.extra_mounts));
+  out.guest_spec_json =
+      oci::to_json(g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string base = shared_dir + "/containers";
+  std::string cdir = base + "/" + id;
+  for (const std::string& d : {base, cdir, cdir + "/mounts"}) {
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + d);
+  }
+  // rootfs
+  std::string rootfs = absolute(bundle, spec.root->path);
+  HULL_ASSIGN(rfd, open_source(rootfs, "sharing the rootfs"));
+  HULL_ASSIGN(rg, bind_from_fd(rfd.get(), "sharing the rootfs " + rootfs, cdir + "/rootfs",
+                               /*recursive=*/true, spec.root->readonly.value_or(false)));
+  out.mounts.push_back(std::move(rg));
+  // bind mounts, in the order guest_spec numbered them
+  size_t n = 0;
+  for (const auto& m : spec.mounts.value_or(std::vector<oci::Mount>{})) {
+    if (!is_bind_mount(m)) continue;
+    std::string what = "sharing bind mount " + m.destination;
+    std::string src = absolute(bundle, m.source.value_or(""));
+    HULL_ASSIGN(fd, open_source(src, what));
+    HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, shared_dir + "/" + mount_rel(id, n++),
+                                 has_option(m, "rbind"), has_option(m, "ro")));
+    out.mounts.push_back(std::move(mg));
+  }
+  return out;
+}
+
+}  // namespace hull::container

@@ -1,0 +1,57 @@
+// Sharing one container's files into its sandbox's shared/ directory (which
+// virtiofsd exports to the guest), and the spec the guest gets.
+//
+//   shared/containers/<id>/rootfs      bind of the bundle's root.path (ro if root.readonly)
+//   shared/containers/<id>/mounts/<n>  bind of the spec's n-th bind mount source (a
+//                                      directory or a file: volumes, docker's
+//                                      /etc/hosts, /etc/resolv.conf, /etc/hostname)
+//
+// A source is opened once (O_PATH) and bound from that descriptor, so a
+// symlink swapped in afterwards cannot redirect the bind; the targets are
+// created by hull below a directory it just made, with O_NOFOLLOW. Read-only
+// binds are remounted read-only on the host, so neither the guest nor
+// virtiofsd can write through them. The guest mounts each one at its
+// destination with the spec's options (ro stays ro).
+//
+// The guest spec: root.path relative to the shared dir, host bind mounts
+// replaced by extra mounts (CreateContainerRequest.extra_mounts), a network
+// namespace path dropped (the VM has no NIC yet; the container gets a fresh
+// network namespace with loopback). Paths of other namespaces cannot be
+// joined across VMs: Errc::Unsupported naming them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/container/guest.h"
+#include "runtime/oci/spec.h"
+#include "runtime/sandbox/mount_guard.h"
+
+namespace hull::container {
+
+struct SharedContainer {
+  std::vector<sandbox::MountGuard> mounts;  // unmounted (reverse order) on destruction
+  std::string guest_spec_json;
+  std::vector<GuestMount> extra_mounts;
+
+  SharedContainer() = default;
+  SharedContainer(SharedContainer&&) = default;
+  SharedContainer& operator=(SharedContainer&&) = default;
+  ~SharedContainer();
+  Status unshare();  // unmounts now, last first
+};
+
+// True for a mount the host must bind into the guest: type "bind", or an
+// option "bind"/"rbind" (docker writes type "bind", podman/containerd no type).
+bool is_bind_mount(const oci::Mount& m);
+
+// Pure: the spec the guest gets (see above), with bind mounts removed and
+// listed in `extra` with their shared-dir relative sources.
+Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id,
+                             std::vector<GuestMount>& extra);
+
+Result<SharedContainer> share_container(const std::string& shared_dir, const std::string& id,
+                                        const oci::Spec& spec, const std::string& bundle);
+
+}  // namespace hull::container

@@ -1,0 +1,19 @@
+// Signal names as `runc kill` accepts them: "KILL", "SIGKILL", "kill" and "9"
+// all mean SIGKILL; real-time signals as "RTMIN+3" / "SIGRTMAX-1" / "37".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace hull::container {
+
+// Errc::Invalid naming the input when it is neither a known name nor a number
+// in [1, SIGRTMAX].
+Result<int> parse_signal(std::string_view text);
+
+// "SIGTERM" for 15, "SIGRTMIN+2" for real-time signals, the number otherwise.
+std::string signal_name(int sig);
+
+}  // namespace hull::container
