@@ -1,6 +1,8 @@
 // hull exec: runs another process in a running container, through a monitor
 // of its own (its pid is the one --pid-file gets). Errors exit 255, like runc;
 // otherwise the exit status is the process's (128 + N when killed by N).
+#include <algorithm>
+
 #include "common/file.h"
 #include "runtime/cli/command.h"
 
@@ -58,6 +60,43 @@ int run_exec(const GlobalOptions& g, ExecFlags f) {
 
 }  // namespace
 
+void end_exec_flags(std::vector<std::string>& args) {
+  // Flags of `exec` that take a separate value.
+  static const std::vector<std::string> kValueFlags = {"--console-socket",
+                                                       "--cwd",
+                                                       "-e",
+                                                       "--env",
+                                                       "-u",
+                                                       "--user",
+                                                       "-g",
+                                                       "--additional-gids",
+                                                       "-p",
+                                                       "--process",
+                                                       "--pid-file",
+                                                       "--process-label",
+                                                       "--apparmor",
+                                                       "-c",
+                                                       "--cap",
+                                                       "--preserve-fds",
+                                                       "--cgroup"};
+  size_t i = 0;
+  while (i < args.size() && args[i] != "exec") {
+    // global flags with a separate value
+    for (const char* f : {"--root", "--log", "--log-format", "--rootless", "--criu"}) {
+      if (args[i] == f) ++i;
+    }
+    ++i;
+  }
+  for (++i; i < args.size(); ++i) {
+    if (args[i] == "--") return;
+    if (args[i].empty() || args[i][0] != '-') {
+      if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + i + 1, "--");
+      return;
+    }
+    if (std::find(kValueFlags.begin(), kValueFlags.end(), args[i]) != kValueFlags.end()) ++i;
+  }
+}
+
 Command exec_command() {
   return {
       "exec", "execute new process inside the container", [](CLI::App& sub) -> Action {
@@ -68,10 +107,12 @@ Command exec_command() {
                        "path to an AF_UNIX socket which will receive a file descriptor "
                        "referencing the master end of the console's pseudoterminal");
         sub.add_option("--cwd", f->exec.cwd, "current working directory in the container");
-        sub.add_option("-e,--env", f->exec.env, "set environment variables");
+        sub.add_option("-e,--env", f->exec.env, "set environment variables")
+            ->allow_extra_args(false);
         sub.add_flag("-t,--tty", f->exec.tty, "allocate a pseudo-TTY");
         sub.add_option("-u,--user", f->exec.user, "UID (format: <uid>[:<gid>])");
-        sub.add_option("-g,--additional-gids", f->exec.additional_gids, "additional gids");
+        sub.add_option("-g,--additional-gids", f->exec.additional_gids, "additional gids")
+            ->allow_extra_args(false);
         sub.add_option("-p,--process", f->process_file, "path to the process.json");
         sub.add_flag("-d,--detach", f->detach, "detach from the container's process");
         sub.add_option("--pid-file", f->pid_file, "specify the file to write the process id to");
@@ -81,10 +122,12 @@ Command exec_command() {
         sub.add_flag("--no-new-privs", f->exec.no_new_privs,
                      "set the no new privileges value for the process");
         sub.add_option("-c,--cap", f->exec.caps,
-                       "add a capability to the bounding set for the process");
+                       "add a capability to the bounding set for the process")
+            ->allow_extra_args(false);
         sub.add_option("--preserve-fds", f->preserve_fds,
                        "pass N additional file descriptors to the container (hull: only 0)");
-        sub.add_option("--cgroup", f->cgroup, "accepted for compatibility; ignored");
+        sub.add_option("--cgroup", f->cgroup, "accepted for compatibility; ignored")
+            ->allow_extra_args(false);
         sub.add_flag("--ignore-paused", f->ignore_paused, "accepted for compatibility");
         sub.positionals_at_end(false);
         sub.allow_extras(false);

@@ -39,6 +39,10 @@ struct Command {
 // Every command, in the order `hull --help` lists them.
 std::vector<Command> all_commands();
 
+// runc (urfave/cli) stops parsing `exec` flags at the container id, so
+// `exec c1 sh -c x` runs `sh -c x`: inserts "--" after the id in argv.
+void end_exec_flags(std::vector<std::string>& args);
+
 // Reports an error the way runc does: a log line at error level (to --log, in
 // its format) and the plain message on stderr. Returns the exit code (1).
 int report_error(const Error& err);
