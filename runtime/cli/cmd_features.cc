@@ -15,48 +15,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr const char* kCapabilities[] = {"CAP_CHOWN",
-                                         "CAP_DAC_OVERRIDE",
-                                         "CAP_DAC_READ_SEARCH",
-                                         "CAP_FOWNER",
-                                         "CAP_FSETID",
-                                         "CAP_KILL",
-                                         "CAP_SETGID",
-                                         "CAP_SETUID",
-                                         "CAP_SETPCAP",
-                                         "CAP_LINUX_IMMUTABLE",
-                                         "CAP_NET_BIND_SERVICE",
-                                         "CAP_NET_BROADCAST",
-                                         "CAP_NET_ADMIN",
-                                         "CAP_NET_RAW",
-                                         "CAP_IPC_LOCK",
-                                         "CAP_IPC_OWNER",
-                                         "CAP_SYS_MODULE",
-                                         "CAP_SYS_RAWIO",
-                                         "CAP_SYS_CHROOT",
-                                         "CAP_SYS_PTRACE",
-                                         "CAP_SYS_PACCT",
-                                         "CAP_SYS_ADMIN",
-                                         "CAP_SYS_BOOT",
-                                         "CAP_SYS_NICE",
-                                         "CAP_SYS_RESOURCE",
-                                         "CAP_SYS_TIME",
-                                         "CAP_SYS_TTY_CONFIG",
-                                         "CAP_MKNOD",
-                                         "CAP_LEASE",
-                                         "CAP_AUDIT_WRITE",
-                                         "CAP_AUDIT_CONTROL",
-                                         "CAP_SETFCAP",
-                                         "CAP_MAC_OVERRIDE",
-                                         "CAP_MAC_ADMIN",
-                                         "CAP_SYSLOG",
-                                         "CAP_WAKE_ALARM",
-                                         "CAP_BLOCK_SUSPEND",
-                                         "CAP_AUDIT_READ",
-                                         "CAP_PERFMON",
-                                         "CAP_BPF",
-                                         "CAP_CHECKPOINT_RESTORE"};
-
 // Mount options the guest-side engine applies (plain mount flags, propagation,
 // bind/rbind, remount); the recursive r* attribute variants are not offered.
 constexpr const char* kMountOptions[] = {
@@ -72,7 +30,7 @@ constexpr const char* kMountOptions[] = {
 
 Json features_json() {
   Json caps = Json::array();
-  for (const char* c : kCapabilities) caps.push_back(c);
+  for (std::string_view c : oci::capability_names()) caps.push_back(c);
   Json mount_options = Json::array();
   for (const char* m : kMountOptions) mount_options.push_back(m);
   const scmp_version* v = seccomp_version();

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <set>
+#include <span>
 #include <string>
 
 #include "runtime/oci/spec.h"
@@ -474,6 +475,8 @@ Status check_spec(const Spec& s) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> capability_names() { return kCapabilities; }
 
 std::optional<int> capability_number(std::string_view name) {
   auto it = std::find(kCapabilities.begin(), kCapabilities.end(), name);
