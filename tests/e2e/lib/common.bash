@@ -142,3 +142,14 @@ wait_for() {
 rootfs_tar() {
   tar --sort=name --numeric-owner --owner=0 --group=0 -C "$E2E_TMP/rootfs" -c .
 }
+
+# Removes the (empty) cgroup directories named NAME, and their children, that
+# a daemon left in the cgroup hierarchies (docker's --cgroup-parent, a
+# containerd namespace); fails when one cannot go because a process is in it.
+remove_cgroups() {
+  local name=$1 d rc=0
+  for d in $(find /sys/fs/cgroup -maxdepth 5 -depth -type d \( -path "*/$name" -o -path "*/$name/*" \) 2>/dev/null); do
+    rmdir "$d" 2>/dev/null || { echo "cgroup left (busy): $d" >&2; rc=1; }
+  done
+  return $rc
+}

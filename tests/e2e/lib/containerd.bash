@@ -1,0 +1,93 @@
+# A private containerd for tests/e2e/containerd.bats (Debian's containerd 1.6),
+# driven with `ctr run --runc-binary <runtime>` through containerd-shim-runc-v2.
+#
+# Nothing of the system's containerd is touched: root, state, the grpc/ttrpc
+# sockets and the opt plugin dir live under $E2E_TMP/containerd; the CRI
+# plugin is disabled (no CNI, no images pulled). Like dockerd (lib/docker.bash)
+# it runs in a private mount namespace with a tmpfs on /run, because the 1.6
+# shim puts its sockets under /run/containerd/s/ regardless of the state dir.
+# ctr is given --fifo-dir under $E2E_TMP (its default, /run/containerd/fifo,
+# is on the host). Snapshotter: overlayfs (works on this ext4 /tmp; set
+# HULL_E2E_SNAPSHOTTER=native where overlay does not).
+
+CTR_NAMESPACE=hull-e2e-ctr  # also the cgroup parent the runc shim uses (/<ns>/<id>)
+CTR_IMAGE=docker.io/hull-e2e/busybox:latest
+
+c() {
+  ctr --address "$CONTAINERD_DIR/containerd.sock" --namespace "$CTR_NAMESPACE" "$@"
+}
+
+# ctr_run ARGS...: `ctr run` through the runc shim with the runtime under test.
+ctr_run() {
+  c run --runc-binary "$RUNTIME" --fifo-dir "$CONTAINERD_DIR/fifo" \
+    --snapshotter "${HULL_E2E_SNAPSHOTTER:-overlayfs}" "$@"
+}
+
+# Starts containerd and imports the busybox image. Sets and exports
+# CONTAINERD_DIR, CONTAINERD_PID, CONTAINERD_MNTNS.
+start_containerd() {
+  CONTAINERD_DIR=$E2E_TMP/containerd
+  mkdir -p "$CONTAINERD_DIR/fifo"
+  cat >"$CONTAINERD_DIR/config.toml" <<EOF
+version = 2
+root = "$CONTAINERD_DIR/root"
+state = "$CONTAINERD_DIR/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CONTAINERD_DIR/containerd.sock"
+[ttrpc]
+  address = "$CONTAINERD_DIR/containerd.sock.ttrpc"
+[debug]
+  address = "$CONTAINERD_DIR/debug.sock"
+  level = "warn"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CONTAINERD_DIR/opt"
+EOF
+  unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
+    containerd --config "$CONTAINERD_DIR/config.toml" \
+    </dev/null >"$CONTAINERD_DIR/containerd.log" 2>&1 3>&- &
+  CONTAINERD_PID=$!
+  export CONTAINERD_DIR CONTAINERD_PID
+  if ! wait_for 60 c version >/dev/null 2>&1; then
+    echo "containerd did not come up; its log:" >&2
+    tail -30 "$CONTAINERD_DIR/containerd.log" >&2
+    return 1
+  fi
+  CONTAINERD_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
+  export CONTAINERD_MNTNS
+  "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$CTR_IMAGE" "$CONTAINERD_DIR/busybox.tar"
+  c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
+}
+
+# Deletes every task and container, stops containerd by its pid and fails when
+# a shim, container, VM or cgroup of ours is left.
+stop_containerd() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  local id rc=0 i
+  for id in $(c tasks ls -q 2>/dev/null); do
+    c tasks kill -s KILL "$id" >/dev/null 2>&1
+    wait_for 10 bash -c "! ctr --address '$CONTAINERD_DIR/containerd.sock' -n '$CTR_NAMESPACE' tasks ls -q | grep -qx '$id'" ||
+      c tasks delete -f "$id" >/dev/null 2>&1
+    c tasks delete "$id" >/dev/null 2>&1
+  done
+  for id in $(c containers ls -q 2>/dev/null); do c containers delete "$id" >/dev/null 2>&1; done
+  kill -TERM "$CONTAINERD_PID" 2>/dev/null
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$CONTAINERD_PID" 2>/dev/null; then
+    echo "containerd ($CONTAINERD_PID) ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$CONTAINERD_PID"
+    rc=1
+  fi
+  wait "$CONTAINERD_PID" 2>/dev/null
+  assert_nothing_in_mntns "$CONTAINERD_MNTNS" || rc=1
+  [ -z "$(processes_under "$CONTAINERD_DIR")" ] || {
+    echo "processes of containerd left: $(processes_under "$CONTAINERD_DIR")" >&2
+    rc=1
+  }
+  remove_cgroups "$CTR_NAMESPACE" || rc=1
+  CONTAINERD_PID=
+  return $rc
+}

@@ -1,0 +1,100 @@
+# A private dockerd for tests/e2e/docker.bats (Debian's docker.io).
+#
+# Nothing of the system's docker or containerd is touched:
+#   * --data-root, --exec-root, --pidfile, -H unix://, --config-file (and so
+#     the trust key next to it) all live under $E2E_TMP/docker;
+#   * --iptables=false --ip6tables=false --ip-masq=false --bridge=none: no
+#     docker0, no firewall rules; containers get `none`/`host` networking only;
+#   * --cgroup-parent /hull-e2e-docker instead of /docker, removed at the end;
+#   * dockerd starts its own managed containerd (exec-root/containerd/, config
+#     containerd.toml there) because no containerd answers on the default
+#     socket inside its mount namespace, see next;
+#   * dockerd runs in a private mount namespace with a tmpfs on /run, because
+#     containerd 1.6 and its runc shim put shim sockets under
+#     /run/containerd/s/ and fifos under /run/containerd/ whatever the state
+#     dir says. Everything they mount (overlay rootfs, shm) also stays in
+#     that namespace, which dies with dockerd.
+# The runtime under test is added as `--add-runtime hull-e2e=$RUNTIME`.
+
+DOCKER_CLI=/usr/bin/docker  # Debian's client (another may be first in PATH)
+DOCKERD=/usr/sbin/dockerd
+DOCKER_RUNTIME=hull-e2e
+
+dk() {
+  DOCKER_CONFIG=$DOCKER_DIR/cli "$DOCKER_CLI" -H "unix://$DOCKER_DIR/docker.sock" "$@"
+}
+
+# Starts dockerd, waits for its API and imports the busybox image as
+# hull-e2e/busybox. Sets and exports DOCKER_DIR, DOCKERD_PID, DOCKERD_MNTNS.
+start_dockerd() {
+  DOCKER_DIR=$E2E_TMP/docker
+  mkdir -p "$DOCKER_DIR/cli"
+  echo '{}' >"$DOCKER_DIR/daemon.json"
+  # fd 3 closed: bats waits for every holder of it before finishing the file.
+  unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
+    "$DOCKERD" --config-file "$DOCKER_DIR/daemon.json" \
+    --data-root "$DOCKER_DIR/data" --exec-root "$DOCKER_DIR/exec" \
+    --pidfile "$DOCKER_DIR/docker.pid" -H "unix://$DOCKER_DIR/docker.sock" \
+    --iptables=false --ip6tables=false --ip-masq=false --bridge=none --userland-proxy=false \
+    --storage-driver overlay2 --log-level warn --cgroup-parent /hull-e2e-docker \
+    --add-runtime "$DOCKER_RUNTIME=$RUNTIME" \
+    </dev/null >"$DOCKER_DIR/dockerd.log" 2>&1 3>&- &
+  DOCKERD_PID=$!
+  export DOCKER_DIR DOCKERD_PID
+  if ! wait_for 60 dk version >/dev/null 2>&1; then
+    echo "dockerd did not come up; its log:" >&2
+    tail -30 "$DOCKER_DIR/dockerd.log" >&2
+    return 1
+  fi
+  DOCKERD_MNTNS=$(readlink "/proc/$DOCKERD_PID/ns/mnt")
+  export DOCKERD_MNTNS
+  rootfs_tar | dk import - "$E2E_IMAGE" >/dev/null
+}
+
+# Removes every container, stops dockerd by its pid (SIGTERM, then SIGKILL
+# after 30 s), and fails when anything it started is left: its managed
+# containerd, a shim, a container process or a VM in its mount namespace.
+stop_dockerd() {
+  [ -n "${DOCKERD_PID:-}" ] || return 0
+  local ids rc=0 cpid i
+  ids=$(dk ps -aq 2>/dev/null)
+  # shellcheck disable=SC2086
+  [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1
+  cpid=$(cat "$DOCKER_DIR/exec/containerd/containerd.pid" 2>/dev/null)
+  kill -TERM "$DOCKERD_PID" 2>/dev/null
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    echo "dockerd ($DOCKERD_PID) ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$DOCKERD_PID"
+    rc=1
+  fi
+  wait "$DOCKERD_PID" 2>/dev/null
+  if [ -n "$cpid" ] && ! wait_for 10 bash -c "! kill -0 $cpid 2>/dev/null"; then
+    echo "dockerd's containerd ($cpid) outlived it" >&2
+    rc=1
+  fi
+  assert_nothing_in_mntns "$DOCKERD_MNTNS" || rc=1
+  remove_cgroups hull-e2e-docker || rc=1
+  DOCKERD_PID=
+  return $rc
+}
+
+# Fails when a process still lives in mount namespace NS (e.g. "mnt:[4026532]").
+assert_nothing_in_mntns() {
+  local ns=$1 p left=
+  [ -n "$ns" ] || return 0
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
+    [ "$(awk '{print $3}' "$p/stat" 2>/dev/null)" = Z ] && continue
+    left+=" ${p#/proc/}($({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | cut -c1-80))"
+  done
+  [ -z "$left" ] || { echo "processes left in the daemon's mount namespace:$left" >&2; return 1; }
+}
+
+# dk_run ARGS...: `docker run` with the runtime under test.
+dk_run() {
+  dk run --runtime "$DOCKER_RUNTIME" "$@"
+}
