@@ -139,9 +139,12 @@ Status ContainerRegistry::create(const CreateContainerRequest& req) {
   o.stdio = child.stdio();
   o.timeout = opts_.engine_timeout;
   std::shared_ptr<engine::Container> container;
+  log::debug("container " + id + ": creating");
   {
     auto hold = opts_.reaper->hold();
+    log::debug("container " + id + ": reaper held");
     HULL_ASSIGN(c, engine::Container::create(o));
+    log::debug("container " + id + ": init is pid " + std::to_string(c->pid()));
     container = std::move(c);
     rec->pid = container->pid();
     rec->container = container;

@@ -29,6 +29,8 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 
 class OutputStream;
 
+}  // namespace
+
 // What the io loop's handler and the reactor share; the reactor may be gone
 // (OnDone) while the loop still holds this.
 struct StreamCore {
@@ -38,12 +40,13 @@ struct StreamCore {
   IoLoop::Token token = 0;
   std::shared_ptr<OutputPipe> pipe;
   std::shared_ptr<UniqueFd> fd;
-  bool owns_busy = false;
   IoChunk msg;
   bool writing = false;
   bool finished = false;
   bool cancelled = false;
 };
+
+namespace {
 
 class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
  public:
@@ -53,19 +56,19 @@ class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
     core_->loop = &loop;
     core_->pipe = std::move(pipe);
     std::lock_guard lock(core_->mu);
+    std::shared_ptr<StreamCore> old;
     {
       std::lock_guard plock(core_->pipe->mu);
-      if (core_->pipe->busy) {
-        finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                            "another stream is reading this output", "invalid state"));
-        return;
-      }
+      old = core_->pipe->reader.lock();
+    }
+    if (old) take_over(*old);
+    {
+      std::lock_guard plock(core_->pipe->mu);
       if (!core_->pipe->fd) {  // EOF was already read, or there is no such stream
         finish(grpc::Status::OK);
         return;
       }
-      core_->pipe->busy = true;
-      core_->owns_busy = true;
+      core_->pipe->reader = core_;
       core_->fd = core_->pipe->fd;
     }
     std::weak_ptr<StreamCore> weak = core_;
@@ -104,15 +107,31 @@ class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
       std::lock_guard lock(core_->mu);
       core_->reactor = nullptr;
     }
-    if (core_->token) core_->loop->remove(core_->token);
-    if (core_->owns_busy) {
+    {
+      std::lock_guard lock(core_->mu);
+      if (core_->token) core_->loop->remove(core_->token);
+      core_->token = 0;
+    }
+    {
       std::lock_guard plock(core_->pipe->mu);
-      core_->pipe->busy = false;
+      if (core_->pipe->reader.lock() == core_) core_->pipe->reader.reset();
     }
     delete this;
   }
 
  private:
+  // A new reader ends `old` (the fd leaves the loop at once: one watch per fd).
+  void take_over(StreamCore& old) {
+    std::lock_guard olock(old.mu);
+    if (old.token) old.loop->remove(old.token);
+    old.token = 0;
+    old.cancelled = true;
+    if (old.reactor && !old.finished && !old.writing) {
+      old.reactor->finish(
+          grpc::Status(grpc::StatusCode::ABORTED, "another reader took over this output"));
+    }
+  }
+
   // Under core_->mu.
   void finish(const grpc::Status& st) {
     core_->finished = true;

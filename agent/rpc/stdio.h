@@ -13,8 +13,9 @@
 // process on a full pipe instead of the agent buffering without bound. A
 // stream ends (OK) only at EOF (pipes: every writer closed; pty: EIO once the
 // last slave fd closed), so output written just before the process exits is
-// always delivered. One reader per stream at a time; a cancelled reader leaves
-// the pipe open for the next one.
+// always delivered. One reader per stream at a time: a new reader takes the
+// stream over (the old one ends ABORTED; what was in flight to it is its own),
+// so a host that reconnects or gives up on a reader loses nothing else.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -37,12 +38,14 @@ inline constexpr size_t kStdioChunkBytes = 128 << 10;
 // Pipe buffer the agent asks for (F_SETPIPE_SZ): fewer wake-ups per MiB.
 inline constexpr int kPipeBytes = 256 << 10;
 
+struct StreamCore;
+
 // The read side of stdout or stderr (a pipe, or the shared pty master).
 struct OutputPipe {
   std::mutex mu;
-  std::shared_ptr<UniqueFd> fd;  // null once EOF was read (or no such stream)
-  bool pty = false;              // EIO means EOF
-  bool busy = false;             // a stream is reading
+  std::shared_ptr<UniqueFd> fd;      // null once EOF was read (or no such stream)
+  bool pty = false;                  // EIO means EOF
+  std::weak_ptr<StreamCore> reader;  // the stream reading it, if any
 };
 
 // The write side of stdin.

@@ -25,7 +25,8 @@ std::string guest_rootfs_path(std::string_view container_id);
 class SharedRootfs {
  public:
   // Bind-mounts `host_rootfs` (recursively; read-only when `readonly`) at
-  // <shared_dir>/containers/<cid>/rootfs. The id is validated first.
+  // <shared_dir>/containers/<cid>/rootfs. The id is validated first;
+  // Errc::Exists while that path is still mounted.
   static Result<SharedRootfs> create(const std::string& shared_dir, const std::string& container_id,
                                      const std::string& host_rootfs, bool readonly);
   SharedRootfs() = default;
@@ -38,12 +39,13 @@ class SharedRootfs {
   const std::string& guest_path() const { return guest_path_; }
   const std::string& host_path() const { return mount_.target(); }
 
-  // Unmounts and removes containers/<cid> (idempotent).
+  // Unmounts (idempotent). The empty containers/<cid>/rootfs directory stays
+  // until the sandbox directory is removed, so the id can be shared again.
   Status remove();
 
  private:
   MountGuard mount_;
-  std::string container_dir_;  // <shared>/containers/<cid>
+  std::string container_dir_;  // <shared>/containers/<cid>; empty once removed
   std::string guest_path_;
 };
 

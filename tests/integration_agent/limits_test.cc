@@ -1,0 +1,190 @@
+// Resources through the agent in a real VM: memory.max, pids.max and cpu.max
+// of the container's cgroup, an OOM kill reported as an OOM event, stats,
+// UpdateContainer; and DestroySandbox with containers still running leaves
+// the host clean.
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "agent_fixture.h"
+
+namespace hull::sandbox::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct LimitsTag {
+  static constexpr const char* kName = "ia-limits";
+};
+using LimitsTest = AgentFixture<LimitsTag>;
+
+oci::Spec limited(const std::string& id, std::vector<std::string> args, int64_t memory,
+                  int64_t pids) {
+  oci::Spec s = busybox_spec(id, std::move(args));
+  oci::Resources r;
+  r.memory.emplace();
+  r.memory->limit = memory;
+  r.memory->swap = memory;  // no swap beyond the limit
+  r.pids.emplace();
+  r.pids->limit = pids;
+  r.cpu.emplace();
+  r.cpu->quota = 50000;
+  r.cpu->period = 100000;
+  s.linux->resources = r;
+  return s;
+}
+
+TEST_F(LimitsTest, CgroupLimitsAreAppliedAndReported) {
+  std::string id = next_id("lim");
+  auto c = create(id, limited(id, {"sleep", "1000"}, 64 << 20, 16));
+  ASSERT_TRUE(c) << c.error().what();
+  auto cc = client();
+  ASSERT_TRUE(cc.start(id));
+  auto s = cc.stats(id);
+  ASSERT_TRUE(s) << s.error().what();
+  EXPECT_EQ(s->memory_max(), 64u << 20);
+  EXPECT_EQ(s->pids_max(), 16u);
+  EXPECT_EQ(s->pids_current(), 1u);
+  EXPECT_GT(s->memory_current(), 0u);
+  // Seen from inside: the container's own cgroup files (cgroup namespace).
+  ASSERT_TRUE(cc.exec(id, "cat",
+                      process_json(shell_process("cat /sys/fs/cgroup/memory.max "
+                                                 "/sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max")),
+                      {}));
+  auto out = read_all(cc, id, "cat", OutputStream::Stdout);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_EQ(*out, "67108864\n16\n50000 100000\n");
+  // pids.max holds: forks beyond 16 processes fail.
+  ASSERT_TRUE(cc.exec(id, "fork",
+                      process_json(shell_process("for i in $(seq 1 40); do sleep 2 & done; "
+                                                 "echo forked")),
+                      {}));
+  auto s2 = cc.stats(id);
+  ASSERT_TRUE(s2);
+  EXPECT_LE(s2->pids_current(), 16u);
+  auto fo = read_all(cc, id, "fork", OutputStream::Stderr);
+  ASSERT_TRUE(fo) << fo.error().what();
+  EXPECT_NE(fo->find("fork"), std::string::npos) << "no fork failure: " << *fo;
+  // UpdateContainer changes the limits in place.
+  ASSERT_TRUE(
+      cc.update(id, R"({"memory":{"limit":134217728,"swap":134217728},"pids":{"limit":64}})"));
+  auto s3 = cc.stats(id);
+  ASSERT_TRUE(s3);
+  EXPECT_EQ(s3->memory_max(), 128u << 20);
+  EXPECT_EQ(s3->pids_max(), 64u);
+  auto bad = cc.update(id, R"({"memory":{"limit":"lots"}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::Invalid) << bad.error().what();
+  EXPECT_NE(bad.error().what().find("memory.limit"), std::string::npos) << bad.error().what();
+  EXPECT_TRUE((*c)->remove());
+}
+
+TEST_F(LimitsTest, CpuQuotaThrottles) {
+  std::string id = next_id("cpu");
+  auto c = create(id, limited(id, {"sh", "-c", "while :; do :; done"}, 64 << 20, 16));
+  ASSERT_TRUE(c) << c.error().what();
+  auto cc = client();
+  ASSERT_TRUE(cc.start(id));
+  std::this_thread::sleep_for(300ms);
+  auto a = cc.stats(id);
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(2s);
+  auto b = cc.stats(id);
+  auto wall_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  ASSERT_TRUE(a && b);
+  double share =
+      static_cast<double>(b->cpu_usage_usec() - a->cpu_usage_usec()) / static_cast<double>(wall_us);
+  // 50% quota (guest time runs slower than ours under TCG, so only the upper bound is firm).
+  EXPECT_LT(share, 0.65) << "cpu share " << share;
+  EXPECT_GT(share, 0.05) << "cpu share " << share;
+  EXPECT_TRUE((*c)->remove());
+}
+
+TEST_F(LimitsTest, OomKillIsReportedAsAnEvent) {
+  auto cc = client();
+  auto events = OomEventReader::open(cc.stub(), 120s);
+  ASSERT_TRUE(events) << events.error().what();
+  std::optional<Result<std::optional<std::string>>> got;
+  std::thread t([&] { got = (*events)->next(); });
+  JoinOnExit join{t, [&] { (*events)->cancel(); }};
+  std::string id = next_id("oom");
+  // tail -c keeps the last 48 MiB in memory: far over a 16 MiB limit.
+  auto c = create(id, limited(id,
+                              {"sh", "-c",
+                               "head -c 67108864 /dev/zero | tail -c 50331648 "
+                               ">/dev/null; echo survived"},
+                              16 << 20, 16));
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE(cc.start(id));
+  auto w = cc.wait(id, "", 120s);
+  ASSERT_TRUE(w) << w.error().what();
+  t.join();
+  ASSERT_TRUE(got && *got) << (got ? got->error().what() : "no event");
+  ASSERT_TRUE(**got);
+  EXPECT_EQ(***got, id);
+  auto s = cc.stats(id);
+  ASSERT_TRUE(s) << s.error().what();
+  EXPECT_GE(s->oom_kills(), 1u);
+  EXPECT_TRUE((*c)->remove());
+}
+
+struct DestroyTag {
+  static constexpr const char* kName = "ia-destroy";
+};
+using DestroyTest = AgentFixture<DestroyTag>;
+
+TEST_F(DestroyTest, DestroySandboxWithRunningContainersLeavesTheHostClean) {
+  auto cc = client();
+  std::vector<std::unique_ptr<TestContainer>> cs;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = next_id("d");
+    auto c = create(id, busybox_spec(id, {"sleep", "1000"}));
+    ASSERT_TRUE(c) << c.error().what();
+    ASSERT_TRUE(cc.start(id));
+    ASSERT_TRUE(cc.exec(id, "x", process_json(shell_process("sleep 1000")), {}));
+    cs.push_back(std::move(*c));
+  }
+  // A waiter and an OOM stream are open while the sandbox goes away.
+  auto events = OomEventReader::open(cc.stub(), 120s);
+  ASSERT_TRUE(events);
+  std::optional<Result<ExitInfo>> waited;
+  std::thread waiter([&] { waited = cc.wait(cs[0]->id(), "", 60s); });
+  JoinOnExit join{waiter, [&] { (void)sb_->agent().destroy_sandbox(10s); }};
+  std::this_thread::sleep_for(200ms);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sb_->agent().destroy_sandbox(10s));
+  waiter.join();
+  ASSERT_TRUE(waited.has_value());
+  // Killed (137) before the reply, or told the sandbox is going away.
+  if (*waited) {
+    EXPECT_EQ((**waited).status, 137);
+  } else {
+    EXPECT_EQ(waited->error().code, Errc::NotRunning) << waited->error().what();
+  }
+  auto ev = (*events)->next();
+  EXPECT_TRUE(!ev || !*ev) << "an OOM event after destroy";
+  events->reset();
+  // The agent powers the VM off by itself: QEMU exits without being asked.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (::kill(sb_->qemu_pid(), 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::string stat;
+    std::ifstream("/proc/" + std::to_string(sb_->qemu_pid()) + "/stat") >> stat >> stat >> stat;
+    if (stat == "Z") break;  // exited, not reaped yet
+    std::this_thread::sleep_for(50ms);
+  }
+  auto off_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_LT(off_ms, 15000) << "the VM was still up " << off_ms << " ms after DestroySandbox";
+  for (auto& c : cs) (void)c->unshare();  // the VM is gone: only the host shares are left
+  cs.clear();
+  ASSERT_TRUE(sb_->stop());
+  // TearDownTestSuite checks processes, mounts and files under the root.
+}
+
+}  // namespace
+}  // namespace hull::sandbox::testing
