@@ -194,8 +194,11 @@ Status Sandbox::stop() {
   stop_timings_.begin = Clock::now();
   const milliseconds grace = opts_.stop_grace;
 
-  // 1. Politely: the agent powers the VM off, QEMU exits.
-  if (qemu_.valid() && !qemu_.poll_exit() && agent_) {
+  // 1. Politely: the agent powers the VM off, QEMU exits. Not when a backend
+  //    is gone: the guest's power-off would block on the dead device (a sync
+  //    on virtio-fs without virtiofsd never returns).
+  const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
+  if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
     if (agent_->destroy_sandbox(kDestroyTimeout)) {
       stop_timings_.destroy_answered = Clock::now();
       // Close the channel now: the agent's server drains until every
