@@ -32,7 +32,9 @@ hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
   HULL_ASSIGN(guest, init::bring_up());
   hull::log::info("kernel features: " + init::describe(init::probe_features()));
   if (guest.config.debug_shell) {
-    hull::log::warn("hull.debug_shell=1: the debug shell is started by init::run_init only");
+    if (auto st = init::start_debug_shell(guest.reaper); !st) {
+      hull::log::warn("no debug shell: " + st.error().what());
+    }
   }
   init::Reaper& reaper = guest.reaper;
   init::EventLoop& loop = guest.loop;
@@ -57,10 +59,7 @@ hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
     return hull::Status{};
   }));
 
-  timespec now{};
-  ::clock_gettime(CLOCK_BOOTTIME, &now);
-  std::printf("%s\n", init::ready_line(now).c_str());
-  std::fflush(stdout);
+  init::announce_ready();
   if (guest.config.test == init::TestAction::PowerOff) return std::string("hull.test=poweroff");
 
   HULL_TRY(loop.run());
