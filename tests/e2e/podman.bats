@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# Podman with the runtime under test (`podman --runtime <runtime>`), on private
+# storage (lib/podman.bash), the busybox image imported from busybox-static.
+#
+#   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/podman.bats   (the reference)
+#   bats tests/e2e/podman.bats                                   (the built hull)
+
+bats_require_minimum_version 1.5.0
+load lib/common
+load lib/cli
+load lib/podman
+
+setup_file() {
+  e2e_setup_file || return 1
+  [ -n "$E2E_SKIP" ] || setup_podman
+}
+teardown_file() {
+  local rc=0
+  [ -n "${E2E_SKIP:-}" ] || teardown_podman || rc=1
+  e2e_teardown_file || rc=1
+  return $rc
+}
+setup() { e2e_setup; }
+
+@test "podman run --rm: output, exit codes, and the container is gone" {
+  run pm_run --rm "$E2E_IMAGE" sh -c 'echo hello; exit 6'
+  [ "$status" -eq 6 ]
+  [ "$output" = hello ]
+  run -127 pm_run --rm "$E2E_IMAGE" /no/such/binary
+  [ -z "$(pm ps -aq)" ]
+}
+
+@test "podman run -i: stdin through a pipe" {
+  run bash -c 'printf "a\nb\nc\n" | "$0" run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 -i --rm "$1" wc -l' \
+    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | tr -d ' ')" = 3 ]
+}
+
+@test "podman run -d, exec, logs, stop (SIGTERM honoured), rm" {
+  pm_run -d --name e2e-d "$E2E_IMAGE" \
+    sh -c 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 0.1; done' >/dev/null
+  wait_for 30 bash -c '[ "$("$0" logs e2e-d 2>&1)" = started ]' "$PODMAN_DIR/podman"
+  run pm exec -e FOO=bar -w /tmp e2e-d sh -c 'echo "$FOO $(pwd)"; exit 5'
+  [ "$status" -eq 5 ]
+  [ "$output" = "bar /tmp" ]
+  SECONDS=0
+  pm stop -t 20 e2e-d
+  [ "$SECONDS" -lt 15 ]
+  [ "$(pm inspect -f '{{.State.ExitCode}}' e2e-d)" = 3 ]
+  run pm logs e2e-d
+  [ "$output" = "$(printf 'started\ngot-term')" ]
+  pm rm e2e-d
+}
+
+@test "podman stop: SIGKILL after the timeout when SIGTERM is ignored" {
+  pm_run -d --name e2e-k "$E2E_IMAGE" sleep 1000 >/dev/null
+  SECONDS=0
+  pm stop -t 2 e2e-k
+  [ "$SECONDS" -ge 2 ]
+  [ "$(pm inspect -f '{{.State.ExitCode}}' e2e-k)" = 137 ]
+  pm rm e2e-k
+}
+
+@test "podman pause/unpause and kill" {
+  pm_run -d --name e2e-p "$E2E_IMAGE" sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' >/dev/null
+  pm pause e2e-p
+  [ "$(pm inspect -f '{{.State.Status}}' e2e-p)" = paused ]
+  pm unpause e2e-p
+  [ "$(pm inspect -f '{{.State.Status}}' e2e-p)" = running ]
+  pm kill -s USR1 e2e-p
+  [ "$(pm wait e2e-p)" = 9 ]
+  pm rm e2e-p
+}
+
+@test "podman run -it: a pty (driven by script)" {
+  run bash -c '(sleep 2; printf "tty; exit 4\n"; sleep 2) |
+    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 -it --rm $1 sh" /dev/null' \
+    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"
+  [ "$status" -eq 4 ]
+  [[ $output == *"/dev/pts/"* ]]
+}
+
+@test "podman run --memory --cpus: the limits reach the container's cgroup" {
+  run pm_run --rm --memory 64m --cpus 0.5 --pids-limit 50 "$E2E_IMAGE" sh -c "$CGROUP_LIMITS_SH"
+  [ "$status" -eq 0 ]
+  [ "$output" = "mem=67108864 cpu=50000 100000 pids=50" ]
+}
+
+@test "podman: no container left" {
+  [ -z "$(pm ps -aq)" ]
+}
