@@ -15,7 +15,10 @@ packages=(
   # running sandboxes
   qemu-system-x86 qemu-system-common
   # tests and benchmarks
-  bats jq python3 util-linux iproute2 procps
+  bats jq python3 util-linux iproute2 procps file bsdutils
+  # e2e suites (tests/e2e) and the conformance run (scripts/conformance.sh)
+  containerd runc docker.io podman golang-go golang-github-opencontainers-runtime-tools-dev
+  golang-github-google-uuid-dev containernetworking-plugins
 )
 
 missing=()
