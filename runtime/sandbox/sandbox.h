@@ -86,6 +86,7 @@ class Sandbox {
   config::Accel accel() const { return accel_; }
   const StartTimings& timings() const { return timings_; }
   const StopTimings& stop_timings() const { return stop_timings_; }
+  // The agent and QMP connections: valid from a successful start() until stop().
   AgentClient& agent() { return *agent_; }
   vm::QmpClient& qmp() { return *qmp_; }
 
