@@ -54,7 +54,11 @@ EOF
     return 1
   fi
   CONTAINERD_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
-  export CONTAINERD_MNTNS
+  # Holding the namespace open keeps its inode number from being reused by a
+  # new namespace after the daemon exits (which would make the leftover check
+  # below see strangers).
+  exec {CONTAINERD_NSFD}<"/proc/$CONTAINERD_PID/ns/mnt"
+  export CONTAINERD_MNTNS CONTAINERD_NSFD
   "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$CTR_IMAGE" "$CONTAINERD_DIR/busybox.tar"
   c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
 }
@@ -83,6 +87,7 @@ stop_containerd() {
   fi
   wait "$CONTAINERD_PID" 2>/dev/null
   assert_nothing_in_mntns "$CONTAINERD_MNTNS" || rc=1
+  [ -z "${CONTAINERD_NSFD:-}" ] || exec {CONTAINERD_NSFD}<&-
   [ -z "$(processes_under "$CONTAINERD_DIR")" ] || {
     echo "processes of containerd left: $(processes_under "$CONTAINERD_DIR")" >&2
     rc=1

@@ -47,7 +47,11 @@ start_dockerd() {
     return 1
   fi
   DOCKERD_MNTNS=$(readlink "/proc/$DOCKERD_PID/ns/mnt")
-  export DOCKERD_MNTNS
+  # Holding the namespace open keeps its inode number from being reused by a
+  # new namespace after the daemon exits (which would make the leftover check
+  # below see strangers).
+  exec {DOCKERD_NSFD}<"/proc/$DOCKERD_PID/ns/mnt"
+  export DOCKERD_MNTNS DOCKERD_NSFD
   rootfs_tar | dk import - "$E2E_IMAGE" >/dev/null
 }
 
@@ -77,6 +81,7 @@ stop_dockerd() {
     rc=1
   fi
   assert_nothing_in_mntns "$DOCKERD_MNTNS" || rc=1
+  [ -z "${DOCKERD_NSFD:-}" ] || exec {DOCKERD_NSFD}<&-
   remove_cgroups hull-e2e-docker || rc=1
   DOCKERD_PID=
   return $rc
