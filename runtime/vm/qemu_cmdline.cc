@@ -39,6 +39,9 @@ std::vector<std::string> qemu_argv(const QemuSpec& spec) {
   a.insert(a.end(), {"-m", mem, "-object", "memory-backend-memfd,id=mem,size=" + mem + ",share=on",
                      "-numa", "node,memdev=mem"});
   a.insert(a.end(), {"-global", "virtio-mmio.force-legacy=false"});
+  // Free page reporting: the guest hands pages it frees (the initrd image after unpacking,
+  // a container's memory after it exits) back to the host, which punches them out of the memfd.
+  a.insert(a.end(), {"-device", "virtio-balloon-device,free-page-reporting=on"});
 
   a.insert(a.end(),
            {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", spec.kernel_cmdline});

@@ -73,6 +73,10 @@ TEST(QemuArgv, MachineAndBasics) {
   EXPECT_THAT(a, Contains("-nographic"));
   EXPECT_THAT(a, Contains("-no-reboot"));
   EXPECT_EQ(arg_after(a, "-global"), "virtio-mmio.force-legacy=false");
+  auto devices = args_after(a, "-device");
+  EXPECT_NE(
+      std::find(devices.begin(), devices.end(), "virtio-balloon-device,free-page-reporting=on"),
+      devices.end());
   EXPECT_EQ(arg_after(a, "-smp"), "1");
   EXPECT_EQ(arg_after(a, "-kernel"), "/k/vmlinux");
   EXPECT_EQ(arg_after(a, "-initrd"), "/k/initrd.img");
@@ -124,16 +128,17 @@ TEST(QemuArgv, ConsoleQmpAndVhostUserDevices) {
   EXPECT_EQ(arg_after(a, "-serial"), "chardev:console");
   EXPECT_EQ(arg_after(a, "-mon"), "chardev=qmp,mode=control");
   auto devices = args_after(a, "-device");
-  ASSERT_EQ(devices.size(), 2u);
-  EXPECT_EQ(devices[0], "vhost-user-vsock-device,chardev=vsock");
-  EXPECT_EQ(devices[1], "vhost-user-fs-device,chardev=fs,tag=hull-shared");
+  ASSERT_EQ(devices.size(), 3u);
+  EXPECT_EQ(devices[0], "virtio-balloon-device,free-page-reporting=on");
+  EXPECT_EQ(devices[1], "vhost-user-vsock-device,chardev=vsock");
+  EXPECT_EQ(devices[2], "vhost-user-fs-device,chardev=fs,tag=hull-shared");
 }
 
 TEST(QemuArgv, NoVirtiofsWithoutSocket) {
   auto s = base_spec();
   s.virtiofsd_socket.clear();
   auto a = qemu_argv(s);
-  EXPECT_EQ(args_after(a, "-device").size(), 1u);
+  EXPECT_EQ(args_after(a, "-device").size(), 2u);  // balloon and vsock
 }
 
 TEST(QemuArgv, CommasInPathsAreDoubled) {
