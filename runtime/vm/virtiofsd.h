@@ -23,7 +23,12 @@ struct VirtiofsdSpec {
   std::string source_dir;  // the directory exported to the guest
   config::VirtiofsCache cache = config::VirtiofsCache::Auto;
   VirtiofsdSandbox sandbox = VirtiofsdSandbox::Namespace;
-  uint32_t thread_pool_size = 4;  // worker threads; 0: requests run on the queue thread
+  // Worker threads; 0: requests run on the queue thread. 0 by default: Debian's
+  // C virtiofsd (QEMU 7.2) kills itself with its own seccomp filter when GLib
+  // starts a pool thread (sched_getaffinity, syscall 204, is not allowed; seen
+  // as audit type=1326 comm="pool" under container I/O), and the guest's
+  // virtio-fs then hangs.
+  uint32_t thread_pool_size = 0;
 };
 
 std::vector<std::string> virtiofsd_argv(const VirtiofsdSpec& spec);

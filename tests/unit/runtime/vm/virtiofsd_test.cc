@@ -19,7 +19,7 @@ TEST(VirtiofsdArgv, Defaults) {
                                    "sandbox=namespace",
                                    "-o",
                                    "announce_submounts",
-                                   "--thread-pool-size=4"};
+                                   "--thread-pool-size=0"};
   EXPECT_EQ(virtiofsd_argv(s), want);
 }
 
