@@ -10,10 +10,11 @@ namespace hull::cli {
 
 int report_error(const Error& err) {
   std::string msg = err.what();
-  // The log line: containerd's and docker's runc shims read the last error
-  // from the --log file (JSON), like runc's.
-  if (log::sink().fd != 2) log::error(msg);
-  std::fprintf(stderr, "%s\n", msg.c_str());
+  // runc's fatal(): the error as a log line (logrus text or JSON; containerd's
+  // and docker's runc shims read the last one from the --log file), and the
+  // plain message on stderr too when the log goes elsewhere.
+  log::error(msg);
+  if (log::sink().fd != 2) std::fprintf(stderr, "%s\n", msg.c_str());
   return 1;
 }
 

@@ -208,4 +208,17 @@ Status AgentGuest::update(const std::string& id, const std::string& resources_js
   return check(client_.stub().UpdateContainer(c.get(), req, &out), "UpdateContainer");
 }
 
+Result<GuestStats> AgentGuest::stats(const std::string& id) {
+  agent::ContainerRequest req;
+  req.set_container_id(id);
+  agent::StatsContainerResponse out;
+  auto c = ctx(kCallTimeout);
+  HULL_TRY(check(client_.stub().StatsContainer(c.get(), req, &out), "StatsContainer"));
+  const auto& g = out.cgroup();
+  return GuestStats{g.cpu_usage_usec(),      g.cpu_user_usec(),  g.cpu_system_usec(),
+                    g.memory_current(),      g.memory_max(),     g.memory_swap_current(),
+                    g.pids_current(),        g.pids_max(),       g.io_read_bytes(),
+                    g.io_write_bytes(),      g.oom_kills()};
+}
+
 }  // namespace hull::container

@@ -30,6 +30,7 @@ class AgentGuest final : public Guest {
   Status pause(const std::string& id) override;
   Status resume(const std::string& id) override;
   Status update(const std::string& id, const std::string& resources_json) override;
+  Result<GuestStats> stats(const std::string& id) override;
 
  private:
   sandbox::AgentClient& client_;

@@ -150,6 +150,11 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                     ": file descriptors cannot be passed into a hull container's VM");
   }
   std::string bundle = absolute_path(o.bundle.empty() ? "." : o.bundle);
+  if (::access((bundle + "/config.json").c_str(), F_OK) != 0 && errno == ENOENT) {
+    return fail(Errc::NotFound, "open " + bundle +
+                                    "/config.json: no such file or directory (is --bundle the "
+                                    "directory holding config.json?)");
+  }
   HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
   HULL_ASSIGN(cfg, config::load());
   HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
@@ -359,6 +364,42 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   }
   HULL_ASSIGN(conn, connect(s));
   return conn->guest.update(id, resources_json);
+}
+
+Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id) {
+  HULL_ASSIGN(s, state(ctx, id));
+  if (s.status == ContainerStatus::Stopped) {
+    return fail(Errc::NotRunning, "container not running");
+  }
+  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(st, conn->guest.stats(id));
+  constexpr uint64_t kUnlimited = UINT64_MAX;
+  Json usage = {{"usage", st.memory_current},
+                {"max", st.memory_current},
+                {"failcnt", 0},
+                {"limit", st.memory_max ? st.memory_max : kUnlimited}};
+  Json data = {
+      {"cpu",
+       {{"usage",
+         {{"total", st.cpu_usage_usec * 1000},
+          {"kernel", st.cpu_system_usec * 1000},
+          {"user", st.cpu_user_usec * 1000}}},
+        {"throttling", Json::object()}}},
+      {"memory",
+       {{"usage", usage},
+        {"swap", {{"usage", st.memory_swap_current}, {"limit", kUnlimited}}},
+        {"kernel", Json::object()},
+        {"kernelTCP", Json::object()},
+        {"raw", Json::object()}}},
+      {"pids", {{"current", st.pids_current}, {"limit", st.pids_max}}},
+      {"blkio",
+       {{"ioServiceBytesRecursive",
+         Json::array({{{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", st.io_read_bytes}},
+                      {{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", st.io_write_bytes}}})}}},
+      {"hugetlb", Json::object()},
+      {"intel_rdt", Json::object()},
+      {"network_interfaces", nullptr}};
+  return Json{{"type", "stats"}, {"id", id}, {"data", data}};
 }
 
 }  // namespace hull::container

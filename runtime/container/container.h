@@ -117,6 +117,10 @@ struct ExecArgs {
 };
 Result<std::string> exec_process_json(const Context& ctx, const std::string& id, const ExecArgs& a);
 
+// runc's "stats" event for the container: {"type":"stats","id":...,"data":{cpu,
+// memory, pids, blkio, ...}} with the counters of its cgroup in the guest.
+Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id);
+
 // Waits for a monitor that is our child, forwarding SIGINT, SIGTERM, SIGHUP,
 // SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it (it forwards them into the
 // guest), and returns its status as a shell reports it.

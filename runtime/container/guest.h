@@ -48,6 +48,21 @@ struct GuestProcessInfo {
 
 enum class Stream { Stdout, Stderr };
 
+// The container's cgroup v2 counters (agent StatsContainer).
+struct GuestStats {
+  uint64_t cpu_usage_usec = 0;
+  uint64_t cpu_user_usec = 0;
+  uint64_t cpu_system_usec = 0;
+  uint64_t memory_current = 0;
+  uint64_t memory_max = 0;  // 0: unlimited
+  uint64_t memory_swap_current = 0;
+  uint64_t pids_current = 0;
+  uint64_t pids_max = 0;  // 0: unlimited
+  uint64_t io_read_bytes = 0;
+  uint64_t io_write_bytes = 0;
+  uint64_t oom_kills = 0;
+};
+
 // Receives output chunks; returning false stops reading.
 using ChunkSink = std::function<bool(std::string_view)>;
 
@@ -76,6 +91,7 @@ class Guest {
   virtual Status pause(const std::string& id) = 0;
   virtual Status resume(const std::string& id) = 0;
   virtual Status update(const std::string& id, const std::string& resources_json) = 0;
+  virtual Result<GuestStats> stats(const std::string& id) = 0;
 };
 
 }  // namespace hull::container
