@@ -1,0 +1,240 @@
+// The pure parts of hull::container: signal names, /proc stat parsing, the
+// state machine, the monitor handshake's wire format, VM sizing and the guest
+// spec.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "runtime/container/lifecycle.h"
+#include "runtime/container/proc.h"
+#include "runtime/container/share.h"
+#include "runtime/container/signals.h"
+#include "runtime/container/sizing.h"
+#include "runtime/container/sync.h"
+
+namespace hull::container {
+namespace {
+
+TEST(Signals, RuncSpellings) {
+  for (const char* s : {"KILL", "SIGKILL", "kill", "sigkill", "9"}) {
+    auto r = parse_signal(s);
+    ASSERT_TRUE(r) << s;
+    EXPECT_EQ(*r, SIGKILL) << s;
+  }
+  EXPECT_EQ(*parse_signal("TERM"), SIGTERM);
+  EXPECT_EQ(*parse_signal("SIGUSR1"), SIGUSR1);
+  EXPECT_EQ(*parse_signal("WINCH"), SIGWINCH);
+  EXPECT_EQ(*parse_signal("RTMIN"), SIGRTMIN);
+  EXPECT_EQ(*parse_signal("SIGRTMIN+2"), SIGRTMIN + 2);
+  EXPECT_EQ(*parse_signal("RTMAX-1"), SIGRTMAX - 1);
+}
+
+TEST(Signals, Rejects) {
+  for (const char* s :
+       {"", "FOO", "SIG", "0", "-1", "65", "RTMIN+99", "RTMAX+1", "9x", "SIGKILLX"}) {
+    auto r = parse_signal(s);
+    ASSERT_FALSE(r) << s;
+    EXPECT_EQ(r.error().code, Errc::Invalid);
+    EXPECT_NE(r.error().msg.find("unknown signal"), std::string::npos);
+  }
+}
+
+TEST(Signals, Names) {
+  EXPECT_EQ(signal_name(SIGTERM), "SIGTERM");
+  EXPECT_EQ(signal_name(SIGCHLD), "SIGCHLD");
+  EXPECT_EQ(signal_name(SIGRTMIN + 3), "SIGRTMIN+3");
+}
+
+TEST(ProcStat, ParsesStateAndStartTime) {
+  auto st = parse_proc_stat(
+      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10");
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(st->state, 'S');
+  EXPECT_EQ(st->start_time, 987654u);
+}
+
+TEST(ProcStat, RejectsShortOrGarbled) {
+  EXPECT_FALSE(parse_proc_stat(""));
+  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 2 3"));
+  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 0"));
+}
+
+TEST(ProcStat, OwnProcess) {
+  auto st = read_proc_stat(::getpid());
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(process_alive(::getpid(), st->start_time));
+  EXPECT_FALSE(process_alive(::getpid(), st->start_time + 1));  // a recycled pid
+  EXPECT_FALSE(process_alive(0, 0));
+  auto fd = open_pidfd(::getpid(), st->start_time + 1);
+  ASSERT_FALSE(fd);
+  EXPECT_EQ(fd.error().code, Errc::NotRunning);
+}
+
+using S = ContainerStatus;
+
+TEST(Lifecycle, TransitionsAndRuncWords) {
+  EXPECT_EQ(*transition("c", S::Created, Op::Start), S::Running);
+  EXPECT_EQ(transition("c", S::Stopped, Op::Start).error().msg,
+            "cannot start a container that has stopped");
+  EXPECT_EQ(transition("c", S::Running, Op::Start).error().msg,
+            "cannot start an already running container");
+  EXPECT_EQ(transition("c", S::Paused, Op::Start).error().msg,
+            "cannot start a container in the paused state");
+  EXPECT_EQ(*transition("c", S::Created, Op::Pause), S::Paused);
+  EXPECT_EQ(*transition("c", S::Running, Op::Pause), S::Paused);
+  EXPECT_EQ(transition("c", S::Paused, Op::Pause).error().msg, "container not running");
+  EXPECT_EQ(*transition("c", S::Paused, Op::Resume, S::Created), S::Created);
+  EXPECT_EQ(transition("c", S::Running, Op::Resume).error().msg, "container not paused");
+  EXPECT_EQ(transition("c", S::Stopped, Op::Kill).error().msg, "container not running");
+  EXPECT_EQ(*transition("c", S::Stopped, Op::KillAll), S::Stopped);
+  EXPECT_EQ(*transition("c", S::Created, Op::Delete), S::Stopped);
+  EXPECT_EQ(transition("c1", S::Running, Op::Delete).error().msg,
+            "cannot delete container c1 that is not stopped: running");
+  EXPECT_EQ(*transition("c", S::Paused, Op::ForceDelete), S::Stopped);
+  EXPECT_EQ(transition("c", S::Stopped, Op::Exec).error().msg,
+            "cannot exec in a stopped container");
+  EXPECT_EQ(transition("c", S::Paused, Op::Exec).error().code, Errc::Paused);
+}
+
+TEST(Lifecycle, DeadMonitorMeansStopped) {
+  for (S s : {S::Creating, S::Created, S::Running, S::Paused, S::Stopped}) {
+    EXPECT_EQ(derive_status(s, false), S::Stopped);
+  }
+  EXPECT_EQ(derive_status(S::Paused, true), S::Paused);
+}
+
+TEST(Sync, RoundTrip) {
+  SyncMessage m;
+  m.type = SyncType::Ready;
+  m.body["sandbox_dir"] = "/run/hull/sandboxes/c1";
+  auto back = parse_sync(encode_sync(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, SyncType::Ready);
+  EXPECT_EQ(back->body["sandbox_dir"], "/run/hull/sandboxes/c1");
+
+  SyncMessage e;
+  e.type = SyncType::Error;
+  e.error = Error{Errc::NotFound, 0, "no such thing"};
+  auto eb = parse_sync(encode_sync(e));
+  ASSERT_TRUE(eb);
+  EXPECT_EQ(eb->error.code, Errc::NotFound);
+  EXPECT_EQ(eb->error.msg, "no such thing");
+}
+
+TEST(Sync, RejectsBadPackets) {
+  EXPECT_FALSE(parse_sync("not json"));
+  EXPECT_FALSE(parse_sync("[]"));
+  EXPECT_FALSE(parse_sync("{}"));
+  EXPECT_FALSE(parse_sync(R"({"type":"launch"})"));
+  EXPECT_FALSE(parse_sync(std::string(kMaxSyncMessageBytes + 1, ' ')));
+}
+
+TEST(Sync, OverASocketPairAndEof) {
+  auto p = sync_pair();
+  ASSERT_TRUE(p);
+  SyncMessage c;
+  c.type = SyncType::Commit;
+  ASSERT_TRUE(send_sync(p->first.get(), c));
+  auto got = recv_sync(p->second.get(), std::chrono::milliseconds(1000));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->type, SyncType::Commit);
+  auto timeout = recv_sync(p->second.get(), std::chrono::milliseconds(10));
+  EXPECT_EQ(timeout.error().code, Errc::Timeout);
+  p->first.reset();
+  auto eof = recv_sync(p->second.get(), std::chrono::milliseconds(1000));
+  EXPECT_EQ(eof.error().code, Errc::NotRunning);
+}
+
+oci::Spec spec_with(std::optional<oci::Resources> r, oci::StringMap ann = {}) {
+  oci::Spec s = oci::default_spec();
+  if (r) s.linux->resources = *r;
+  if (!ann.empty()) s.annotations = ann;
+  return s;
+}
+
+TEST(Sizing, DefaultsQuotaCpusetMemoryAnnotations) {
+  config::Vm d;
+  d.vcpus = 2;
+  d.memory_mib = 512;
+  auto plain = vm_size(spec_with(std::nullopt), d);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->vcpus, 2u);
+  EXPECT_EQ(plain->memory_mib, 512u);
+
+  oci::Resources r;
+  r.cpu = oci::Cpu{};
+  r.cpu->quota = 150000;
+  r.cpu->period = 100000;
+  r.memory = oci::Memory{};
+  r.memory->limit = 64ll << 20;
+  auto sized = vm_size(spec_with(r), d);
+  ASSERT_TRUE(sized);
+  EXPECT_EQ(sized->vcpus, 2u);  // ceil(1.5)
+  EXPECT_EQ(sized->memory_mib, 64u + kGuestMemoryOverheadMiB);
+
+  oci::Resources set;
+  set.cpu = oci::Cpu{};
+  set.cpu->cpus = "0-2,5";
+  EXPECT_EQ(vm_size(spec_with(set), d)->vcpus, 4u);
+
+  auto ann = vm_size(spec_with(r, {{kAnnotationVcpus, "3"}, {kAnnotationMemoryMib, "1024"}}), d);
+  ASSERT_TRUE(ann);
+  EXPECT_EQ(ann->vcpus, 3u);
+  EXPECT_EQ(ann->memory_mib, 1024u);
+}
+
+TEST(Sizing, BadAnnotationsNameTheKey) {
+  config::Vm d;
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{kAnnotationVcpus, "0"},
+                                                                      {kAnnotationVcpus, "lots"},
+                                                                      {kAnnotationMemoryMib, "1"},
+                                                                      {"io.hull.vm.gpu", "1"}}) {
+    auto r = vm_size(spec_with(std::nullopt, {{k, v}}), d);
+    ASSERT_FALSE(r) << k << "=" << v;
+    EXPECT_NE(r.error().msg.find(k), std::string::npos) << r.error().msg;
+  }
+  EXPECT_TRUE(vm_size(spec_with(std::nullopt, {{"org.example", "x"}}), d));
+  EXPECT_FALSE(count_cpuset("3-1"));
+  EXPECT_FALSE(count_cpuset("a"));
+  EXPECT_EQ(*count_cpuset("7"), 1u);
+}
+
+TEST(GuestSpec, RootfsBindMountsAndNamespaces) {
+  oci::Spec s = oci::default_spec();
+  oci::Mount vol;
+  vol.destination = "/data";
+  vol.type = "bind";
+  vol.source = "/srv/data";
+  vol.options = std::vector<std::string>{"rbind", "ro"};
+  oci::Mount hosts;
+  hosts.destination = "/etc/hosts";
+  hosts.source = "/var/lib/x/hosts";
+  hosts.options = std::vector<std::string>{"bind"};
+  s.mounts->push_back(vol);
+  s.mounts->push_back(hosts);
+  size_t before = s.mounts->size();
+  for (auto& ns : *s.linux->namespaces) {
+    if (ns.type == "network") ns.path = "/var/run/netns/x";
+  }
+  std::vector<GuestMount> extra;
+  auto g = guest_spec(s, "c1", extra);
+  ASSERT_TRUE(g) << g.error().what();
+  EXPECT_EQ(g->root->path, "containers/c1/rootfs");
+  EXPECT_EQ(g->mounts->size(), before - 2);
+  ASSERT_EQ(extra.size(), 2u);
+  EXPECT_EQ(extra[0].destination, "/data");
+  EXPECT_EQ(extra[0].source, "containers/c1/mounts/0");
+  EXPECT_EQ(extra[0].options, (std::vector<std::string>{"rbind", "ro"}));
+  EXPECT_EQ(extra[1].source, "containers/c1/mounts/1");
+  for (const auto& ns : *g->linux->namespaces) EXPECT_FALSE(ns.path) << ns.type;
+
+  for (auto& ns : *s.linux->namespaces) {
+    if (ns.type == "ipc") ns.path = "/proc/1/ns/ipc";
+  }
+  auto refused = guest_spec(s, "c1", extra);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::Unsupported);
+}
+
+}  // namespace
+}  // namespace hull::container
