@@ -10,8 +10,9 @@
 # gets --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 (runc needs it too).
 #
 # podman 4.3 still writes two things outside those paths: its blob-info cache
-# (/var/lib/containers/cache, on `import`) and, on the SIGKILL path of `stop`,
-# an empty /run/runc. podman_snapshot_host/podman_restore_host remove them
+# (/var/lib/containers/cache, on `import`) and an empty /run/runc (the
+# `podman container cleanup` that conmon starts when a container exits calls
+# the runtime without the --runtime-flag). podman_snapshot_host/podman_restore_host remove them
 # when they did not exist before the suite.
 
 PODMAN_CGROUP_PARENT=/hull-e2e-podman
@@ -88,6 +89,13 @@ teardown_podman() {
   pm rmi -af >/dev/null 2>&1
   # overlay storage keeps its own mount of the graph root until told to let go
   pm system reset -f >/dev/null 2>&1 || true
+  # conmon runs `podman container cleanup` when a container exits; give those
+  # a moment (they are the ones that call the runtime without --root)
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$(processes_under "$PODMAN_DIR")" ] && break
+    sleep 0.1
+  done
   podman_restore_host
   procs=$(processes_under "$PODMAN_DIR")
   [ -z "$procs" ] || { echo "podman processes left: $procs" >&2; rc=1; }
