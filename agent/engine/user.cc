@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstring>
 
 #include <fstream>
 #include <sstream>
@@ -81,7 +82,14 @@ Result<std::string> find_executable(const ProcessPlan& p) {
   const std::string& name = p.args[0];
   if (name.find('/') != std::string::npos) {
     if (executable_file(name)) return name;
-    return fail_errno(cat("exec: ", in_quotes(name), ": cannot run"), errno == 0 ? EACCES : errno);
+    // runc's words (Go's lower-case errno text): docker maps "no such file or
+    // directory" to exit status 127 and "permission denied" to 126.
+    int err = errno == 0 ? EACCES : errno;
+    std::string why = err == ENOENT   ? "no such file or directory"
+                      : err == EACCES ? "permission denied"
+                                      : std::string(std::strerror(err));
+    return fail(err == ENOENT ? Errc::NotFound : Errc::Invalid,
+                cat("exec: ", in_quotes(name), ": stat ", name, ": ", why));
   }
   std::string path = env_get(p.env, "PATH");
   if (!env_has(p.env, "PATH")) path = kDefaultPath;

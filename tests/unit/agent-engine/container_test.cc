@@ -305,7 +305,8 @@ TEST_F(ContainerTest, BadSpecValuesAreErrorsNamingTheField) {
   s.process->args = std::vector<std::string>{"/bin/nope"};
   c = Container::create(options(s));
   ASSERT_FALSE(c);
-  EXPECT_NE(c.error().msg.find("exec: \"/bin/nope\": cannot run"), std::string::npos)
+  EXPECT_NE(c.error().msg.find("exec: \"/bin/nope\": stat /bin/nope: no such file or directory"),
+            std::string::npos)
       << c.error().msg;
 
   s = spec("true");
