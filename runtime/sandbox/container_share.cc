@@ -40,15 +40,14 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
   SharedRootfs s;
   std::string dir = containers + "/" + container_id;
   std::string target = dir + "/rootfs";
-  for (const std::string& d : {dir, target}) {
-    if (::mkdir(d.c_str(), d == dir ? 0711 : 0755) != 0 && errno != EEXIST) {
-      return fail_errno("mkdir " + d);
+  if (::mkdir(dir.c_str(), 0711) != 0) {
+    if (errno == EEXIST) {
+      return fail(Errc::Exists, "container " + container_id + " is already shared (" + dir + ")");
     }
-  }
-  if (is_mount_point(target)) {
-    return fail(Errc::Exists, "container " + container_id + " is already shared (" + target + ")");
+    return fail_errno("mkdir " + dir);
   }
   s.container_dir_ = dir;  // from here the destructor cleans up
+  if (::mkdir(target.c_str(), 0755) != 0) return fail_errno("mkdir " + target);
   if (::mount(host_rootfs.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return fail_errno("bind-mounting " + host_rootfs + " at " + target);
   }
@@ -64,12 +63,13 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
 Status SharedRootfs::remove() {
   if (container_dir_.empty()) return {};
   HULL_TRY(mount_.unmount());
-  container_dir_.clear();
+  std::string dir = std::exchange(container_dir_, {});
   guest_path_.clear();
-  // The empty directories stay until the sandbox directory goes (stop()): the
-  // guest keeps virtio-fs dentries of them, and a directory removed and made
-  // again under the same name left the guest's next lookup of it hanging.
-  return {};
+  if (::rmdir((dir + "/rootfs").c_str()) != 0 && errno != ENOENT) {
+    return fail_errno("rmdir " + dir + "/rootfs");
+  }
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return fail_errno("rmdir " + dir);
+  return {};  // containers/ stays; the sandbox directory takes it along
 }
 
 }  // namespace hull::sandbox

@@ -26,7 +26,7 @@ class SharedRootfs {
  public:
   // Bind-mounts `host_rootfs` (recursively; read-only when `readonly`) at
   // <shared_dir>/containers/<cid>/rootfs. The id is validated first;
-  // Errc::Exists while that path is still mounted.
+  // Errc::Exists while that container is shared.
   static Result<SharedRootfs> create(const std::string& shared_dir, const std::string& container_id,
                                      const std::string& host_rootfs, bool readonly);
   SharedRootfs() = default;
@@ -39,8 +39,7 @@ class SharedRootfs {
   const std::string& guest_path() const { return guest_path_; }
   const std::string& host_path() const { return mount_.target(); }
 
-  // Unmounts (idempotent). The empty containers/<cid>/rootfs directory stays
-  // until the sandbox directory is removed, so the id can be shared again.
+  // Unmounts and removes containers/<cid> (idempotent).
   Status remove();
 
  private:
