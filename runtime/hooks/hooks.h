@@ -37,7 +37,9 @@
 // The hook is the caller's child until it is reaped, so its pid (and its
 // process group id) cannot be recycled before then: the timeout kills the
 // hook's whole process group by pid, then reaps it. A pidfd is used only to
-// wait for the exit in poll() together with the output pipes.
+// wait for the exit in poll() together with the output pipes. The caller must
+// not set SIGCHLD to SIG_IGN (the exit status would be lost: Errc::Internal)
+// nor reap children with waitpid(-1) on another thread.
 #pragma once
 
 #include <chrono>

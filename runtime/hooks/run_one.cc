@@ -45,12 +45,15 @@ class SpawnedHook {
     ::kill(pid_, SIGKILL);
   }
 
-  // Waits for the hook to end and returns its wait status.
-  int reap() {
+  // Waits for the hook to end and returns its wait status; nullopt when the
+  // status is lost (the caller set SIGCHLD to SIG_IGN, or reaped it elsewhere).
+  std::optional<int> reap() {
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    pid_t r;
+    while ((r = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
     }
     pid_ = -1;
+    if (r < 0) return std::nullopt;
     return status;
   }
 
@@ -74,6 +77,16 @@ struct SpawnAttrs {
   SpawnAttrs& operator=(const SpawnAttrs&) = delete;
 };
 
+// Moves a descriptor above 0-2: when the caller runs with stdin, stdout or
+// stderr closed, a new descriptor can be 0-2, and the child's dup2 onto that
+// number would then be a no-op that leaves it close-on-exec.
+Result<UniqueFd> above_stdio(UniqueFd fd) {
+  if (fd.get() > 2) return fd;
+  UniqueFd moved(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3));
+  if (!moved) return fail_errno("fcntl(F_DUPFD_CLOEXEC)");
+  return moved;
+}
+
 // The state JSON in a memfd at offset 0: the hook reads it as
 // stdin at its own pace, and a hook that never reads cannot block us or make
 // a write raise SIGPIPE in the runtime.
@@ -93,7 +106,7 @@ Result<UniqueFd> state_fd(std::string_view state) {
     done += static_cast<size_t>(n);
   }
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) return fail_errno("lseek");
-  return fd;
+  return above_stdio(std::move(fd));
 }
 
 struct Pipe {
@@ -104,7 +117,11 @@ struct Pipe {
 Result<Pipe> output_pipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno("pipe2");
-  Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  Pipe p;
+  HULL_ASSIGN(rd, above_stdio(UniqueFd(fds[0])));
+  HULL_ASSIGN(wr, above_stdio(UniqueFd(fds[1])));
+  p.rd = std::move(rd);
+  p.wr = std::move(wr);
   int fl = ::fcntl(p.rd.get(), F_GETFL);
   if (fl < 0 || ::fcntl(p.rd.get(), F_SETFL, fl | O_NONBLOCK) != 0) return fail_errno("fcntl");
   return p;
@@ -217,7 +234,11 @@ Result<Outcome> run_one(const Hook& hook, std::string_view state) {
     if (p[2].revents) err_open = read_some(err.rd, captured.stderr_tail);
     if (p[0].revents) break;
   }
-  Outcome o = outcome_of(child.reap());
+  auto status = child.reap();
+  if (!status) {
+    return fail(Errc::Internal, "lost the hook's exit status (is SIGCHLD set to SIG_IGN?)");
+  }
+  Outcome o = outcome_of(*status);
   // What the hook wrote just before it ended (a grandchild may still hold the
   // pipes open; we do not wait for it).
   if (out_open) read_some(out.rd, captured.stdout_tail);

@@ -1,6 +1,7 @@
 // Unit tests of the OCI hooks runner: real hooks (/bin/sh scripts) on the host.
 #include "runtime/hooks/hooks.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -138,6 +139,24 @@ TEST_F(HooksTest, StateArrivesOnStdin) {
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(slurp(dir_ / "state"), state);
+}
+
+TEST_F(HooksTest, StateArrivesWhenTheCallerHasNoStdio) {
+  // A caller started with fds 0-2 closed: the runner's own descriptors take
+  // those numbers and must still end up as the hook's stdin and stderr.
+  int saved[3];
+  for (int fd = 0; fd < 3; ++fd) saved[fd] = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  for (int fd = 0; fd < 3; ++fd) ::close(fd);
+  auto r = run_one(sh("cat > " + (dir_ / "state").string() + "; echo err-line >&2; exit 4"),
+                   "{\"id\":\"x\"}");
+  for (int fd = 0; fd < 3; ++fd) {
+    ::dup2(saved[fd], fd);
+    ::close(saved[fd]);
+  }
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->exit_code, 4);
+  EXPECT_EQ(slurp(dir_ / "state"), "{\"id\":\"x\"}");
+  EXPECT_EQ(r->stderr_tail, "err-line\n");
 }
 
 TEST_F(HooksTest, LargeStateIsNotNeededToBeRead) {
