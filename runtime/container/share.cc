@@ -12,6 +12,8 @@
 namespace hull::container {
 namespace {
 
+using Json = nlohmann::json;
+
 bool has_option(const oci::Mount& m, std::string_view opt) {
   if (!m.options) return false;
   return std::find(m.options->begin(), m.options->end(), opt) != m.options->end();
@@ -90,6 +92,16 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id,
       extra.push_back(std::move(gm));
     }
     g.mounts = std::move(kept);
+  }
+  // Each container is alone in its VM: a cgroup namespace of its own costs
+  // nothing and shows it its own cgroup at /sys/fs/cgroup (memory.max,
+  // cpu.max, ... of its limits), as docker's default on cgroup v2 does.
+  if (g.linux) {
+    auto& nss = g.linux->namespaces;
+    if (!nss) nss = std::vector<oci::Namespace>{};
+    bool has_cgroup = std::any_of(nss->begin(), nss->end(),
+                                  [](const oci::Namespace& n) { return n.type == "cgroup"; });
+    if (!has_cgroup) nss->push_back(oci::Namespace{"cgroup", std::nullopt, Json::object()});
   }
   if (g.linux && g.linux->namespaces) {
     for (auto& ns : *g.linux->namespaces) {
