@@ -172,13 +172,23 @@ int main(int argc, char** argv) {
       std::string spec = oci::serialize_spec(busybox_spec(id, {"/bin/true"}));
       auto t0 = Clock::now();
       must(cc.create(id, spec, {}), "CreateContainer");
+      auto tc = Clock::now();
       must(cc.start(id), "StartContainer");
+      auto ts = Clock::now();
       auto w = must(cc.wait(id, "", std::chrono::seconds(60)), "WaitProcess");
       auto t1 = Clock::now();
       if (w.status != 0) die("/bin/true exited " + std::to_string(w.status));
+      auto tr = Clock::now();
       must(cc.remove(id), "RemoveContainer");
+      auto trd = Clock::now();
       must(share.remove(), "unshare");
-      if (i > 0) hull_t["run_true"].push_back(ms(t1 - t0));
+      if (i > 0) {
+        hull_t["run_true"].push_back(ms(t1 - t0));
+        hull_t["run_true.create"].push_back(ms(tc - t0));
+        hull_t["run_true.start"].push_back(ms(ts - tc));
+        hull_t["run_true.wait"].push_back(ms(t1 - ts));
+        hull_t["remove"].push_back(ms(trd - tr));
+      }
     }
 
     std::string id = next("long");
@@ -192,10 +202,20 @@ int main(int argc, char** argv) {
       std::string eid = "t" + std::to_string(i);
       auto t0 = Clock::now();
       must(cc.exec(id, eid, true_json, {}), "ExecProcess");
+      auto te = Clock::now();
       auto w = must(cc.wait(id, eid, std::chrono::seconds(60)), "WaitProcess exec");
       auto t1 = Clock::now();
       if (w.status != 0) die("exec /bin/true exited " + std::to_string(w.status));
-      if (i > 0) hull_t["exec_true"].push_back(ms(t1 - t0));
+      if (i > 0) {
+        hull_t["exec_true"].push_back(ms(t1 - t0));
+        hull_t["exec_true.exec"].push_back(ms(te - t0));
+        hull_t["exec_true.wait"].push_back(ms(t1 - te));
+      }
+    }
+    for (int i = 0; i < runs + 1; ++i) {
+      auto t0 = Clock::now();
+      must(sb->agent().health(), "Health");
+      if (i > 0) hull_t["health_rpc"].push_back(ms(Clock::now() - t0));
     }
     oci::Process cat = shell_process("x");
     cat.args = std::vector<std::string>{"cat", "/data/64m"};
@@ -304,6 +324,13 @@ int main(int argc, char** argv) {
                              {"hull_samples", hull_t[row.key]},
                              {"runc_samples", runc_t[row.key]}};
   }
+  std::printf("  hull only (ms): ");
+  for (const char* k : {"run_true.create", "run_true.start", "run_true.wait", "exec_true.exec",
+                        "exec_true.wait", "remove", "health_rpc"}) {
+    std::printf("%s %.1f  ", k, median(hull_t[k]));
+    j["hull_detail_ms"][k] = median(hull_t[k]);
+  }
+  std::printf("\n");
   if (!json_path.empty()) {
     std::ofstream(json_path) << j.dump(2) << "\n";
     std::printf("wrote %s\n", json_path.c_str());
