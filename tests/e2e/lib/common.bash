@@ -65,7 +65,26 @@ e2e_setup_file() {
   chmod 755 "$E2E_TMP"
   export E2E_TMP RUNTIME RUNTIME_NAME
   [ -n "$E2E_SKIP" ] && return 0
+  e2e_point_hull_at_build_tree
   "$E2E_LIB/busybox-rootfs.sh" "$E2E_TMP/rootfs"
+}
+
+# The built hull (no HULL_E2E_RUNTIME given) is not installed: point it at the
+# guest image and hull-vsock in the build tree, unless the caller already did
+# (HULL_CONFIG, HULL_VSOCK). The variables reach hull through dockerd,
+# containerd, podman and their shims, which pass their environment on.
+e2e_point_hull_at_build_tree() {
+  [ -z "${HULL_E2E_RUNTIME:-}" ] || return 0
+  if [ -z "${HULL_CONFIG:-}" ] && [ -f "$HULL_BUILD_DIR/guest/vmlinux" ] &&
+    [ -f "$HULL_BUILD_DIR/guest/initrd.img" ]; then
+    printf '{"vm": {"kernel": "%s", "initrd": "%s"}}\n' "$HULL_BUILD_DIR/guest/vmlinux" \
+      "$HULL_BUILD_DIR/guest/initrd.img" >"$E2E_TMP/hull-config.json"
+    export HULL_CONFIG=$E2E_TMP/hull-config.json
+  fi
+  if [ -z "${HULL_VSOCK:-}" ] && [ -x "$HULL_BUILD_DIR/runtime/vsock/hull-vsock" ] &&
+    [ ! -x "$(dirname "$RUNTIME")/hull-vsock" ]; then
+    export HULL_VSOCK=$HULL_BUILD_DIR/runtime/vsock/hull-vsock
+  fi
 }
 
 # setup helper: skips the test when the suite cannot run.
