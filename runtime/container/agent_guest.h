@@ -1,12 +1,12 @@
-// AgentGuest: Guest over the agent's gRPC API (AgentClient's stub), with a
-// deadline on every call except the ones that block by design (WaitProcess,
-// the output streams).
+// AgentGuest: Guest over the sandbox library's ContainerClient (typed agent
+// calls with deadlines, bounded replies, the agent's Errc carried back).
 #pragma once
 
 #include <memory>
 
 #include "runtime/container/guest.h"
 #include "runtime/sandbox/agent_client.h"
+#include "runtime/sandbox/container_client.h"
 
 namespace hull::container {
 
@@ -14,8 +14,8 @@ class AgentGuest final : public Guest {
  public:
   explicit AgentGuest(sandbox::AgentClient& client) : client_(client) {}
 
-  Status create_container(const std::string& id, const std::string& spec_json, StdioMode stdio,
-                          const std::vector<GuestMount>& mounts) override;
+  Status create_container(const std::string& id, const std::string& spec_json,
+                          StdioMode stdio) override;
   Status start_container(const std::string& id) override;
   Status remove_container(const std::string& id, uint32_t timeout_s) override;
   Status exec_process(const ProcessRef& p, const std::string& process_json,
@@ -33,7 +33,7 @@ class AgentGuest final : public Guest {
   Result<GuestStats> stats(const std::string& id) override;
 
  private:
-  sandbox::AgentClient& client_;
+  sandbox::ContainerClient client_;
 };
 
 }  // namespace hull::container

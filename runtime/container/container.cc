@@ -158,8 +158,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
   HULL_ASSIGN(cfg, config::load());
   HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
-  std::vector<GuestMount> extra;
-  HULL_TRY(guest_spec(spec, o.id, extra));
+  HULL_TRY(guest_spec(spec, o.id));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
   if (terminal && o.console_socket.empty()) {
     return fail(Errc::Invalid,
@@ -394,8 +393,9 @@ Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id) {
       {"pids", {{"current", st.pids_current}, {"limit", st.pids_max}}},
       {"blkio",
        {{"ioServiceBytesRecursive",
-         Json::array({{{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", st.io_read_bytes}},
-                      {{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", st.io_write_bytes}}})}}},
+         Json::array(
+             {{{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", st.io_read_bytes}},
+              {{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", st.io_write_bytes}}})}}},
       {"hugetlb", Json::object()},
       {"intel_rdt", Json::object()},
       {"network_interfaces", nullptr}};

@@ -30,14 +30,6 @@ struct StdioMode {
   bool stdin = false;     // the process reads a stdin the host writes to
 };
 
-// A bind mount the host prepared below the shared directory.
-struct GuestMount {
-  std::string destination;
-  std::string type;
-  std::string source;  // relative to the guest's shared dir
-  std::vector<std::string> options;
-};
-
 struct GuestProcessInfo {
   int pid = 0;
   int ppid = 0;
@@ -70,8 +62,10 @@ class Guest {
  public:
   virtual ~Guest() = default;
 
+  // `spec_json`: root.path and the host's bind sources relative to the
+  // guest's shared directory (share.h).
   virtual Status create_container(const std::string& id, const std::string& spec_json,
-                                  StdioMode stdio, const std::vector<GuestMount>& mounts) = 0;
+                                  StdioMode stdio) = 0;
   virtual Status start_container(const std::string& id) = 0;
   virtual Status remove_container(const std::string& id, uint32_t timeout_s) = 0;
   virtual Status exec_process(const ProcessRef& p, const std::string& process_json,

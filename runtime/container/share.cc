@@ -70,28 +70,15 @@ bool is_bind_mount(const oci::Mount& m) {
   return (m.type && *m.type == "bind") || has_option(m, "bind") || has_option(m, "rbind");
 }
 
-Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id,
-                             std::vector<GuestMount>& extra) {
+Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   oci::Spec g = spec;
   if (!g.root) return fail(Errc::Invalid, "config.json: root: is required");
-  g.root->path = "containers/" + id + "/rootfs";
-  extra.clear();
+  g.root->path = sandbox::guest_rootfs_path(id);
   if (g.mounts) {
-    std::vector<oci::Mount> kept;
     size_t n = 0;
-    for (const auto& m : *g.mounts) {
-      if (!is_bind_mount(m)) {
-        kept.push_back(m);
-        continue;
-      }
-      GuestMount gm;
-      gm.destination = m.destination;
-      gm.type = "bind";
-      gm.source = mount_rel(id, n++);
-      if (m.options) gm.options = *m.options;
-      extra.push_back(std::move(gm));
+    for (auto& m : *g.mounts) {
+      if (is_bind_mount(m)) m.source = mount_rel(id, n++);
     }
-    g.mounts = std::move(kept);
   }
   // Each container is alone in its VM: a cgroup namespace of its own costs
   // nothing and shows it its own cgroup at /sys/fs/cgroup (memory.max,
@@ -134,20 +121,16 @@ Status SharedContainer::unshare() {
 Result<SharedContainer> share_container(const std::string& shared_dir, const std::string& id,
                                         const oci::Spec& spec, const std::string& bundle) {
   SharedContainer out;
-  HULL_ASSIGN(g, guest_spec(spec, id, out.extra_mounts));
+  HULL_ASSIGN(g, guest_spec(spec, id));
   out.guest_spec_json =
       oci::to_json(g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string base = shared_dir + "/containers";
-  std::string cdir = base + "/" + id;
-  for (const std::string& d : {base, cdir, cdir + "/mounts"}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + d);
-  }
-  // rootfs
   std::string rootfs = absolute(bundle, spec.root->path);
-  HULL_ASSIGN(rfd, open_source(rootfs, "sharing the rootfs"));
-  HULL_ASSIGN(rg, bind_from_fd(rfd.get(), "sharing the rootfs " + rootfs, cdir + "/rootfs",
-                               /*recursive=*/true, spec.root->readonly.value_or(false)));
-  out.mounts.push_back(std::move(rg));
+  HULL_ASSIGN(rfs, wrap(sandbox::SharedRootfs::create(shared_dir, id, rootfs,
+                                                      spec.root->readonly.value_or(false)),
+                        "sharing the rootfs " + rootfs));
+  out.rootfs = std::move(rfs);
+  std::string mdir = shared_dir + "/containers/" + id + "/mounts";
+  if (::mkdir(mdir.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + mdir);
   // bind mounts, in the order guest_spec numbered them
   size_t n = 0;
   for (const auto& m : spec.mounts.value_or(std::vector<oci::Mount>{})) {

@@ -1,7 +1,8 @@
 // Sharing one container's files into its sandbox's shared/ directory (which
 // virtiofsd exports to the guest), and the spec the guest gets.
 //
-//   shared/containers/<id>/rootfs      bind of the bundle's root.path (ro if root.readonly)
+//   shared/containers/<id>/rootfs      bind of the bundle's root.path (ro if root.readonly;
+//                                      sandbox::SharedRootfs)
 //   shared/containers/<id>/mounts/<n>  bind of the spec's n-th bind mount source (a
 //                                      directory or a file: volumes, docker's
 //                                      /etc/hosts, /etc/resolv.conf, /etc/hostname)
@@ -13,8 +14,8 @@
 // virtiofsd can write through them. The guest mounts each one at its
 // destination with the spec's options (ro stays ro).
 //
-// The guest spec: root.path relative to the shared dir, host bind mounts
-// replaced by extra mounts (CreateContainerRequest.extra_mounts), a network
+// The guest spec: root.path and the sources of the host's bind mounts relative
+// to the shared dir (the agent resolves them there; mount order is kept), a network
 // namespace path dropped (the VM has no NIC yet; the container gets a fresh
 // network namespace with loopback). Paths of other namespaces cannot be
 // joined across VMs: Errc::Unsupported naming them.
@@ -26,14 +27,15 @@
 #include "common/error.h"
 #include "runtime/container/guest.h"
 #include "runtime/oci/spec.h"
+#include "runtime/sandbox/container_share.h"
 #include "runtime/sandbox/mount_guard.h"
 
 namespace hull::container {
 
 struct SharedContainer {
+  sandbox::SharedRootfs rootfs;
   std::vector<sandbox::MountGuard> mounts;  // unmounted (reverse order) on destruction
   std::string guest_spec_json;
-  std::vector<GuestMount> extra_mounts;
 
   SharedContainer() = default;
   SharedContainer(SharedContainer&&) = default;
@@ -46,10 +48,8 @@ struct SharedContainer {
 // option "bind"/"rbind" (docker writes type "bind", podman/containerd no type).
 bool is_bind_mount(const oci::Mount& m);
 
-// Pure: the spec the guest gets (see above), with bind mounts removed and
-// listed in `extra` with their shared-dir relative sources.
-Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id,
-                             std::vector<GuestMount>& extra);
+// Pure: the spec the guest gets (see above).
+Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id);
 
 Result<SharedContainer> share_container(const std::string& shared_dir, const std::string& id,
                                         const oci::Spec& spec, const std::string& bundle);

@@ -38,8 +38,7 @@ class FakeGuest final : public container::Guest {
     cv_.notify_all();
   }
 
-  Status create_container(const std::string&, const std::string&, container::StdioMode,
-                          const std::vector<container::GuestMount>&) override {
+  Status create_container(const std::string&, const std::string&, container::StdioMode) override {
     return {};
   }
   Status start_container(const std::string&) override { return {}; }

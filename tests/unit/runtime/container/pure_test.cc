@@ -216,22 +216,26 @@ TEST(GuestSpec, RootfsBindMountsAndNamespaces) {
   for (auto& ns : *s.linux->namespaces) {
     if (ns.type == "network") ns.path = "/var/run/netns/x";
   }
-  std::vector<GuestMount> extra;
-  auto g = guest_spec(s, "c1", extra);
+  auto g = guest_spec(s, "c1");
   ASSERT_TRUE(g) << g.error().what();
   EXPECT_EQ(g->root->path, "containers/c1/rootfs");
-  EXPECT_EQ(g->mounts->size(), before - 2);
-  ASSERT_EQ(extra.size(), 2u);
-  EXPECT_EQ(extra[0].destination, "/data");
-  EXPECT_EQ(extra[0].source, "containers/c1/mounts/0");
-  EXPECT_EQ(extra[0].options, (std::vector<std::string>{"rbind", "ro"}));
-  EXPECT_EQ(extra[1].source, "containers/c1/mounts/1");
-  for (const auto& ns : *g->linux->namespaces) EXPECT_FALSE(ns.path) << ns.type;
+  ASSERT_EQ(g->mounts->size(), before);  // order kept
+  EXPECT_EQ((*g->mounts)[before - 2].destination, "/data");
+  EXPECT_EQ((*g->mounts)[before - 2].source, "containers/c1/mounts/0");
+  EXPECT_EQ((*g->mounts)[before - 2].options, (std::vector<std::string>{"rbind", "ro"}));
+  EXPECT_EQ((*g->mounts)[before - 1].source, "containers/c1/mounts/1");
+  EXPECT_EQ((*g->mounts)[0].source, s.mounts->front().source);  // proc stays proc
+  bool cgroupns = false;
+  for (const auto& ns : *g->linux->namespaces) {
+    EXPECT_FALSE(ns.path) << ns.type;
+    cgroupns = cgroupns || ns.type == "cgroup";
+  }
+  EXPECT_TRUE(cgroupns);
 
   for (auto& ns : *s.linux->namespaces) {
     if (ns.type == "ipc") ns.path = "/proc/1/ns/ipc";
   }
-  auto refused = guest_spec(s, "c1", extra);
+  auto refused = guest_spec(s, "c1");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::Unsupported);
 }
