@@ -176,16 +176,29 @@ Status ContainerRegistry::exec(const ExecProcessRequest& req) {
   HULL_ASSIGN(process, parse_process_json(req.oci_process_json()));
   HULL_TRY(check_terminal(process, req.stdio(), "ExecProcess"));
 
-  std::lock_guard elock(e->mu);
-  if (e->execs.size() >= kKeptExecRecords) {
-    std::erase_if(e->execs, [](const auto& kv) {
-      return kv.second->wait_status() && kv.second->reported() && drained(*kv.second);
-    });
+  {
+    std::lock_guard elock(e->mu);
+    if (e->execs.size() >= kKeptExecRecords) {
+      std::erase_if(e->execs, [](const auto& kv) {
+        return kv.second->wait_status() && kv.second->reported() && drained(*kv.second);
+      });
+    }
+    if (e->execs.contains(eid) || e->starting.contains(eid)) {
+      return fail(Errc::Exists,
+                  "container " + req.container_id() + ": exec " + eid + " already exists");
+    }
+    e->starting.insert(eid);
   }
-  if (e->execs.contains(eid)) {
-    return fail(Errc::Exists,
-                "container " + req.container_id() + ": exec " + eid + " already exists");
-  }
+  // The engine's exec runs without the entry's lock: other calls on the
+  // container's processes go on meanwhile.
+  struct Unreserve {
+    Entry& e;
+    const std::string& eid;
+    ~Unreserve() {
+      std::lock_guard elock(e.mu);
+      e.starting.erase(eid);
+    }
+  } unreserve{*e, eid};
   auto rec = std::make_shared<ProcessRecord>(req.container_id(), eid);
   const bool terminal = process.terminal.value_or(false);
   ChildEnds child;
@@ -201,6 +214,7 @@ Status ContainerRegistry::exec(const ExecProcessRequest& req) {
     HULL_TRY(watch_exit(hold, rec));
   }
   if (terminal) attach_pty(rec->io, rec->process->take_console());
+  std::lock_guard elock(e->mu);
   e->execs[eid] = std::move(rec);
   return {};
 }

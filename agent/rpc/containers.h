@@ -69,6 +69,7 @@ class ContainerRegistry {
     std::shared_ptr<ProcessRecord> init;
     std::mutex mu;
     std::map<std::string, std::shared_ptr<ProcessRecord>> execs;  // guarded by mu
+    std::set<std::string> starting;  // exec ids being started; guarded by mu
   };
 
   Result<std::shared_ptr<Entry>> find(const std::string& id);

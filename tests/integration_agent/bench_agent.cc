@@ -156,6 +156,8 @@ int main(int argc, char** argv) {
 
   std::map<std::string, std::vector<double>> hull_t, runc_t;
   std::string accel;
+  double guest_used_kib = 0;
+  std::string agent_status;
 
   // ---- hull: one sandbox ------------------------------------------------------
   {
@@ -164,6 +166,25 @@ int main(int argc, char** argv) {
     accel = sb->accel() == config::Accel::Kvm ? "kvm" : "tcg";
     int n = 0;
     auto next = [&n](const std::string& base) { return base + "-" + std::to_string(n++); };
+
+    // The agent's footprint before any container: guest memory in use, and the
+    // agent's RSS and threads (/proc/1/status, read by a container that shares
+    // the guest's pid namespace).
+    auto d = must(sb->agent().guest_details(), "GetGuestDetails");
+    guest_used_kib = static_cast<double>(d.mem_total_kib() - d.mem_available_kib());
+    {
+      std::string id = next("status");
+      auto share = must(SharedRootfs::create(sb->paths().shared_dir, id, rootfs, true), "share");
+      oci::Spec s = busybox_spec(
+          id, {"sh", "-c", "cat /proc/1/status; echo Threadnames: $(cat /proc/1/task/*/comm)"});
+      std::erase_if(*s.linux->namespaces,
+                    [](const oci::Namespace& ns) { return ns.type == "pid"; });
+      must(cc.create(id, oci::serialize_spec(s), {}), "create status");
+      must(cc.start(id), "start status");
+      agent_status = must(read_all(cc, id, "", OutputStream::Stdout), "read /proc/1/status");
+      must(cc.remove(id), "remove status");
+      must(share.remove(), "unshare");
+    }
 
     for (int i = 0; i < runs + 1; ++i) {  // the first run warms caches and is dropped
       std::string id = next("true");
@@ -331,6 +352,21 @@ int main(int argc, char** argv) {
     j["hull_detail_ms"][k] = median(hull_t[k]);
   }
   std::printf("\n");
+  auto status_field = [&agent_status](const std::string& key) -> std::string {
+    size_t at = agent_status.find("\n" + key + ":");
+    if (at == std::string::npos) return "?";
+    std::string v = agent_status.substr(at + key.size() + 2);
+    v = v.substr(0, v.find('\n'));
+    v.erase(0, v.find_first_not_of(" \t"));
+    return v;
+  };
+  std::printf("  guest memory in use after boot: %.0f KiB; agent VmRSS %s, threads %s (%s)\n",
+              guest_used_kib, status_field("VmRSS").c_str(), status_field("Threads").c_str(),
+              status_field("Threadnames").c_str());
+  j["agent_thread_names"] = status_field("Threadnames");
+  j["guest_used_kib_after_boot"] = guest_used_kib;
+  j["agent_vmrss"] = status_field("VmRSS");
+  j["agent_threads"] = status_field("Threads");
   if (!json_path.empty()) {
     std::ofstream(json_path) << j.dump(2) << "\n";
     std::printf("wrote %s\n", json_path.c_str());
