@@ -1,6 +1,7 @@
 #include "agent/rpc/io_loop.h"
 
 #include <sys/epoll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 
 #include <array>
@@ -28,7 +29,10 @@ Result<std::unique_ptr<IoLoop>> IoLoop::start() {
     return fail_errno("io loop: epoll_ctl");
   }
   IoLoop* self = l.get();
-  l->thread_ = std::thread([self] { self->run(); });
+  l->thread_ = std::thread([self] {
+    ::pthread_setname_np(::pthread_self(), "hull-io");
+    self->run();
+  });
   return l;
 }
 
