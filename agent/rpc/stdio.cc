@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hull::agent::rpc {
@@ -148,8 +150,15 @@ class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
       r->finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
       return;
     }
+    // Size the read by what is there (FIONREAD), so a trickle of output does
+    // not touch a whole chunk of memory.
+    int avail = 0;
+    size_t want = kStdioChunkBytes;
+    if (::ioctl(core->fd->get(), FIONREAD, &avail) == 0 && avail > 0) {
+      want = std::min(want, static_cast<size_t>(avail));
+    }
     std::string* buf = core->msg.mutable_data();
-    buf->resize(kStdioChunkBytes);
+    buf->resize(want);
     ssize_t n = ::read(core->fd->get(), buf->data(), buf->size());
     if (n > 0) {
       buf->resize(static_cast<size_t>(n));
@@ -166,6 +175,8 @@ class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
       return;
     }
     if (errno == EAGAIN || errno == EINTR) {
+      // Idle: give the chunk buffer back until output comes again.
+      std::string().swap(*buf);
       if (auto st = core->loop->rearm(core->token, EPOLLIN); st) return;
     }
     r->finish(grpc::Status(grpc::StatusCode::INTERNAL,
