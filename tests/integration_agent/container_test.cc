@@ -279,6 +279,37 @@ TEST_F(ContainerTest, ErrorsComeBackWithTheirErrcAndTheAgentKeepsServing) {
   EXPECT_TRUE(sb_->agent().health());
 }
 
+TEST_F(ContainerTest, CreateSandboxSetsHostnameAndSysctls) {
+  auto cc = client();
+  agent::CreateSandboxRequest req;
+  req.set_sandbox_id("ia-life");
+  req.set_hostname("guest-host");
+  req.add_dns("nameserver 10.0.2.3");
+  (*req.mutable_sysctls())["vm.overcommit_memory"] = "1";
+  ASSERT_TRUE(cc.create_sandbox(req));
+  // A container that shares the guest's UTS namespace sees the hostname.
+  std::string id = next_id("uts");
+  oci::Spec spec = busybox_spec(id, {"sh", "-c", "hostname; cat /proc/sys/vm/overcommit_memory"});
+  std::erase_if(*spec.linux->namespaces, [](const oci::Namespace& ns) { return ns.type == "uts"; });
+  spec.hostname.reset();
+  auto c = create(id, spec);
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE(cc.start(id));
+  auto out = read_all(cc, id, "", OutputStream::Stdout);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_EQ(*out, "guest-host\n1\n");
+  agent::CreateSandboxRequest bad;
+  (*bad.mutable_sysctls())["../../etc/passwd"] = "x";
+  auto b = cc.create_sandbox(bad);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code, Errc::Invalid) << b.error().what();
+  agent::CreateSandboxRequest other_dir;
+  other_dir.set_shared_dir("/elsewhere");
+  auto o = cc.create_sandbox(other_dir);
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().code, Errc::Invalid) << o.error().what();
+}
+
 TEST_F(ContainerTest, WaitDeadlineDoesNotHoldTheAgent) {
   std::string id = next_id("waits");
   auto c = create(id, busybox_spec(id, {"sleep", "1000"}));
