@@ -109,6 +109,15 @@ Result<Terminal> open_terminal(const std::string& console_socket,
   }
   (void)::ioctl(slave.get(), TIOCSCTTY, 0);
   HULL_TRY(send_console(console_socket, master.get(), name));
+  // The caller's stdio is not the container's any more: let it go, as runc's
+  // init does. A caller that reads our stdout to EOF (go-runc under
+  // containerd's shim waits for it before `create` counts as done) would
+  // otherwise wait for the whole life of the container.
+  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null) return fail_errno("opening /dev/null");
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::dup2(null.get(), fd) < 0) return fail_errno("redirecting stdio to /dev/null");
+  }
   return Terminal{std::move(slave)};
 }
 
