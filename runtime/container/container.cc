@@ -280,8 +280,21 @@ Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, all ? Op::KillAll : Op::Kill));
   if (s.status == ContainerStatus::Stopped) return {};
-  HULL_ASSIGN(conn, connect(s));
-  return conn->guest.signal(ProcessRef{id, ""}, sig, all);
+  // The process may end while we ask: its monitor then tears the VM down and
+  // the agent is gone or no longer knows it. That is runc's "not running".
+  auto ended = [&](Error e) -> Status {
+    if (all && !monitor_alive(s0)) return {};
+    if (!monitor_alive(s0) || e.code == Errc::NotRunning || e.code == Errc::NotFound) {
+      return fail(Errc::NotRunning, "container not running");
+    }
+    return fail(std::move(e));
+  };
+  auto conn = connect(s);
+  if (!conn) return ended(std::move(conn.error()));
+  if (auto st = (*conn)->guest.signal(ProcessRef{id, ""}, sig, all); !st) {
+    return ended(std::move(st.error()));
+  }
+  return {};
 }
 
 Status remove(const Context& ctx, const std::string& id, bool force) {

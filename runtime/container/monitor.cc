@@ -148,6 +148,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   if (!spec) return failed(std::move(spec.error()));
   auto cfg = config::load();
   if (!cfg) return failed(std::move(cfg.error()));
+  resolve_guest_image(*cfg);
   auto size = vm_size(*spec, cfg->vm);
   if (!size) return failed(std::move(size.error()));
   auto vsock = find_hull_vsock();

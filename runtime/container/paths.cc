@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <tuple>
 
 namespace hull::container {
 
@@ -28,6 +29,19 @@ Result<std::string> find_hull_vsock() {
                                   " is not set; install hull and hull-vsock together "
                                   "(cmake --install) or set $" +
                                   kHullVsockEnv);
+}
+
+void resolve_guest_image(config::Config& cfg) {
+  auto exe = self_exe();
+  if (!exe) return;
+  std::string share = exe->substr(0, exe->rfind('/')) + "/../share/hull";
+  config::Vm defaults;
+  for (auto [path, def, name] : {std::tuple{&cfg.vm.kernel, defaults.kernel, "/vmlinux"},
+                                 std::tuple{&cfg.vm.initrd, defaults.initrd, "/initrd.img"}}) {
+    if (*path != def || ::access(path->c_str(), R_OK) == 0) continue;
+    std::string alt = share + name;
+    if (::access(alt.c_str(), R_OK) == 0) *path = alt;
+  }
 }
 
 }  // namespace hull::container

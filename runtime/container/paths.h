@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "runtime/config/config.h"
 
 namespace hull::container {
 
@@ -16,5 +17,13 @@ Result<std::string> self_exe();
 // build tree links one next to the other), else $HULL_VSOCK. The error says
 // where it looked.
 Result<std::string> find_hull_vsock();
+
+// The guest image when the config names the compiled default location
+// (/usr/local/share/hull) and nothing is there: <dir of hull>/../share/hull,
+// which is the same place for an install under another prefix, and in the
+// build tree a link to <build>/guest. Callers without $HULL_CONFIG (podman
+// runs the runtime with an environment of its own) then find the image of the
+// hull they run. A configured path is never second-guessed.
+void resolve_guest_image(config::Config& cfg);
 
 }  // namespace hull::container
