@@ -4,6 +4,7 @@
 
 #include "runtime/cli/command.h"
 #include "runtime/config/config.h"
+#include "runtime/container/paths.h"
 #include "runtime/vm/host_check.h"
 
 namespace hull::cli {
@@ -19,6 +20,7 @@ int run_check() {
     return 1;
   }
   std::printf("OK    %-11s %s\n", "config", cfg->source.c_str());
+  container::resolve_guest_image(*cfg);  // what create will boot
   auto lines = vm::run_host_checks(*cfg, helper_dir());
   for (const auto& l : lines) std::printf("%s\n", vm::format_check_line(l).c_str());
   bool failed = vm::any_failed(lines);

@@ -83,10 +83,14 @@ void end_exec_flags(std::vector<std::string>& args) {
   while (i < args.size() && args[i] != "exec") {
     // global flags with a separate value
     for (const char* f : {"--root", "--log", "--log-format", "--rootless", "--criu"}) {
-      if (args[i] == f) ++i;
+      if (args[i] == f) {
+        ++i;
+        break;
+      }
     }
     ++i;
   }
+  if (i >= args.size()) return;
   for (++i; i < args.size(); ++i) {
     if (args[i] == "--") return;
     if (args[i].empty() || args[i][0] != '-') {

@@ -115,7 +115,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e, app, first_word(argc, argv));
   }
-  if (auto st = install_log(g); !st) return report_error(st.error());
+  if (auto st = install_log(g); !st) {
+    // No log sink yet: the plain message.
+    std::fprintf(stderr, "%s\n", st.error().what().c_str());
+    return 1;
+  }
   if (!action) {
     std::cout << app.help();
     return 0;
