@@ -16,6 +16,9 @@ build=${HULL_BUILD_DIR:-$top/build}
 logs=$build/test-logs
 pattern=${HULL_TESTS:-*}
 fuzz_seconds=${HULL_FUZZ_SECONDS:-20}
+# A hung suite must not eat CI's time: each suite, and each bats test, has a limit.
+suite_timeout=${HULL_SUITE_TIMEOUT:-1500}
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 
 passed=0
 failed=0
@@ -62,8 +65,9 @@ run_gtest_suite() {
   log=$logs/$name.log
   t0=$(date +%s)
   echo "== $name"
-  "$bin" --gtest_color=no >"$log" 2>&1
+  timeout -k 10 "$suite_timeout" "$bin" --gtest_color=no >"$log" 2>&1
   rc=$?
+  [ "$rc" -eq 124 ] && echo "   TIMED OUT after ${suite_timeout}s"
   count_gtest "$log" "$rc"
   echo "   ($(($(date +%s) - t0)) s, log: $log)"
 }
@@ -83,8 +87,9 @@ for suite in tests/e2e/*.bats; do
   [[ $name == $pattern ]] || continue
   echo "== $name"
   log=$logs/$name.log
-  HULL_BUILD_DIR=$build bats --tap "$suite" >"$log" 2>&1
+  HULL_BUILD_DIR=$build timeout -k 10 "$suite_timeout" bats --tap "$suite" >"$log" 2>&1
   rc=$?
+  [ "$rc" -eq 124 ] && echo "   TIMED OUT after ${suite_timeout}s"
   p=$(grep -c '^ok ' "$log" || true)
   s=$(grep -c '^ok .*# skip' "$log" || true)
   f=$(grep -c '^not ok ' "$log" || true)
