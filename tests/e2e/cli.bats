@@ -107,8 +107,11 @@ teardown() { cli_teardown; }
 }
 
 @test "kill: SIGTERM by default, signals by name, SIG-name and number" {
-  set_args sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  # PID 1 ignores SIGTERM until its trap is set: the shell marks that in its
+  # rootfs (runc's tests wait for such a marker too) and the kill waits for it.
+  set_args sh -c 'trap "exit 3" TERM; touch /trap-set; while :; do sleep 0.1; done'
   rtd run -d -b "$BUNDLE" e2e-kill
+  wait_for 60 test -e "$BUNDLE/rootfs/trap-set"
   rt kill e2e-kill
   wait_for_status e2e-kill stopped
   rt delete e2e-kill
@@ -254,22 +257,42 @@ teardown() { cli_teardown; }
 
 @test "tty: the pty master goes to --console-socket" {
   update_config '.process.terminal = true'
-  set_args sh -c 'tty; read line; echo "got:$line"; exit 4'
+  set_args sh -c "$TTY_CHECK_SH"'; read line; echo "got:$line"; exit 4'
   mkfifo "$BUNDLE/in"
   exec 7<>"$BUNDLE/in"  # recvtty's stdin: open until the line is written
   start_recvtty "$E2E_TMP/tty.sock" "$BUNDLE/in" "$BUNDLE/out"
+  # (create/start: runc's `run` in the foreground ignores --console-socket and
+  # relays the pty to its own stdio; the exit code is checked in the daemon suites)
   rtd create -b "$BUNDLE" --console-socket "$E2E_TMP/tty.sock" e2e-tty
   rt start e2e-tty
   echo ping >&7
-  wait_for_status e2e-tty stopped
+  wait_for_status e2e-tty stopped 60
+  exec 7>&-
+  wait "$RECVTTY_PID"
+  RECVTTY_PID=
+  run cat "$BUNDLE/out"
+  [[ $output == *"term-ok-42"* ]]
+  [[ $output == *"got:ping"* ]]
+  [ ! -e "$E2E_TMP/tty.sock" ]
+  rt delete e2e-tty
+}
+
+@test "tty: the terminal is a /dev/pts/N of the container's devpts" {
+  skip_if_hull_console
+  update_config '.process.terminal = true'
+  set_args sh -c 'tty; exit 0'
+  mkfifo "$BUNDLE/in"
+  exec 7<>"$BUNDLE/in"
+  start_recvtty "$E2E_TMP/tty.sock" "$BUNDLE/in" "$BUNDLE/out"
+  rtd create -b "$BUNDLE" --console-socket "$E2E_TMP/tty.sock" e2e-ttyname
+  rt start e2e-ttyname
+  wait_for_status e2e-ttyname stopped 60
   exec 7>&-
   wait "$RECVTTY_PID"
   RECVTTY_PID=
   run cat "$BUNDLE/out"
   [[ $output == *"/dev/pts/"* ]]
-  [[ $output == *"got:ping"* ]]
-  [ ! -e "$E2E_TMP/tty.sock" ]
-  rt delete e2e-tty
+  rt delete e2e-ttyname
 }
 
 @test "tty: terminal without --console-socket is refused when detached" {
