@@ -23,6 +23,7 @@ teardown_file() {
   return $rc
 }
 setup() { e2e_setup; }
+teardown() { [ -n "${E2E_SKIP:-}" ] || ctr_teardown; }
 
 @test "ctr run --rm: output and exit code" {
   run ctr_run --rm "$CTR_IMAGE" e2e-run sh -c 'echo hello; exit 3'
@@ -57,10 +58,20 @@ setup() { e2e_setup; }
 }
 
 @test "ctr run -t: a pty (driven by script)" {
-  run bash -c '(sleep 2; printf "tty; exit 4\n"; sleep 2) | timeout 60 script -qec "ctr --address $0 -n $1 run --runc-binary $2 --fifo-dir $3 --snapshotter $4 -t --rm $5 e2e-tty sh" /dev/null' \
+  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$6"; sleep 2) | timeout 60 script -qec "ctr --address $0 -n $1 run --runc-binary $2 --fifo-dir $3 --snapshotter $4 -t --rm $5 e2e-tty sh" /dev/null' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$RUNTIME" "$CONTAINERD_DIR/fifo" \
+    "${HULL_E2E_SNAPSHOTTER:-overlayfs}" "$CTR_IMAGE" "$TTY_CHECK_SH"
+  [ "$status" -eq 4 ]
+  [[ $output == *hello-42* ]]
+  [[ $output == *term-ok-42* ]]
+}
+
+@test "ctr run -t: the terminal is a /dev/pts/N of the container's devpts" {
+  skip_if_hull_console
+  run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) | timeout 60 script -qec "ctr --address $0 -n $1 run --runc-binary $2 --fifo-dir $3 --snapshotter $4 -t --rm $5 e2e-ttyname sh" /dev/null' \
     "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$RUNTIME" "$CONTAINERD_DIR/fifo" \
     "${HULL_E2E_SNAPSHOTTER:-overlayfs}" "$CTR_IMAGE"
-  [ "$status" -eq 4 ]
+  [ "$status" -eq 0 ]
   [[ $output == *"/dev/pts/"* ]]
 }
 

@@ -22,6 +22,7 @@ teardown_file() {
   return $rc
 }
 setup() { e2e_setup; }
+teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 
 @test "docker run --rm: output, and the container is gone" {
   run dk_run --rm "$E2E_IMAGE" sh -c 'echo hello from $(hostname -s 2>/dev/null || hostname)'
@@ -41,7 +42,7 @@ setup() { e2e_setup; }
 
 @test "docker run -i: stdin through a pipe" {
   export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
-  run bash -c 'printf "one\ntwo\n" | "$0" run --runtime "$1" -i --rm "$2" sh -c "wc -l"' \
+  run bash -c 'printf "one\ntwo\n" | "$0" run --runtime "$1" -i --rm --label hull-e2e-test "$2" sh -c "wc -l"' \
     "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
   unset DOCKER_CONFIG DOCKER_HOST
   [ "$status" -eq 0 ]
@@ -84,7 +85,10 @@ setup() { e2e_setup; }
 }
 
 @test "docker kill: a signal reaches the process; the default is SIGKILL; rm -f" {
-  dk_run -d --name e2e-sig "$E2E_IMAGE" sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done'
+  # PID 1 ignores USR1 until its trap is set: wait for the line it prints then.
+  dk_run -d --name e2e-sig "$E2E_IMAGE" sh -c 'trap "exit 9" USR1; echo trap-set; while :; do sleep 0.1; done'
+  wait_for 60 bash -c '[ "$(DOCKER_CONFIG=$0/cli $1 -H unix://$0/docker.sock logs e2e-sig 2>&1)" = trap-set ]' \
+    "$DOCKER_DIR" "$DOCKER_CLI"
   dk kill -s USR1 e2e-sig
   [ "$(dk wait e2e-sig)" = 9 ]
   dk rm e2e-sig
@@ -101,12 +105,23 @@ setup() { e2e_setup; }
 
 @test "docker run -it: a pty (driven by script)" {
   export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
-  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "tty; exit 4\n"; sleep 2) |
-    timeout 60 script -qec "$0 run --runtime $1 -it --rm $2 sh" /dev/null' \
-    "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
+  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
+    timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
+    "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE" "$TTY_CHECK_SH"
   unset DOCKER_CONFIG DOCKER_HOST
   [ "$status" -eq 4 ]
   [[ $output == *hello-42* ]]
+  [[ $output == *term-ok-42* ]]
+}
+
+@test "docker run -it: the terminal is a /dev/pts/N of the container's devpts" {
+  skip_if_hull_console
+  export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
+  run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
+    timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
+    "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
+  unset DOCKER_CONFIG DOCKER_HOST
+  [ "$status" -eq 0 ]
   [[ $output == *"/dev/pts/"* ]]
 }
 

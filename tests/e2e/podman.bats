@@ -21,6 +21,7 @@ teardown_file() {
   return $rc
 }
 setup() { e2e_setup; }
+teardown() { [ -n "${E2E_SKIP:-}" ] || pm_teardown; }
 
 @test "podman run --rm: output, exit codes, and the container is gone" {
   run pm_run --rm "$E2E_IMAGE" sh -c 'echo hello; exit 6'
@@ -63,7 +64,9 @@ setup() { e2e_setup; }
 }
 
 @test "podman pause/unpause and kill" {
-  pm_run -d --name e2e-p "$E2E_IMAGE" sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' >/dev/null
+  # PID 1 ignores USR1 until its trap is set: wait for the line it prints then.
+  pm_run -d --name e2e-p "$E2E_IMAGE" sh -c 'trap "exit 9" USR1; echo trap-set; while :; do sleep 0.1; done' >/dev/null
+  wait_for 60 bash -c '[ "$("$0" logs e2e-p 2>&1)" = trap-set ]' "$PODMAN_DIR/podman"
   pm pause e2e-p
   [ "$(pm inspect -f '{{.State.Status}}' e2e-p)" = paused ]
   pm unpause e2e-p
@@ -74,10 +77,20 @@ setup() { e2e_setup; }
 }
 
 @test "podman run -it: a pty (driven by script)" {
-  run bash -c '(sleep 2; printf "tty; exit 4\n"; sleep 2) |
-    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 -it --rm $1 sh" /dev/null' \
-    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"
+  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
+    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 --label hull-e2e-test -it --rm $1 sh" /dev/null' \
+    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT" "$TTY_CHECK_SH"
   [ "$status" -eq 4 ]
+  [[ $output == *hello-42* ]]
+  [[ $output == *term-ok-42* ]]
+}
+
+@test "podman run -it: the terminal is a /dev/pts/N of the container's devpts" {
+  skip_if_hull_console
+  run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
+    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 --label hull-e2e-test -it --rm $1 sh" /dev/null' \
+    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"
+  [ "$status" -eq 0 ]
   [[ $output == *"/dev/pts/"* ]]
 }
 

@@ -63,6 +63,40 @@ EOF
   c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
 }
 
+# Pids of the runc shims of container ID in our namespace (a shim's command
+# line names -namespace, -id and our containerd's -address).
+ctr_shim_pids() {
+  local id=$1 pid
+  for pid in $(processes_under "$CONTAINERD_DIR"); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+      grep -qF -- "-namespace $CTR_NAMESPACE -id $id -address $CONTAINERD_DIR/containerd.sock" && echo "$pid"
+  done
+}
+
+# Per-test cleanup: kills and deletes every task and container the test made
+# in our private namespace (all of them: the tests run one after another),
+# even when the test failed half-way, and kills a shim left for one of them,
+# by its pid, so that one failure does not cascade into the next tests;
+# stop_containerd still fails on anything left.
+ctr_teardown() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  local id ids pid
+  ids=$( { c tasks ls -q; c containers ls -q; } 2>/dev/null | sort -u)
+  [ -n "$ids" ] || return 0
+  echo "# teardown: removing task/container(s) $(echo $ids)" >&3
+  for id in $ids; do
+    c tasks kill -s KILL "$id" >/dev/null 2>&1
+    wait_for 10 bash -c "! ctr --address '$CONTAINERD_DIR/containerd.sock' -n '$CTR_NAMESPACE' tasks ls -q | grep -qx '$id'" 2>/dev/null ||
+      c tasks delete -f "$id" >/dev/null 2>&1
+    c tasks delete -f "$id" >/dev/null 2>&1
+    c containers delete "$id" >/dev/null 2>&1
+    for pid in $(ctr_shim_pids "$id"); do
+      echo "# teardown: killing the shim of $id ($pid)" >&3
+      kill -KILL "$pid" 2>/dev/null
+    done
+  done
+}
+
 # Deletes every task and container, stops containerd by its pid and fails when
 # a shim, container, VM or cgroup of ours is left.
 stop_containerd() {

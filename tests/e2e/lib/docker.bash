@@ -99,7 +99,21 @@ assert_nothing_in_mntns() {
   [ -z "$left" ] || { echo "processes left in the daemon's mount namespace:$left" >&2; return 1; }
 }
 
-# dk_run ARGS...: `docker run` with the runtime under test.
+# dk_run ARGS...: `docker run` with the runtime under test, labelled
+# hull-e2e-test so that the test's teardown finds what it made.
 dk_run() {
-  dk run --runtime "$DOCKER_RUNTIME" "$@"
+  dk run --runtime "$DOCKER_RUNTIME" --label hull-e2e-test "$@"
+}
+
+# Per-test cleanup: force-removes every container the test made (labelled by
+# dk_run), even when the test failed half-way, so that one failure does not
+# cascade into the next tests; stop_dockerd still fails on anything left.
+dk_teardown() {
+  [ -n "${DOCKERD_PID:-}" ] || return 0
+  local ids
+  ids=$(dk ps -aq --filter label=hull-e2e-test 2>/dev/null)
+  [ -n "$ids" ] || return 0
+  echo "# teardown: removing container(s) $(echo $ids)" >&3
+  # shellcheck disable=SC2086
+  dk rm -f $ids >/dev/null 2>&1
 }

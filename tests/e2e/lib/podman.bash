@@ -35,9 +35,24 @@ EOF
   chmod 755 "$PODMAN_DIR/podman"
 }
 
-# pm_run ARGS...: `podman run` with the limits this machine needs.
+# pm_run ARGS...: `podman run` with the limits this machine needs, labelled
+# hull-e2e-test so that the test's teardown finds what it made.
 pm_run() {
-  pm run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent "$PODMAN_CGROUP_PARENT" "$@"
+  pm run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent "$PODMAN_CGROUP_PARENT" \
+    --label hull-e2e-test "$@"
+}
+
+# Per-test cleanup: force-removes every container the test made (labelled),
+# even when the test failed half-way, so that one failure does not cascade;
+# teardown_podman still fails on anything left.
+pm_teardown() {
+  [ -n "${PODMAN_DIR:-}" ] && [ -d "$PODMAN_DIR" ] || return 0
+  local ids
+  ids=$(pm ps -aq --filter label=hull-e2e-test 2>/dev/null)
+  [ -n "$ids" ] || return 0
+  echo "# teardown: removing container(s) $(echo $ids)" >&3
+  # shellcheck disable=SC2086
+  pm rm -f -t 0 $ids >/dev/null 2>&1
 }
 
 setup_podman() {
