@@ -78,9 +78,7 @@ struct Launch {
 
 struct LaunchArgs {
   InitRequest req;
-  bool terminal = false;
-  uint16_t rows = 0;
-  uint16_t cols = 0;
+  bool terminal = false;  // the init sends the pty master (Console) before Ready
   Stdio stdio;
   std::vector<FdMapping> extra;           // exec: namespace fds
   Cgroup* cgroup = nullptr;               // joined by the bootstrap before anything else
@@ -92,19 +90,12 @@ Result<Launch> launch(const LaunchArgs& a) {
   Launch l;
   std::array<UniqueFd, 3> nulls;
   std::array<int, 3> stdio{a.stdio.in, a.stdio.out, a.stdio.err};
-  UniqueFd slave;
-  if (a.terminal) {
-    HULL_ASSIGN(pty, open_pty(a.rows, a.cols));
-    l.console = std::move(pty.master);
-    slave = std::move(pty.slave);
-    stdio = {slave.get(), slave.get(), slave.get()};
-  } else {
-    for (size_t i = 0; i < 3; ++i) {
-      if (stdio[i] >= 0) continue;
-      nulls[i].reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
-      if (!nulls[i]) return fail_errno("open /dev/null");
-      stdio[i] = nulls[i].get();
-    }
+  if (a.terminal) stdio = {-1, -1, -1};  // until the init puts its pty there
+  for (size_t i = 0; i < 3; ++i) {
+    if (stdio[i] >= 0) continue;
+    nulls[i].reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!nulls[i]) return fail_errno("open /dev/null");
+    stdio[i] = nulls[i].get();
   }
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return fail_errno("socketpair");
@@ -116,7 +107,6 @@ Result<Launch> launch(const LaunchArgs& a) {
   HULL_ASSIGN(spawned, spawn_init(fds));
   l.bootstrap = std::move(spawned);
   child_end.reset();
-  slave.reset();
   if (a.cgroup) HULL_TRY(a.cgroup->add_pid(l.bootstrap.pid));
   HULL_TRY(send_sync(l.sync.get(), SyncMsg::Config, encode_request(a.req)));
   if (a.userns) {
@@ -139,6 +129,10 @@ Result<Launch> launch(const LaunchArgs& a) {
   if (!l.pidfd) return fail_errno(cat("pidfd_open ", pid));
   l.pid = pid;
   HULL_TRY(send_sync(l.sync.get(), SyncMsg::PidAck));
+  if (a.terminal) {
+    HULL_ASSIGN(master, expect_sync_fd(l.sync.get(), SyncMsg::Console, a.timeout));
+    l.console = std::move(master);
+  }
   HULL_TRY(expect_sync(l.sync.get(), SyncMsg::Ready, a.timeout));
   reap_owned(l.bootstrap.pidfd.get());
   l.bootstrap.pidfd.reset();
@@ -299,8 +293,6 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   a.req.bundle = o.bundle.empty() ? "/" : o.bundle;
   a.req.seccomp = c->seccomp_;
   a.terminal = plan.process.terminal;
-  a.rows = plan.process.console_rows;
-  a.cols = plan.process.console_cols;
   a.stdio = o.stdio;
   a.cgroup = c->cgroup_ ? &*c->cgroup_ : nullptr;
   a.userns = plan.creates_userns() ? &plan : nullptr;
@@ -372,8 +364,6 @@ Result<std::unique_ptr<Process>> Container::exec(const oci::Process& process, St
   }
   for (size_t i = 0; i < ns_fds.size(); ++i) a.extra.push_back({ns_fds[i].get(), a.req.join[i].fd});
   a.terminal = pp.terminal;
-  a.rows = pp.console_rows;
-  a.cols = pp.console_cols;
   a.stdio = stdio;
   a.cgroup = cgroup_ ? &*cgroup_ : nullptr;
   a.timeout = timeout_;

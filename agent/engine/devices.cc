@@ -1,6 +1,7 @@
 // /dev inside the container, as runc creates it: the default devices, the
-// spec's linux.devices, the /dev symlinks, /dev/ptmx -> pts/ptmx and the pty
-// slave on /dev/console. Part of mounts.h's sequence (setup_dev).
+// spec's linux.devices, the /dev symlinks and /dev/ptmx -> pts/ptmx (the pty
+// slave goes on /dev/console later, pty.h). Part of mounts.h's sequence
+// (setup_dev).
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -8,7 +9,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <climits>
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/mounts.h"
@@ -117,17 +117,6 @@ Status setup_dev(const ContainerPlan& plan, int rootfd, const RootfsContext& ctx
     if (::unlinkat(dev.get(), "ptmx", 0) < 0 && errno != ENOENT)
       return fail_errno("remove /dev/ptmx");
     if (::symlinkat("pts/ptmx", dev.get(), "ptmx") < 0) return fail_errno("symlink /dev/ptmx");
-  }
-  if (ctx.console) {
-    // Bind by path: the fd's own mount belongs to the agent's mount namespace
-    // (EINVAL), the path finds the copy of that devpts mount in ours.
-    char slave[PATH_MAX] = {};
-    if (::readlink("/proc/self/fd/0", slave, sizeof(slave) - 1) < 0)
-      return fail_errno("process.terminal: pty path");
-    HULL_ASSIGN(console, touch_in_root(rootfd, "/dev/console", 0));
-    if (::mount(slave, fd_path(console.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
-      return fail_errno("process.terminal: bind the pty on /dev/console");
-    }
   }
   return {};
 }

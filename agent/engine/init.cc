@@ -78,6 +78,11 @@ Status setup_process(ProcessPlan& p, const std::optional<SeccompProgram>& seccom
   return {};
 }
 
+// The pty master goes to the engine; the container keeps only the slave.
+bool send_console(int sync, UniqueFd master) {
+  return static_cast<bool>(send_sync_fd(sync, SyncMsg::Console, master.get()));
+}
+
 // After Ready: wait for Start, load the NNP-mode seccomp program, exec.
 int wait_start_and_exec(int sync, ProcessPlan& p, const std::string& path,
                         const std::optional<SeccompProgram>& seccomp) {
@@ -96,14 +101,13 @@ int wait_start_and_exec(int sync, ProcessPlan& p, const std::string& path,
   return 127;
 }
 
-Status container_setup(const InitRequest& req, ContainerPlan& plan, std::string* exe) {
+// Terminal mode: the pty comes from the container's devpts (pty.h); its master
+// goes to the engine before Ready.
+Status container_setup(const InitRequest& req, ContainerPlan& plan, std::string* exe,
+                       UniqueFd* console) {
   ProcessPlan& p = plan.process;
-  if (p.terminal) {
-    HULL_TRY(make_controlling_tty(0));
-  } else if (::setsid() < 0) {
-    return fail_errno("setsid");
-  }
-  RootfsContext ctx{req.rootfs, req.bundle, plan.has_namespace(CLONE_NEWUSER), p.terminal};
+  if (::setsid() < 0) return fail_errno("setsid");
+  RootfsContext ctx{req.rootfs, req.bundle, plan.has_namespace(CLONE_NEWUSER)};
   HULL_TRY(prepare_root(plan, ctx));
   {
     UniqueFd rootfd(::open(req.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -112,6 +116,10 @@ Status container_setup(const InitRequest& req, ContainerPlan& plan, std::string*
     HULL_TRY(setup_dev(plan, rootfd.get(), ctx));
   }
   HULL_TRY(pivot_into(ctx));
+  if (p.terminal) {
+    HULL_ASSIGN(master, setup_container_tty(p.console_rows, p.console_cols, true));
+    *console = std::move(master);
+  }
   HULL_TRY(finish_rootfs(plan));
   if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) < 0) {
     return fail_errno("hostname: sethostname");
@@ -127,11 +135,11 @@ Status container_setup(const InitRequest& req, ContainerPlan& plan, std::string*
   return {};
 }
 
-Status exec_setup(const InitRequest& req, ProcessPlan& p, std::string* exe) {
+Status exec_setup(const InitRequest& req, ProcessPlan& p, std::string* exe, UniqueFd* console) {
+  if (::setsid() < 0) return fail_errno("setsid");
   if (p.terminal) {
-    HULL_TRY(make_controlling_tty(0));
-  } else if (::setsid() < 0) {
-    return fail_errno("setsid");
+    HULL_ASSIGN(master, setup_container_tty(p.console_rows, p.console_cols, false));
+    *console = std::move(master);
   }
   HULL_TRY(setup_process(p, req.seccomp));
   HULL_ASSIGN(path, find_executable(p));
@@ -218,7 +226,9 @@ int run_create(int sync, const InitRequest& req) {
 
   release.reset();
   std::string exe;
-  if (auto r = container_setup(req, *plan, &exe); !r) return fail_out(r.error());
+  UniqueFd console;
+  if (auto r = container_setup(req, *plan, &exe, &console); !r) return fail_out(r.error());
+  if (console && !send_console(sync, std::move(console))) return 1;
   if (auto r = send_sync(sync, SyncMsg::Ready); !r) return 1;
   return wait_start_and_exec(sync, plan->process, exe, req.seccomp);
 }
@@ -247,7 +257,9 @@ int run_exec(int sync, const InitRequest& req) {
   if (*pid > 0) return 0;
   release.reset();
   std::string exe;
-  if (auto r = exec_setup(req, *proc, &exe); !r) return fail_out(r.error());
+  UniqueFd console;
+  if (auto r = exec_setup(req, *proc, &exe, &console); !r) return fail_out(r.error());
+  if (console && !send_console(sync, std::move(console))) return 1;
   if (auto r = send_sync(sync, SyncMsg::Ready); !r) return 1;
   return wait_start_and_exec(sync, *proc, exe, req.seccomp);
 }

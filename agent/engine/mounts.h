@@ -4,7 +4,7 @@
 //                  mount private, the rootfs bind-mounted on itself
 //   mount_all      the spec's mounts in order, then cwd created
 //   setup_dev      (devices.cc) default devices, linux.devices, /dev symlinks,
-//                  /dev/ptmx -> pts/ptmx, the pty on /dev/console
+//                  /dev/ptmx -> pts/ptmx
 //   pivot_into     pivot_root (MS_MOVE + chroot when the current root is the
 //                  initramfs, which cannot be pivoted away)
 //   finish_rootfs  rootfsPropagation on the new "/", sysctls, read-only paths,
@@ -20,10 +20,9 @@
 namespace hull::engine {
 
 struct RootfsContext {
-  std::string rootfs;    // absolute path in the agent's mount namespace
-  std::string bundle;    // relative bind sources are relative to it
-  bool userns = false;   // in a new user namespace (mknod and some mounts fail there)
-  bool console = false;  // fd 0 is the pty slave to bind on /dev/console
+  std::string rootfs;   // absolute path in the agent's mount namespace
+  std::string bundle;   // relative bind sources are relative to it
+  bool userns = false;  // in a new user namespace (mknod and some mounts fail there)
 };
 
 Status prepare_root(const ContainerPlan& plan, const RootfsContext& ctx);

@@ -1,7 +1,8 @@
-// Terminal mode: the engine allocates a pty pair on the agent's /dev/ptmx; the
-// slave becomes stdin/stdout/stderr and the controlling terminal of the
-// container process (and /dev/console in the container, like runc); the
-// master goes back to the caller.
+// Terminal mode, as runc does it: the container init opens the pty on the
+// container's own devpts instance (/dev/pts/ptmx in its mount namespace, so
+// `tty` says /dev/pts/N), makes the slave its stdin/stdout/stderr and
+// controlling terminal, binds it on /dev/console (create only) and sends the
+// master to the engine (sync.h, Console), which hands it to the caller.
 #pragma once
 
 #include <cstdint>
@@ -11,19 +12,14 @@
 
 namespace hull::engine {
 
-struct PtyPair {
-  UniqueFd master;
-  UniqueFd slave;
-};
-
-// posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC), grant, unlock, open the slave.
-// rows/cols of 0 leave the size alone.
-Result<PtyPair> open_pty(uint16_t rows, uint16_t cols);
+// In the container init, in the container's mount namespace (after pivot):
+// opens /dev/pts/ptmx (else /dev/ptmx), unlocks it, puts the slave on fds
+// 0-2 as the controlling tty (the caller is already a session leader) and,
+// with `mount_console`, binds it on /dev/console. rows/cols of 0 leave the
+// size alone. Returns the master.
+Result<UniqueFd> setup_container_tty(uint16_t rows, uint16_t cols, bool mount_console);
 
 // TIOCSWINSZ on the master.
 Status resize_pty(int master, uint16_t rows, uint16_t cols);
-
-// In the container init: new session, fd `slave` as the controlling tty.
-Status make_controlling_tty(int slave);
 
 }  // namespace hull::engine

@@ -30,8 +30,9 @@ Status write_all(int fd, const char* p, size_t n) {
 }
 
 // Reads exactly n bytes; *eof_at_start is set when EOF came before any byte.
+// An fd passed along (SCM_RIGHTS) lands in *passed (closed when null).
 Status read_all(int fd, char* p, size_t n, Clock::time_point until, bool unlimited,
-                bool* eof_at_start) {
+                bool* eof_at_start, UniqueFd* passed) {
   size_t got = 0;
   while (got < n) {
     int timeout_ms = -1;
@@ -48,7 +49,24 @@ Status read_all(int fd, char* p, size_t n, Clock::time_point until, bool unlimit
       return fail_errno("sync: poll");
     }
     if (pr == 0) continue;
-    ssize_t r = ::read(fd, p + got, n - got);
+    iovec iov{p + got, n - got};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> cbuf{};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf.data();
+    mh.msg_controllen = cbuf.size();
+    ssize_t r = ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); r >= 0 && c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int passed_fd = -1;
+        std::memcpy(&passed_fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        UniqueFd owned(passed_fd);
+        if (passed && !*passed) *passed = std::move(owned);
+      }
+    }
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return fail_errno("sync: read");
@@ -83,6 +101,8 @@ std::string_view sync_msg_name(SyncMsg m) {
       return "Start";
     case SyncMsg::Error:
       return "Error";
+    case SyncMsg::Console:
+      return "Console";
   }
   return "unknown";
 }
@@ -99,22 +119,48 @@ Status send_sync(int fd, SyncMsg type, std::string_view payload) {
   return write_all(fd, buf.data(), buf.size());
 }
 
+Status send_sync_fd(int fd, SyncMsg type, int pass) {
+  std::array<uint32_t, 2> hdr{static_cast<uint32_t>(type), 0};
+  iovec iov{hdr.data(), sizeof(hdr)};
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> cbuf{};
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf.data();
+  mh.msg_controllen = cbuf.size();
+  cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &pass, sizeof(int));
+  ssize_t w;
+  while ((w = ::sendmsg(fd, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (w < 0) return fail_errno(cat("sync: send ", sync_msg_name(type)));
+  // The fd travels with the first byte; a short write only leaves header bytes.
+  if (static_cast<size_t>(w) < sizeof(hdr))
+    return write_all(fd, reinterpret_cast<const char*>(hdr.data()) + w,
+                     sizeof(hdr) - static_cast<size_t>(w));
+  return {};
+}
+
 Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline) {
   bool unlimited = deadline.count() < 0;
   auto until = Clock::now() + (unlimited ? std::chrono::milliseconds(0) : deadline);
   std::array<uint32_t, 2> hdr{};
-  HULL_TRY(
-      read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited, nullptr));
+  UniqueFd passed;
+  HULL_TRY(read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited, nullptr,
+                    &passed));
   if (hdr[0] < static_cast<uint32_t>(SyncMsg::Config) ||
-      hdr[0] > static_cast<uint32_t>(SyncMsg::Error)) {
+      hdr[0] > static_cast<uint32_t>(SyncMsg::Console)) {
     return fail(Errc::GuestProtocol, cat("sync: unknown message type ", hdr[0]));
   }
   if (hdr[1] > kMaxSyncPayload) {
     return fail(Errc::GuestProtocol,
                 cat("sync: payload of ", hdr[1], " bytes exceeds ", kMaxSyncPayload));
   }
-  SyncMessage m{static_cast<SyncMsg>(hdr[0]), std::string(hdr[1], '\0')};
-  HULL_TRY(read_all(fd, m.payload.data(), m.payload.size(), until, unlimited, nullptr));
+  SyncMessage m{static_cast<SyncMsg>(hdr[0]), std::string(hdr[1], '\0'), std::move(passed)};
+  HULL_TRY(read_all(fd, m.payload.data(), m.payload.size(), until, unlimited, nullptr, &m.fd));
   return m;
 }
 
@@ -154,6 +200,17 @@ Result<std::string> expect_sync(int fd, SyncMsg want, std::chrono::milliseconds 
                 cat("sync: expected ", sync_msg_name(want), ", got ", sync_msg_name(m.type)));
   }
   return std::move(m.payload);
+}
+
+Result<UniqueFd> expect_sync_fd(int fd, SyncMsg want, std::chrono::milliseconds deadline) {
+  HULL_ASSIGN(m, recv_sync(fd, deadline));
+  if (m.type == SyncMsg::Error) return fail(decode_error(m.payload));
+  if (m.type != want) {
+    return fail(Errc::GuestProtocol,
+                cat("sync: expected ", sync_msg_name(want), ", got ", sync_msg_name(m.type)));
+  }
+  if (!m.fd) return fail(Errc::GuestProtocol, cat("sync: ", sync_msg_name(want), " without an fd"));
+  return std::move(m.fd);
 }
 
 }  // namespace hull::engine

@@ -20,7 +20,10 @@
 //   pidfd_open(pid)
 //   PidAck ──────────────────────────▶ release the child, exit 0
 //                                                               mounts, pivot_root, devices,
+//                                                               (terminal: a pty on the
+//                                                               container's /dev/pts/ptmx),
 //                                                               hostname, rlimits, user, caps
+//   ◀──────────────────────────── Console {SCM_RIGHTS: the pty master} (terminal only)
 //   ◀─────────────────────────────────────────────────────────── Ready
 //   ... Container::create returns; nothing of the user's runs yet ...
 //   Start ──────────────────────────────────────────────────────▶ seccomp, execve(args)
@@ -38,6 +41,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace hull::engine {
 
@@ -53,6 +57,7 @@ enum class SyncMsg : uint32_t {
   Ready = 6,          // init -> engine: set up, blocked until Start
   Start = 7,          // engine -> init: exec the user's process now
   Error = 8,          // any -> engine: {"code":..,"errno":..,"msg":..}; sender exits
+  Console = 9,        // init -> engine: the pty master as SCM_RIGHTS, no payload
 };
 
 std::string_view sync_msg_name(SyncMsg m);
@@ -60,9 +65,13 @@ std::string_view sync_msg_name(SyncMsg m);
 struct SyncMessage {
   SyncMsg type = SyncMsg::Error;
   std::string payload;
+  UniqueFd fd;  // passed with the message (SCM_RIGHTS), if any
 };
 
 Status send_sync(int fd, SyncMsg type, std::string_view payload = {});
+
+// A message carrying `pass` (SCM_RIGHTS) and no payload.
+Status send_sync_fd(int fd, SyncMsg type, int pass);
 
 // Reads one message. A clean EOF before any byte is Errc::NotRunning ("peer
 // closed"). `deadline` bounds the wait (poll); negative means no limit.
@@ -78,5 +87,8 @@ Error decode_error(std::string_view payload);
 
 // Receives a message that must be `want`; an Error message becomes the error.
 Result<std::string> expect_sync(int fd, SyncMsg want, std::chrono::milliseconds deadline);
+
+// Same for a message that must carry an fd (send_sync_fd); returns that fd.
+Result<UniqueFd> expect_sync_fd(int fd, SyncMsg want, std::chrono::milliseconds deadline);
 
 }  // namespace hull::engine

@@ -187,7 +187,7 @@ std::string read_until(int fd, const std::string& want) {
 
 TEST_F(ContainerTest, TerminalMode) {
   oci::Spec s =
-      spec("stty size; test -c /dev/console && echo console-ok; read x; stty size; exit 4");
+      spec("tty; stty size; test -c /dev/console && echo console-ok; read x; stty size; exit 4");
   s.process->terminal = true;
   s.process->console_size = oci::ConsoleSize{24, 80, oci::Json::object()};
   auto c = Container::create(options(s));
@@ -197,6 +197,8 @@ TEST_F(ContainerTest, TerminalMode) {
   UniqueFd master = g->take_console();
   ASSERT_TRUE(master);
   std::string first = read_until(master.get(), "console-ok");
+  // runc's pty: from the container's own devpts, not the agent's.
+  EXPECT_NE(first.find("/dev/pts/0"), std::string::npos) << first;
   EXPECT_NE(first.find("24 80"), std::string::npos) << first;
   EXPECT_NE(first.find("console-ok"), std::string::npos) << first;
   ASSERT_TRUE(resize_pty(master.get(), 30, 100));

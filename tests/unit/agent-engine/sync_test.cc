@@ -1,7 +1,9 @@
 #include "agent/engine/sync.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -35,6 +37,28 @@ TEST(Sync, RoundTrip) {
   auto r = expect_sync(p.b.get(), SyncMsg::Ready, kWait);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "");
+}
+
+TEST(Sync, PassesAnFd) {
+  Pair p;
+  int pipefd[2];
+  ASSERT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
+  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  ASSERT_TRUE(send_sync_fd(p.a.get(), SyncMsg::Console, wr.get()));
+  ASSERT_TRUE(send_sync(p.a.get(), SyncMsg::Ready));
+  auto fd = expect_sync_fd(p.b.get(), SyncMsg::Console, kWait);
+  ASSERT_TRUE(fd) << fd.error().what();
+  struct stat mine {
+  }, got{};
+  ASSERT_EQ(::fstat(wr.get(), &mine), 0);
+  ASSERT_EQ(::fstat(fd->get(), &got), 0);
+  EXPECT_EQ(mine.st_ino, got.st_ino);
+  EXPECT_TRUE(expect_sync(p.b.get(), SyncMsg::Ready, kWait));
+  // A Console without an fd is a protocol error.
+  ASSERT_TRUE(send_sync(p.a.get(), SyncMsg::Console));
+  auto none = expect_sync_fd(p.b.get(), SyncMsg::Console, kWait);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::GuestProtocol);
 }
 
 TEST(Sync, ErrorMessageBecomesTheError) {
