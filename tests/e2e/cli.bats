@@ -278,7 +278,6 @@ teardown() { cli_teardown; }
 }
 
 @test "tty: the terminal is a /dev/pts/N of the container's devpts" {
-  skip_if_hull_console
   update_config '.process.terminal = true'
   set_args sh -c 'tty; exit 0'
   mkfifo "$BUNDLE/in"

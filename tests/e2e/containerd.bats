@@ -67,7 +67,6 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || ctr_teardown; }
 }
 
 @test "ctr run -t: the terminal is a /dev/pts/N of the container's devpts" {
-  skip_if_hull_console
   run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) | timeout 60 script -qec "ctr --address $0 -n $1 run --runc-binary $2 --fifo-dir $3 --snapshotter $4 -t --rm $5 e2e-ttyname sh" /dev/null' \
     "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$RUNTIME" "$CONTAINERD_DIR/fifo" \
     "${HULL_E2E_SNAPSHOTTER:-overlayfs}" "$CTR_IMAGE"

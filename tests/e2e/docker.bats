@@ -115,7 +115,6 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 }
 
 @test "docker run -it: the terminal is a /dev/pts/N of the container's devpts" {
-  skip_if_hull_console
   export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
   run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
     timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \

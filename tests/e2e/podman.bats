@@ -86,7 +86,6 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || pm_teardown; }
 }
 
 @test "podman run -it: the terminal is a /dev/pts/N of the container's devpts" {
-  skip_if_hull_console
   run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
     timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 --label hull-e2e-test -it --rm $1 sh" /dev/null' \
     "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"

@@ -173,19 +173,6 @@ remove_cgroups() {
   return $rc
 }
 
-# True when the runtime under test is hull (`hull --version` starts with "hull").
-runtime_is_hull() {
-  "$RUNTIME" --version 2>/dev/null | grep -q '^hull'
-}
-
-# For the tests that check the container's terminal is a /dev/pts/N of its own
-# devpts: hull's guest binds the pty on /dev/console instead.
-skip_if_hull_console() {
-  if runtime_is_hull; then
-    skip "hull: the container's terminal is /dev/console, not /dev/pts/N (pty opened in the guest's devpts; see docs/differences-from-runc.md)"
-  fi
-}
-
 # Shell code for a container on a terminal: fails unless stdin and stdout are
 # terminals and `tty` names one; prints "term-ok-42" (computed, so the echo of
 # the typed command does not match it).
