@@ -466,7 +466,9 @@ Result<CgroupStats> Container::stats() const {
 Status Container::destroy() {
   std::lock_guard lock(mu_);
   if (destroyed_) return {};
-  sync_.reset();  // an init still waiting for Start exits on EOF
+  // Kill first, then close the sync socket: an init still waiting for Start would
+  // otherwise exit 1 on the EOF before the SIGKILL lands, and the status would depend
+  // on the race (runc reports a destroyed created container as killed).
   if (!exit_status()) {
     if (cgroup_) {
       (void)cgroup_->thaw(timeout_);  // frozen tasks die only once thawed on old kernels
@@ -476,6 +478,7 @@ Status Container::destroy() {
       return fail_errno(cat("kill container ", id_));
     }
   }
+  sync_.reset();
   if (cgroup_) {
     HULL_TRY(cgroup_->wait_empty(timeout_));
     HULL_TRY(cgroup_->remove(timeout_));
