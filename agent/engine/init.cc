@@ -328,6 +328,10 @@ std::optional<int> maybe_run_init(int argc, char** argv) {
   int keep = kSyncFd;
   for (const auto& j : req->join) keep = std::max(keep, j.fd);
   ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+  // Everything kept closes at exec. Marked now, not just before exec: by then the
+  // container's seccomp filter may refuse close_range, and a sync socket that
+  // survives exec would leave start waiting for an EOF that never comes.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   return req->mode == InitMode::Create ? run_create(kSyncFd, *req) : run_exec(kSyncFd, *req);
 }
 

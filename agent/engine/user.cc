@@ -115,8 +115,8 @@ Error exec_process(const ProcessPlan& p, const std::string& path) {
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Every fd but stdio closes at exec (the sync socket must stay open until then).
-  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  // Every fd but stdio closes at exec: the init marked them CLOEXEC at its start
+  // (maybe_run_init), before any seccomp filter could refuse it.
   ::execve(path.c_str(), argv.data(), envp.data());
   return Error{Errc::System, errno, cat("exec ", in_quotes(path))};
 }

@@ -249,6 +249,25 @@ TEST_F(ContainerTest, SeccompArgumentComparison) {
   EXPECT_NE(out.out.find("term=0\n"), std::string::npos) << out.out;
 }
 
+TEST_F(ContainerTest, SeccompRefusingCloseRangeLeaksNoFd) {
+  // A profile without close_range (runtime-tools' default has none) must not
+  // keep the engine's sync socket open in the container process: start would
+  // wait for its EOF until the timeout.
+  for (bool nnp : {false, true}) {
+    oci::Spec s = spec("ls -l /proc/$$/fd | grep -c socket:");
+    s.process->no_new_privileges = nnp;
+    oci::Seccomp p;
+    p.default_action = "SCMP_ACT_ALLOW";
+    oci::Syscall sc;
+    sc.names = {"close_range"};
+    sc.action = "SCMP_ACT_ERRNO";
+    p.syscalls = std::vector<oci::Syscall>{sc};
+    s.linux->seccomp = p;
+    auto out = run_ok(s);
+    EXPECT_EQ(out.out, "0\n") << "noNewPrivileges " << nnp;
+  }
+}
+
 oci::Seccomp docker_profile() {
   auto text =
       read_file(std::string(HULL_SOURCE_DIR) + "/tests/data/seccomp/docker-default.json", 1 << 20);
