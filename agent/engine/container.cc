@@ -16,14 +16,17 @@ extern "C" {
 
 #include <array>
 #include <charconv>
+#include <thread>
 #include <vector>
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/init_request.h"
 #include "agent/engine/pty.h"
+#include "agent/engine/signal_grace.h"
 #include "agent/engine/spawn.h"
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
+#include "common/file.h"
 
 namespace hull::engine {
 namespace {
@@ -341,6 +344,7 @@ Status Container::start() {
   auto r = wait_sync_eof(sync_.get(), timeout_);
   sync_.reset();
   if (!r) return fail(std::move(r.error()).wrap(cat("start container ", id_)));
+  started_at_ = std::chrono::steady_clock::now();
   (void)move_to(ContainerState::Running);  // a fast exit may already have moved it to stopped
   return {};
 }
@@ -399,11 +403,26 @@ Status Container::signal_pid_namespace(int sig) {
   return {};
 }
 
+void Container::wait_for_handler(int sig) {
+  bool own_pid_ns =
+      plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path;
+  if (!own_pid_ns || sig == SIGKILL || sig == SIGSTOP || state() != ContainerState::Running) return;
+  std::string path = cat("/proc/", init_->pid(), "/status");
+  while (std::chrono::steady_clock::now() - started_at_ < kSignalGrace && !exit_status()) {
+    auto status = read_file(path, 1 << 16);
+    if (!status || settled_for_signal(*status, sig)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 Status Container::signal(int sig, bool all) {
   std::lock_guard lock(mu_);
   if (destroyed_ || exit_status())
     return fail(Errc::NotRunning, cat("container ", id_, " is not running"));
-  if (!all) return init_->signal(sig);
+  if (!all) {
+    wait_for_handler(sig);
+    return init_->signal(sig);
+  }
   if (cgroup_) return cgroup_->kill_all(sig);
   if (plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path) {
     if (sig == SIGKILL)

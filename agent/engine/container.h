@@ -166,6 +166,7 @@ class Container {
   Container() = default;
   Status move_to(ContainerState to);  // the transition table
   Status signal_pid_namespace(int sig);
+  void wait_for_handler(int sig);  // signal_grace.h
 
   std::string id_;
   oci::Spec spec_;
@@ -175,6 +176,7 @@ class Container {
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Process> init_;
   UniqueFd sync_;          // to the init until it has exec'd
+  std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex mu_;  // serializes start/exec/signal/destroy/...
   mutable std::mutex state_mu_;
   ContainerState state_ = ContainerState::Created;  // guarded by state_mu_

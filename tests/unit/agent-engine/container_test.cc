@@ -86,6 +86,18 @@ TEST_F(ContainerTest, SignalsAndExitStatus) {
   EXPECT_EQ(g->signal(SIGTERM, false).error().code, Errc::NotRunning);
 }
 
+TEST_F(ContainerTest, SignalRightAfterStartWaitsForTheInitsHandler) {
+  // The init installs its handler late (a slow start, as under TCG): a signal
+  // sent at once is held until the handler is there (signal_grace.h).
+  oci::Spec s = spec("sleep 0.3; trap 'exit 7' TERM; sleep 10 & wait $!");
+  auto c = Container::create(options(s));
+  ASSERT_TRUE(c) << c.error().what();
+  ContainerGuard g(std::move(*c));
+  ASSERT_TRUE(g->start());
+  ASSERT_TRUE(g->signal(SIGTERM, false));
+  EXPECT_EQ(g->wait().value_or(-1), 7);
+}
+
 TEST_F(ContainerTest, KilledBySignalIs128PlusN) {
   auto c = Container::create(options(spec("sleep 100")));
   ASSERT_TRUE(c) << c.error().what();
