@@ -38,7 +38,7 @@ void resolve_guest_image(config::Config& cfg) {
   config::Vm defaults;
   for (auto [path, def, name] : {std::tuple{&cfg.vm.kernel, defaults.kernel, "/vmlinux"},
                                  std::tuple{&cfg.vm.initrd, defaults.initrd, "/initrd.img"}}) {
-    if (*path != def || ::access(path->c_str(), R_OK) == 0) continue;
+    if (*path != def) continue;
     std::string alt = share + name;
     if (::access(alt.c_str(), R_OK) == 0) *path = alt;
   }

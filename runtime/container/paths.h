@@ -19,11 +19,12 @@ Result<std::string> self_exe();
 Result<std::string> find_hull_vsock();
 
 // The guest image when the config names the compiled default location
-// (/usr/local/share/hull) and nothing is there: <dir of hull>/../share/hull,
+// (/usr/local/share/hull): <dir of hull>/../share/hull first when it has one,
 // which is the same place for an install under another prefix, and in the
-// build tree a link to <build>/guest. Callers without $HULL_CONFIG (podman
-// runs the runtime with an environment of its own) then find the image of the
-// hull they run. A configured path is never second-guessed.
+// build tree a link to <build>/guest. So a hull finds the image built with it,
+// never an older install's (the agent inside must match), also for callers
+// without $HULL_CONFIG (podman runs the runtime with an environment of its
+// own). A configured path is never second-guessed.
 void resolve_guest_image(config::Config& cfg);
 
 }  // namespace hull::container
