@@ -1,0 +1,131 @@
+// hull::hostcgroup::Cgroup: a container's cgroup on the HOST, at
+// linux.cgroupsPath (paths.h), in every hierarchy runc would join (cgroup v1
+// and hybrid: each controller's hierarchy, name=systemd and the v2 one; v2
+// unified: the one tree). The container's monitor joins it before it starts
+// QEMU, virtiofsd and hull-vsock, so /proc/<state.pid>/cgroup names it and
+// the whole VM is accounted there. The limits in values.h are written to it;
+// the container's own limits are applied exactly in the guest's cgroup v2.
+//
+// Ownership: an object from create() owns the directories it made (not ones
+// that existed before: a shared parent such as /docker, or a cgroup the
+// caller made) and removes them when it goes away, unless commit()ted; a task
+// still in a leaf it made is the container's and is killed first. The
+// record (to_json) goes into state.json so that `delete`, another process,
+// can remove them (from_json + remove()).
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "runtime/hostcgroup/paths.h"
+#include "runtime/oci/spec.h"
+
+namespace hull::hostcgroup {
+
+// One hierarchy's share of the cgroup.
+struct Dir {
+  std::string hierarchy;                 // "cpu", "cpu,cpuacct", "name=systemd", "unified"
+  std::vector<std::string> controllers;  // v1 controllers of the hierarchy; empty for v2
+  bool v2 = false;
+  std::string mount_point;
+  std::string path;                  // the cgroup's directory
+  std::vector<std::string> created;  // the directories hull made, outermost first
+  bool operator==(const Dir&) const = default;
+};
+
+class SelfJoin;
+
+class Cgroup {
+ public:
+  Cgroup() = default;
+  ~Cgroup();
+  Cgroup(Cgroup&& o) noexcept;
+  Cgroup& operator=(Cgroup&& o) noexcept;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+
+  // The container `id`'s cgroup for `spec` (linux.cgroupsPath, --systemd-cgroup)
+  // in the hierarchies mounted here: makes the directories (v1 cpuset: cpus and
+  // mems copied down from the parent first, v2: controllers enabled in the
+  // parents), writes the host values of linux.resources. No task joins yet.
+  static Result<Cgroup> create(const oci::Spec& spec, bool systemd, const std::string& id);
+
+  // The same for explicit hierarchies and caller cgroup (tests, other roots).
+  static Result<Cgroup> create_in(const std::vector<Hierarchy>& joined, const CgroupsPath& path,
+                                  const std::vector<ProcCgroup>& own, const oci::Resources* r);
+
+  // Moves process `pid` (all its threads) into the cgroup in every hierarchy.
+  Status attach(pid_t pid) const;
+
+  // Moves this process in; the returned guard moves it back where it was. A
+  // child forked meanwhile starts inside (the monitor: race-free, before it
+  // can start QEMU).
+  Result<SelfJoin> join_self() const;
+
+  // Writes the host values of `r` (`update`).
+  Status update(const oci::Resources& r) const;
+
+  // Removes the directories hull created, innermost first, waiting for tasks
+  // that are still exiting (kRemoveRetryBudget). `kill_remaining`: tasks left
+  // in a leaf hull created get SIGKILL first (delete: they can only be the
+  // container's). A created parent that another cgroup still uses stays.
+  Status remove(bool kill_remaining = false);
+
+  // Keep the directories when this object goes away.
+  void commit() { owned_ = false; }
+
+  nlohmann::json to_json() const;
+  // A committed (non-owning) Cgroup from to_json()'s record; Errc::Invalid
+  // when a path is not below its mount point.
+  static Result<Cgroup> from_json(const nlohmann::json& j);
+
+  const std::string& path() const { return path_; }
+  const std::vector<Dir>& dirs() const { return dirs_; }
+
+ private:
+  std::string where() const { return "linux.cgroupsPath " + path_; }
+  const Dir* dir_for(const std::string& controller) const;
+  Status apply(const oci::Resources& r) const;
+
+  std::string path_;
+  std::vector<Dir> dirs_;
+  bool owned_ = false;
+};
+
+// This process's stay in a Cgroup (join_self); restore() or the destructor
+// moves it back to the cgroups it was in.
+class SelfJoin {
+ public:
+  SelfJoin() = default;
+  ~SelfJoin() { (void)restore(); }
+  SelfJoin(SelfJoin&& o) noexcept : back_(std::exchange(o.back_, {})) {}
+  SelfJoin& operator=(SelfJoin&& o) noexcept {
+    if (this != &o) {
+      (void)restore();
+      back_ = std::exchange(o.back_, {});
+    }
+    return *this;
+  }
+  SelfJoin(const SelfJoin&) = delete;
+  SelfJoin& operator=(const SelfJoin&) = delete;
+
+  Status restore();
+
+ private:
+  friend class Cgroup;
+  std::vector<std::string> back_;  // the cgroup directories to return to
+};
+
+// The cgroup directories process `pid` is in, one per hierarchy in `joined`
+// (/proc/<pid>/cgroup resolved against the mounts).
+Result<std::vector<std::string>> dirs_of(pid_t pid, const std::vector<Hierarchy>& joined);
+
+// The hierarchies of this host (/proc/self/mountinfo, joinable()).
+Result<std::vector<Hierarchy>> host_hierarchies();
+
+}  // namespace hull::hostcgroup

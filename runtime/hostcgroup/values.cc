@@ -1,0 +1,100 @@
+#include "runtime/hostcgroup/values.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/hostcgroup/limits.h"
+
+namespace hull::hostcgroup {
+namespace {
+
+constexpr const char* kCpu = "linux.resources.cpu.";
+constexpr uint64_t kDefaultPeriodUs = 100000;  // the kernel's, runc's v2 default
+
+void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
+  uint64_t rt_period = c.realtime_period.value_or(0);
+  int64_t rt_runtime = c.realtime_runtime.value_or(0);
+  if (rt_period != 0) {
+    out.push_back({"cpu", "cpu.rt_period_us", std::to_string(rt_period),
+                   std::string(kCpu) + "realtimePeriod", rt_runtime != 0, false});
+  }
+  if (rt_runtime != 0) {
+    out.push_back({"cpu", "cpu.rt_runtime_us", std::to_string(rt_runtime),
+                   std::string(kCpu) + "realtimeRuntime", false, false});
+  }
+  if (c.shares.value_or(0) != 0) {
+    out.push_back({"cpu", "cpu.shares", std::to_string(*c.shares), std::string(kCpu) + "shares",
+                   false, true});
+  }
+  uint64_t period = c.period.value_or(0);
+  int64_t quota = c.quota.value_or(0);
+  if (period != 0) {
+    out.push_back({"cpu", "cpu.cfs_period_us", std::to_string(period),
+                   std::string(kCpu) + "period", quota != 0, false});
+  }
+  if (quota != 0) {
+    out.push_back({"cpu", "cpu.cfs_quota_us", std::to_string(quota), std::string(kCpu) + "quota",
+                   false, false});
+  }
+}
+
+void add_cpu_v2(const oci::Cpu& c, std::vector<Write>& out) {
+  if (c.shares.value_or(0) != 0) {
+    out.push_back({"cpu", "cpu.weight", std::to_string(shares_to_weight(*c.shares)),
+                   std::string(kCpu) + "shares", false, false});
+  }
+  uint64_t period = c.period.value_or(0);
+  int64_t quota = c.quota.value_or(0);
+  if (quota != 0 || period != 0) {
+    std::string q = quota > 0 ? std::to_string(quota) : "max";
+    out.push_back({"cpu", "cpu.max", q + " " + std::to_string(period ? period : kDefaultPeriodUs),
+                   std::string(kCpu) + (c.quota ? "quota" : "period"), false, false});
+  }
+}
+
+}  // namespace
+
+std::vector<Write> host_writes(const oci::Resources& r, bool v2) {
+  std::vector<Write> out;
+  if (r.cpu) {
+    if (v2) {
+      add_cpu_v2(*r.cpu, out);
+    } else {
+      add_cpu_v1(*r.cpu, out);
+    }
+    if (r.cpu->cpus && !r.cpu->cpus->empty()) {
+      out.push_back({"cpuset", "cpuset.cpus", *r.cpu->cpus, std::string(kCpu) + "cpus", false,
+                     false});
+    }
+    if (r.cpu->mems && !r.cpu->mems->empty()) {
+      out.push_back({"cpuset", "cpuset.mems", *r.cpu->mems, std::string(kCpu) + "mems", false,
+                     false});
+    }
+  }
+  if (r.pids && r.pids->limit && *r.pids->limit != 0) {
+    out.push_back({"pids", "pids.max", host_pids_max(*r.pids->limit), "linux.resources.pids.limit",
+                   false, false});
+  }
+  return out;
+}
+
+std::string host_pids_max(int64_t spec_limit) {
+  if (spec_limit < 0) return "max";
+  return std::to_string(std::max(spec_limit, kPidsFloor));
+}
+
+uint64_t shares_to_weight(uint64_t shares) {
+  if (shares == 0) return 0;
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  double l = std::log2(static_cast<double>(shares));
+  double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
+  return static_cast<uint64_t>(std::ceil(std::pow(10.0, exponent)));
+}
+
+std::string shares_clamped_message(uint64_t wanted, uint64_t got) {
+  if (wanted > got) return "the maximum allowed cpu-shares is " + std::to_string(got);
+  return "the minimum allowed cpu-shares is " + std::to_string(got);
+}
+
+}  // namespace hull::hostcgroup

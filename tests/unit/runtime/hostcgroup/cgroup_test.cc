@@ -1,0 +1,215 @@
+#include "runtime/hostcgroup/cgroup.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <thread>
+
+#include "runtime/hostcgroup/limits.h"
+
+namespace hull::hostcgroup {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+TEST(CgroupRecord, RoundTripsThroughJson) {
+  auto j = nlohmann::json::parse(R"({"path": "/docker/abc", "dirs": [
+      {"hierarchy": "cpu", "controllers": ["cpu"], "v2": false, "mount": "/sys/fs/cgroup/cpu",
+       "dir": "/sys/fs/cgroup/cpu/docker/abc",
+       "created": ["/sys/fs/cgroup/cpu/docker", "/sys/fs/cgroup/cpu/docker/abc"]}]})");
+  auto cg = Cgroup::from_json(j);
+  ASSERT_TRUE(cg) << cg.error().what();
+  EXPECT_EQ(cg->path(), "/docker/abc");
+  ASSERT_EQ(cg->dirs().size(), 1u);
+  EXPECT_EQ(cg->dirs()[0].created.size(), 2u);
+  EXPECT_EQ(cg->to_json(), j);
+}
+
+TEST(CgroupRecord, RefusesPathsOutsideTheirMount) {
+  auto entry = [](const char* dir, const char* created) {
+    return nlohmann::json{
+        {"path", "/x"},
+        {"dirs",
+         {{{"hierarchy", "cpu"},
+           {"controllers", {"cpu"}},
+           {"v2", false},
+           {"mount", "/sys/fs/cgroup/cpu"},
+           {"dir", dir},
+           {"created", {created}}}}}};
+  };
+  EXPECT_FALSE(Cgroup::from_json(entry("/etc/x", "/etc/x")));
+  EXPECT_FALSE(Cgroup::from_json(entry("/sys/fs/cgroup/cpu/../../x", "/sys/fs/cgroup/cpu/x")));
+  EXPECT_FALSE(Cgroup::from_json(entry("/sys/fs/cgroup/cpu/x", "/sys/fs/cgroup/cpu/y")));
+  EXPECT_FALSE(Cgroup::from_json(entry("/sys/fs/cgroup/cpu/x", "/sys/fs/cgroup/cpu")));
+  EXPECT_FALSE(Cgroup::from_json(nlohmann::json::array()));
+  EXPECT_TRUE(Cgroup::from_json(entry("/sys/fs/cgroup/cpu/x/y", "/sys/fs/cgroup/cpu/x")));
+}
+
+// Real cgroups: root only, under a name no one else uses, removed again.
+class RealCgroup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to make cgroups";
+    auto hs = host_hierarchies();
+    if (!hs || hs->empty()) GTEST_SKIP() << "no cgroup mounted";
+    hs_ = *hs;
+    base_ = "/hull-unit-" + std::to_string(::getpid());
+  }
+  void TearDown() override {
+    for (const auto& h : hs_) {
+      std::string leftover = h.mount_point + base_;
+      EXPECT_FALSE(exists(leftover)) << leftover << " left behind";
+      (void)::rmdir((leftover + "/pre/leaf").c_str());
+      (void)::rmdir((leftover + "/pre").c_str());
+      (void)::rmdir((leftover + "/leaf").c_str());
+      (void)::rmdir(leftover.c_str());
+    }
+  }
+  bool v2() const { return unified_mode(hs_); }
+  Result<Cgroup> make(const std::string& p, const oci::Resources* r) {
+    auto own = parse_proc_cgroup(slurp("/proc/self/cgroup"));
+    if (!own) return fail(std::move(own.error()));
+    return Cgroup::create_in(hs_, CgroupsPath{p}, *own, r);
+  }
+
+  std::vector<Hierarchy> hs_;
+  std::string base_;
+};
+
+TEST_F(RealCgroup, WritesTheLimitsAttachesAndRemovesWhatItMade) {
+  oci::Resources r;
+  r.cpu = oci::Cpu{};
+  r.cpu->shares = 512;
+  r.cpu->period = 100000;
+  r.cpu->quota = 50000;
+  r.cpu->cpus = "0";
+  r.cpu->mems = "0";
+  r.pids = oci::Pids{};
+  r.pids->limit = 1000;
+  auto cg = make(base_ + "/leaf", &r);
+  ASSERT_TRUE(cg) << cg.error().what();
+  ASSERT_FALSE(cg->dirs().empty());
+  for (const auto& d : cg->dirs()) {
+    EXPECT_EQ(d.created.size(), 2u) << d.path;
+    EXPECT_TRUE(exists(d.path)) << d.path;
+  }
+  std::string cpu, pids;
+  for (const auto& d : cg->dirs()) {
+    if (v2() || d.controllers == std::vector<std::string>{"cpu"}) cpu = d.path;
+    if (v2() || d.controllers == std::vector<std::string>{"pids"}) pids = d.path;
+  }
+  if (!v2()) {
+    if (!cpu.empty()) {
+      EXPECT_EQ(slurp(cpu + "/cpu.shares"), "512");
+      EXPECT_EQ(slurp(cpu + "/cpu.cfs_quota_us"), "50000");
+    }
+  } else {
+    EXPECT_EQ(slurp(cpu + "/cpu.max"), "50000 100000");
+  }
+  if (!pids.empty()) {
+    EXPECT_EQ(slurp(pids + "/pids.max"), "1000");
+  }
+
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    _exit(0);
+  }
+  ASSERT_GT(child, 0);
+  auto st = cg->attach(child);
+  EXPECT_TRUE(st) << (st ? "" : st.error().what());
+  std::string mine = slurp("/proc/" + std::to_string(child) + "/cgroup");
+  EXPECT_NE(mine.find(base_ + "/leaf"), std::string::npos) << mine;
+  ::kill(child, SIGKILL);
+  int ws = 0;
+  ::waitpid(child, &ws, 0);
+
+  auto record = cg->to_json();
+  cg->commit();
+  auto again = Cgroup::from_json(record);
+  ASSERT_TRUE(again);
+  auto rm = again->remove();
+  EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
+}
+
+TEST_F(RealCgroup, LeavesAParentThatExistedBefore) {
+  for (const auto& h : hs_) {
+    ASSERT_EQ(::mkdir((h.mount_point + base_).c_str(), 0755), 0);
+    if (!h.v2 && std::find(h.controllers.begin(), h.controllers.end(), "cpuset") !=
+                     h.controllers.end()) {
+      for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+        std::ofstream(h.mount_point + base_ + "/" + f) << slurp(h.mount_point + "/" + f);
+      }
+    }
+  }
+  {
+    auto cg = make(base_ + "/pre", nullptr);
+    ASSERT_TRUE(cg) << cg.error().what();
+    for (const auto& d : cg->dirs()) EXPECT_EQ(d.created.size(), 1u);
+  }  // not committed: the guard removes what it made
+  for (const auto& h : hs_) {
+    EXPECT_FALSE(exists(h.mount_point + base_ + "/pre"));
+    EXPECT_TRUE(exists(h.mount_point + base_));
+    ::rmdir((h.mount_point + base_).c_str());
+  }
+}
+
+TEST_F(RealCgroup, DeleteKillsWhatIsLeftInItsLeaf) {
+  auto cg = make(base_ + "/leaf", nullptr);
+  ASSERT_TRUE(cg) << cg.error().what();
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    _exit(0);
+  }
+  ASSERT_TRUE(cg->attach(child));
+  // The child is ours: reap it once it is killed, or remove() waits on a zombie.
+  std::thread t([child] { ::waitpid(child, nullptr, 0); });
+  auto rm = cg->remove(true);
+  t.join();
+  EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
+}
+
+TEST_F(RealCgroup, SelfJoinMovesThisProcessAndBack) {
+  std::string before = slurp("/proc/self/cgroup");
+  auto cg = make(base_ + "/leaf", nullptr);
+  ASSERT_TRUE(cg) << cg.error().what();
+  {
+    auto j = cg->join_self();
+    ASSERT_TRUE(j) << j.error().what();
+    EXPECT_NE(slurp("/proc/self/cgroup").find(base_ + "/leaf"), std::string::npos);
+    EXPECT_TRUE(j->restore());
+  }
+  EXPECT_EQ(slurp("/proc/self/cgroup"), before);
+}
+
+TEST_F(RealCgroup, AValueTheKernelRefusesNamesPathFileAndValue) {
+  if (v2()) GTEST_SKIP() << "checked on cgroup v1 hosts";
+  oci::Resources r;
+  r.cpu = oci::Cpu{};
+  r.cpu->cpus = "4095";
+  auto cg = make(base_ + "/leaf", &r);
+  ASSERT_FALSE(cg);
+  EXPECT_EQ(cg.error().msg, "linux.cgroupsPath " + base_ + "/leaf: cpuset.cpus: write 4095");
+  EXPECT_NE(cg.error().sys_errno, 0);
+}
+
+}  // namespace
+}  // namespace hull::hostcgroup
