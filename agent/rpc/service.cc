@@ -197,13 +197,18 @@ grpc::Status AgentService::GetGuestDetails(grpc::ServerContext*, const GuestDeta
 grpc::Status AgentService::DestroySandbox(grpc::ServerContext*, const DestroySandboxRequest*,
                                           DestroySandboxResponse*) {
   // Containers first: their processes die and their streams end before the
-  // reply. The power-off runs after this reply has gone out (the server
-  // drains its calls before on_destroy's receiver powers the VM off).
+  // reply. Then the guest's dirty page cache (shared writable mmaps of
+  // virtio-fs files; plain writes go through to virtiofsd at once) goes to
+  // the host, so the reply tells the host that nothing in the guest is left
+  // to lose: it may kill the VM without waiting for the power-off, which runs
+  // after this reply has gone out (the server drains its calls before
+  // on_destroy's receiver powers the VM off).
   try {
     close_streams();
   } catch (const std::exception& e) {
     log::warn(std::string("DestroySandbox: ") + e.what());
   }
+  ::sync();
   if (opts_.on_destroy) opts_.on_destroy();
   return grpc::Status::OK;
 }

@@ -22,7 +22,9 @@ using std::chrono::milliseconds;
 constexpr milliseconds kAgentAttempt{500};
 constexpr milliseconds kHealthTimeout{2000};
 constexpr milliseconds kQmpTimeout{5000};
-constexpr milliseconds kDestroyTimeout{2000};
+// DestroySandbox answers once the containers are dead and the guest's page
+// cache is synced to virtiofsd: a large dirty cache takes a while under TCG.
+constexpr milliseconds kDestroyTimeout{10000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
 
@@ -194,21 +196,20 @@ Status Sandbox::stop() {
   stop_timings_.begin = Clock::now();
   const milliseconds grace = opts_.stop_grace;
 
-  // 1. Politely: the agent powers the VM off, QEMU exits. Not when a backend
-  //    is gone: the guest's power-off would block on the dead device (a sync
-  //    on virtio-fs without virtiofsd never returns).
+  // 1. The agent kills the containers and syncs the guest's filesystems
+  //    before it answers DestroySandbox; after that answer nothing in the
+  //    guest is worth its power-off (a second or more under TCG), so QEMU
+  //    is told to quit at once. Not when a backend is gone: the guest's sync
+  //    would block on the dead device (a sync on virtio-fs without virtiofsd
+  //    never returns).
   const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
   if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
     if (agent_->destroy_sandbox(kDestroyTimeout)) {
       stop_timings_.destroy_answered = Clock::now();
-      // Close the channel now: the agent's server drains until every
-      // transport is gone before it powers the VM off.
-      agent_.reset();
-      (void)qemu_.wait_for(grace);
     }
   }
   agent_.reset();
-  // 2. Firmly: QMP quit.
+  // 2. QMP quit.
   if (qemu_.valid() && !qemu_.poll_exit() && qmp_) {
     if (qmp_->quit()) (void)qemu_.wait_for(grace);
   }

@@ -8,11 +8,12 @@
 //
 // If a step fails, the guards made so far are destroyed in reverse order and
 // the error names the step, with the tails of the console log and of the
-// failing process's output. stop() asks the agent to power off
-// (DestroySandbox), then QEMU to quit (QMP), then kills what is left after a
-// grace period; it always removes every process, the mount, the sockets and
-// the directory, also when QEMU, virtiofsd or hull-vsock died first or the
-// agent never answered.
+// failing process's output. stop() asks the agent to kill the containers and
+// sync the guest's filesystems (DestroySandbox), then QEMU to quit (QMP) without
+// waiting for the guest's power-off, then kills what is left after a grace
+// period; it always removes every process, the mount, the sockets and the
+// directory, also when QEMU, virtiofsd or hull-vsock died first or the agent
+// never answered.
 #pragma once
 
 #include <sys/types.h>
@@ -46,7 +47,7 @@ struct SandboxOptions {
   uint32_t tcg_tb_size_mib = 16;
   // From QEMU's exec to the agent's Health answer.
   std::chrono::milliseconds agent_timeout{30000};
-  // How long stop() waits for each polite step before the next, harder one.
+  // How long stop() waits for QEMU to quit before it kills it.
   std::chrono::milliseconds stop_grace{3000};
 };
 
