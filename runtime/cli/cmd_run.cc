@@ -1,12 +1,23 @@
 // hull run: create + start; without --detach it waits for the container's
 // process, forwarding the signals it receives, then deletes the container
 // (unless --keep) and exits with the process's status (128 + N when killed
-// by signal N, like runc).
+// by signal N, like runc). A process.terminal container in the foreground
+// gets a console of run's own, relayed to run's stdio (console.h), as runc
+// does; --console-socket is for --detach only.
+#include <unistd.h>
+
+#include <optional>
+
 #include "runtime/cli/command.h"
 #include "runtime/cli/create_flags.h"
+#include "runtime/container/console.h"
+#include "runtime/oci/spec.h"
 
 namespace hull::cli {
 namespace {
+
+// The monitor sends the terminal during create, before create returns.
+constexpr std::chrono::milliseconds kConsoleTimeout{10000};
 
 struct RunOptions {
   CreateFlags create;
@@ -14,24 +25,57 @@ struct RunOptions {
   bool keep = false;
 };
 
+// Whether the bundle's process wants a terminal; a config.json that does not
+// load is create's to report.
+bool wants_terminal(const std::string& bundle) {
+  auto spec = oci::load_spec_file(bundle + "/config.json");
+  return spec && spec->process && spec->process->terminal.value_or(false);
+}
+
 int run_run(const GlobalOptions& g, const RunOptions& o) {
   auto ctx = context_of(g);
   if (o.detach && o.keep) {
     return report_error(Error{Errc::Invalid, 0, "--detach and --keep cannot both be used"});
   }
-  auto pid = container::create(ctx, o.create.options());
+  container::CreateOptions co = o.create.options();
+  std::optional<container::ConsoleReceiver> console;
+  if (!o.detach) {
+    if (!co.console_socket.empty()) {
+      return report_error(Error{Errc::Invalid, 0,
+                                "cannot use console socket if hull will not detach or allocate "
+                                "tty (--console-socket needs --detach)"});
+    }
+    if (wants_terminal(co.bundle)) {
+      auto r = container::ConsoleReceiver::listen();
+      if (!r) return report_error(r.error());
+      console.emplace(std::move(*r));
+      co.console_socket = console->path();
+    }
+  }
+  auto pid = container::create(ctx, co);
   if (!pid) return report_error(pid.error());
-  auto cleanup = [&] {
-    if (!o.keep) (void)container::remove(ctx, o.create.id, true);
-  };
-  if (auto st = container::start(ctx, o.create.id); !st) {
+  auto abandon = [&](const Error& e) {
     (void)container::remove(ctx, o.create.id, true);
     (void)container::wait_child_monitor(*pid);
-    return report_error(st.error());
+    return report_error(e);
+  };
+  UniqueFd master;
+  if (console) {
+    auto m = console->receive(kConsoleTimeout);
+    if (!m) return abandon(m.error());
+    master = std::move(*m);
+    container::copy_window_size(master.get());
   }
+  if (auto st = container::start(ctx, o.create.id); !st) return abandon(st.error());
   if (o.detach) return 0;
-  auto status = container::wait_forwarding(*pid);
-  cleanup();
+  Result<int> status = 0;
+  if (master) {
+    container::RawTerminal raw(STDIN_FILENO);
+    status = container::relay_console(*pid, master.get());
+  } else {
+    status = container::wait_forwarding(*pid);
+  }
+  if (!o.keep) (void)container::remove(ctx, o.create.id, true);
   if (!status) return report_error(status.error());
   return *status;
 }

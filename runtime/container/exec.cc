@@ -7,8 +7,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "common/file.h"
+#include "runtime/container/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/monitor.h"
@@ -98,12 +100,19 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   Json proc = Json::parse(o.process_json, nullptr, false);
   if (!proc.is_object()) return fail(Errc::Invalid, "exec: the process is not a JSON object");
   bool terminal = proc.value("terminal", false);
-  if (terminal && o.console_socket.empty()) {
+  // runc's checks: a terminal in the foreground is this process's to relay
+  // (console.h); --console-socket is for a detached terminal only.
+  if (terminal && o.detach && o.console_socket.empty()) {
     return fail(Errc::Invalid,
                 "cannot allocate tty if hull will detach without setting console socket");
   }
-  if (!terminal && !o.console_socket.empty()) {
+  if ((!terminal || !o.detach) && !o.console_socket.empty()) {
     return fail(Errc::Invalid, "cannot use console socket if hull will not detach or allocate tty");
+  }
+  std::optional<ConsoleReceiver> console;
+  if (terminal && !o.detach) {
+    HULL_ASSIGN(r, ConsoleReceiver::listen());
+    console.emplace(std::move(r));
   }
   std::string exec_id = random_id();
   std::string file = ctx.root + "/" + o.id + "/exec-" + exec_id + ".json";
@@ -119,7 +128,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   ma.id = o.id;
   ma.exec_id = exec_id;
   ma.process_file = file;
-  ma.console_socket = o.console_socket;
+  ma.console_socket = console ? console->path() : o.console_socket;
   ma.log_path = ctx.log_path;
   ma.log_format = ctx.log_format;
   ma.debug = ctx.debug;
@@ -142,6 +151,14 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
     }
     return fail(std::move(e));
   };
+  UniqueFd master;
+  if (console) {
+    // The monitor sent the terminal before `ready`.
+    auto m = console->receive(kExecReadyTimeout);
+    if (!m) return abort(std::move(m.error()).wrap("exec"));
+    master = std::move(*m);
+    copy_window_size(master.get());
+  }
   if (!o.pid_file.empty()) {
     if (auto st = write_file_atomic(o.pid_file, std::to_string(pid), 0644); !st) {
       return abort(std::move(st.error()).wrap("writing --pid-file"));
@@ -151,6 +168,10 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   commit.type = SyncType::Commit;
   if (auto st = send_sync(pair.first.get(), commit); !st) return abort(std::move(st.error()));
   if (o.detach) return 0;
+  if (master) {
+    RawTerminal raw(STDIN_FILENO);
+    return relay_console(pid, master.get());
+  }
   return wait_forwarding(pid);
 }
 

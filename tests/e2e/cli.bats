@@ -301,6 +301,63 @@ teardown() { cli_teardown; }
   assert_no_state
 }
 
+# Runs `RUNTIME --root ROOT ARGS...` in the foreground on a pty made by
+# script(1), sized 30x100. Once the container's process has made /ready in
+# the rootfs, the pty is resized to 40x120 and, 2 s later, the line "ping" is
+# typed; the input stays open until the command has returned. Prints the
+# session; the pty's mode before and after goes to $BUNDLE/stty.before/after.
+foreground_tty() {
+  local cmd wait_resize
+  wait_resize="i=0; while [ ! -f $BUNDLE/resize ] && [ \$i -lt 1200 ]; do sleep 0.1; i=\$((i+1)); done"
+  cmd="stty rows 30 cols 100; stty -g >$BUNDLE/stty.before
+    ($wait_resize; stty rows 40 cols 120 </dev/tty) &
+    $RUNTIME --root $E2E_TMP/root $*; rc=\$?; stty -g >$BUNDLE/stty.after; exit \$rc"
+  (
+    i=0
+    while [ ! -f "$BUNDLE/rootfs/ready" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+    touch "$BUNDLE/resize"
+    sleep 2
+    echo ping
+    i=0
+    while [ ! -f "$BUNDLE/stty.after" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+  ) | timeout 150 script -qec "$cmd" /dev/null
+}
+
+# shellcheck disable=SC2016
+FG_TTY_SH='stty size; touch /ready; read line; stty size; echo "got:$line"'
+
+@test "tty: run in the foreground relays a console of its own to its terminal" {
+  update_config '.process.terminal = true'
+  set_args sh -c "$TTY_CHECK_SH; $FG_TTY_SH; exit 4"
+  run foreground_tty run -b "$BUNDLE" e2e-fgtty
+  echo "$output"
+  [ "$status" -eq 4 ]
+  [[ $output == *"term-ok-42"* ]]
+  [[ $output == *"30 100"*"40 120"* ]]  # its size, then the new size
+  [[ $output == *"got:ping"* ]]
+  [ "$(cat "$BUNDLE/stty.before")" = "$(cat "$BUNDLE/stty.after")" ]  # mode restored
+  assert_no_state
+}
+
+@test "tty: exec -t in the foreground relays a console of its own to its terminal" {
+  rtd run -d -b "$BUNDLE" e2e-fgexec
+  run foreground_tty exec -t e2e-fgexec sh -c "'$TTY_CHECK_SH; $FG_TTY_SH; exit 5'"
+  echo "$output"
+  [ "$status" -eq 5 ]
+  [[ $output == *"term-ok-42"* ]]
+  [[ $output == *"30 100"*"40 120"* ]]
+  [[ $output == *"got:ping"* ]]
+  [ "$(cat "$BUNDLE/stty.before")" = "$(cat "$BUNDLE/stty.after")" ]
+  rt delete -f e2e-fgexec
+}
+
+@test "tty: --console-socket in the foreground is refused" {
+  update_config '.process.terminal = true'
+  run rtd run -b "$BUNDLE" --console-socket "$E2E_TMP/none.sock" e2e-fgsock
+  assert_runc_error "console socket"
+  assert_no_state
+}
+
 @test "hooks: every kind runs with the state on stdin, in lifecycle order" {
   hooks=$BUNDLE/hooks
   mkdir -p "$hooks"

@@ -1,0 +1,78 @@
+// The caller's terminal for a container process in the foreground: `hull run`
+// or `hull exec` of a process.terminal process without --console-socket,
+// which runc serves with a console of its own relayed to its stdio.
+//
+//   hull run / exec                         hull __monitor
+//     ConsoleReceiver::listen()  (private dir, 0700, one socket)
+//     create / exec, --console-socket = that socket ------>|
+//     |<----------------- pty master (SCM_RIGHTS) ----------| open_terminal
+//     receive(): the master; the socket and its dir go
+//     size of the caller's terminal -> master  (the monitor sees SIGWINCH
+//                                               and resizes the guest's pty)
+//     RawTerminal on the caller's stdin (when it is a terminal)
+//     relay_console(): stdin -> master, master -> stdout, SIGWINCH -> resize,
+//       other signals -> the monitor, until the monitor ends and the master
+//       is drained; the terminal mode is restored by RawTerminal's destructor
+//       on every way out.
+#pragma once
+
+#include <sys/types.h>
+#include <termios.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+
+namespace hull::container {
+
+// A listening unix socket in a private temporary directory; both go when the
+// receiver is destroyed (or once receive() has the master).
+class ConsoleReceiver {
+ public:
+  static Result<ConsoleReceiver> listen();
+  ConsoleReceiver(ConsoleReceiver&& o) noexcept;
+  ConsoleReceiver& operator=(ConsoleReceiver&&) = delete;
+  ConsoleReceiver(const ConsoleReceiver&) = delete;
+  ~ConsoleReceiver();
+
+  const std::string& path() const { return path_; }
+  // The pty master a monitor sent, waiting up to `timeout` for it.
+  Result<UniqueFd> receive(std::chrono::milliseconds timeout);
+
+ private:
+  ConsoleReceiver() = default;
+  void remove();
+
+  std::string dir_;
+  std::string path_;
+  UniqueFd listener_;
+};
+
+// Raw mode on a terminal for this object's lifetime (cfmakeraw, as runc sets
+// its stdin); a no-op when the fd is not a terminal.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd);
+  ~RawTerminal();
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+
+ private:
+  int fd_ = -1;
+  std::optional<termios> saved_;
+};
+
+// Copies the window size of the caller's terminal (stdin, else stdout) to the
+// pty master; nothing when neither is a terminal.
+void copy_window_size(int master);
+
+// Relays between this process's stdio and `master` until the monitor `pid`
+// (our child) ends, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
+// SIGUSR2 to it and turning SIGWINCH into a resize of the master. Returns the
+// monitor's status as a shell reports it (code, or 128 + signal).
+Result<int> relay_console(pid_t pid, int master);
+
+}  // namespace hull::container
