@@ -1,14 +1,21 @@
 // hull events: runc's event stream for one container. --stats prints one
-// "stats" event and exits; otherwise a "stats" event every --interval until
-// the container stops (or the caller stops us). Events are one JSON object per
-// line, in runc's shapes.
+// "stats" event and exits; otherwise a "stats" event every --interval and an
+// {"type":"oom","id":...} event for each OOM kill in the container's cgroup
+// (the agent's OomEvents stream), until the container stops (or the caller
+// stops us). Events are one JSON object per line, in runc's shapes.
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "runtime/cli/command.h"
+#include "runtime/sandbox/agent_client.h"
+#include "runtime/sandbox/container_client.h"
 
 namespace hull::cli {
 namespace {
@@ -56,21 +63,104 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
   return total;
 }
 
+constexpr std::chrono::milliseconds kAgentConnectTimeout{10000};
+
+// One event per line; the stats loop and the OOM reader share stdout.
+class EventPrinter {
+ public:
+  void print(const nlohmann::json& ev) {
+    std::lock_guard lk(mu_);
+    std::string line = ev.dump() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::mutex mu_;
+};
+
+// The container's OOM kills as runc's "oom" events, from the agent's
+// OomEvents stream, on a thread of its own until the stream ends (the VM
+// stops) or the watcher is destroyed.
+class OomWatcher {
+ public:
+  static Result<std::unique_ptr<OomWatcher>> start(const container::Context& ctx,
+                                                   const std::string& id, EventPrinter& out) {
+    HULL_ASSIGN(s, container::state(ctx, id));
+    auto it = s.hull.find("vsock_socket");
+    if (s.status == oci::ContainerStatus::Stopped || it == s.hull.end() || !it->is_string()) {
+      return fail(Errc::NotRunning, "container not running");
+    }
+    std::unique_ptr<OomWatcher> w(new OomWatcher());
+    HULL_ASSIGN(client, wrap(sandbox::AgentClient::connect(
+                                 it->get<std::string>(),
+                                 std::chrono::steady_clock::now() + kAgentConnectTimeout),
+                             "container " + id + ": connecting to its VM for OOM events"));
+    w->client_.emplace(std::move(client));
+    HULL_ASSIGN(reader, wrap(sandbox::OomEventReader::open(w->client_->stub()),
+                             "container " + id + ": OOM events"));
+    w->reader_ = std::move(reader);
+    w->thread_ = std::thread([w = w.get(), id, &out] {
+      for (;;) {
+        auto next = w->reader_->next();
+        if (!next || !*next) break;
+        if (**next == id) out.print({{"type", "oom"}, {"id", id}});
+      }
+      std::lock_guard lk(w->mu_);
+      w->ended_ = true;
+      w->cv_.notify_all();
+    });
+    return w;
+  }
+
+  ~OomWatcher() {
+    if (thread_.joinable()) {
+      reader_->cancel();
+      thread_.join();
+    }
+  }
+
+  // Sleeps for `d`, or less once the stream has ended. Returns whether it
+  // has: the agent ends it only when the VM goes away with the container.
+  bool sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, d, [&] { return ended_; });
+  }
+
+ private:
+  OomWatcher() = default;
+  std::optional<sandbox::AgentClient> client_;
+  std::unique_ptr<sandbox::OomEventReader> reader_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ended_ = false;
+};
+
 int run_events(const GlobalOptions& g, const EventsOptions& o) {
   auto ctx = context_of(g);
   auto interval = parse_duration(o.interval);
   if (!interval) return report_error(interval.error());
+  EventPrinter out;
+  std::unique_ptr<OomWatcher> oom;
+  if (!o.stats) {
+    auto w = OomWatcher::start(ctx, o.id, out);
+    if (!w) {
+      // The container ending ends the stream, as with runc.
+      if (w.error().code == Errc::NotRunning) return 0;
+      return report_error(w.error());
+    }
+    oom = std::move(*w);
+  }
   for (;;) {
     auto ev = container::stats_event(ctx, o.id);
     if (!ev) {
-      // The container ending ends the stream, as with runc.
       if (!o.stats && ev.error().code == Errc::NotRunning) return 0;
       return report_error(ev.error());
     }
-    std::printf("%s\n", ev->dump().c_str());
-    std::fflush(stdout);
+    out.print(*ev);
     if (o.stats) return 0;
-    std::this_thread::sleep_for(*interval);
+    if (oom->sleep_for(*interval)) return 0;
   }
 }
 

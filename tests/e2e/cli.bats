@@ -255,6 +255,23 @@ teardown() { cli_teardown; }
   rt delete -f e2e-evstream
 }
 
+@test "events: an OOM kill in the container's cgroup is an oom event" {
+  update_config '.linux.resources.memory = {"limit": 67108864}'
+  rtd run -d -b "$BUNDLE" e2e-oom
+  "$RUNTIME" --root "$E2E_TMP/root" events --interval 1s e2e-oom >"$BUNDLE/events" 2>&1 &
+  evpid=$!
+  wait_for 60 bash -c '[ "$(grep -c stats "$0")" -ge 2 ]' "$BUNDLE/events"  # streaming
+  # (100M: more than the limit, less than the VM, whose kernel would refuse the malloc)
+  run rt exec e2e-oom dd if=/dev/zero of=/dev/null bs=100M count=1
+  [ "$status" -eq 137 ]
+  wait_for 30 grep -q '"oom"' "$BUNDLE/events"
+  kill "$evpid"
+  wait "$evpid" || true
+  cat "$BUNDLE/events"
+  jq -se 'map(select(.type == "oom")) | length >= 1 and all(.id == "e2e-oom")' "$BUNDLE/events"
+  rt delete -f e2e-oom
+}
+
 @test "tty: the pty master goes to --console-socket" {
   update_config '.process.terminal = true'
   set_args sh -c "$TTY_CHECK_SH"'; read line; echo "got:$line"; exit 4'
