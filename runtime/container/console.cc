@@ -68,7 +68,9 @@ ConsoleReceiver::ConsoleReceiver(ConsoleReceiver&& o) noexcept
   o.path_.clear();
 }
 
-ConsoleReceiver::~ConsoleReceiver() { remove(); }
+ConsoleReceiver::~ConsoleReceiver() {
+  remove();
+}
 
 void ConsoleReceiver::remove() {
   listener_.reset();
@@ -114,8 +116,8 @@ Result<UniqueFd> ConsoleReceiver::receive(std::chrono::milliseconds timeout) {
       return UniqueFd(fd);
     }
   }
-  return fail(Errc::GuestProtocol, "the message on the console socket " + path_ +
-                                       " carried no file descriptor");
+  return fail(Errc::GuestProtocol,
+              "the message on the console socket " + path_ + " carried no file descriptor");
 }
 
 RawTerminal::RawTerminal(int fd) {
