@@ -1,6 +1,8 @@
 // hull features: runc's `features` JSON (runtime-spec features document),
-// truthful about hull: the container runs in a guest with cgroup v2, seccomp
-// via libseccomp, and no AppArmor or SELinux.
+// truthful about hull: the container's host cgroup (v1 or v2, cgroupfs; a
+// --systemd-cgroup path becomes a plain directory, no systemd unit), the
+// container's own limits in the guest's cgroup v2, seccomp via libseccomp,
+// and no AppArmor or SELinux.
 #include <seccomp.h>
 
 #include <cstdio>
@@ -8,6 +10,7 @@
 
 #include "common/version.h"
 #include "runtime/cli/command.h"
+#include "runtime/hostcgroup/limits.h"
 #include "runtime/oci/spec.h"
 
 namespace hull::cli {
@@ -46,7 +49,8 @@ Json features_json() {
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
         {"capabilities", caps},
-        {"cgroup", {{"v1", false}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+        {"cgroup",
+         {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", false}}},
         {"seccomp",
          {{"enabled", true},
           {"actions",
@@ -60,6 +64,14 @@ Json features_json() {
         {"selinux", {{"enabled", false}}}}},
       {"annotations",
        {{"io.github.seccomp.libseccomp.version", seccomp_version_text},
+        {"io.hull.cgroup.host",
+         "linux.cgroupsPath on the host holds the VM (monitor, QEMU, virtiofsd, hull-vsock) "
+         "with cpu shares, quota, period, realtime (v1), cpuset cpus and mems, and pids.max "
+         "(never below " +
+             std::to_string(hostcgroup::kPidsFloor) + "); no memory limit"},
+        {"io.hull.cgroup.guest",
+         "cgroup v2: every linux.resources limit but the cpuset and realtime ones (host only); "
+         "pids exactly"},
         {"io.hull.commit", kGitCommit},
         {"io.hull.version", kVersion}}},
   };

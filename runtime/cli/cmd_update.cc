@@ -1,6 +1,8 @@
-// hull update: changes the container's cgroup limits in its guest, from
-// runc's flags or from a linux.resources JSON file (-r FILE, "-" for stdin).
-// The VM's own size (vCPUs, memory) stays what create gave it.
+// hull update: changes the container's cgroup limits, from runc's flags or
+// from a linux.resources JSON file (-r FILE, "-" for stdin): the CPU, cpuset
+// and pids values in its host cgroup (as create writes them, runtime/
+// hostcgroup), then every limit in its guest. The VM's own size (vCPUs,
+// memory) stays what create gave it.
 #include <unistd.h>
 
 #include <cstdio>

@@ -19,7 +19,7 @@ int report_error(const Error& err) {
 }
 
 container::Context context_of(const GlobalOptions& g) {
-  return container::Context{g.root, g.log, g.log_format, g.debug};
+  return container::Context{g.root, g.log, g.log_format, g.debug, g.systemd_cgroup};
 }
 
 std::string helper_dir() {

@@ -20,6 +20,7 @@
 #include "runtime/container/sizing.h"
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
+#include "runtime/hostcgroup/cgroup.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
 
@@ -140,6 +141,37 @@ Status remove_leftovers(const oci::State& s) {
   return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
 }
 
+// Starts the monitor inside the container's host cgroup: this process joins
+// it for the fork, so the monitor is in it from its first instruction, before
+// it starts hull-vsock, virtiofsd and QEMU, and then goes back.
+Result<pid_t> spawn_monitor_in(const hostcgroup::Cgroup& cgroup, const MonitorArgs& ma,
+                               int sync_fd) {
+  HULL_ASSIGN(inside, cgroup.join_self());
+  auto pid = spawn_monitor(ma, sync_fd);
+  if (auto st = inside.restore(); !st) {
+    log::warn("leaving the container's host cgroup: " + st.error().what());
+  }
+  return pid;
+}
+
+// The VM's teardown at full speed: it is hull's work, not the container's.
+void unlimit_host_cgroup(const oci::State& s) {
+  auto it = s.hull.find("host_cgroup");
+  if (it == s.hull.end()) return;
+  auto cgroup = hostcgroup::Cgroup::from_json(*it);
+  if (!cgroup) return;
+  if (auto st = cgroup->unlimit_bandwidth(); !st) log::warn(st.error().what());
+}
+
+// Removes the host cgroup directories create made (recorded in the state);
+// what is still in them then can only be the container's: it is killed.
+Status remove_host_cgroup(const oci::State& s) {
+  auto it = s.hull.find("host_cgroup");
+  if (it == s.hull.end()) return {};
+  HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*it));
+  return wrap(cgroup.remove(true), "container " + s.id);
+}
+
 }  // namespace
 
 Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
@@ -181,6 +213,10 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   s.status = ContainerStatus::Creating;
   if (spec.annotations) s.annotations = *spec.annotations;
   if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
+  // The host cgroup first: recorded in the state before anything runs in it,
+  // so that `delete` of a create that died midway still removes it.
+  HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
+  s.hull["host_cgroup"] = cgroup.to_json();
   HULL_TRY(store.save(s));
 
   HULL_ASSIGN(pair, sync_pair());
@@ -192,7 +228,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   ma.log_path = ctx.log_path;
   ma.log_format = ctx.log_format;
   ma.debug = ctx.debug;
-  HULL_ASSIGN(pid, spawn_monitor(ma, pair.second.get()));
+  HULL_ASSIGN(pid, spawn_monitor_in(cgroup, ma, pair.second.get()));
   pair.second.reset();
   auto reap = [pid] {
     int ws = 0;
@@ -207,6 +243,13 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
     reap();
     if (!ready) return fail(std::move(ready.error()).wrap("container " + o.id));
     return fail(ready->error);
+  }
+  if (spec.linux && spec.linux->resources) {
+    if (auto st = cgroup.limit_bandwidth(*spec.linux->resources); !st) {
+      pair.first.reset();
+      reap();
+      return fail(std::move(st.error()));
+    }
   }
   auto stat = read_proc_stat(pid);
   s.pid = pid;
@@ -235,6 +278,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   commit.type = SyncType::Commit;
   if (auto st = send_sync(pair.first.get(), commit); !st) return abort(std::move(st.error()));
   guard.commit();
+  cgroup.commit();
   return pid;
 }
 
@@ -308,6 +352,7 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, force ? Op::ForceDelete : Op::Delete));
   if (s.status != ContainerStatus::Stopped) {
+    unlimit_host_cgroup(s0);
     if (auto conn = connect(s)) {
       (void)(*conn)->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
     }
@@ -319,6 +364,7 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
     }
   }
   HULL_TRY(remove_leftovers(s0));
+  HULL_TRY(remove_host_cgroup(s0));
   s.status = ContainerStatus::Stopped;
   if (auto st = run_hooks(s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
   return store.remove(id);
@@ -374,8 +420,22 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   if (s.status == ContainerStatus::Stopped) {
     return fail(Errc::NotRunning, "container not running");
   }
+  Json res = Json::parse(resources_json, nullptr, false);
+  if (!res.is_object()) return fail(Errc::Invalid, "linux.resources: not a JSON object");
+  HULL_ASSIGN(spec, oci::spec_from_json(
+                        Json{{"ociVersion", "1.0.0"}, {"linux", {{"resources", res}}}}, "update"));
+  if (auto it = s0.hull.find("host_cgroup"); it != s0.hull.end() && spec.linux &&
+                                              spec.linux->resources) {
+    HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*it));
+    HULL_TRY(cgroup.update(*spec.linux->resources));
+  }
+  // Real-time limits and the cpuset live in the host cgroup only, as create
+  // leaves them out of the guest's spec (share.cc, guest_spec).
+  if (res.contains("cpu") && res["cpu"].is_object()) {
+    for (const char* k : {"realtimePeriod", "realtimeRuntime", "cpus", "mems"}) res["cpu"].erase(k);
+  }
   HULL_ASSIGN(conn, connect(s));
-  return conn->guest.update(id, resources_json);
+  return conn->guest.update(id, res.dump());
 }
 
 Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id) {

@@ -38,6 +38,7 @@ struct Context {
   std::string log_path;             // --log ("" = stderr)
   std::string log_format = "text";  // --log-format
   bool debug = false;
+  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is "slice:prefix:name"
 };
 
 struct CreateOptions {
@@ -50,7 +51,9 @@ struct CreateOptions {
   int preserve_fds = 0;         // must be 0: fds cannot cross into the VM
 };
 
-// create: boots the VM, creates the container in it, starts its monitor,
+// create: makes the container's host cgroup (runtime/hostcgroup: at
+// linux.cgroupsPath, with the limits safe to mirror there), starts its
+// monitor inside it, which boots the VM and creates the container in it,
 // runs the prestart/createRuntime/createContainer hooks, writes the pid file.
 // Returns the monitor's pid. On any error nothing is left behind.
 Result<pid_t> create(const Context& ctx, const CreateOptions& o);
@@ -67,7 +70,8 @@ Result<std::vector<oci::State>> list(const Context& ctx);
 Status kill(const Context& ctx, const std::string& id, int sig, bool all);
 
 // delete: refuses a running or paused container unless `force` (then kills
-// it first). Removes the VM leftovers, runs poststop hooks, removes the state.
+// it first). Removes the VM leftovers and the host cgroup directories create
+// made, runs poststop hooks, removes the state.
 // `force` on a container that does not exist succeeds, as with runc.
 Status remove(const Context& ctx, const std::string& id, bool force);
 
@@ -85,7 +89,9 @@ Status resume(const Context& ctx, const std::string& id);
 // The container's processes as the guest sees them (empty once stopped).
 Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id);
 
-// linux.resources JSON (`runc update` flags or -r FILE), applied in the guest.
+// linux.resources JSON (`runc update` flags or -r FILE): the host values
+// (runtime/hostcgroup/values.h) to the host cgroup, then all but the cpuset
+// and realtime values (host only) to the guest.
 Status update(const Context& ctx, const std::string& id, const std::string& resources_json);
 
 struct ExecOptions {

@@ -80,6 +80,17 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
       if (is_bind_mount(m)) m.source = mount_rel(id, n++);
     }
   }
+  // Applied to the container's host cgroup only (runtime/hostcgroup): real-
+  // time CPU limits (the guest's cgroup v2 has no RT groups) and the cpuset
+  // (it names host CPUs and memory nodes, which the VM's vCPU threads are
+  // pinned to there; the guest numbers its vCPUs from 0 and has one node).
+  if (g.linux && g.linux->resources && g.linux->resources->cpu) {
+    auto& cpu = *g.linux->resources->cpu;
+    cpu.realtime_period.reset();
+    cpu.realtime_runtime.reset();
+    cpu.cpus.reset();
+    cpu.mems.reset();
+  }
   // Each container is alone in its VM: a cgroup namespace of its own costs
   // nothing and shows it its own cgroup at /sys/fs/cgroup (memory.max,
   // cpu.max, ... of its limits), as docker's default on cgroup v2 does.

@@ -221,7 +221,7 @@ Result<Cgroup> Cgroup::create_in(const std::vector<Hierarchy>& joined, const Cgr
       }
     }
   }
-  if (r) HULL_TRY(cg.apply(*r));
+  if (r) HULL_TRY(cg.apply(*r, Part::AllButBandwidth));
   return cg;
 }
 
@@ -236,7 +236,7 @@ const Dir* Cgroup::dir_for(const std::string& controller) const {
   return nullptr;
 }
 
-Status Cgroup::apply(const oci::Resources& r) const {
+Status Cgroup::apply(const oci::Resources& r, Part part) const {
   bool unified = dirs_.size() == 1 && dirs_[0].v2;
   const Write* pending = nullptr;
   auto write_one = [&](const Write& w) -> Status {
@@ -261,6 +261,10 @@ Status Cgroup::apply(const oci::Resources& r) const {
     return {};
   };
   for (const auto& w : host_writes(r, unified)) {
+    if ((part == Part::Bandwidth && !w.bandwidth) ||
+        (part == Part::AllButBandwidth && w.bandwidth)) {
+      continue;
+    }
     auto st = write_one(w);
     if (!st) {
       if (w.retry_after_next && st.error().sys_errno == EINVAL) {
@@ -278,8 +282,25 @@ Status Cgroup::apply(const oci::Resources& r) const {
   return {};
 }
 
+Status Cgroup::limit_bandwidth(const oci::Resources& r) const {
+  return apply(r, Part::Bandwidth);
+}
+
+Status Cgroup::unlimit_bandwidth() const {
+  const Dir* d = dir_for("cpu");
+  if (!d) return {};
+  bool unified = dirs_.size() == 1 && dirs_[0].v2;
+  const char* file = unified ? "cpu.max" : "cpu.cfs_quota_us";
+  const char* value = unified ? "max" : "-1";
+  if (int e = write_value(d->path + "/" + file, value); e != 0 && e != ENOENT) {
+    return std::unexpected(
+        Error{Errc::System, e, where() + ": " + file + ": write " + std::string(value)});
+  }
+  return {};
+}
+
 Status Cgroup::update(const oci::Resources& r) const {
-  return apply(r);
+  return apply(r, Part::All);
 }
 
 Status Cgroup::attach(pid_t pid) const {

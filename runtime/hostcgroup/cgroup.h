@@ -52,7 +52,8 @@ class Cgroup {
   // The container `id`'s cgroup for `spec` (linux.cgroupsPath, --systemd-cgroup)
   // in the hierarchies mounted here: makes the directories (v1 cpuset: cpus and
   // mems copied down from the parent first, v2: controllers enabled in the
-  // parents), writes the host values of linux.resources. No task joins yet.
+  // parents), writes the host values of linux.resources but the CPU bandwidth
+  // (limit_bandwidth). No task joins yet.
   static Result<Cgroup> create(const oci::Spec& spec, bool systemd, const std::string& id);
 
   // The same for explicit hierarchies and caller cgroup (tests, other roots).
@@ -67,7 +68,16 @@ class Cgroup {
   // can start QEMU).
   Result<SelfJoin> join_self() const;
 
-  // Writes the host values of `r` (`update`).
+  // Writes the CPU quota and period of `r`: once the VM has booted (a boot
+  // under TCG at a container's 0.1 CPU would take minutes), before `create`
+  // returns, so the container's process runs under them from its start.
+  Status limit_bandwidth(const oci::Resources& r) const;
+
+  // Lifts the CPU quota again (`delete`: the VM's teardown is hull's work,
+  // not the container's, and at a 0.1 CPU quota takes seconds).
+  Status unlimit_bandwidth() const;
+
+  // Writes all the host values of `r` (`update`).
   Status update(const oci::Resources& r) const;
 
   // Removes the directories hull created, innermost first, waiting for tasks
@@ -90,7 +100,8 @@ class Cgroup {
  private:
   std::string where() const { return "linux.cgroupsPath " + path_; }
   const Dir* dir_for(const std::string& controller) const;
-  Status apply(const oci::Resources& r) const;
+  enum class Part { AllButBandwidth, Bandwidth, All };
+  Status apply(const oci::Resources& r, Part part) const;
 
   std::string path_;
   std::vector<Dir> dirs_;

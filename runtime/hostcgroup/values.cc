@@ -30,11 +30,11 @@ void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
   int64_t quota = c.quota.value_or(0);
   if (period != 0) {
     out.push_back({"cpu", "cpu.cfs_period_us", std::to_string(period),
-                   std::string(kCpu) + "period", quota != 0, false});
+                   std::string(kCpu) + "period", quota != 0, false, true});
   }
   if (quota != 0) {
     out.push_back({"cpu", "cpu.cfs_quota_us", std::to_string(quota), std::string(kCpu) + "quota",
-                   false, false});
+                   false, false, true});
   }
 }
 
@@ -48,7 +48,7 @@ void add_cpu_v2(const oci::Cpu& c, std::vector<Write>& out) {
   if (quota != 0 || period != 0) {
     std::string q = quota > 0 ? std::to_string(quota) : "max";
     out.push_back({"cpu", "cpu.max", q + " " + std::to_string(period ? period : kDefaultPeriodUs),
-                   std::string(kCpu) + (c.quota ? "quota" : "period"), false, false});
+                   std::string(kCpu) + (c.quota ? "quota" : "period"), false, false, true});
   }
 }
 

@@ -34,6 +34,10 @@ struct Write {
   bool retry_after_next = false;
   // Read back and compare (cpu.shares: the kernel clamps instead of refusing).
   bool verify = false;
+  // CPU bandwidth (quota, period): written once the VM has booted (Cgroup::
+  // limit_bandwidth), so that a boot under TCG is not throttled to the
+  // container's share.
+  bool bandwidth = false;
   bool operator==(const Write&) const = default;
 };
 

@@ -115,6 +115,12 @@ TEST_F(RealCgroup, WritesTheLimitsAttachesAndRemovesWhatItMade) {
     if (v2() || d.controllers == std::vector<std::string>{"cpu"}) cpu = d.path;
     if (v2() || d.controllers == std::vector<std::string>{"pids"}) pids = d.path;
   }
+  // The bandwidth waits for limit_bandwidth (the VM boots unthrottled).
+  if (!v2() && !cpu.empty()) {
+    EXPECT_EQ(slurp(cpu + "/cpu.cfs_quota_us"), "-1");
+  }
+  auto bw = cg->limit_bandwidth(r);
+  ASSERT_TRUE(bw) << bw.error().what();
   if (!v2()) {
     if (!cpu.empty()) {
       EXPECT_EQ(slurp(cpu + "/cpu.shares"), "512");

@@ -39,6 +39,7 @@ TEST(HostWrites, V1CpuInRuncsOrder) {
   EXPECT_EQ(ws[4].controller, "cpu");
   EXPECT_EQ(ws[5].controller, "cpuset");
   EXPECT_EQ(ws[4].field, "linux.resources.cpu.quota");
+  for (size_t i = 0; i < ws.size(); ++i) EXPECT_EQ(ws[i].bandwidth, i == 3 || i == 4) << i;
 }
 
 TEST(HostWrites, PeriodAloneIsNotRetried) {
@@ -56,6 +57,7 @@ TEST(HostWrites, V2CpuMaxWeightAndNoRealtime) {
   EXPECT_EQ(files(host_writes(r, true)),
             (std::vector<std::string>{"cpu.weight=100", "cpu.max=50000 100000", "cpuset.cpus=0-1",
                                       "cpuset.mems=0"}));
+  EXPECT_TRUE(host_writes(r, true)[1].bandwidth);
   oci::Resources q;
   q.cpu = oci::Cpu{};
   q.cpu->quota = -1;
