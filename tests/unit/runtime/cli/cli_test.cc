@@ -102,7 +102,9 @@ TEST_F(CliTest, FeaturesIsTruthfulJson) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["ociVersionMin"], "1.0.0");
   EXPECT_EQ(j["linux"]["cgroup"]["v2"], true);
-  EXPECT_EQ(j["linux"]["cgroup"]["v1"], false);
+  EXPECT_EQ(j["linux"]["cgroup"]["v1"], true);  // the host cgroup (runtime/hostcgroup)
+  EXPECT_EQ(j["linux"]["cgroup"]["systemd"], false);
+  EXPECT_TRUE(j["annotations"].contains("io.hull.cgroup.host"));
   EXPECT_EQ(j["linux"]["apparmor"]["enabled"], false);
   EXPECT_EQ(j["linux"]["seccomp"]["enabled"], true);
   EXPECT_EQ(j["hooks"].size(), 6u);
