@@ -108,6 +108,40 @@ std::string pid_list(const std::vector<pid_t>& pids) {
   return out;
 }
 
+// Removes the cgroup directory `dir` (`leaf`: the container's own, whose
+// sub-cgroups go first, as runc's RemovePath), waiting for tasks that are
+// still exiting; `kill`: its tasks get SIGKILL once. True when it is gone,
+// false when a parent is still in use by another cgroup below it (a shared
+// parent: left in place, not an error).
+Result<bool> remove_dir(const std::string& where, const std::string& dir, bool leaf, bool kill) {
+  using Clock = std::chrono::steady_clock;
+  if (leaf) {
+    for (const auto& sub : subdirs(dir)) HULL_TRY(remove_dir(where, sub, true, kill));
+  }
+  auto deadline = Clock::now() + kRemoveRetryBudget;
+  auto delay = std::chrono::milliseconds(1);
+  bool killed = false;
+  while (true) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e != EBUSY && e != ENOTEMPTY) return fail_errno(where + ": rmdir " + dir, e);
+    if (!leaf && has_subdirs(dir)) return false;
+    if (leaf && kill && !killed) {
+      kill_tasks(dir);
+      killed = true;
+    }
+    if (Clock::now() >= deadline) {
+      auto left = tasks_of(dir);
+      return std::unexpected(
+          Error{Errc::System, e,
+                where + ": rmdir " + dir + (left.empty() ? "" : " (tasks " + pid_list(left) + ")")});
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(100));
+  }
+}
+
 // The hierarchy in `hs` that `d` belongs to.
 const Hierarchy* hierarchy_of(const std::vector<Hierarchy>& hs, const Dir& d) {
   for (const auto& h : hs) {
@@ -360,47 +394,11 @@ Status SelfJoin::restore() {
 }
 
 Status Cgroup::remove(bool kill_remaining) {
-  using Clock = std::chrono::steady_clock;
   Status result;
-  // Removes `dir`; true when it is gone, false when another cgroup still
-  // lives below it (a shared parent: left in place, not an error).
-  auto rmdir_waiting = [&](const std::string& dir, bool leaf) -> Result<bool> {
-    if (leaf) {
-      // Sub-cgroups of the container's own cgroup go first (runc's RemovePath).
-      for (const auto& sub : subdirs(dir)) {
-        Cgroup child;
-        child.path_ = path_;
-        child.dirs_.push_back(Dir{"", {}, false, dir, sub, {sub}});
-        HULL_TRY(child.remove(kill_remaining));
-      }
-    }
-    auto deadline = Clock::now() + kRemoveRetryBudget;
-    auto delay = std::chrono::milliseconds(1);
-    bool killed = false;
-    while (true) {
-      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
-      int e = errno;
-      if (e == EINTR) continue;
-      if (e != EBUSY && e != ENOTEMPTY) return fail_errno(where() + ": rmdir " + dir, e);
-      if (!leaf && has_subdirs(dir)) return false;
-      if (leaf && kill_remaining && !killed) {
-        kill_tasks(dir);
-        killed = true;
-      }
-      if (Clock::now() >= deadline) {
-        auto left = tasks_of(dir);
-        return std::unexpected(Error{Errc::System, e,
-                                     where() + ": rmdir " + dir +
-                                         (left.empty() ? "" : " (tasks " + pid_list(left) + ")")});
-      }
-      std::this_thread::sleep_for(delay);
-      delay = std::min(delay * 2, std::chrono::milliseconds(100));
-    }
-  };
   for (auto& d : dirs_) {
     while (!d.created.empty()) {
       const std::string dir = d.created.back();
-      auto gone = rmdir_waiting(dir, dir == d.path);
+      auto gone = remove_dir(where(), dir, dir == d.path, kill_remaining);
       if (!gone) {
         if (result) result = std::unexpected(std::move(gone.error()));
         break;

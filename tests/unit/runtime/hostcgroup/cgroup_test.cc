@@ -193,6 +193,14 @@ TEST_F(RealCgroup, DeleteKillsWhatIsLeftInItsLeaf) {
   EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
 }
 
+TEST_F(RealCgroup, RemovesSubCgroupsOfItsLeaf) {
+  auto cg = make(base_ + "/leaf", nullptr);
+  ASSERT_TRUE(cg) << cg.error().what();
+  for (const auto& d : cg->dirs()) ASSERT_EQ(::mkdir((d.path + "/inner").c_str(), 0755), 0);
+  auto rm = cg->remove();
+  EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
+}
+
 TEST_F(RealCgroup, SelfJoinMovesThisProcessAndBack) {
   std::string before = slurp("/proc/self/cgroup");
   auto cg = make(base_ + "/leaf", nullptr);
