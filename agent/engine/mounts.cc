@@ -76,6 +76,15 @@ Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
   return {};
 }
 
+// The source is cloned with open_tree(AT_NO_AUTOMOUNT) and moved onto the
+// destination rather than bound with mount(2), which would trigger an
+// automount on it: in the guest every directory the host bound below the
+// virtio-fs share (a volume, the container's rootfs) is a submount point, and
+// the automounted submount's root shows as "/" in mountinfo. The clone is the
+// share's mount rooted at the source, so mountinfo names the source as runc's
+// bind mounts name their host path (runtime-tools compares its last
+// component). The submount is automounted on top of the clone once the
+// container walks into it, with the clone's flags (ro stays ro).
 Status bind_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
   std::string src = m.source[0] == '/' ? m.source : cat(ctx.bundle, "/", m.source);
   struct stat st {};
@@ -83,8 +92,12 @@ Status bind_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
   Result<UniqueFd> dest = S_ISDIR(st.st_mode) ? mkdir_all_in_root(rootfd, m.destination, 0755)
                                               : touch_in_root(rootfd, m.destination, 0644);
   if (!dest) return fail(std::move(dest.error()).wrap(m.field + ".destination"));
-  unsigned long flags = MS_BIND | (m.opts.flags & MS_REC);
-  if (::mount(src.c_str(), fd_path(dest->get()).c_str(), nullptr, flags, nullptr) < 0) {
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT |
+                        ((m.opts.flags & MS_REC) ? AT_RECURSIVE : 0u);
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, src.c_str(), tree_flags)));
+  if (!tree) return fail_errno(cat(m.field, ": bind ", src, " on ", m.destination));
+  if (::syscall(SYS_move_mount, tree.get(), "", dest->get(), "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
     return fail_errno(cat(m.field, ": bind ", src, " on ", m.destination));
   }
   if (m.opts.bind_needs_remount()) {

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -92,6 +93,80 @@ TEST_F(ContainerTest, MountTable) {
     EXPECT_EQ(fstype["/proc/acpi"], "tmpfs");
     EXPECT_EQ(opts["/proc/acpi"].substr(0, 3), "ro,");
   }
+}
+
+// runtime-tools' mounts program: one directory bound with each propagation
+// option (next to options a bind ignores), and a file bound read-only. Each is
+// at its destination, its mountinfo root ends in the source's name (runtimetest
+// matches bind mounts by that), and it has the propagation asked for. Also as
+// the mapped root of a user namespace, which binds with open_tree(2) too.
+void check_bind_propagation(oci::Spec s, bool userns) {
+  test::TempDir data;
+  ASSERT_EQ(::chmod(data.path().c_str(), 0711), 0);  // reachable by a mapped root
+  std::filesystem::create_directory(data.path() + "/etc");
+  std::ofstream(data.path() + "/etc/f") << "in-etc";
+  std::ofstream(data.path() + "/hosts") << "h";
+  const std::vector<std::string> props = {"shared",  "rshared",  "slave",      "rslave",
+                                          "private", "rprivate", "unbindable", "runbindable"};
+  for (const auto& p : props) {
+    oci::Mount m;
+    m.destination = "/mnt/etc-" + p;
+    m.source = data.path() + "/etc";
+    // A user namespace cannot change the locked atime flags of the source's
+    // mount, so strictatime only without one.
+    m.options = std::vector<std::string>{"nosuid", userns ? "nodev" : "strictatime", "mode=755",
+                                         "size=1k", p[0] == 'r' ? "rbind" : "bind", p};
+    s.mounts->push_back(m);
+  }
+  oci::Mount file;
+  file.destination = "/mnt/hosts";
+  file.source = data.path() + "/hosts";
+  file.options = std::vector<std::string>{"bind", "ro"};
+  s.mounts->push_back(file);
+  if (userns) {
+    s.linux->namespaces->push_back({"user", std::nullopt, oci::Json::object()});
+    s.linux->uid_mappings = std::vector<oci::IdMapping>{{0, 100000, 65536, oci::Json::object()}};
+    s.linux->gid_mappings = std::vector<oci::IdMapping>{{0, 100000, 65536, oci::Json::object()}};
+  }
+  auto r = test::run(s, testing::UnitTest::GetInstance()->current_test_info()->name());
+  ASSERT_TRUE(r) << r.error().what();
+  ASSERT_EQ(r->status, 0) << r->out;
+  std::map<std::string, std::string> root, opts, optional;
+  std::istringstream in(r->out);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string id, parent, dev, rt, mp, o, f, opt;
+    if (!(ls >> id >> parent >> dev >> rt >> mp >> o)) continue;
+    while (ls >> f && f != "-") opt += f + " ";
+    if (root.count(mp)) continue;  // the first mount at a mount point is the spec's
+    root[mp] = rt;
+    opts[mp] = o;
+    optional[mp] = opt;
+  }
+  for (const auto& p : props) {
+    std::string mp = "/mnt/etc-" + p;
+    ASSERT_TRUE(root.count(mp)) << mp << " missing:\n" << r->out;
+    EXPECT_EQ(std::filesystem::path(root[mp]).filename(), "etc") << mp;
+    EXPECT_NE(opts[mp].find("nosuid"), std::string::npos) << mp;
+    bool shared = optional[mp].find("shared:") != std::string::npos;
+    EXPECT_EQ(shared, p == "shared" || p == "rshared") << mp << ": " << optional[mp];
+    bool unbindable = optional[mp].find("unbindable") != std::string::npos;
+    EXPECT_EQ(unbindable, p == "unbindable" || p == "runbindable") << mp << ": " << optional[mp];
+  }
+  EXPECT_EQ(std::filesystem::path(root["/mnt/hosts"]).filename(), "hosts");
+  EXPECT_EQ(opts["/mnt/hosts"].substr(0, 3), "ro,");
+  EXPECT_NE(r->out.find("in-etc"), std::string::npos);
+}
+
+constexpr const char* kShowMounts = "cat /proc/self/mountinfo; cat /mnt/etc-shared/f";
+
+TEST_F(ContainerTest, BindMountPropagation) {
+  check_bind_propagation(spec(kShowMounts), false);
+}
+
+TEST_F(ContainerTest, BindMountPropagationInUserNamespace) {
+  check_bind_propagation(spec(kShowMounts), true);
 }
 
 TEST_F(ContainerTest, DevicesAndDevSymlinks) {
