@@ -19,8 +19,12 @@ bool has_option(const oci::Mount& m, std::string_view opt) {
   return std::find(m.options->begin(), m.options->end(), opt) != m.options->end();
 }
 
-std::string mount_rel(const std::string& id, size_t n) {
+std::string mount_dir_rel(const std::string& id, size_t n) {
   return "containers/" + id + "/mounts/" + std::to_string(n);
+}
+
+std::string mount_rel(const std::string& id, size_t n, const oci::Mount& m) {
+  return mount_dir_rel(id, n) + "/" + bind_name(m.source.value_or(""));
 }
 
 // Binds `source` (already opened as `src`) onto a new file or directory at
@@ -30,7 +34,7 @@ Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what,
   struct stat st {};
   if (::fstat(src, &st) != 0) return fail_errno(what + ": stat");
   if (S_ISDIR(st.st_mode)) {
-    if (::mkdir(target.c_str(), 0700) != 0) return fail_errno(what + ": mkdir " + target);
+    if (::mkdir(target.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + target);
   } else {
     UniqueFd f(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!f) return fail_errno(what + ": creating " + target);
@@ -66,6 +70,16 @@ std::string absolute(const std::string& base, const std::string& p) {
 
 }  // namespace
 
+std::string bind_name(const std::string& source) {
+  size_t end = source.find_last_not_of('/');
+  if (end == std::string::npos) return "source";
+  size_t slash = source.find_last_of('/', end);
+  size_t begin = slash == std::string::npos ? 0 : slash + 1;
+  std::string name = source.substr(begin, end + 1 - begin);
+  if (name == "." || name == "..") return "source";
+  return name;
+}
+
 bool is_bind_mount(const oci::Mount& m) {
   return (m.type && *m.type == "bind") || has_option(m, "bind") || has_option(m, "rbind");
 }
@@ -77,7 +91,10 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   if (g.mounts) {
     size_t n = 0;
     for (auto& m : *g.mounts) {
-      if (is_bind_mount(m)) m.source = mount_rel(id, n++);
+      if (is_bind_mount(m)) {
+        m.source = mount_rel(id, n, m);
+        ++n;
+      }
     }
   }
   // Applied to the container's host cgroup only (runtime/hostcgroup): real-
@@ -123,8 +140,17 @@ SharedContainer::~SharedContainer() {
 Status SharedContainer::unshare() {
   Status result;
   while (!mounts.empty()) {
-    if (auto st = mounts.back().unmount(); !st && result) result = fail(std::move(st.error()));
+    std::string target = mounts.back().target();
+    if (auto st = mounts.back().unmount(); !st) {
+      if (result) result = fail(std::move(st.error()));
+    } else if (!target.empty() && ::unlink(target.c_str()) != 0 && errno == EISDIR) {
+      ::rmdir(target.c_str());  // best effort: the sandbox directory takes leftovers along
+    }
     mounts.pop_back();
+  }
+  while (!mount_dirs.empty()) {
+    ::rmdir(mount_dirs.back().c_str());
+    mount_dirs.pop_back();
   }
   return result;
 }
@@ -141,7 +167,7 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
                         "sharing the rootfs " + rootfs));
   out.rootfs = std::move(rfs);
   std::string mdir = shared_dir + "/containers/" + id + "/mounts";
-  if (::mkdir(mdir.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + mdir);
+  if (::mkdir(mdir.c_str(), 0711) != 0 && errno != EEXIST) return fail_errno("mkdir " + mdir);
   // bind mounts, in the order guest_spec numbered them
   size_t n = 0;
   for (const auto& m : spec.mounts.value_or(std::vector<oci::Mount>{})) {
@@ -149,9 +175,13 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
     std::string what = "sharing bind mount " + m.destination;
     std::string src = absolute(bundle, m.source.value_or(""));
     HULL_ASSIGN(fd, open_source(src, what));
-    HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, shared_dir + "/" + mount_rel(id, n++),
+    std::string dir = shared_dir + "/" + mount_dir_rel(id, n);
+    if (::mkdir(dir.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + dir);
+    out.mount_dirs.push_back(dir);
+    HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, shared_dir + "/" + mount_rel(id, n, m),
                                  has_option(m, "rbind"), has_option(m, "ro")));
     out.mounts.push_back(std::move(mg));
+    ++n;
   }
   return out;
 }

@@ -3,9 +3,19 @@
 //
 //   shared/containers/<id>/rootfs      bind of the bundle's root.path (ro if root.readonly;
 //                                      sandbox::SharedRootfs)
-//   shared/containers/<id>/mounts/<n>  bind of the spec's n-th bind mount source (a
+//   shared/containers/<id>/mounts/<n>/<name>
+//                                      bind of the spec's n-th bind mount source (a
 //                                      directory or a file: volumes, docker's
-//                                      /etc/hosts, /etc/resolv.conf, /etc/hostname)
+//                                      /etc/hosts, /etc/resolv.conf, /etc/hostname),
+//                                      named as the source is (bind_name), so the
+//                                      root of the mount the container sees in
+//                                      /proc/self/mountinfo ends in that name, as
+//                                      with runc
+//
+// The directories hull makes are 0711: a container with a user namespace
+// resolves its rootfs and bind sources as a mapped, non-root uid, which must
+// be able to traverse them (as runc needs the bundle to be reachable by it).
+// They list nothing and the sandbox directory above them is 0700.
 //
 // A source is opened once (O_PATH) and bound from that descriptor, so a
 // symlink swapped in afterwards cannot redirect the bind; the targets are
@@ -35,14 +45,20 @@ namespace hull::container {
 struct SharedContainer {
   sandbox::SharedRootfs rootfs;
   std::vector<sandbox::MountGuard> mounts;  // unmounted (reverse order) on destruction
+  std::vector<std::string> mount_dirs;      // mounts/<n>, removed after the unmounts
   std::string guest_spec_json;
 
   SharedContainer() = default;
   SharedContainer(SharedContainer&&) = default;
   SharedContainer& operator=(SharedContainer&&) = default;
   ~SharedContainer();
-  Status unshare();  // unmounts now, last first
+  Status unshare();  // unmounts now, last first, and removes the mount points
 };
+
+// The name a bind source gets below mounts/<n>/: its last path component
+// ("/etc" -> "etc", "/var/lib/x/hosts/" -> "hosts"); "source" when there is
+// none ("/", ".", "..", empty).
+std::string bind_name(const std::string& source);
 
 // True for a mount the host must bind into the guest: type "bind", or an
 // option "bind"/"rbind" (docker writes type "bind", podman/containerd no type).

@@ -82,7 +82,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   struct stat st {};
   if (::stat(paths.dir.c_str(), &st) != 0) return fail_errno(step("sandbox directory") + ": stat");
   s.cid_ = guest_cid_for(st.st_ino, opts.id);
-  if (::mkdir(paths.shared_dir.c_str(), 0700) != 0) {
+  // 0711: the guest sees this as the root of its shared fs, and a container
+  // with a user namespace resolves its rootfs below it as a mapped (non-root)
+  // uid. On the host the sandbox directory (0700) keeps others out.
+  if (::mkdir(paths.shared_dir.c_str(), 0711) != 0) {
     return fail_errno(step("sandbox directory") + ": mkdir " + paths.shared_dir);
   }
 

@@ -221,9 +221,10 @@ TEST(GuestSpec, RootfsBindMountsAndNamespaces) {
   EXPECT_EQ(g->root->path, "containers/c1/rootfs");
   ASSERT_EQ(g->mounts->size(), before);  // order kept
   EXPECT_EQ((*g->mounts)[before - 2].destination, "/data");
-  EXPECT_EQ((*g->mounts)[before - 2].source, "containers/c1/mounts/0");
+  // Named as the source is: the container's mountinfo root ends in "data".
+  EXPECT_EQ((*g->mounts)[before - 2].source, "containers/c1/mounts/0/data");
   EXPECT_EQ((*g->mounts)[before - 2].options, (std::vector<std::string>{"rbind", "ro"}));
-  EXPECT_EQ((*g->mounts)[before - 1].source, "containers/c1/mounts/1");
+  EXPECT_EQ((*g->mounts)[before - 1].source, "containers/c1/mounts/1/hosts");
   EXPECT_EQ((*g->mounts)[0].source, s.mounts->front().source);  // proc stays proc
   bool cgroupns = false;
   for (const auto& ns : *g->linux->namespaces) {
@@ -238,6 +239,16 @@ TEST(GuestSpec, RootfsBindMountsAndNamespaces) {
   auto refused = guest_spec(s, "c1");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::Unsupported);
+}
+
+TEST(GuestSpec, BindName) {
+  EXPECT_EQ(bind_name("/etc"), "etc");
+  EXPECT_EQ(bind_name("/var/lib/x/hosts/"), "hosts");
+  EXPECT_EQ(bind_name("data"), "data");
+  EXPECT_EQ(bind_name("a//b//"), "b");
+  for (const char* none : {"", "/", "//", ".", "..", "/x/..", "./"}) {
+    EXPECT_EQ(bind_name(none), "source") << none;
+  }
 }
 
 }  // namespace

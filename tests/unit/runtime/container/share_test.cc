@@ -1,0 +1,129 @@
+// Sharing a container's rootfs and bind sources into a sandbox's shared dir
+// (runtime/container/share.h), as root on the host: what the guest will find
+// there and who can reach it.
+#include "runtime/container/share.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace hull::container {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ShareTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (bind mounts)";
+    std::string tmpl = (fs::temp_directory_path() / "hull-share-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;  // 0700, like the sandbox directory
+    shared_ = dir_ + "/shared";
+    ASSERT_EQ(::mkdir(shared_.c_str(), 0711), 0);  // as Sandbox::create makes it
+    bundle_ = dir_ + "/bundle";
+    fs::create_directories(bundle_ + "/rootfs");
+    fs::create_directories(bundle_ + "/vol");
+    std::ofstream(bundle_ + "/rootfs/file") << "root";
+    std::ofstream(bundle_ + "/vol/f") << "vol";
+    std::ofstream(bundle_ + "/hosts") << "127.0.0.1 localhost\n";
+    for (const char* p : {"/bundle", "/bundle/rootfs", "/bundle/vol"}) {
+      ::chmod((dir_ + p).c_str(), 0755);
+    }
+    ::chmod((bundle_ + "/hosts").c_str(), 0644);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  oci::Spec spec() const {
+    oci::Spec s = oci::default_spec();
+    s.root->path = "rootfs";
+    oci::Mount vol;
+    vol.destination = "/data";
+    vol.source = "vol";  // relative to the bundle
+    vol.options = std::vector<std::string>{"rbind", "ro"};
+    oci::Mount hosts;
+    hosts.destination = "/etc/hosts";
+    hosts.type = "bind";
+    hosts.source = bundle_ + "/hosts";
+    s.mounts->push_back(vol);
+    s.mounts->push_back(hosts);
+    return s;
+  }
+
+  // Runs `fn` in a child with uid/gid 1000 and cwd the shared dir (the guest's
+  // view starts there); returns its exit status.
+  template <typename Fn>
+  int as_mapped_uid(Fn fn) const {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(shared_.c_str()) != 0 || ::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 ||
+          ::setuid(1000) != 0) {
+        ::_exit(99);
+      }
+      ::_exit(fn());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+
+  std::string dir_, shared_, bundle_;
+};
+
+TEST_F(ShareTest, BindSourcesKeepTheirNameAndAnUnprivilegedUidReachesThem) {
+  auto shared = share_container(shared_, "c1", spec(), bundle_);
+  ASSERT_TRUE(shared) << shared.error().what();
+  auto g = nlohmann::json::parse(shared->guest_spec_json);
+  const auto& mounts = g["mounts"];
+  ASSERT_GE(mounts.size(), 2u);
+  EXPECT_EQ(mounts[mounts.size() - 2]["source"], "containers/c1/mounts/0/vol");
+  EXPECT_EQ(mounts[mounts.size() - 1]["source"], "containers/c1/mounts/1/hosts");
+  for (std::string rel : {"containers/c1/rootfs/file", "containers/c1/mounts/0/vol/f",
+                          "containers/c1/mounts/1/hosts"}) {
+    // A container with a user namespace resolves these as its mapped root.
+    EXPECT_EQ(as_mapped_uid([&] { return ::access(rel.c_str(), R_OK) == 0 ? 0 : errno; }), 0)
+        << rel;
+  }
+  // Nothing hull made lists its entries to others.
+  for (std::string rel : {"containers", "containers/c1", "containers/c1/mounts",
+                          "containers/c1/mounts/0"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((shared_ + "/" + rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_mode & 07777, 0711u) << rel;
+  }
+  // ro stays ro on the host side too.
+  int fd = ::open((shared_ + "/containers/c1/mounts/0/vol/new").c_str(),
+                  O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, EROFS);
+  if (fd >= 0) ::close(fd);
+
+  ASSERT_TRUE(shared->unshare());
+  EXPECT_FALSE(fs::exists(shared_ + "/containers/c1/mounts/0"));
+  EXPECT_FALSE(fs::exists(shared_ + "/containers/c1/mounts/1"));
+  EXPECT_TRUE(fs::exists(bundle_ + "/vol/f")) << "the source itself stays";
+  EXPECT_TRUE(fs::exists(bundle_ + "/hosts"));
+}
+
+TEST_F(ShareTest, MissingSourceIsNamed) {
+  oci::Spec s = spec();
+  s.mounts->back().source = bundle_ + "/missing";
+  auto shared = share_container(shared_, "c1", s, bundle_);
+  ASSERT_FALSE(shared);
+  EXPECT_EQ(shared.error().code, Errc::NotFound);
+  EXPECT_NE(shared.error().msg.find("/etc/hosts"), std::string::npos) << shared.error().msg;
+  EXPECT_NE(shared.error().msg.find(bundle_ + "/missing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hull::container
