@@ -1,6 +1,9 @@
 #include "runtime/container/share.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +28,23 @@ std::string mount_dir_rel(const std::string& id, size_t n) {
 
 std::string mount_rel(const std::string& id, size_t n, const oci::Mount& m) {
   return mount_dir_rel(id, n) + "/" + bind_name(m.source.value_or(""));
+}
+
+bool has_namespace(const std::vector<oci::Namespace>& nss, std::string_view type) {
+  return std::any_of(nss.begin(), nss.end(),
+                     [&](const oci::Namespace& n) { return n.type == type; });
+}
+
+int namespace_flag(std::string_view type) {
+  static constexpr std::pair<std::string_view, int> kTypes[] = {
+      {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+      {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+      {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+  };
+  for (const auto& [name, flag] : kTypes) {
+    if (name == type) return flag;
+  }
+  return 0;
 }
 
 // Binds `source` (already opened as `src`) onto a new file or directory at
@@ -80,6 +100,27 @@ std::string bind_name(const std::string& source) {
   return name;
 }
 
+Status check_namespace_paths(const oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->namespaces) return {};
+  const auto& nss = *spec.linux->namespaces;
+  for (size_t i = 0; i < nss.size(); ++i) {
+    if (!nss[i].path) continue;
+    std::string what = "config.json: linux.namespaces[" + std::to_string(i) + "] (" +
+                       nss[i].type + ") path " + *nss[i].path;
+    int want = namespace_flag(nss[i].type);
+    if (want == 0) return fail(Errc::Invalid, what + ": unknown namespace type");
+    UniqueFd fd(::open(nss[i].path->c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno(what + ": open");
+    int got = ::ioctl(fd.get(), NS_GET_NSTYPE);
+    if (got < 0) return fail_errno(what + ": not a namespace file");
+    if (got != want) {
+      return fail(Errc::Invalid, what + ": not a " + nss[i].type +
+                                     " namespace; name a /proc/<pid>/ns/ file of that type");
+    }
+  }
+  return {};
+}
+
 bool is_bind_mount(const oci::Mount& m) {
   return (m.type && *m.type == "bind") || has_option(m, "bind") || has_option(m, "rbind");
 }
@@ -111,24 +152,28 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   // Each container is alone in its VM: a cgroup namespace of its own costs
   // nothing and shows it its own cgroup at /sys/fs/cgroup (memory.max,
   // cpu.max, ... of its limits), as docker's default on cgroup v2 does.
-  if (g.linux) {
-    auto& nss = g.linux->namespaces;
-    if (!nss) nss = std::vector<oci::Namespace>{};
-    bool has_cgroup = std::any_of(nss->begin(), nss->end(),
-                                  [](const oci::Namespace& n) { return n.type == "cgroup"; });
-    if (!has_cgroup) nss->push_back(oci::Namespace{"cgroup", std::nullopt, Json::object()});
+  // Without a mount namespace runc makes the container's mounts in the
+  // caller's; the VM's mount namespace is the agent's, which the container
+  // must not pivot away, and nothing of it is the caller's anyway: the
+  // container gets its own.
+  if (!g.linux) g.linux = oci::Linux{};
+  auto& nss = g.linux->namespaces;
+  if (!nss) nss = std::vector<oci::Namespace>{};
+  if (!has_namespace(*nss, "cgroup")) {
+    nss->push_back(oci::Namespace{"cgroup", std::nullopt, Json::object()});
   }
-  if (g.linux && g.linux->namespaces) {
-    for (auto& ns : *g.linux->namespaces) {
-      if (!ns.path) continue;
-      if (ns.type == "network") {
-        ns.path.reset();
-        continue;
-      }
-      return fail(Errc::Unsupported,
-                  "config.json: linux.namespaces: joining the " + ns.type + " namespace " +
-                      *ns.path + " is not possible: each hull container runs in its own VM");
+  if (!has_namespace(*nss, "mount")) {
+    nss->push_back(oci::Namespace{"mount", std::nullopt, Json::object()});
+  }
+  for (auto& ns : *nss) {
+    if (!ns.path) continue;
+    if (ns.type == "network") {
+      ns.path.reset();
+      continue;
     }
+    return fail(Errc::Unsupported,
+                "config.json: linux.namespaces: joining the " + ns.type + " namespace " +
+                    *ns.path + " is not possible: each hull container runs in its own VM");
   }
   return g;
 }
@@ -158,6 +203,7 @@ Status SharedContainer::unshare() {
 Result<SharedContainer> share_container(const std::string& shared_dir, const std::string& id,
                                         const oci::Spec& spec, const std::string& bundle) {
   SharedContainer out;
+  HULL_TRY(check_namespace_paths(spec));
   HULL_ASSIGN(g, guest_spec(spec, id));
   out.guest_spec_json =
       oci::to_json(g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

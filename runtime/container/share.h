@@ -28,7 +28,10 @@
 // to the shared dir (the agent resolves them there; mount order is kept), a network
 // namespace path dropped (the VM has no NIC yet; the container gets a fresh
 // network namespace with loopback). Paths of other namespaces cannot be
-// joined across VMs: Errc::Unsupported naming them.
+// joined across VMs: Errc::Unsupported naming them. A container without a
+// mount namespace gets one in the guest (it is alone in its VM; sharing the
+// agent's would pivot the agent into the container's rootfs), and one without
+// a cgroup namespace gets one too (see guest_spec).
 #pragma once
 
 #include <string>
@@ -59,6 +62,10 @@ struct SharedContainer {
 // ("/etc" -> "etc", "/var/lib/x/hosts/" -> "hosts"); "source" when there is
 // none ("/", ".", "..", empty).
 std::string bind_name(const std::string& source);
+
+// Each linux.namespaces[].path must name a namespace of its entry's type (as
+// runc checks when it joins it), also the network paths guest_spec drops.
+Status check_namespace_paths(const oci::Spec& spec);
 
 // True for a mount the host must bind into the guest: type "bind", or an
 // option "bind"/"rbind" (docker writes type "bind", podman/containerd no type).

@@ -241,6 +241,23 @@ TEST(GuestSpec, RootfsBindMountsAndNamespaces) {
   EXPECT_EQ(refused.error().code, Errc::Unsupported);
 }
 
+TEST(GuestSpec, NoMountNamespaceGetsOneInTheGuest) {
+  // runtime-tools' linux_ns_itype: no namespaces at all. The VM's mount
+  // namespace is the agent's; the container must not pivot it away.
+  oci::Spec s = oci::default_spec();
+  s.linux->namespaces = std::vector<oci::Namespace>{};
+  auto g = guest_spec(s, "c1");
+  ASSERT_TRUE(g) << g.error().what();
+  std::vector<std::string> types;
+  for (const auto& ns : *g->linux->namespaces) types.push_back(ns.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"cgroup", "mount"}));
+
+  s.linux.reset();
+  auto no_linux = guest_spec(s, "c1");
+  ASSERT_TRUE(no_linux) << no_linux.error().what();
+  EXPECT_EQ(no_linux->linux->namespaces->size(), 2u);
+}
+
 TEST(GuestSpec, BindName) {
   EXPECT_EQ(bind_name("/etc"), "etc");
   EXPECT_EQ(bind_name("/var/lib/x/hosts/"), "hosts");

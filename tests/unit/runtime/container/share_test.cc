@@ -1,6 +1,6 @@
 // Sharing a container's rootfs and bind sources into a sandbox's shared dir
 // (runtime/container/share.h), as root on the host: what the guest will find
-// there and who can reach it.
+// there, who can reach it, and the namespace paths checked on the way.
 #include "runtime/container/share.h"
 
 #include <fcntl.h>
@@ -123,6 +123,30 @@ TEST_F(ShareTest, MissingSourceIsNamed) {
   EXPECT_EQ(shared.error().code, Errc::NotFound);
   EXPECT_NE(shared.error().msg.find("/etc/hosts"), std::string::npos) << shared.error().msg;
   EXPECT_NE(shared.error().msg.find(bundle_ + "/missing"), std::string::npos);
+}
+
+TEST(NamespacePaths, MustNameANamespaceOfTheirType) {
+  oci::Spec s = oci::default_spec();
+  auto set_net = [&](const std::string& path) {
+    for (auto& ns : *s.linux->namespaces) {
+      if (ns.type == "network") ns.path = path;
+    }
+  };
+  set_net("/proc/self/ns/net");
+  EXPECT_TRUE(check_namespace_paths(s));
+  set_net("/proc/self/ns/pid");
+  auto wrong = check_namespace_paths(s);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, Errc::Invalid);
+  EXPECT_NE(wrong.error().msg.find("/proc/self/ns/pid: not a network namespace"),
+            std::string::npos)
+      << wrong.error().msg;
+  set_net("/nonexistent/ns");
+  EXPECT_FALSE(check_namespace_paths(s));
+  set_net("/proc/self/status");
+  auto not_ns = check_namespace_paths(s);
+  ASSERT_FALSE(not_ns);
+  EXPECT_NE(not_ns.error().msg.find("not a namespace file"), std::string::npos);
 }
 
 }  // namespace
