@@ -9,11 +9,12 @@
 namespace hull::hostcgroup {
 namespace {
 
-// The controllers a v1 mount's super options can name (kernel/cgroup/*.c);
-// the other options (rw, xattr, noprefix, release_agent=...) are not ones.
+// The v1 controllers runc joins (its fs subsystems); the other words in a
+// mount's super options (rw, xattr, noprefix, release_agent=..., debug) are
+// not ones it joins.
 constexpr std::string_view kV1Controllers[] = {
-    "blkio",     "cpu",        "cpuacct", "cpuset",   "devices", "freezer", "hugetlb", "memory",
-    "net_cls",   "net_prio",   "perf_event", "pids",  "rdma",    "misc",    "debug",   "io"};
+    "blkio",   "cpu",      "cpuacct",    "cpuset", "devices", "freezer", "hugetlb",
+    "memory",  "net_cls",  "net_prio",   "perf_event", "pids", "rdma", "misc"};
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
