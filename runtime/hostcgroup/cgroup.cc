@@ -133,9 +133,9 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
     }
     if (Clock::now() >= deadline) {
       auto left = tasks_of(dir);
-      return std::unexpected(
-          Error{Errc::System, e,
-                where + ": rmdir " + dir + (left.empty() ? "" : " (tasks " + pid_list(left) + ")")});
+      return std::unexpected(Error{
+          Errc::System, e,
+          where + ": rmdir " + dir + (left.empty() ? "" : " (tasks " + pid_list(left) + ")")});
     }
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(100));
@@ -161,7 +161,9 @@ Cgroup::~Cgroup() {
 }
 
 Cgroup::Cgroup(Cgroup&& o) noexcept
-    : path_(std::move(o.path_)), dirs_(std::move(o.dirs_)), owned_(std::exchange(o.owned_, false)) {}
+    : path_(std::move(o.path_)),
+      dirs_(std::move(o.dirs_)),
+      owned_(std::exchange(o.owned_, false)) {}
 
 Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
   if (this != &o) {
@@ -185,13 +187,12 @@ Result<Cgroup> Cgroup::create(const oci::Spec& spec, bool systemd, const std::st
   HULL_ASSIGN(path, cgroups_path(given, systemd, id));
   HULL_ASSIGN(hs, host_hierarchies());
   if (hs.empty()) {
-    return fail(Errc::Unsupported,
-                "linux.cgroupsPath " + path.path + ": no cgroup file system is mounted on the host");
+    return fail(Errc::Unsupported, "linux.cgroupsPath " + path.path +
+                                       ": no cgroup file system is mounted on the host");
   }
   HULL_ASSIGN(own_text, read_file("/proc/self/cgroup", kMaxProcFileBytes));
   HULL_ASSIGN(own, parse_proc_cgroup(own_text));
-  const oci::Resources* r =
-      spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+  const oci::Resources* r = spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
   return create_in(hs, path, own, r);
 }
 
@@ -218,8 +219,8 @@ Result<Cgroup> Cgroup::create_in(const std::vector<Hierarchy>& joined, const Cgr
         return fail_errno(cg.where() + ": mkdir " + level);
       }
     }
-    bool cpuset = std::find(h.controllers.begin(), h.controllers.end(), "cpuset") !=
-                  h.controllers.end();
+    bool cpuset =
+        std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
     if (cpuset) {
       // A v1 cpuset with empty cpus or mems takes no task: fill each level
       // from its parent (runc's cpusetEnsureParent), before the spec's values.
@@ -281,15 +282,16 @@ Status Cgroup::apply(const oci::Resources& r, Part part) const {
     }
     std::string file = d->path + "/" + w.file;
     if (int e = write_value(file, w.value); e != 0) {
-      return std::unexpected(Error{Errc::System, e, where() + ": " + w.file + ": write " + w.value});
+      return std::unexpected(
+          Error{Errc::System, e, where() + ": " + w.file + ": write " + w.value});
     }
     if (w.verify) {
       HULL_ASSIGN(back, wrap(read_value(file), where()));
       if (back != w.value) {
         uint64_t got = std::strtoull(back.c_str(), nullptr, 10);
         uint64_t want = std::strtoull(w.value.c_str(), nullptr, 10);
-        return fail(Errc::Invalid, where() + ": " + w.field + ": " +
-                                       shares_clamped_message(want, got));
+        return fail(Errc::Invalid,
+                    where() + ": " + w.field + ": " + shares_clamped_message(want, got));
       }
     }
     return {};

@@ -13,16 +13,16 @@ namespace {
 // mount's super options (rw, xattr, noprefix, release_agent=..., debug) are
 // not ones it joins.
 constexpr std::string_view kV1Controllers[] = {
-    "blkio",   "cpu",      "cpuacct",    "cpuset", "devices", "freezer", "hugetlb",
-    "memory",  "net_cls",  "net_prio",   "perf_event", "pids", "rdma", "misc"};
+    "blkio",  "cpu",     "cpuacct",  "cpuset",     "devices", "freezer", "hugetlb",
+    "memory", "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "misc"};
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;
   while (true) {
     size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos
-                                                               : at - start));
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) break;
     start = at + 1;
   }
@@ -37,7 +37,8 @@ std::string unescape_octal(std::string_view s) {
         std::all_of(s.begin() + static_cast<ptrdiff_t>(i) + 1,
                     s.begin() + static_cast<ptrdiff_t>(i) + 4,
                     [](char c) { return c >= '0' && c <= '7'; })) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
       out.push_back(s[i]);
@@ -213,7 +214,8 @@ Result<CgroupsPath> cgroups_path(const std::optional<std::string>& spec_path, bo
     if (parts.size() != 3) {
       return fail(Errc::Invalid,
                   "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd "
-                  "cgroups, got \"" + given + "\" instead");
+                  "cgroups, got \"" +
+                      given + "\" instead");
     }
     if (!parts[0].empty()) slice = std::string(parts[0]);
     prefix = std::string(parts[1]);

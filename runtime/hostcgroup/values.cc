@@ -29,8 +29,8 @@ void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
   uint64_t period = c.period.value_or(0);
   int64_t quota = c.quota.value_or(0);
   if (period != 0) {
-    out.push_back({"cpu", "cpu.cfs_period_us", std::to_string(period),
-                   std::string(kCpu) + "period", quota != 0, false, true});
+    out.push_back({"cpu", "cpu.cfs_period_us", std::to_string(period), std::string(kCpu) + "period",
+                   quota != 0, false, true});
   }
   if (quota != 0) {
     out.push_back({"cpu", "cpu.cfs_quota_us", std::to_string(quota), std::string(kCpu) + "quota",
@@ -63,12 +63,12 @@ std::vector<Write> host_writes(const oci::Resources& r, bool v2) {
       add_cpu_v1(*r.cpu, out);
     }
     if (r.cpu->cpus && !r.cpu->cpus->empty()) {
-      out.push_back({"cpuset", "cpuset.cpus", *r.cpu->cpus, std::string(kCpu) + "cpus", false,
-                     false});
+      out.push_back(
+          {"cpuset", "cpuset.cpus", *r.cpu->cpus, std::string(kCpu) + "cpus", false, false});
     }
     if (r.cpu->mems && !r.cpu->mems->empty()) {
-      out.push_back({"cpuset", "cpuset.mems", *r.cpu->mems, std::string(kCpu) + "mems", false,
-                     false});
+      out.push_back(
+          {"cpuset", "cpuset.mems", *r.cpu->mems, std::string(kCpu) + "mems", false, false});
     }
   }
   if (r.pids && r.pids->limit && *r.pids->limit != 0) {

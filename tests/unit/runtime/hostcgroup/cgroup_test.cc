@@ -4,9 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <csignal>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 #include <thread>
 
@@ -44,15 +44,14 @@ TEST(CgroupRecord, RoundTripsThroughJson) {
 
 TEST(CgroupRecord, RefusesPathsOutsideTheirMount) {
   auto entry = [](const char* dir, const char* created) {
-    return nlohmann::json{
-        {"path", "/x"},
-        {"dirs",
-         {{{"hierarchy", "cpu"},
-           {"controllers", {"cpu"}},
-           {"v2", false},
-           {"mount", "/sys/fs/cgroup/cpu"},
-           {"dir", dir},
-           {"created", {created}}}}}};
+    return nlohmann::json{{"path", "/x"},
+                          {"dirs",
+                           {{{"hierarchy", "cpu"},
+                             {"controllers", {"cpu"}},
+                             {"v2", false},
+                             {"mount", "/sys/fs/cgroup/cpu"},
+                             {"dir", dir},
+                             {"created", {created}}}}}};
   };
   EXPECT_FALSE(Cgroup::from_json(entry("/etc/x", "/etc/x")));
   EXPECT_FALSE(Cgroup::from_json(entry("/sys/fs/cgroup/cpu/../../x", "/sys/fs/cgroup/cpu/x")));
@@ -158,8 +157,8 @@ TEST_F(RealCgroup, WritesTheLimitsAttachesAndRemovesWhatItMade) {
 TEST_F(RealCgroup, LeavesAParentThatExistedBefore) {
   for (const auto& h : hs_) {
     ASSERT_EQ(::mkdir((h.mount_point + base_).c_str(), 0755), 0);
-    if (!h.v2 && std::find(h.controllers.begin(), h.controllers.end(), "cpuset") !=
-                     h.controllers.end()) {
+    if (!h.v2 &&
+        std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end()) {
       for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
         std::ofstream(h.mount_point + base_ + "/" + f) << slurp(h.mount_point + "/" + f);
       }

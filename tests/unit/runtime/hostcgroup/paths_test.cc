@@ -64,7 +64,8 @@ TEST(Mountinfo, FindsCgroupMountsAndTheirControllers) {
 }
 
 TEST(Mountinfo, UnescapesPathsAndKeepsTheMountRoot) {
-  auto r = parse_mountinfo("5 1 0:9 /a\\040b /sys/fs/cgroup/my\\040cpu rw - cgroup cgroup rw,cpuacct,cpu\n");
+  auto r = parse_mountinfo(
+      "5 1 0:9 /a\\040b /sys/fs/cgroup/my\\040cpu rw - cgroup cgroup rw,cpuacct,cpu\n");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0], (Hierarchy{"/sys/fs/cgroup/my cpu", "/a b", {"cpu", "cpuacct"}, false}));
