@@ -424,8 +424,8 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   if (!res.is_object()) return fail(Errc::Invalid, "linux.resources: not a JSON object");
   HULL_ASSIGN(spec, oci::spec_from_json(
                         Json{{"ociVersion", "1.0.0"}, {"linux", {{"resources", res}}}}, "update"));
-  if (auto it = s0.hull.find("host_cgroup"); it != s0.hull.end() && spec.linux &&
-                                              spec.linux->resources) {
+  if (auto it = s0.hull.find("host_cgroup");
+      it != s0.hull.end() && spec.linux && spec.linux->resources) {
     HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*it));
     HULL_TRY(cgroup.update(*spec.linux->resources));
   }
