@@ -23,7 +23,7 @@ struct GlobalOptions {
   std::string log;                  // file for log lines (runc: --log)
   std::string log_format = "text";  // text or json
   bool debug = false;
-  bool systemd_cgroup = false;    // accepted for compatibility; the guest runs cgroupfs v2
+  bool systemd_cgroup = false;    // cgroupsPath is slice:prefix:name (runtime/hostcgroup/paths.h)
   std::string rootless = "auto";  // accepted for compatibility
   std::string criu;               // accepted for compatibility (checkpointing is unsupported)
 };

@@ -85,7 +85,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--debug", g.debug, "enable debug logging");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup,
-               "accepted for runc compatibility; the guest always uses cgroup v2 cgroupfs");
+               "linux.cgroupsPath is slice:prefix:name (a plain host cgroup directory)");
   app.add_option("--rootless", g.rootless, "accepted for runc compatibility")
       ->capture_default_str();
   app.add_option("--criu", g.criu, "accepted for runc compatibility (checkpoint is unsupported)");
