@@ -47,16 +47,18 @@ int namespace_flag(std::string_view type) {
   return 0;
 }
 
-// Binds `source` (already opened as `src`) onto a new file or directory at
-// `target`, read-only if asked.
-Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what,
-                                         const std::string& target, bool recursive, bool readonly) {
+// Binds `source` (already opened as `src`) onto a new file or directory
+// `name` in `dir` (whose path is `target`'s parent), read-only if asked.
+Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int dir,
+                                         const std::string& name, const std::string& target,
+                                         bool recursive, bool readonly) {
   struct stat st {};
   if (::fstat(src, &st) != 0) return fail_errno(what + ": stat");
   if (S_ISDIR(st.st_mode)) {
-    if (::mkdir(target.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + target);
+    if (::mkdirat(dir, name.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + target);
   } else {
-    UniqueFd f(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd f(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600));
     if (!f) return fail_errno(what + ": creating " + target);
   }
   std::string from = "/proc/self/fd/" + std::to_string(src);
@@ -185,17 +187,17 @@ SharedContainer::~SharedContainer() {
 Status SharedContainer::unshare() {
   Status result;
   while (!mounts.empty()) {
-    std::string target = mounts.back().target();
-    if (auto st = mounts.back().unmount(); !st) {
+    SharedMount& m = mounts.back();
+    if (auto st = m.mount.unmount(); !st) {
       if (result) result = fail(std::move(st.error()));
-    } else if (!target.empty() && ::unlink(target.c_str()) != 0 && errno == EISDIR) {
-      ::rmdir(target.c_str());  // best effort: the sandbox directory takes leftovers along
+    } else {
+      // Best effort: the sandbox directory takes leftovers along.
+      if (::unlinkat(m.dir.get(), m.name.c_str(), 0) != 0 && errno == EISDIR) {
+        ::unlinkat(m.dir.get(), m.name.c_str(), AT_REMOVEDIR);
+      }
+      ::unlinkat(mounts_dir.get(), m.dir_name.c_str(), AT_REMOVEDIR);
     }
     mounts.pop_back();
-  }
-  while (!mount_dirs.empty()) {
-    ::rmdir(mount_dirs.back().c_str());
-    mount_dirs.pop_back();
   }
   return result;
 }
@@ -214,6 +216,8 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
   out.rootfs = std::move(rfs);
   std::string mdir = shared_dir + "/containers/" + id + "/mounts";
   if (::mkdir(mdir.c_str(), 0711) != 0 && errno != EEXIST) return fail_errno("mkdir " + mdir);
+  out.mounts_dir = UniqueFd(::open(mdir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!out.mounts_dir) return fail_errno("open " + mdir);
   // bind mounts, in the order guest_spec numbered them
   size_t n = 0;
   for (const auto& m : spec.mounts.value_or(std::vector<oci::Mount>{})) {
@@ -221,12 +225,21 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
     std::string what = "sharing bind mount " + m.destination;
     std::string src = absolute(bundle, m.source.value_or(""));
     HULL_ASSIGN(fd, open_source(src, what));
+    SharedMount sm;
+    sm.dir_name = std::to_string(n);
+    sm.name = bind_name(m.source.value_or(""));
     std::string dir = shared_dir + "/" + mount_dir_rel(id, n);
-    if (::mkdir(dir.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + dir);
-    out.mount_dirs.push_back(dir);
-    HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, shared_dir + "/" + mount_rel(id, n, m),
+    if (::mkdirat(out.mounts_dir.get(), sm.dir_name.c_str(), 0711) != 0) {
+      return fail_errno(what + ": mkdir " + dir);
+    }
+    sm.dir = UniqueFd(::openat(out.mounts_dir.get(), sm.dir_name.c_str(),
+                               O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sm.dir) return fail_errno(what + ": open " + dir);
+    out.mounts.push_back(std::move(sm));  // from here unshare removes mounts/<n>
+    HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, out.mounts.back().dir.get(),
+                                 out.mounts.back().name, shared_dir + "/" + mount_rel(id, n, m),
                                  has_option(m, "rbind"), has_option(m, "ro")));
-    out.mounts.push_back(std::move(mg));
+    out.mounts.back().mount = std::move(mg);
     ++n;
   }
   return out;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "runtime/container/guest.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/container_share.h"
@@ -45,10 +46,20 @@
 
 namespace hull::container {
 
+// One shared bind source. The guest can rename and replace entries of the
+// shared dir through virtio-fs, so the mount point and mounts/<n> are removed
+// through descriptors hull opened when it made them, never by a path.
+struct SharedMount {
+  sandbox::MountGuard mount;  // mounts/<n>/<name>
+  UniqueFd dir;               // mounts/<n> (O_PATH)
+  std::string dir_name;       // "<n>"
+  std::string name;           // bind_name(source)
+};
+
 struct SharedContainer {
   sandbox::SharedRootfs rootfs;
-  std::vector<sandbox::MountGuard> mounts;  // unmounted (reverse order) on destruction
-  std::vector<std::string> mount_dirs;      // mounts/<n>, removed after the unmounts
+  UniqueFd mounts_dir;              // mounts/ (O_PATH)
+  std::vector<SharedMount> mounts;  // unmounted (reverse order) on destruction
   std::string guest_spec_json;
 
   SharedContainer() = default;

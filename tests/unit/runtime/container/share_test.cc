@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,23 @@ TEST_F(ShareTest, BindSourcesKeepTheirNameAndAnUnprivilegedUidReachesThem) {
   EXPECT_FALSE(fs::exists(shared_ + "/containers/c1/mounts/1"));
   EXPECT_TRUE(fs::exists(bundle_ + "/vol/f")) << "the source itself stays";
   EXPECT_TRUE(fs::exists(bundle_ + "/hosts"));
+}
+
+TEST_F(ShareTest, UnshareRemovesOnlyWhatItMade) {
+  auto shared = share_container(shared_, "c1", spec(), bundle_);
+  ASSERT_TRUE(shared) << shared.error().what();
+  // A guest renames mounts/1 through virtio-fs and leaves a symlink to a host
+  // directory in its place.
+  std::string m1 = shared_ + "/containers/c1/mounts/1";
+  std::string moved = shared_ + "/containers/c1/mounts/moved";
+  fs::rename(m1, moved);
+  fs::create_directory(dir_ + "/decoy");
+  std::ofstream(dir_ + "/decoy/hosts") << "keep";
+  fs::create_directory_symlink(dir_ + "/decoy", m1);
+  (void)shared->unshare();
+  EXPECT_TRUE(fs::exists(dir_ + "/decoy/hosts"));
+  ::umount2((moved + "/hosts").c_str(), MNT_DETACH);  // the bind hull could not reach by path
+  EXPECT_FALSE(fs::exists(shared_ + "/containers/c1/mounts/0"));
 }
 
 TEST_F(ShareTest, MissingSourceIsNamed) {
