@@ -101,6 +101,10 @@ TEST(Plan, LinuxErrors) {
   s.linux->namespaces->erase(s.linux->namespaces->begin() + 3);  // uts
   EXPECT_EQ(error_of(s), "hostname: needs a new UTS namespace");
   s = spec();
+  std::erase_if(*s.linux->namespaces, [](const oci::Namespace& n) { return n.type == "mount"; });
+  EXPECT_EQ(error_of(s),
+            "mounts: need a new mount namespace: add {\"type\": \"mount\"} to linux.namespaces");
+  s = spec();
   s.linux->time_offsets = oci::Json{{"monotonic", {{"secs", 10}}}};
   EXPECT_EQ(error_of(s), "linux.timeOffsets: needs a new time namespace");
   s = spec();
