@@ -400,8 +400,9 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
   if (!out.has_namespace(CLONE_NEWNS) && (spec.mounts && !spec.mounts->empty())) {
     // The container pivots into its rootfs: in the agent's mount namespace
     // that would take the agent's root away (hull's runc mode adds one).
-    return bad("mounts", "need a new mount namespace: add {\"type\": \"mount\"} to "
-                         "linux.namespaces");
+    return bad("mounts",
+               "need a new mount namespace: add {\"type\": \"mount\"} to "
+               "linux.namespaces");
   }
 
   if (spec.mounts) {

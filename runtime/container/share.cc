@@ -57,8 +57,8 @@ Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int d
   if (S_ISDIR(st.st_mode)) {
     if (::mkdirat(dir, name.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + target);
   } else {
-    UniqueFd f(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600));
+    UniqueFd f(
+        ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!f) return fail_errno(what + ": creating " + target);
   }
   std::string from = "/proc/self/fd/" + std::to_string(src);
@@ -107,8 +107,8 @@ Status check_namespace_paths(const oci::Spec& spec) {
   const auto& nss = *spec.linux->namespaces;
   for (size_t i = 0; i < nss.size(); ++i) {
     if (!nss[i].path) continue;
-    std::string what = "config.json: linux.namespaces[" + std::to_string(i) + "] (" +
-                       nss[i].type + ") path " + *nss[i].path;
+    std::string what = "config.json: linux.namespaces[" + std::to_string(i) + "] (" + nss[i].type +
+                       ") path " + *nss[i].path;
     int want = namespace_flag(nss[i].type);
     if (want == 0) return fail(Errc::Invalid, what + ": unknown namespace type");
     UniqueFd fd(::open(nss[i].path->c_str(), O_RDONLY | O_CLOEXEC));
@@ -173,9 +173,9 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
       ns.path.reset();
       continue;
     }
-    return fail(Errc::Unsupported,
-                "config.json: linux.namespaces: joining the " + ns.type + " namespace " +
-                    *ns.path + " is not possible: each hull container runs in its own VM");
+    return fail(Errc::Unsupported, "config.json: linux.namespaces: joining the " + ns.type +
+                                       " namespace " + *ns.path +
+                                       " is not possible: each hull container runs in its own VM");
   }
   return g;
 }

@@ -114,8 +114,8 @@ void check_bind_propagation(oci::Spec s, bool userns) {
     m.source = data.path() + "/etc";
     // A user namespace cannot change the locked atime flags of the source's
     // mount, so strictatime only without one.
-    m.options = std::vector<std::string>{"nosuid", userns ? "nodev" : "strictatime", "mode=755",
-                                         "size=1k", p[0] == 'r' ? "rbind" : "bind", p};
+    m.options = std::vector<std::string>{"nosuid",  userns ? "nodev" : "strictatime", "mode=755",
+                                         "size=1k", p[0] == 'r' ? "rbind" : "bind",   p};
     s.mounts->push_back(m);
   }
   oci::Mount file;

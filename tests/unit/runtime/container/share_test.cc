@@ -96,8 +96,8 @@ TEST_F(ShareTest, BindSourcesKeepTheirNameAndAnUnprivilegedUidReachesThem) {
         << rel;
   }
   // Nothing hull made lists its entries to others.
-  for (std::string rel : {"containers", "containers/c1", "containers/c1/mounts",
-                          "containers/c1/mounts/0"}) {
+  for (std::string rel :
+       {"containers", "containers/c1", "containers/c1/mounts", "containers/c1/mounts/0"}) {
     struct stat st {};
     ASSERT_EQ(::stat((shared_ + "/" + rel).c_str(), &st), 0) << rel;
     EXPECT_EQ(st.st_mode & 07777, 0711u) << rel;
@@ -156,8 +156,7 @@ TEST(NamespacePaths, MustNameANamespaceOfTheirType) {
   auto wrong = check_namespace_paths(s);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, Errc::Invalid);
-  EXPECT_NE(wrong.error().msg.find("/proc/self/ns/pid: not a network namespace"),
-            std::string::npos)
+  EXPECT_NE(wrong.error().msg.find("/proc/self/ns/pid: not a network namespace"), std::string::npos)
       << wrong.error().msg;
   set_net("/nonexistent/ns");
   EXPECT_FALSE(check_namespace_paths(s));
