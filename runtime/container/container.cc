@@ -141,6 +141,20 @@ Status remove_leftovers(const oci::State& s) {
   return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
 }
 
+// A monitor that died or hung before Ready could not tear its VM down: its
+// processes are in the container's host cgroup (killed with it), and its
+// sandbox directory is where the layout puts it.
+void remove_orphaned_vm(const std::string& root, const std::string& id,
+                        hostcgroup::Cgroup& cgroup) {
+  if (auto st = cgroup.remove(true); !st) log::warn(st.error().what());
+  auto paths = sandbox::sandbox_paths(root, id);
+  if (!paths) return;
+  oci::State s;
+  s.id = id;
+  s.hull["sandbox_dir"] = paths->dir;
+  if (auto st = remove_leftovers(s); !st) log::warn(st.error().what());
+}
+
 // Starts the monitor inside the container's host cgroup: this process joins
 // it for the fork, so the monitor is in it from its first instruction, before
 // it starts hull-vsock, virtiofsd and QEMU, and then goes back.
@@ -237,11 +251,16 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   };
   auto ready = recv_sync(pair.first.get(), kReadyTimeout);
   if (!ready || ready->type != SyncType::Ready) {
-    pair.first.reset();  // EOF: the monitor tears down and exits
-    if (ready && ready->type != SyncType::Error) ::kill(pid, SIGKILL);
-    if (!ready && ready.error().code == Errc::Timeout) ::kill(pid, SIGKILL);
+    pair.first.reset();  // EOF: a monitor that reported an error tears down and exits
+    bool reported = ready && ready->type == SyncType::Error;
+    if (!reported) ::kill(pid, SIGKILL);
     reap();
+    if (!reported) remove_orphaned_vm(ctx.root, o.id, cgroup);
     if (!ready) return fail(std::move(ready.error()).wrap("container " + o.id));
+    if (!reported) {
+      return fail(Errc::GuestProtocol,
+                  "container " + o.id + ": the monitor sent a message out of turn instead of Ready");
+    }
     return fail(ready->error);
   }
   if (spec.linux && spec.linux->resources) {
