@@ -1,0 +1,112 @@
+// Interpreting the agent's replies: every message the host gets from
+// hull-agent goes through one of these pure functions before any of its values
+// reaches hull (the CLI's JSON and tables, exit codes, signals, error text).
+//
+// The guest is untrusted, so a reply an honest agent cannot send is refused
+// with Errc::GuestProtocol and a message naming the call, the field and the
+// value: "agent reply WaitProcess: exit_status 70000 out of range (0-255)".
+// The bounds are what the guest kernel and agent/rpc can produce: exit codes
+// 0-255, signals 1-64, pids up to the kernel's PID_MAX_LIMIT, strings that are
+// UTF-8 without NUL (protobuf checks UTF-8 too; checking again keeps that from
+// being the only guard), and counts far above any real container's.
+//
+// No I/O and no gRPC calls here: tests/unit/runtime/sandbox/agent_reply_test.cc
+// covers each function and tests/fuzz/agent_reply_fuzz.cc feeds them
+// arbitrary messages.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent.pb.h"
+#include "common/error.h"
+
+namespace hull::sandbox {
+
+// The largest pid a 64-bit Linux kernel hands out (PID_MAX_LIMIT); pids.max
+// and pids.current cannot exceed it either.
+inline constexpr uint64_t kMaxGuestPid = 4 * 1024 * 1024;
+// Most processes one ListProcesses reply may name.
+inline constexpr size_t kMaxReplyProcesses = 65536;
+// Most bytes of one process's args, each counted with its separator (the
+// agent reads at most 64 KiB of /proc/<pid>/cmdline).
+inline constexpr size_t kMaxCmdlineBytes = 128 * 1024;
+// A process name: the kernel keeps 15 bytes; a little slack for the future.
+inline constexpr size_t kMaxCommBytes = 64;
+// uname fields and the agent's version strings in GetGuestDetails.
+inline constexpr size_t kMaxDetailBytes = 256;
+// The most vCPUs a guest kernel can bring online (x86 NR_CPUS maximum).
+inline constexpr uint32_t kMaxGuestCpus = 8192;
+// How much of the agent's error text an Error carries.
+inline constexpr size_t kMaxAgentErrorBytes = 512;
+// Cgroup CPU times arrive in microseconds and are printed in nanoseconds.
+inline constexpr uint64_t kMaxCpuUsec = std::numeric_limits<uint64_t>::max() / 1000;
+// Memory counters: the kernel's page counters stop below 2^63 bytes.
+inline constexpr uint64_t kMaxMemoryBytes = std::numeric_limits<int64_t>::max();
+// A container id as hull accepts one (runtime/oci/state.h: validate_id).
+inline constexpr size_t kMaxContainerIdBytes = 255;
+
+struct ExitInfo {
+  int status = 0;  // exit code, or 128 + signal
+  bool signaled = false;
+  int signal = 0;
+};
+
+// Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool valid_utf8(std::string_view s);
+
+// `s` made safe to print: control characters (C0, DEL, C1) and bytes that are
+// not UTF-8 become '?', as ps(1) shows them; longer than `max_bytes`, it is cut
+// at a character boundary and ends in "...".
+std::string printable(std::string_view s, size_t max_bytes = std::numeric_limits<size_t>::max());
+
+// A failed call's status as hull's Error: the Errc the agent named in the
+// details (else by gRPC code, agent/proto/error_codec.h) and the agent's text,
+// printable and cut at kMaxAgentErrorBytes.
+Error agent_error(const grpc::Status& st, std::string_view call);
+
+// WaitProcess: exit_status 0-255; signaled means signal 1-64 and exit_status
+// 128 + signal; not signaled means signal 0.
+Result<ExitInfo> parse_wait(const agent::WaitProcessResponse& r);
+
+// WriteStdin: how many of the `sent` bytes the agent took.
+Result<size_t> parse_written(const agent::WriteStdinResponse& r, size_t sent);
+
+// ReadStdout / ReadStderr: a chunk of at most kMaxIoChunkBytes.
+Status check_io_chunk(const agent::IoChunk& c, std::string_view call);
+
+// ListProcesses: at most kMaxReplyProcesses, each with a distinct pid in
+// 1..kMaxGuestPid, a ppid in 0..kMaxGuestPid, a uid other than (uid_t)-1, and
+// comm and args that are UTF-8 without NUL within kMaxCommBytes and
+// kMaxCmdlineBytes. Control characters in comm and args come back as '?' (a
+// container process chooses its own argv; it must not drive the terminal of
+// whoever runs `hull ps`).
+Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResponse r);
+
+// StatsContainer: the cgroup message present, CPU times at most kMaxCpuUsec,
+// memory counters at most kMaxMemoryBytes, pid counts at most kMaxGuestPid.
+Result<agent::CgroupStats> parse_stats(const agent::StatsContainerResponse& r);
+
+// OomEvent: the id of a container, as hull's ids go (1-255 bytes of letters,
+// digits and _ + - ., not "." or "..").
+Result<std::string> parse_oom_event(const agent::OomEvent& e);
+
+// Health: SERVING, else Errc::NotRunning.
+Status check_health(const agent::HealthResponse& r);
+
+// GetGuestDetails: printable strings of at most kMaxDetailBytes, boot times in
+// order (start <= ready <= now; ready 0 while the service is coming up),
+// mem_available <= mem_total, online_cpus at most kMaxGuestCpus.
+Result<agent::GuestDetailsResponse> parse_guest_details(agent::GuestDetailsResponse r);
+
+// ReadSharedFile: at most `max_bytes` of data, and a file size no smaller.
+Result<agent::ReadSharedFileResponse> parse_shared_file(agent::ReadSharedFileResponse r,
+                                                        uint32_t max_bytes);
+
+}  // namespace hull::sandbox
