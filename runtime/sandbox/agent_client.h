@@ -11,10 +11,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "agent.grpc.pb.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "runtime/sandbox/agent_reply.h"
 
 namespace hull::sandbox {
 
@@ -49,7 +51,34 @@ class AgentClient {
 // status details, else by code (agent/proto/error_codec.h): DEADLINE_EXCEEDED
 // -> Timeout, UNAVAILABLE/CANCELLED -> NotRunning, NOT_FOUND -> NotFound,
 // INVALID_ARGUMENT -> Invalid, UNIMPLEMENTED -> Unsupported, anything else ->
-// GuestProtocol.
+// GuestProtocol. The agent's text is made printable and capped (agent_error).
 Error error_from_grpc(const grpc::Status& st, const std::string& call);
+
+// A unary method of the agent's stub, e.g. &agent::Agent::Stub::WaitProcess.
+template <class Request, class Reply>
+using AgentMethod = grpc::Status (agent::Agent::Stub::*)(grpc::ClientContext*, const Request&,
+                                                         Reply*);
+
+// One unary call with a deadline: the reply, or the failed status as hull's
+// Error naming `call`. The reply is still the guest's word: callers pass it
+// through agent_reply.h before using its values.
+template <class Request, class Reply>
+Result<Reply> call_agent(agent::Agent::Stub& stub, AgentMethod<Request, Reply> method,
+                         std::string_view call, const Request& req,
+                         std::chrono::system_clock::time_point deadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline);
+  Reply reply;
+  grpc::Status st = (stub.*method)(&ctx, req, &reply);
+  if (!st.ok()) return fail(agent_error(st, call));
+  return reply;
+}
+
+template <class Request, class Reply>
+Result<Reply> call_agent(agent::Agent::Stub& stub, AgentMethod<Request, Reply> method,
+                         std::string_view call, const Request& req,
+                         std::chrono::milliseconds timeout) {
+  return call_agent(stub, method, call, req, std::chrono::system_clock::now() + timeout);
+}
 
 }  // namespace hull::sandbox

@@ -10,29 +10,39 @@ namespace hull::sandbox {
 
 namespace {
 
-std::unique_ptr<grpc::ClientContext> context_with(std::chrono::milliseconds timeout) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
-  return ctx;
-}
-
-Status check(const grpc::Status& st, const char* call) {
-  if (!st.ok()) return fail(error_from_grpc(st, call));
-  return {};
-}
+using Stub = agent::Agent::Stub;
 
 void set_stdio(agent::Stdio* s, StdioMode m) {
   s->set_terminal(m.terminal);
   s->set_stdin(m.stdin);
 }
 
+agent::ContainerRequest container_request(const std::string& id) {
+  agent::ContainerRequest req;
+  req.set_container_id(id);
+  return req;
+}
+
+agent::ProcessRequest process_request(const std::string& id, const std::string& exec_id) {
+  agent::ProcessRequest req;
+  req.set_container_id(id);
+  req.set_exec_id(exec_id);
+  return req;
+}
+
+// A call whose reply carries nothing (agent::Empty or an empty message).
+template <class Request, class Reply>
+Status call_status(Stub& stub, AgentMethod<Request, Reply> method, std::string_view call,
+                   const Request& req, std::chrono::milliseconds timeout) {
+  HULL_TRY(call_agent(stub, method, call, req, timeout));
+  return {};
+}
+
 }  // namespace
 
 Status ContainerClient::create_sandbox(const agent::CreateSandboxRequest& req,
                                        std::chrono::milliseconds timeout) {
-  auto ctx = context_with(timeout);
-  agent::CreateSandboxResponse out;
-  return check(stub_->CreateSandbox(ctx.get(), req, &out), "CreateSandbox");
+  return call_status(*stub_, &Stub::CreateSandbox, "CreateSandbox", req, timeout);
 }
 
 Status ContainerClient::create(const std::string& id, std::string_view spec_json, StdioMode stdio,
@@ -41,17 +51,12 @@ Status ContainerClient::create(const std::string& id, std::string_view spec_json
   req.set_container_id(id);
   req.set_oci_spec_json(std::string(spec_json));
   set_stdio(req.mutable_stdio(), stdio);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->CreateContainer(ctx.get(), req, &out), "CreateContainer");
+  return call_status(*stub_, &Stub::CreateContainer, "CreateContainer", req, timeout);
 }
 
 Status ContainerClient::start(const std::string& id, std::chrono::milliseconds timeout) {
-  agent::ContainerRequest req;
-  req.set_container_id(id);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->StartContainer(ctx.get(), req, &out), "StartContainer");
+  return call_status(*stub_, &Stub::StartContainer, "StartContainer", container_request(id),
+                     timeout);
 }
 
 Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
@@ -59,9 +64,8 @@ Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
   agent::RemoveContainerRequest req;
   req.set_container_id(id);
   req.set_timeout_s(grace_s);
-  auto ctx = context_with(timeout + std::chrono::seconds(grace_s));
-  agent::Empty out;
-  return check(stub_->RemoveContainer(ctx.get(), req, &out), "RemoveContainer");
+  return call_status(*stub_, &Stub::RemoveContainer, "RemoveContainer", req,
+                     timeout + std::chrono::seconds(grace_s));
 }
 
 Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
@@ -72,9 +76,7 @@ Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
   req.set_exec_id(exec_id);
   req.set_oci_process_json(std::string(process_json));
   set_stdio(req.mutable_stdio(), stdio);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->ExecProcess(ctx.get(), req, &out), "ExecProcess");
+  return call_status(*stub_, &Stub::ExecProcess, "ExecProcess", req, timeout);
 }
 
 Status ContainerClient::signal(const std::string& id, const std::string& exec_id, int sig, bool all,
@@ -85,25 +87,14 @@ Status ContainerClient::signal(const std::string& id, const std::string& exec_id
   req.set_exec_id(exec_id);
   req.set_signal(static_cast<uint32_t>(sig));
   req.set_all(all);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->SignalProcess(ctx.get(), req, &out), "SignalProcess");
+  return call_status(*stub_, &Stub::SignalProcess, "SignalProcess", req, timeout);
 }
 
 Result<ExitInfo> ContainerClient::wait(const std::string& id, const std::string& exec_id,
                                        std::chrono::milliseconds timeout) {
-  agent::ProcessRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  auto ctx = context_with(timeout);
-  agent::WaitProcessResponse out;
-  HULL_TRY(check(stub_->WaitProcess(ctx.get(), req, &out), "WaitProcess"));
-  if (out.exit_status() < 0 || out.exit_status() > 255 || out.signal() > 64) {
-    return fail(Errc::GuestProtocol, "agent WaitProcess: exit status " +
-                                         std::to_string(out.exit_status()) + ", signal " +
-                                         std::to_string(out.signal()) + " out of range");
-  }
-  return ExitInfo{out.exit_status(), out.signaled(), static_cast<int>(out.signal())};
+  HULL_ASSIGN(out, call_agent(*stub_, &Stub::WaitProcess, "WaitProcess",
+                              process_request(id, exec_id), timeout));
+  return parse_wait(out);
 }
 
 Status ContainerClient::write_stdin(const std::string& id, const std::string& exec_id,
@@ -116,16 +107,10 @@ Status ContainerClient::write_stdin(const std::string& id, const std::string& ex
     req.set_container_id(id);
     req.set_exec_id(exec_id);
     req.set_data(data.data() + off, n);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(deadline);
-    agent::WriteStdinResponse out;
-    HULL_TRY(check(stub_->WriteStdin(&ctx, req, &out), "WriteStdin"));
-    if (out.written() > n) {
-      return fail(Errc::GuestProtocol, "agent WriteStdin: wrote " + std::to_string(out.written()) +
-                                           " of " + std::to_string(n) + " bytes");
-    }
-    off += out.written();
-    if (out.written() == 0 && std::chrono::system_clock::now() >= deadline) {
+    HULL_ASSIGN(out, call_agent(*stub_, &Stub::WriteStdin, "WriteStdin", req, deadline));
+    HULL_ASSIGN(written, parse_written(out, n));
+    off += written;
+    if (written == 0 && std::chrono::system_clock::now() >= deadline) {
       return fail(Errc::Timeout, "WriteStdin: the process takes no input");
     }
   } while (off < data.size());
@@ -134,12 +119,8 @@ Status ContainerClient::write_stdin(const std::string& id, const std::string& ex
 
 Status ContainerClient::close_stdin(const std::string& id, const std::string& exec_id,
                                     std::chrono::milliseconds timeout) {
-  agent::ProcessRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->CloseStdin(ctx.get(), req, &out), "CloseStdin");
+  return call_status(*stub_, &Stub::CloseStdin, "CloseStdin", process_request(id, exec_id),
+                     timeout);
 }
 
 Status ContainerClient::resize_tty(const std::string& id, const std::string& exec_id, uint16_t rows,
@@ -149,76 +130,56 @@ Status ContainerClient::resize_tty(const std::string& id, const std::string& exe
   req.set_exec_id(exec_id);
   req.set_rows(rows);
   req.set_cols(cols);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->ResizeTty(ctx.get(), req, &out), "ResizeTty");
+  return call_status(*stub_, &Stub::ResizeTty, "ResizeTty", req, timeout);
 }
 
 Status ContainerClient::read_output(const std::string& id, const std::string& exec_id,
                                     OutputStream which, const Sink& sink,
                                     std::chrono::milliseconds timeout) {
-  agent::ProcessRequest req;
-  req.set_container_id(id);
-  req.set_exec_id(exec_id);
-  auto ctx = context_with(timeout);
+  agent::ProcessRequest req = process_request(id, exec_id);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   const char* call = which == OutputStream::Stdout ? "ReadStdout" : "ReadStderr";
-  auto reader = which == OutputStream::Stdout ? stub_->ReadStdout(ctx.get(), req)
-                                              : stub_->ReadStderr(ctx.get(), req);
+  auto reader =
+      which == OutputStream::Stdout ? stub_->ReadStdout(&ctx, req) : stub_->ReadStderr(&ctx, req);
   agent::IoChunk chunk;
   Status result;
   while (reader->Read(&chunk)) {
-    if (chunk.data().size() > agent::kMaxIoChunkBytes) {
-      result = fail(Errc::GuestProtocol, std::string("agent ") + call + ": a chunk of " +
-                                             std::to_string(chunk.data().size()) + " bytes");
-      break;
-    }
-    if (auto st = sink(chunk.data()); !st) {
-      result = st;
-      break;
-    }
+    result = check_io_chunk(chunk, call);
+    if (result) result = sink(chunk.data());
+    if (!result) break;
   }
   if (!result) {
-    ctx->TryCancel();
+    ctx.TryCancel();
     (void)reader->Finish();
     return result;
   }
-  return check(reader->Finish(), call);
+  if (grpc::Status st = reader->Finish(); !st.ok()) return fail(agent_error(st, call));
+  return {};
 }
 
 Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
     const std::string& id, std::chrono::milliseconds timeout) {
-  agent::ContainerRequest req;
-  req.set_container_id(id);
-  auto ctx = context_with(timeout);
-  agent::ListProcessesResponse out;
-  HULL_TRY(check(stub_->ListProcesses(ctx.get(), req, &out), "ListProcesses"));
-  return std::vector<agent::ProcessInfo>(out.processes().begin(), out.processes().end());
+  HULL_ASSIGN(out, call_agent(*stub_, &Stub::ListProcesses, "ListProcesses", container_request(id),
+                              timeout));
+  return parse_processes(std::move(out));
 }
 
 Result<agent::CgroupStats> ContainerClient::stats(const std::string& id,
                                                   std::chrono::milliseconds timeout) {
-  agent::ContainerRequest req;
-  req.set_container_id(id);
-  auto ctx = context_with(timeout);
-  agent::StatsContainerResponse out;
-  HULL_TRY(check(stub_->StatsContainer(ctx.get(), req, &out), "StatsContainer"));
-  return out.cgroup();
+  HULL_ASSIGN(out, call_agent(*stub_, &Stub::StatsContainer, "StatsContainer",
+                              container_request(id), timeout));
+  return parse_stats(out);
 }
 
 Status ContainerClient::pause(const std::string& id, std::chrono::milliseconds timeout) {
-  agent::ContainerRequest req;
-  req.set_container_id(id);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->PauseContainer(ctx.get(), req, &out), "PauseContainer");
+  return call_status(*stub_, &Stub::PauseContainer, "PauseContainer", container_request(id),
+                     timeout);
 }
 
 Status ContainerClient::resume(const std::string& id, std::chrono::milliseconds timeout) {
-  agent::ContainerRequest req;
-  req.set_container_id(id);
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->ResumeContainer(ctx.get(), req, &out), "ResumeContainer");
+  return call_status(*stub_, &Stub::ResumeContainer, "ResumeContainer", container_request(id),
+                     timeout);
 }
 
 Status ContainerClient::update(const std::string& id, std::string_view resources_json,
@@ -226,9 +187,7 @@ Status ContainerClient::update(const std::string& id, std::string_view resources
   agent::UpdateContainerRequest req;
   req.set_container_id(id);
   req.set_resources_json(std::string(resources_json));
-  auto ctx = context_with(timeout);
-  agent::Empty out;
-  return check(stub_->UpdateContainer(ctx.get(), req, &out), "UpdateContainer");
+  return call_status(*stub_, &Stub::UpdateContainer, "UpdateContainer", req, timeout);
 }
 
 Result<std::unique_ptr<OomEventReader>> OomEventReader::open(agent::Agent::Stub& stub,
@@ -250,10 +209,13 @@ OomEventReader::~OomEventReader() {
 Result<std::optional<std::string>> OomEventReader::next() {
   if (done_) return std::optional<std::string>();
   agent::OomEvent ev;
-  if (reader_->Read(&ev)) return std::optional<std::string>(ev.container_id());
+  if (reader_->Read(&ev)) {
+    HULL_ASSIGN(id, parse_oom_event(ev));
+    return std::optional<std::string>(std::move(id));
+  }
   done_ = true;
   grpc::Status st = reader_->Finish();
-  if (!st.ok()) return fail(error_from_grpc(st, "OomEvents"));
+  if (!st.ok()) return fail(agent_error(st, "OomEvents"));
   return std::optional<std::string>();
 }
 

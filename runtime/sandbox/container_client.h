@@ -2,9 +2,11 @@
 // (agent/proto/agent.proto), over an AgentClient's channel. The CLI and the
 // shim use it; one instance per sandbox, usable from several threads.
 //
-// Every call carries a deadline; replies are bounded by the channel's receive
-// limit and checked (a stdio chunk larger than kMaxIoChunkBytes is a protocol
-// error). A failed call returns the agent's error with its Errc
+// Every call carries a deadline (call_agent, agent_client.h); replies are
+// bounded by the channel's receive limit and every value in them is checked by
+// agent_reply.h before it is returned (an exit status out of 0-255, a pid past
+// the kernel's limit, a stdio chunk larger than kMaxIoChunkBytes are
+// Errc::GuestProtocol). A failed call returns the agent's error with its Errc
 // (agent/proto/error_codec.h): e.g. a spec rejected by the engine comes back as
 // Errc::Invalid with the engine's message naming the spec field.
 #pragma once
@@ -22,6 +24,7 @@
 #include "agent.grpc.pb.h"
 #include "common/error.h"
 #include "runtime/sandbox/agent_client.h"
+#include "runtime/sandbox/agent_reply.h"
 
 namespace hull::sandbox {
 
@@ -33,12 +36,6 @@ inline constexpr std::chrono::milliseconds kContainerCallTimeout{30000};
 struct StdioMode {
   bool terminal = false;
   bool stdin = false;
-};
-
-struct ExitInfo {
-  int status = 0;  // exit code, or 128 + signal
-  bool signaled = false;
-  int signal = 0;
 };
 
 enum class OutputStream { Stdout, Stderr };
