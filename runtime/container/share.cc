@@ -47,28 +47,40 @@ int namespace_flag(std::string_view type) {
   return 0;
 }
 
+std::string fd_path(int fd, const std::string& name = "") {
+  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
+}
+
+UniqueFd open_dir_at(int dir, const std::string& name) {
+  return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
 // Binds `source` (already opened as `src`) onto a new file or directory
 // `name` in `dir` (whose path is `target`'s parent), read-only if asked.
+// Mounts and the remount go through descriptors (share.h).
 Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int dir,
                                          const std::string& name, const std::string& target,
                                          bool recursive, bool readonly) {
   struct stat st {};
   if (::fstat(src, &st) != 0) return fail_errno(what + ": stat");
+  UniqueFd placeholder;
   if (S_ISDIR(st.st_mode)) {
     if (::mkdirat(dir, name.c_str(), 0711) != 0) return fail_errno(what + ": mkdir " + target);
+    placeholder = open_dir_at(dir, name);
   } else {
-    UniqueFd f(
+    placeholder = UniqueFd(
         ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!f) return fail_errno(what + ": creating " + target);
   }
-  std::string from = "/proc/self/fd/" + std::to_string(src);
+  if (!placeholder) return fail_errno(what + ": creating " + target);
   unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
-  if (::mount(from.c_str(), target.c_str(), nullptr, flags, nullptr) != 0) {
+  if (::mount(fd_path(src).c_str(), fd_path(placeholder.get()).c_str(), nullptr, flags, nullptr) !=
+      0) {
     return fail_errno(what + ": bind mount onto " + target);
   }
   sandbox::MountGuard guard(target);
-  if (readonly &&
-      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  // `name` is a mount point now: the guest can no longer rename it.
+  if (readonly && ::mount(nullptr, fd_path(dir, name).c_str(), nullptr,
+                          MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
     return fail_errno(what + ": making " + target + " read-only");
   }
   return guard;
@@ -188,16 +200,25 @@ Status SharedContainer::unshare() {
   Status result;
   while (!mounts.empty()) {
     SharedMount& m = mounts.back();
-    if (auto st = m.mount.unmount(); !st) {
-      if (result) result = fail(std::move(st.error()));
-    } else {
-      // Best effort: the sandbox directory takes leftovers along.
-      if (::unlinkat(m.dir.get(), m.name.c_str(), 0) != 0 && errno == EISDIR) {
-        ::unlinkat(m.dir.get(), m.name.c_str(), AT_REMOVEDIR);
+    if (!m.mount.target().empty()) {
+      std::string target = m.mount.release();
+      if (::umount2(fd_path(m.dir.get(), m.name).c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 &&
+          errno != EINVAL && errno != ENOENT) {
+        if (result) result = fail_errno("unmounting " + target);
+        mounts.pop_back();
+        continue;
       }
-      ::unlinkat(mounts_dir.get(), m.dir_name.c_str(), AT_REMOVEDIR);
     }
+    // Best effort: the sandbox directory takes leftovers along.
+    if (::unlinkat(m.dir.get(), m.name.c_str(), 0) != 0 && errno == EISDIR) {
+      ::unlinkat(m.dir.get(), m.name.c_str(), AT_REMOVEDIR);
+    }
+    ::unlinkat(mounts_dir.get(), m.dir_name.c_str(), AT_REMOVEDIR);
     mounts.pop_back();
+  }
+  if (mounts_dir) {
+    mounts_dir.reset();
+    ::unlinkat(rootfs.dir_fd(), "mounts", AT_REMOVEDIR);
   }
   return result;
 }
@@ -215,8 +236,8 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
                         "sharing the rootfs " + rootfs));
   out.rootfs = std::move(rfs);
   std::string mdir = shared_dir + "/containers/" + id + "/mounts";
-  if (::mkdir(mdir.c_str(), 0711) != 0 && errno != EEXIST) return fail_errno("mkdir " + mdir);
-  out.mounts_dir = UniqueFd(::open(mdir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (::mkdirat(out.rootfs.dir_fd(), "mounts", 0711) != 0) return fail_errno("mkdir " + mdir);
+  out.mounts_dir = open_dir_at(out.rootfs.dir_fd(), "mounts");
   if (!out.mounts_dir) return fail_errno("open " + mdir);
   // bind mounts, in the order guest_spec numbered them
   size_t n = 0;
@@ -232,8 +253,7 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
     if (::mkdirat(out.mounts_dir.get(), sm.dir_name.c_str(), 0711) != 0) {
       return fail_errno(what + ": mkdir " + dir);
     }
-    sm.dir = UniqueFd(::openat(out.mounts_dir.get(), sm.dir_name.c_str(),
-                               O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    sm.dir = open_dir_at(out.mounts_dir.get(), sm.dir_name);
     if (!sm.dir) return fail_errno(what + ": open " + dir);
     out.mounts.push_back(std::move(sm));  // from here unshare removes mounts/<n>
     HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, out.mounts.back().dir.get(),

@@ -1,5 +1,6 @@
 #include "runtime/sandbox/container_share.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,11 +15,26 @@ std::string guest_rootfs_path(std::string_view container_id) {
   return "containers/" + std::string(container_id) + "/rootfs";
 }
 
+namespace {
+
+std::string fd_path(int fd, const std::string& name = "") {
+  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
+}
+
+UniqueFd open_dir_at(int dir, const std::string& name) {
+  return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+}  // namespace
+
 SharedRootfs& SharedRootfs::operator=(SharedRootfs&& o) noexcept {
   if (this != &o) {
     (void)remove();
+    containers_fd_ = std::move(o.containers_fd_);
+    dir_fd_ = std::move(o.dir_fd_);
     mount_ = std::move(o.mount_);
     container_dir_ = std::exchange(o.container_dir_, {});
+    id_ = std::exchange(o.id_, {});
     guest_path_ = std::exchange(o.guest_path_, {});
   }
   return *this;
@@ -38,22 +54,32 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
     return fail_errno("mkdir " + containers);
   }
   SharedRootfs s;
+  s.containers_fd_ =
+      UniqueFd(::open(containers.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!s.containers_fd_) return fail_errno("open " + containers);
   std::string dir = containers + "/" + container_id;
   std::string target = dir + "/rootfs";
-  if (::mkdir(dir.c_str(), 0711) != 0) {
+  if (::mkdirat(s.containers_fd_.get(), container_id.c_str(), 0711) != 0) {
     if (errno == EEXIST) {
       return fail(Errc::Exists, "container " + container_id + " is already shared (" + dir + ")");
     }
     return fail_errno("mkdir " + dir);
   }
   s.container_dir_ = dir;  // from here the destructor cleans up
-  if (::mkdir(target.c_str(), 0755) != 0) return fail_errno("mkdir " + target);
-  if (::mount(host_rootfs.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+  s.id_ = container_id;
+  s.dir_fd_ = open_dir_at(s.containers_fd_.get(), container_id);
+  if (!s.dir_fd_) return fail_errno("open " + dir);
+  if (::mkdirat(s.dir_fd_.get(), "rootfs", 0755) != 0) return fail_errno("mkdir " + target);
+  UniqueFd placeholder = open_dir_at(s.dir_fd_.get(), "rootfs");
+  if (!placeholder) return fail_errno("open " + target);
+  if (::mount(host_rootfs.c_str(), fd_path(placeholder.get()).c_str(), nullptr, MS_BIND | MS_REC,
+              nullptr) != 0) {
     return fail_errno("bind-mounting " + host_rootfs + " at " + target);
   }
   s.mount_ = MountGuard(target);
-  if (readonly &&
-      ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  // rootfs is a mount point now: the guest can no longer rename it.
+  if (readonly && ::mount(nullptr, fd_path(s.dir_fd_.get(), "rootfs").c_str(), nullptr,
+                          MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
     return fail_errno("making " + target + " read-only");
   }
   s.guest_path_ = guest_rootfs_path(container_id);
@@ -62,13 +88,23 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
 
 Status SharedRootfs::remove() {
   if (container_dir_.empty()) return {};
-  HULL_TRY(mount_.unmount());
+  if (!mount_.target().empty()) {
+    std::string target = mount_.release();  // never unmounted by its path
+    if (::umount2(fd_path(dir_fd_.get(), "rootfs").c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 &&
+        errno != EINVAL && errno != ENOENT) {
+      return fail_errno("unmounting " + target);
+    }
+  }
   std::string dir = std::exchange(container_dir_, {});
   guest_path_.clear();
-  if (::rmdir((dir + "/rootfs").c_str()) != 0 && errno != ENOENT) {
+  if (::unlinkat(dir_fd_.get(), "rootfs", AT_REMOVEDIR) != 0 && errno != ENOENT) {
     return fail_errno("rmdir " + dir + "/rootfs");
   }
-  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return fail_errno("rmdir " + dir);
+  if (::unlinkat(containers_fd_.get(), id_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return fail_errno("rmdir " + dir);
+  }
+  dir_fd_.reset();
+  containers_fd_.reset();
   return {};  // containers/ stays; the sandbox directory takes it along
 }
 

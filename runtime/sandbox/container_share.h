@@ -9,12 +9,18 @@
 //   spec.root.path = share->guest_path();     // "containers/c1/rootfs"
 //   ... CreateContainer ... RemoveContainer ...
 //   share->remove();                          // or the destructor: unmount, rmdir
+//
+// The guest can rename and replace entries of the shared dir through
+// virtio-fs (it is untrusted): everything below <shared>/containers is made,
+// mounted and removed through descriptors of the directories hull made, so a
+// symlink the guest plants cannot lead a mount or an unmount to a host path.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "runtime/sandbox/mount_guard.h"
 
 namespace hull::sandbox {
@@ -30,7 +36,7 @@ class SharedRootfs {
   static Result<SharedRootfs> create(const std::string& shared_dir, const std::string& container_id,
                                      const std::string& host_rootfs, bool readonly);
   SharedRootfs() = default;
-  SharedRootfs(SharedRootfs&&) noexcept = default;
+  SharedRootfs(SharedRootfs&&) noexcept = default;  // members in the order remove() needs
   SharedRootfs& operator=(SharedRootfs&& o) noexcept;
   SharedRootfs(const SharedRootfs&) = delete;
   SharedRootfs& operator=(const SharedRootfs&) = delete;
@@ -42,9 +48,15 @@ class SharedRootfs {
   // Unmounts and removes containers/<cid> (idempotent).
   Status remove();
 
+  // containers/<cid> (O_PATH), for what else is shared below it.
+  int dir_fd() const { return dir_fd_.get(); }
+
  private:
-  MountGuard mount_;
+  UniqueFd containers_fd_;     // <shared>/containers (O_PATH)
+  UniqueFd dir_fd_;            // containers/<cid> (O_PATH)
+  MountGuard mount_;           // its path names the mount in errors; unmounted through dir_fd_
   std::string container_dir_;  // <shared>/containers/<cid>; empty once removed
+  std::string id_;
   std::string guest_path_;
 };
 

@@ -127,10 +127,33 @@ TEST_F(ShareTest, UnshareRemovesOnlyWhatItMade) {
   fs::create_directory(dir_ + "/decoy");
   std::ofstream(dir_ + "/decoy/hosts") << "keep";
   fs::create_directory_symlink(dir_ + "/decoy", m1);
-  (void)shared->unshare();
+  EXPECT_TRUE(shared->unshare());
   EXPECT_TRUE(fs::exists(dir_ + "/decoy/hosts"));
-  ::umount2((moved + "/hosts").c_str(), MNT_DETACH);  // the bind hull could not reach by path
+  EXPECT_FALSE(fs::exists(moved + "/hosts")) << "unmounted where it went, and removed";
   EXPECT_FALSE(fs::exists(shared_ + "/containers/c1/mounts/0"));
+}
+
+TEST_F(ShareTest, RootfsIsUnmountedWhereverTheGuestMovedIt) {
+  auto rootfs = sandbox::SharedRootfs::create(shared_, "c1", bundle_ + "/rootfs", true);
+  ASSERT_TRUE(rootfs) << rootfs.error().what();
+  EXPECT_EQ(rootfs->guest_path(), "containers/c1/rootfs");
+  std::string file = shared_ + "/containers/c1/rootfs/file";
+  EXPECT_TRUE(fs::exists(file));
+  EXPECT_EQ(::access(file.c_str(), W_OK), -1) << "read-only";
+  // The guest renames containers/c1 and plants a symlink to a host directory
+  // whose "rootfs" is somebody else's mount.
+  std::string moved = shared_ + "/containers/moved";
+  fs::rename(shared_ + "/containers/c1", moved);
+  std::string decoy = dir_ + "/decoy";
+  fs::create_directories(decoy + "/rootfs");
+  ASSERT_EQ(::mount("tmpfs", (decoy + "/rootfs").c_str(), "tmpfs", 0, nullptr), 0);
+  std::ofstream(decoy + "/rootfs/other") << "x";
+  fs::create_directory_symlink(decoy, shared_ + "/containers/c1");
+  (void)rootfs->remove();
+  EXPECT_TRUE(fs::exists(decoy + "/rootfs/other")) << "somebody else's mount stays";
+  EXPECT_FALSE(fs::exists(moved + "/rootfs/file")) << "ours is gone";
+  ::umount2((decoy + "/rootfs").c_str(), MNT_DETACH);
+  ::umount2((moved + "/rootfs").c_str(), MNT_DETACH);
 }
 
 TEST_F(ShareTest, MissingSourceIsNamed) {
