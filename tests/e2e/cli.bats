@@ -54,6 +54,22 @@ teardown() { cli_teardown; }
   [ "$output" = "got:ping" ]
 }
 
+@test "run: what the container writes right before it exits is on the host when run returns" {
+  mkdir "$BUNDLE/vol"
+  update_config '.mounts += [{"destination": "/vol", "type": "bind", "source": $v, "options": ["rbind", "rw"]}]' \
+    --arg v "$BUNDLE/vol"
+  set_args sh -c 'echo rootfs-42 >/written; dd if=/dev/zero of=/vol/big bs=1M count=8 2>/dev/null; echo vol-42 >/vol/last'
+  run rt run -b "$BUNDLE" e2e-write
+  [ "$status" -eq 0 ]
+  # at once, no waiting: run returns only after all of it is in place
+  [ "$(cat "$BUNDLE/rootfs/written")" = rootfs-42 ]
+  [ "$(stat -c %s "$BUNDLE/vol/big")" -eq $((8 << 20)) ]
+  [ "$(cat "$BUNDLE/vol/last")" = vol-42 ]
+  assert_no_state
+  assert_nothing_left_under "$E2E_TMP/root"
+  assert_nothing_left_under "$BUNDLE"
+}
+
 @test "run --detach: runs in the background until killed" {
   run rtd run -d -b "$BUNDLE" e2e-detach
   [ "$status" -eq 0 ]
