@@ -9,6 +9,10 @@
 #   host_s       create_s - guest_boot_s: host-side work (dirs, mounts, backends, QEMU
 #                start, agent handshake, container create RPC)
 #   start_s      `hull start`
+#   start_exit_s from running `hull start` to the monitor's exit: start, /bin/true in the
+#                guest, its status back to the host and the VM's teardown (the process may
+#                end before `hull start` has returned)
+#   delete_s     `hull delete` of the stopped container
 #   exec_s       `hull exec ID /bin/true` in a running container (and `runc exec`)
 # and the host PSS of one idle container: the monitor (the container pid) and everything
 # under it (QEMU, virtiofsd, hull-vsock), from /proc/<pid>/smaps_rollup.
@@ -68,7 +72,19 @@ PY
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.4f}')" "$1" "$(now)"; }
 
+# Waits for process $1 to end (a pidfd: it need not be our child) and prints
+# the time it did; "ready" first, once the pidfd is open.
+exit_waiter() {
+  python3 -c '
+import os, select, sys, time
+fd = os.pidfd_open(int(sys.argv[1]))
+print("ready", flush=True)
+select.select([fd], [], [])
+print(f"{time.time():.6f}", flush=True)' "$1"
+}
+
 hull_run=() runc_run=() hull_create=() hull_boot=() hull_start=() hull_exec=() runc_exec=()
+hull_start_exit=() hull_delete=()
 for i in $(seq "$runs"); do
   t=$(now); "$runc" --root "$runc_root" run --bundle "$bundle" "bench-r$i" </dev/null >/dev/null
   runc_run+=("$(since "$t")")
@@ -83,10 +99,15 @@ for i in $(seq "$runs"); do
   console=$(ls "$hull_root"/sandboxes/*/console.log 2>/dev/null | head -1)
   boot=$(sed -n 's/.*hull-agent ready \([0-9.]*\).*/\1/p' "$console" | head -1)
   hull_boot+=("${boot:-0}")
-  t=$(now); "$hull" --root "$hull_root" start "bench-c$i"; hull_start+=("$(since "$t")")
   pid=$(cat "$work/pid")
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
-  "$hull" --root "$hull_root" delete -f "bench-c$i" >/dev/null 2>&1 || true
+  exit_waiter "$pid" >"$work/exit" &
+  waiter=$!
+  while [ "$(head -1 "$work/exit" 2>/dev/null)" != ready ]; do sleep 0.01; done
+  t=$(now); "$hull" --root "$hull_root" start "bench-c$i"; hull_start+=("$(since "$t")")
+  wait "$waiter"
+  hull_start_exit+=("$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.4f}')" \
+    "$t" "$(sed -n 2p "$work/exit")")")
+  t=$(now); "$hull" --root "$hull_root" delete "bench-c$i" >/dev/null; hull_delete+=("$(since "$t")")
 done
 
 "$hull" --root "$hull_root" run -d --bundle "$sleeper" bench-exec </dev/null >/dev/null 2>&1
@@ -131,10 +152,11 @@ PY
 
 python3 - "$build/bench/cli.json" "$pss" "$runs" \
   "${hull_run[*]}" "${runc_run[*]}" "${hull_create[*]}" "${hull_boot[*]}" "${hull_start[*]}" \
-  "${hull_exec[*]}" "${runc_exec[*]}" <<'PY'
+  "${hull_exec[*]}" "${runc_exec[*]}" "${hull_start_exit[*]}" "${hull_delete[*]}" <<'PY'
 import json, os, statistics, sys
 out, pss, runs = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
-names = ["hull_run", "runc_run", "hull_create", "hull_guest_boot", "hull_start", "hull_exec", "runc_exec"]
+names = ["hull_run", "runc_run", "hull_create", "hull_guest_boot", "hull_start", "hull_exec", "runc_exec",
+         "hull_start_exit", "hull_delete"]
 vals = {n: [float(x) for x in s.split()] for n, s in zip(names, sys.argv[4:])}
 med = {n: statistics.median(v) for n, v in vals.items()}
 med["hull_host"] = med["hull_create"] - med["hull_guest_boot"]
@@ -146,6 +168,8 @@ print(f"{'  create (host + guest)':34}{med['hull_create']:>10.3f}")
 print(f"{'    guest: kernel + agent boot':34}{med['hull_guest_boot']:>10.3f}")
 print(f"{'    rest: host work + create RPC':34}{med['hull_host']:>10.3f}")
 print(f"{'  start':34}{med['hull_start']:>10.3f}")
+print(f"{'  start -> monitor exit (teardown)':34}{med['hull_start_exit']:>10.3f}")
+print(f"{'  delete (stopped)':34}{med['hull_delete']:>10.3f}")
 print("host PSS of one idle container (KiB)")
 total = {"Pss": 0, "Pss_Anon": 0, "Pss_Shmem": 0}
 for name, o in sorted(pss.items()):
