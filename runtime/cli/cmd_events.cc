@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/log.h"
 #include "runtime/cli/command.h"
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/container_client.h"
@@ -101,14 +102,21 @@ class OomWatcher {
                              "container " + id + ": OOM events"));
     w->reader_ = std::move(reader);
     w->thread_ = std::thread([w = w.get(), id, &out] {
+      Result<std::optional<std::string>> next;
       for (;;) {
-        auto next = w->reader_->next();
+        next = w->reader_->next();
         if (!next || !*next) break;
         if (**next == id) out.print({{"type", "oom"}, {"id", id}});
       }
-      std::lock_guard lk(w->mu_);
-      w->ended_ = true;
-      w->cv_.notify_all();
+      // The agent ended the stream, or the connection went: the VM is going.
+      // Any other error (an agent without OomEvents) leaves the stats going.
+      if (next || next.error().code == Errc::NotRunning) {
+        std::lock_guard lk(w->mu_);
+        w->ended_ = true;
+        w->cv_.notify_all();
+      } else {
+        log::warn("container " + id + ": no OOM events: " + next.error().what());
+      }
     });
     return w;
   }
