@@ -63,7 +63,9 @@ bool monitor_alive(const oci::State& s) {
 
 oci::State derived(oci::State s) {
   s.status = derive_status(s.status, monitor_alive(s));
-  if (s.status == oci::ContainerStatus::Stopped) s.pid = 0;
+  if (s.status == oci::ContainerStatus::Stopped || s.status == oci::ContainerStatus::Creating) {
+    s.pid = 0;  // no container process yet, or no more
+  }
   return s;
 }
 
@@ -225,6 +227,10 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                        : "";
   s.created = log::rfc3339_now();
   s.status = ContainerStatus::Creating;
+  // Until the monitor runs, the pid that keeps the status is this process's:
+  // `state` says "creating" while it works and "stopped" if it died midway.
+  s.pid = ::getpid();
+  if (auto self = read_proc_stat(s.pid)) s.pid_start_time = self->start_time;
   if (spec.annotations) s.annotations = *spec.annotations;
   if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
   // The host cgroup first: recorded in the state before anything runs in it,
