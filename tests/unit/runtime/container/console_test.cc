@@ -1,0 +1,126 @@
+// The foreground console's pieces (console.h): the private console socket
+// that receives a pty master and leaves nothing behind, and the raw mode of
+// the caller's terminal that is always put back.
+#include <fcntl.h>
+#include <pty.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "runtime/container/console.h"
+
+namespace hull::container {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string parent_of(const std::string& path) {
+  return path.substr(0, path.rfind('/'));
+}
+
+// What the monitor does: connect and send `fd` with a name (SCM_RIGHTS).
+void send_fd(const std::string& path, int fd) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(s);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  char name[] = "/dev/pts/7";
+  char cbuf[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{name, sizeof name - 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ASSERT_GT(::sendmsg(s.get(), &msg, MSG_NOSIGNAL), 0);
+}
+
+TEST(ConsoleReceiver, ReceivesTheFdAndRemovesItsSocketAndDirectory) {
+  auto r = ConsoleReceiver::listen();
+  ASSERT_TRUE(r) << r.error().what();
+  const std::string path = r->path();
+  ASSERT_TRUE(exists(path));
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::thread sender([&] { send_fd(path, wr.get()); });
+  auto got = r->receive(milliseconds(5000));
+  sender.join();
+  ASSERT_TRUE(got) << got.error().what();
+  EXPECT_FALSE(exists(path));
+  EXPECT_FALSE(exists(parent_of(path)));
+  wr.reset();  // the received fd is now the only write end
+  ASSERT_EQ(::write(got->get(), "x", 1), 1);
+  got->reset();
+  char c = 0;
+  EXPECT_EQ(::read(rd.get(), &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+  EXPECT_EQ(::read(rd.get(), &c, 1), 0);  // EOF: no copy of the fd was left open
+}
+
+TEST(ConsoleReceiver, NothingSentIsATimeoutAndLeavesNothing) {
+  std::string path;
+  {
+    auto r = ConsoleReceiver::listen();
+    ASSERT_TRUE(r) << r.error().what();
+    path = r->path();
+    auto got = r->receive(milliseconds(50));
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().code, Errc::Timeout);
+    EXPECT_NE(got.error().what().find(path), std::string::npos);
+  }
+  EXPECT_FALSE(exists(path));
+  EXPECT_FALSE(exists(parent_of(path)));
+}
+
+TEST(RawTerminal, RawWhileAliveAndTheModeRestoredAfter) {
+  int m = -1, s = -1;
+  ASSERT_EQ(::openpty(&m, &s, nullptr, nullptr, nullptr), 0);
+  UniqueFd master(m), slave(s);
+  termios before{};
+  ASSERT_EQ(::tcgetattr(slave.get(), &before), 0);
+  ASSERT_TRUE(before.c_lflag & ICANON);
+  {
+    RawTerminal raw(slave.get());
+    termios now{};
+    ASSERT_EQ(::tcgetattr(slave.get(), &now), 0);
+    EXPECT_FALSE(now.c_lflag & (ICANON | ECHO | ISIG));
+    EXPECT_FALSE(now.c_oflag & OPOST);
+  }
+  termios after{};
+  ASSERT_EQ(::tcgetattr(slave.get(), &after), 0);
+  EXPECT_EQ(after.c_lflag, before.c_lflag);
+  EXPECT_EQ(after.c_iflag, before.c_iflag);
+  EXPECT_EQ(after.c_oflag, before.c_oflag);
+}
+
+TEST(RawTerminal, NotATerminalIsLeftAlone) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  { RawTerminal raw(rd.get()); }
+  EXPECT_EQ(::fcntl(rd.get(), F_GETFD), FD_CLOEXEC);
+}
+
+}  // namespace
+}  // namespace hull::container
