@@ -1,10 +1,13 @@
 #include "agent/rpc/guest_info.h"
 
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <charconv>
 
 #include "common/file.h"
+#include "common/unique_fd.h"
 
 namespace hull::agent::rpc {
 
@@ -32,6 +35,9 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     if (parse_kib_line(line, "MemTotal:", &m.total_kib)) have_total = true;
     parse_kib_line(line, "MemAvailable:", &m.available_kib);
+    parse_kib_line(line, "Dirty:", &m.dirty_kib);
+    parse_kib_line(line, "Writeback:", &m.writeback_kib);
+    parse_kib_line(line, "WritebackTmp:", &m.writeback_tmp_kib);
   }
   if (!have_total) return fail(Errc::Invalid, "/proc/meminfo: no MemTotal line");
   return m;
@@ -40,6 +46,14 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
 Result<MemInfo> read_meminfo() {
   HULL_ASSIGN(text, read_file("/proc/meminfo", 64 << 10));
   return parse_meminfo(text);
+}
+
+bool page_cache_clean() {
+  // It fails (EINVAL) when it finds a counter negative, i.e. not settled yet.
+  UniqueFd fd(::open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), "1", 1) != 1) return false;
+  auto m = read_meminfo();
+  return m && m->dirty_kib == 0 && m->writeback_kib == 0 && m->writeback_tmp_kib == 0;
 }
 
 uint64_t boottime_ns() {

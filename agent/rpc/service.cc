@@ -197,18 +197,22 @@ grpc::Status AgentService::GetGuestDetails(grpc::ServerContext*, const GuestDeta
 grpc::Status AgentService::DestroySandbox(grpc::ServerContext*, const DestroySandboxRequest*,
                                           DestroySandboxResponse*) {
   // Containers first: their processes die and their streams end before the
-  // reply. Then the guest's dirty page cache (shared writable mmaps of
-  // virtio-fs files; plain writes go through to virtiofsd at once) goes to
-  // the host, so the reply tells the host that nothing in the guest is left
-  // to lose: it may kill the VM without waiting for the power-off, which runs
-  // after this reply has gone out (the server drains its calls before
-  // on_destroy's receiver powers the VM off).
+  // reply. Then nothing written in the guest may stay in its page cache, so
+  // that the reply tells the host there is nothing left to lose: it may kill
+  // the VM without waiting for the power-off, which runs after this reply has
+  // gone out (the server drains its calls before on_destroy's receiver powers
+  // the VM off). virtio-fs without writeback caching (virtiofsd's default)
+  // sends plain writes to virtiofsd at once and a shared mmap's pages when
+  // the mapping goes, so with every container process dead the cache is
+  // normally clean; sync() only when it is not: a guest sync() is also a
+  // syncfs() of the host's filesystem (FUSE_SYNCFS), which takes seconds on a
+  // host with much written and not yet on disk.
   try {
     close_streams();
   } catch (const std::exception& e) {
     log::warn(std::string("DestroySandbox: ") + e.what());
   }
-  ::sync();
+  if (!page_cache_clean()) ::sync();
   if (opts_.on_destroy) opts_.on_destroy();
   return grpc::Status::OK;
 }

@@ -22,8 +22,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds kAgentAttempt{500};
 constexpr milliseconds kHealthTimeout{2000};
 constexpr milliseconds kQmpTimeout{5000};
-// DestroySandbox answers once the containers are dead and the guest's page
-// cache is synced to virtiofsd: a large dirty cache takes a while under TCG.
+// DestroySandbox answers once the containers are dead and nothing written is
+// left in the guest's page cache: a sync of a large dirty cache takes a while.
 constexpr milliseconds kDestroyTimeout{10000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
@@ -199,12 +199,12 @@ Status Sandbox::stop() {
   stop_timings_.begin = Clock::now();
   const milliseconds grace = opts_.stop_grace;
 
-  // 1. The agent kills the containers and syncs the guest's filesystems
-  //    before it answers DestroySandbox; after that answer nothing in the
-  //    guest is worth its power-off (a second or more under TCG), so QEMU
-  //    is told to quit at once. Not when a backend is gone: the guest's sync
-  //    would block on the dead device (a sync on virtio-fs without virtiofsd
-  //    never returns).
+  // 1. The agent kills the containers and sees that nothing written stays in
+  //    the guest's page cache (it syncs if anything does) before it answers
+  //    DestroySandbox; after that answer nothing in the guest is worth its
+  //    power-off (a second or more under TCG), so QEMU is told to quit at
+  //    once. Not when a backend is gone: the guest would block on the dead
+  //    device (a sync on virtio-fs without virtiofsd never returns).
   const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
   if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
     if (agent_->destroy_sandbox(kDestroyTimeout)) {

@@ -9,11 +9,11 @@
 // If a step fails, the guards made so far are destroyed in reverse order and
 // the error names the step, with the tails of the console log and of the
 // failing process's output. stop() asks the agent to kill the containers and
-// sync the guest's filesystems (DestroySandbox), then QEMU to quit (QMP) without
-// waiting for the guest's power-off, then kills what is left after a grace
-// period; it always removes every process, the mount, the sockets and the
-// directory, also when QEMU, virtiofsd or hull-vsock died first or the agent
-// never answered.
+// leave nothing written in the guest's cache (DestroySandbox), then QEMU to
+// quit (QMP) without waiting for the guest's power-off, then kills what is
+// left after a grace period; it always removes every process, the mount, the
+// sockets and the directory, also when QEMU, virtiofsd or hull-vsock died
+// first or the agent never answered.
 #pragma once
 
 #include <sys/types.h>

@@ -15,6 +15,19 @@ TEST(ParseMeminfo, TotalAndAvailable) {
   EXPECT_EQ(m->available_kib, 210000u);
 }
 
+TEST(ParseMeminfo, PagesNotYetWrittenBack) {
+  auto m = parse_meminfo(
+      "MemTotal: 1024 kB\nDirty:               12 kB\nWriteback:             4 kB\n"
+      "AnonPages: 9 kB\nWritebackTmp:          8 kB\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->dirty_kib, 12u);
+  EXPECT_EQ(m->writeback_kib, 4u);
+  EXPECT_EQ(m->writeback_tmp_kib, 8u);
+  auto clean = parse_meminfo("MemTotal: 1024 kB\n");
+  ASSERT_TRUE(clean);
+  EXPECT_EQ(clean->dirty_kib + clean->writeback_kib + clean->writeback_tmp_kib, 0u);
+}
+
 TEST(ParseMeminfo, AvailableIsOptional) {
   auto m = parse_meminfo("MemTotal: 1024 kB");
   ASSERT_TRUE(m);
