@@ -103,6 +103,40 @@ std::vector<std::string> split_cmdline(std::string_view text) {
   return args;
 }
 
+std::string printable_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (ok && len > 1) {
+      // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+      uint32_t cp = c & (0x7f >> len);
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[len] && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (!ok) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 Result<ProcessInfo> read_process_info(pid_t pid) {
   std::string base = "/proc/" + std::to_string(pid) + "/";
   auto stat_text = read_file(base + "stat", kMaxProcFileBytes);
@@ -111,12 +145,12 @@ Result<ProcessInfo> read_process_info(pid_t pid) {
   ProcessInfo info;
   info.set_pid(st.pid);
   info.set_ppid(st.ppid);
-  info.set_comm(st.comm);
+  info.set_comm(printable_utf8(st.comm));
   if (auto status = read_file(base + "status", kMaxProcFileBytes)) {
     if (auto uid = parse_status_uid(*status)) info.set_uid(*uid);
   }
   if (auto cmd = read_file(base + "cmdline", kMaxProcFileBytes)) {
-    for (auto& a : split_cmdline(*cmd)) info.add_args(std::move(a));
+    for (const auto& a : split_cmdline(*cmd)) info.add_args(printable_utf8(a));
   }
   return info;
 }

@@ -34,6 +34,10 @@ Result<ProcStat> parse_proc_stat(std::string_view text);
 Result<uint32_t> parse_status_uid(std::string_view text);
 // /proc/<pid>/cmdline (NUL-separated) as args. Pure.
 std::vector<std::string> split_cmdline(std::string_view text);
+// `text` with every byte that is not part of valid UTF-8 replaced by '?'. A
+// process names itself with any bytes, and a proto3 string that is not UTF-8
+// makes the host refuse the whole reply (one such process broke `hull ps`). Pure.
+std::string printable_utf8(std::string_view text);
 
 // Reads /proc/<pid>/{stat,status,cmdline}. Errc::NotFound when it has exited.
 Result<ProcessInfo> read_process_info(pid_t pid);

@@ -70,6 +70,21 @@ TEST(ParseProcStat, RejectsGarbage) {
   }
 }
 
+TEST(PrintableUtf8, KeepsValidTextAndReplacesEachBadByte) {
+  EXPECT_EQ(printable_utf8("sleep"), "sleep");
+  EXPECT_EQ(printable_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+  EXPECT_EQ(printable_utf8("a\xff"
+                           "b"),
+            "a?b");
+  EXPECT_EQ(printable_utf8("\xc3"), "?");                 // cut short
+  EXPECT_EQ(printable_utf8("\xc0\xaf"), "??");            // overlong '/'
+  EXPECT_EQ(printable_utf8("\xed\xa0\x80"), "???");       // a UTF-16 surrogate
+  EXPECT_EQ(printable_utf8("\xf4\x90\x80\x80"), "????");  // past U+10FFFF
+  EXPECT_EQ(printable_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(printable_utf8(""), "");
+}
+
 TEST(ParseStatusUid, RealUid) {
   auto uid = parse_status_uid("Name:\tsh\nUmask:\t0022\nUid:\t1000\t1001\t1002\t1003\nGid:\t0\n");
   ASSERT_TRUE(uid) << uid.error().what();
