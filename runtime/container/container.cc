@@ -117,11 +117,17 @@ Result<std::unique_ptr<AgentGuestConn>> connect(const oci::State& s) {
 }
 
 // Kills what a dead monitor left of its VM (by recorded pid and start time)
-// and removes the sandbox directory with its mounts.
-Status remove_leftovers(const oci::State& s) {
-  auto dir_it = s.hull.find("sandbox_dir");
-  if (dir_it == s.hull.end() || !dir_it->is_string()) return {};
-  std::string dir = dir_it->get<std::string>();
+// and removes the sandbox directory with its mounts: the recorded one, or,
+// when the monitor died before reporting it, where the layout puts it.
+Status remove_leftovers(const std::string& root, const oci::State& s) {
+  std::string dir;
+  if (auto it = s.hull.find("sandbox_dir"); it != s.hull.end() && it->is_string()) {
+    dir = it->get<std::string>();
+  } else if (auto paths = sandbox::sandbox_paths(root, s.id)) {
+    dir = paths->dir;
+  } else {
+    return {};
+  }
   if (auto procs = s.hull.find("procs"); procs != s.hull.end() && procs->is_array()) {
     for (const auto& p : *procs) {
       pid_t pid = p.value("pid", 0);
@@ -149,12 +155,9 @@ Status remove_leftovers(const oci::State& s) {
 void remove_orphaned_vm(const std::string& root, const std::string& id,
                         hostcgroup::Cgroup& cgroup) {
   if (auto st = cgroup.remove(true); !st) log::warn(st.error().what());
-  auto paths = sandbox::sandbox_paths(root, id);
-  if (!paths) return;
   oci::State s;
   s.id = id;
-  s.hull["sandbox_dir"] = paths->dir;
-  if (auto st = remove_leftovers(s); !st) log::warn(st.error().what());
+  if (auto st = remove_leftovers(root, s); !st) log::warn(st.error().what());
 }
 
 // Starts the monitor inside the container's host cgroup: this process joins
@@ -286,7 +289,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   auto abort = [&](Error e) {
     pair.first.reset();
     reap();
-    (void)remove_leftovers(s);
+    (void)remove_leftovers(ctx.root, s);
     return fail(std::move(e));
   };
   if (auto st = store.save(s); !st) return abort(std::move(st.error()));
@@ -388,8 +391,10 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
       }
     }
   }
-  HULL_TRY(remove_leftovers(s0));
+  // The cgroup first: what is left in it is killed and gone before the
+  // sandbox directory's mounts go.
   HULL_TRY(remove_host_cgroup(s0));
+  HULL_TRY(remove_leftovers(ctx.root, s0));
   s.status = ContainerStatus::Stopped;
   if (auto st = run_hooks(s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
   return store.remove(id);
