@@ -437,6 +437,19 @@ FG_TTY_SH='stty size; touch /ready; read line; stty size; echo "got:$line"'
   assert_no_state
 }
 
+@test "create killed midway: delete leaves nothing" {
+  rt create -b "$BUNDLE" e2e-killcreate </dev/null >/dev/null 2>&1 &
+  local pid=$!
+  # hull: its VM is booting; runc: create is done (it is that quick).
+  wait_for 20 sh -c "[ -d '$E2E_TMP/root/sandboxes/e2e-killcreate' ] || [ -e '$E2E_TMP/root/e2e-killcreate/state.json' ]"
+  kill -KILL "$pid" 2>/dev/null || true  # runc: already done
+  wait "$pid" || true
+  run rt delete -f e2e-killcreate
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  assert_no_state
+  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+}
+
 @test "hooks: a hook past its timeout fails create" {
   update_config '.hooks.prestart = [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]'
   SECONDS=0
