@@ -193,6 +193,10 @@ Status remove_host_cgroup(const oci::State& s) {
 
 }  // namespace
 
+void lift_host_cpu_quota(const std::string& root, const std::string& id) {
+  if (auto s = oci::StateStore(root).load(id)) unlimit_host_cgroup(*s);
+}
+
 Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   HULL_TRY(oci::validate_id(o.id));
   if (o.preserve_fds > 0) {

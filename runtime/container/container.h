@@ -58,6 +58,12 @@ struct CreateOptions {
 // Returns the monitor's pid. On any error nothing is left behind.
 Result<pid_t> create(const Context& ctx, const CreateOptions& o);
 
+// Lifts the CPU quota create wrote on the container's host cgroup (found
+// through its state under `root`): the VM's teardown is hull's work, not the
+// container's, and at a small quota (0.1 CPU) a TCG teardown took seconds.
+// The monitor calls it once the container's process has ended. Best effort.
+void lift_host_cpu_quota(const std::string& root, const std::string& id);
+
 // start: startContainer hooks, the agent's StartContainer, poststart hooks.
 Status start(const Context& ctx, const std::string& id);
 

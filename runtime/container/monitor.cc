@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
+#include "runtime/container/container.h"
 #include "runtime/container/paths.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/relay.h"
@@ -215,6 +216,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     log::warn("container " + a.id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
   }
+  lift_host_cpu_quota(a.root, a.id);
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
   if (auto st = sandbox->stop(); !st) log::warn(st.error().what());
   exit_like(*status);
