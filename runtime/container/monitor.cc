@@ -217,6 +217,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
   }
   lift_host_cpu_quota(a.root, a.id);
+  sandbox->destroy_guest();  // nothing in the guest writes into what unshare unmounts
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
   if (auto st = sandbox->stop(); !st) log::warn(st.error().what());
   exit_like(*status);

@@ -193,24 +193,31 @@ Sandbox::~Sandbox() {
   if (auto st = stop(); !st) log::warn(st.error().what());
 }
 
-Status Sandbox::stop() {
-  if (stopped_) return {};
-  stopped_ = true;
+void Sandbox::destroy_guest() {
+  if (guest_destroyed_) return;
+  guest_destroyed_ = true;
   stop_timings_.begin = Clock::now();
-  const milliseconds grace = opts_.stop_grace;
-
-  // 1. The agent kills the containers and sees that nothing written stays in
-  //    the guest's page cache (it syncs if anything does) before it answers
-  //    DestroySandbox; after that answer nothing in the guest is worth its
-  //    power-off (a second or more under TCG), so QEMU is told to quit at
-  //    once. Not when a backend is gone: the guest would block on the dead
-  //    device (a sync on virtio-fs without virtiofsd never returns).
+  // The agent kills the containers and sees that nothing written stays in
+  // the guest's page cache (it syncs if anything does) before it answers
+  // DestroySandbox; after that answer nothing in the guest is worth its
+  // power-off (a second or more under TCG), so stop() tells QEMU to quit at
+  // once. Not when a backend is gone: the guest would block on the dead
+  // device (a sync on virtio-fs without virtiofsd never returns).
   const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
   if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
     if (agent_->destroy_sandbox(kDestroyTimeout)) {
       stop_timings_.destroy_answered = Clock::now();
     }
   }
+}
+
+Status Sandbox::stop() {
+  if (stopped_) return {};
+  stopped_ = true;
+  const milliseconds grace = opts_.stop_grace;
+
+  // 1. destroy_guest(), unless the caller did.
+  destroy_guest();
   agent_.reset();
   // 2. QMP quit.
   if (qemu_.valid() && !qemu_.poll_exit() && qmp_) {

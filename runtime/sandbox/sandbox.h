@@ -79,6 +79,12 @@ class Sandbox {
   // failed, naming what was left behind; the other steps still ran.
   Status stop();
 
+  // stop()'s first step alone (idempotent): the agent kills every container
+  // process and leaves no written page in the guest's cache. A caller that
+  // unmounts what it shared into the guest does so after this, so no process
+  // that outlived the container's init writes into an unmounted directory.
+  void destroy_guest();
+
   // Supervision: Errc::NotRunning naming the first of QEMU, hull-vsock and
   // virtiofsd that has ended (with its status and output tail), else OK.
   Status check_processes();
@@ -110,6 +116,7 @@ class Sandbox {
   StartTimings timings_;
   StopTimings stop_timings_;
   bool stopped_ = false;
+  bool guest_destroyed_ = false;
 
   // Declaration order is acquisition order: destruction undoes it in reverse.
   DirGuard dir_;
