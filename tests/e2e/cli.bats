@@ -440,8 +440,9 @@ FG_TTY_SH='stty size; touch /ready; read line; stty size; echo "got:$line"'
 @test "create killed midway: delete leaves nothing" {
   rt create -b "$BUNDLE" e2e-killcreate </dev/null >/dev/null 2>&1 &
   local pid=$!
-  # hull: its VM is booting; runc: create is done (it is that quick).
-  wait_for 20 sh -c "[ -d '$E2E_TMP/root/sandboxes/e2e-killcreate' ] || [ -e '$E2E_TMP/root/e2e-killcreate/state.json' ]"
+  # hull: its VM is booting (the shared dir is made right before QEMU starts);
+  # runc: create is done (it is that quick).
+  wait_for 20 sh -c "[ -d '$E2E_TMP/root/sandboxes/e2e-killcreate/shared' ] || $RUNTIME --root '$E2E_TMP/root' state e2e-killcreate 2>/dev/null | grep -q '\"created\"'"
   kill -KILL "$pid" 2>/dev/null || true  # runc: already done
   wait "$pid" || true
   run rt delete -f e2e-killcreate
