@@ -126,7 +126,8 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
     int e = errno;
     if (e == EINTR) continue;
     if (e != EBUSY && e != ENOTEMPTY) return fail_errno(where + ": rmdir " + dir, e);
-    if (!leaf && has_subdirs(dir)) return false;
+    // A parent with tasks or another cgroup in it is in use: left, at once.
+    if (!leaf && (e == EBUSY || has_subdirs(dir))) return false;
     if (leaf && kill && !killed) {
       kill_tasks(dir);
       killed = true;
@@ -136,6 +137,34 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
       return std::unexpected(Error{
           Errc::System, e,
           where + ": rmdir " + dir + (left.empty() ? "" : " (tasks " + pid_list(left) + ")")});
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(100));
+  }
+}
+
+// SIGKILL to the tasks of a leaf hull joined (and of its sub-cgroups), then
+// waits until they are gone; the directories stay.
+Status kill_joined(const std::string& where, const std::string& dir) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::string> all{dir};
+  for (size_t i = 0; i < all.size() && all.size() < kMaxPathDepth * 16; ++i) {
+    for (auto& sub : subdirs(all[i])) all.push_back(std::move(sub));
+  }
+  auto deadline = Clock::now() + kRemoveRetryBudget;
+  auto delay = std::chrono::milliseconds(1);
+  for (bool killed = false;; killed = true) {
+    std::vector<pid_t> left;
+    for (const auto& d : all) {
+      if (!killed) kill_tasks(d);
+      for (pid_t p : tasks_of(d)) {
+        if (p != ::getpid()) left.push_back(p);
+      }
+    }
+    if (left.empty()) return {};
+    if (Clock::now() >= deadline) {
+      return fail(Errc::Timeout,
+                  where + ": " + dir + ": tasks " + pid_list(left) + " still there after SIGKILL");
     }
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(100));
@@ -218,6 +247,17 @@ Result<Cgroup> Cgroup::create_in(const std::vector<Hierarchy>& joined, const Cgr
       } else if (errno != EEXIST) {
         return fail_errno(cg.where() + ": mkdir " + level);
       }
+    }
+    if (d.created.empty() || d.created.back() != dir) {
+      // An existing leaf: hull kills what is in it at delete, so it must not
+      // hold anyone else's processes (runc refuses it the same way).
+      if (auto tasks = tasks_of(dir); !tasks.empty()) {
+        return fail(Errc::Exists, cg.where() + ": the cgroup is not empty (pids " +
+                                      pid_list(tasks) + "): " + dir +
+                                      " holds processes hull did not start; stop them or give the "
+                                      "container a linux.cgroupsPath of its own");
+      }
+      d.leaf_joined = true;
     }
     bool cpuset =
         std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
@@ -398,6 +438,9 @@ Status SelfJoin::restore() {
 Status Cgroup::remove(bool kill_remaining) {
   Status result;
   for (auto& d : dirs_) {
+    if (kill_remaining && d.leaf_joined) {
+      if (auto st = kill_joined(where(), d.path); !st && result) result = std::move(st);
+    }
     while (!d.created.empty()) {
       const std::string dir = d.created.back();
       auto gone = remove_dir(where(), dir, dir == d.path, kill_remaining);
@@ -412,7 +455,7 @@ Status Cgroup::remove(bool kill_remaining) {
       d.created.pop_back();
     }
   }
-  owned_ = false;
+  if (result) owned_ = false;  // on failure, still ours: the destructor tries again
   return result;
 }
 
@@ -425,6 +468,7 @@ nlohmann::json Cgroup::to_json() const {
                     {"mount", d.mount_point},
                     {"dir", d.path},
                     {"created", d.created}});
+    if (d.leaf_joined) dirs.back()["leaf_joined"] = true;
   }
   return Json{{"path", path_}, {"dirs", dirs}};
 }
@@ -449,6 +493,7 @@ Result<Cgroup> Cgroup::from_json(const nlohmann::json& j) {
       d.mount_point = e.at("mount").get<std::string>();
       d.path = e.at("dir").get<std::string>();
       d.created = e.at("created").get<std::vector<std::string>>();
+      d.leaf_joined = e.value("leaf_joined", false);
     } catch (const nlohmann::json::exception& x) {
       return bad(x.what());
     }

@@ -9,7 +9,8 @@
 // Ownership: an object from create() owns the directories it made (not ones
 // that existed before: a shared parent such as /docker, or a cgroup the
 // caller made) and removes them when it goes away, unless commit()ted; a task
-// still in a leaf it made is the container's and is killed first. The
+// still in a leaf it made or joined is the container's and is killed first (a
+// leaf that existed with tasks in it is refused at create). The
 // record (to_json) goes into state.json so that `delete`, another process,
 // can remove them (from_json + remove()).
 #pragma once
@@ -35,6 +36,9 @@ struct Dir {
   std::string mount_point;
   std::string path;                  // the cgroup's directory
   std::vector<std::string> created;  // the directories hull made, outermost first
+  // The leaf existed (empty) before create: hull joined it, so remove(true)
+  // kills its tasks, but the directory is not hull's to remove.
+  bool leaf_joined = false;
   bool operator==(const Dir&) const = default;
 };
 
@@ -82,8 +86,9 @@ class Cgroup {
 
   // Removes the directories hull created, innermost first, waiting for tasks
   // that are still exiting (kRemoveRetryBudget). `kill_remaining`: tasks left
-  // in a leaf hull created get SIGKILL first (delete: they can only be the
-  // container's). A created parent that another cgroup still uses stays.
+  // in the leaf, created or joined, get SIGKILL first (delete: they can only
+  // be the container's). A created parent still in use (tasks or another
+  // cgroup below it) stays. The object still owns what is left on failure.
   Status remove(bool kill_remaining = false);
 
   // Keep the directories when this object goes away.
