@@ -44,6 +44,14 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || ctr_teardown; }
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -ge 2 ]
 
+  # The shim reads the host cgroup of the task's pid, as for runc: with hull
+  # that cgroup holds the container's VM, so its memory is in use there.
+  run c tasks metrics --format json e2e-d
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  local usage
+  usage=$(jq -r '(.memory.usage.usage // .memory.usage // 0)' <<<"$output")
+  [ "$usage" -gt 0 ] || { echo "metrics: $output" >&2; false; }
+
   c tasks pause e2e-d
   [[ $(c tasks ls) == *e2e-d*PAUSED* ]]
   c tasks resume e2e-d
