@@ -27,18 +27,26 @@ bool set_nonblocking(int fd) {
   return fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
 }
 
-// Reads what `fd` has now into stdout; false once it has nothing more to give
-// (EOF, EIO: the pty's other side is closed, or an error).
-bool pump_to_stdout(int fd, std::string& buf, bool& stdout_ok) {
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n > 0) {
-      if (stdout_ok) stdout_ok = write_all(STDOUT_FILENO, std::string_view(buf.data(), n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return true;
-    return false;
+// One read of `fd` into stdout: a single chunk per poll wakeup, so a
+// container that writes faster than the terminal drains (`yes`) cannot keep
+// the relay from stdin, signals and the monitor's end. False once `fd` has
+// nothing more to give (EOF, EIO: the pty's other side is closed, or an
+// error); `drained` tells whether it had nothing now (EAGAIN).
+bool pump_once(int fd, std::string& buf, bool& stdout_ok, bool* drained = nullptr) {
+  ssize_t n = 0;
+  do {
+    n = ::read(fd, buf.data(), buf.size());
+  } while (n < 0 && errno == EINTR);
+  bool again = n < 0 && errno == EAGAIN;
+  if (drained) *drained = again;
+  if (n > 0 && stdout_ok) stdout_ok = write_all(STDOUT_FILENO, std::string_view(buf.data(), n));
+  return n > 0 || again;
+}
+
+// What is left in `fd` once its writer has ended: a bounded amount.
+void drain_to_stdout(int fd, std::string& buf, bool& stdout_ok) {
+  bool drained = false;
+  while (pump_once(fd, buf, stdout_ok, &drained) && !drained) {
   }
 }
 
@@ -174,7 +182,7 @@ Result<int> relay_console(pid_t pid, int master) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail_errno("console relay: poll");
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      master_open = pump_to_stdout(master, buf, stdout_ok);
+      master_open = pump_once(master, buf, stdout_ok);
     }
     if (master_open && !pending.empty() && (p[2].revents & POLLOUT)) {
       ssize_t w = ::write(master, pending.data(), pending.size());
@@ -204,7 +212,7 @@ Result<int> relay_console(pid_t pid, int master) {
     if (p[0].revents) {
       // The monitor has drained the container's output into the pty before
       // it ended: what is left in the master is the rest.
-      if (master_open) (void)pump_to_stdout(master, buf, stdout_ok);
+      if (master_open) drain_to_stdout(master, buf, stdout_ok);
       break;
     }
   }

@@ -2,15 +2,18 @@
 // that receives a pty master and leaves nothing behind, and the raw mode of
 // the caller's terminal that is always put back.
 #include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -120,6 +123,66 @@ TEST(RawTerminal, NotATerminalIsLeftAlone) {
   UniqueFd rd(fds[0]), wr(fds[1]);
   { RawTerminal raw(rd.get()); }
   EXPECT_EQ(::fcntl(rd.get(), F_GETFD), FD_CLOEXEC);
+}
+
+// A container that writes faster than the terminal drains (`yes` on a slow
+// terminal) keeps the master readable on every wakeup: the relay must still
+// see a signal to forward. Child R relays (stdin /dev/null, stdout a pipe this
+// test drains slowly) for its child M, which floods the "master" (a pipe) and
+// dies of the SIGTERM R forwards; R then exits with 128 + SIGTERM.
+TEST(RelayConsole, AFloodingContainerStillGetsTheSignal) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  UniqueFd out_rd(out[0]), out_wr(out[1]);
+  pid_t relay = ::fork();
+  ASSERT_GE(relay, 0);
+  if (relay == 0) {
+    int src[2];
+    if (::pipe2(src, O_CLOEXEC) != 0) ::_exit(90);
+    pid_t monitor = ::fork();
+    if (monitor < 0) ::_exit(91);
+    if (monitor == 0) {
+      ::close(src[0]);  // so that it dies writing once R is gone
+      std::string flood(64 * 1024, 'y');
+      for (;;) {
+        if (::write(src[1], flood.data(), flood.size()) < 0) ::_exit(92);
+      }
+    }
+    ::close(src[1]);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) ::_exit(93);
+    if (::dup2(out[1], STDOUT_FILENO) < 0) ::_exit(94);
+    auto status = relay_console(monitor, src[0]);
+    ::_exit(status ? *status : 95);
+  }
+  out_wr.reset();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string buf(4096, '\0');
+  size_t got = 0;
+  bool signalled = false;
+  int ws = 0;
+  pid_t done = 0;
+  while (done == 0 && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out_rd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 1) == 1) {
+      ssize_t n = ::read(out_rd.get(), buf.data(), buf.size());
+      if (n > 0) got += static_cast<size_t>(n);
+    }
+    if (!signalled && got >= 512 * 1024) {
+      ASSERT_EQ(::kill(relay, SIGTERM), 0);
+      signalled = true;
+    }
+    std::this_thread::sleep_for(milliseconds(1));
+    done = ::waitpid(relay, &ws, WNOHANG);
+  }
+  if (done == 0) {
+    ::kill(relay, SIGKILL);  // its monitor then dies writing to a pipe nobody reads
+    ::waitpid(relay, &ws, 0);
+    FAIL() << "the relay did not end within 10 s of SIGTERM while its output flooded";
+  }
+  EXPECT_TRUE(signalled);
+  ASSERT_TRUE(WIFEXITED(ws)) << ws;
+  EXPECT_EQ(WEXITSTATUS(ws), 128 + SIGTERM);
 }
 
 }  // namespace
