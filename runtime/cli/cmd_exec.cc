@@ -2,9 +2,11 @@
 // of its own (its pid is the one --pid-file gets). Errors exit 255, like runc;
 // otherwise the exit status is the process's (128 + N when killed by N).
 #include <algorithm>
+#include <optional>
 
 #include "common/file.h"
 #include "runtime/cli/command.h"
+#include "runtime/container/console.h"
 
 namespace hull::cli {
 namespace {
@@ -53,6 +55,11 @@ int run_exec(const GlobalOptions& g, ExecFlags f) {
   o.pid_file = f.pid_file;
   o.console_socket = f.console_socket;
   o.detach = f.detach;
+  // Until exec has reaped its monitor: a signal then is the process's (or,
+  // before it runs, dropped as runc does), never the end of exec with the
+  // terminal raw.
+  std::optional<container::ForegroundSignalsBlocked> blocked;
+  if (!f.detach) blocked.emplace();
   auto status = container::exec(ctx, o);
   if (!status) return failed(status.error().wrap("exec failed"));
   return *status;

@@ -37,6 +37,10 @@ int run_run(const GlobalOptions& g, const RunOptions& o) {
   if (o.detach && o.keep) {
     return report_error(Error{Errc::Invalid, 0, "--detach and --keep cannot both be used"});
   }
+  // From before create to the end of the final delete: a signal then must
+  // neither kill us with the container running nor leave the terminal raw.
+  std::optional<container::ForegroundSignalsBlocked> blocked;
+  if (!o.detach) blocked.emplace();
   container::CreateOptions co = o.create.options();
   std::optional<container::ConsoleReceiver> console;
   if (!o.detach) {

@@ -151,12 +151,33 @@ void copy_window_size(int master) {
   }
 }
 
-Result<int> relay_console(pid_t pid, int master) {
+sigset_t foreground_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGPIPE}) {
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGSTKFLT, SIGXCPU,
+                  SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGWINCH}) {
     sigaddset(&set, sig);
   }
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+  return set;
+}
+
+ForegroundSignalsBlocked::ForegroundSignalsBlocked() {
+  sigset_t set = foreground_signals();
+  ::sigprocmask(SIG_BLOCK, &set, &old_);
+}
+
+ForegroundSignalsBlocked::~ForegroundSignalsBlocked() {
+  sigset_t set = foreground_signals();
+  timespec now{0, 0};
+  while (::sigtimedwait(&set, nullptr, &now) > 0) {
+  }
+  ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+}
+
+Result<int> relay_console(pid_t pid, int master) {
+  sigset_t set = foreground_signals();
+  sigaddset(&set, SIGPIPE);
   sigset_t old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
   struct RestoreMask {

@@ -16,6 +16,7 @@
 //       on every way out.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -69,10 +70,36 @@ class RawTerminal {
 // pty master; nothing when neither is a terminal.
 void copy_window_size(int master);
 
+// The signals `run` and `exec` in the foreground pass on to the container's
+// monitor (runc forwards every signal it gets): each that ends a process by
+// default and can be caught, real-time ones included, and SIGWINCH. Left out:
+// SIGPIPE (ours), the faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
+// SIGTRAP, SIGSYS: the monitor does not forward them either), SIGCHLD and
+// the job-control signals.
+sigset_t foreground_signals();
+
+// Blocks foreground_signals() for its lifetime: held by run / exec from
+// before create until the end of their cleanup, so no signal can end them
+// with the container left running or the terminal raw. A signal that arrives
+// during create stays pending and is forwarded once the process runs (as
+// runc does); one no relay took (create failed, or during the final delete)
+// is dropped before the mask is restored, as runc drops it.
+class ForegroundSignalsBlocked {
+ public:
+  ForegroundSignalsBlocked();
+  ~ForegroundSignalsBlocked();
+  ForegroundSignalsBlocked(const ForegroundSignalsBlocked&) = delete;
+  ForegroundSignalsBlocked& operator=(const ForegroundSignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 // Relays between this process's stdio and `master` until the monitor `pid`
-// (our child) ends, forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
-// SIGUSR2 to it and turning SIGWINCH into a resize of the master. Returns the
-// monitor's status as a shell reports it (code, or 128 + signal).
+// (our child) ends, forwarding foreground_signals() to it (those pending
+// since before the call too) and turning SIGWINCH into a resize of the
+// master. Returns the monitor's status as a shell reports it (code, or
+// 128 + signal).
 Result<int> relay_console(pid_t pid, int master);
 
 }  // namespace hull::container

@@ -133,9 +133,9 @@ Result<std::string> exec_process_json(const Context& ctx, const std::string& id,
 // memory, pids, blkio, ...}} with the counters of its cgroup in the guest.
 Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id);
 
-// Waits for a monitor that is our child, forwarding SIGINT, SIGTERM, SIGHUP,
-// SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to it (it forwards them into the
-// guest), and returns its status as a shell reports it.
+// Waits for a monitor that is our child, forwarding foreground_signals()
+// (console.h) to it, those pending since before the call too (it forwards
+// them into the guest), and returns its status as a shell reports it.
 Result<int> wait_forwarding(pid_t pid);
 
 }  // namespace hull::container

@@ -176,11 +176,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
 }
 
 Result<int> wait_forwarding(pid_t pid) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
-    sigaddset(&set, sig);
-  }
+  sigset_t set = foreground_signals();
   sigset_t old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));

@@ -185,5 +185,32 @@ TEST(RelayConsole, AFloodingContainerStillGetsTheSignal) {
   EXPECT_EQ(WEXITSTATUS(ws), 128 + SIGTERM);
 }
 
+// run / exec hold the block from before create to the end of their cleanup:
+// a signal then (SIGTERM, or SIGALRM that was not forwarded before) neither
+// ends them nor outlives the block (runc drops what it did not forward).
+TEST(ForegroundSignalsBlocked, ASignalMeanwhileIsHeldThenDropped) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    {
+      ForegroundSignalsBlocked blocked;
+      ::raise(SIGTERM);
+      ::raise(SIGALRM);
+      ::raise(SIGRTMIN + 1);
+      sigset_t pending;
+      sigpending(&pending);
+      if (!sigismember(&pending, SIGTERM) || !sigismember(&pending, SIGALRM)) ::_exit(3);
+    }
+    sigset_t pending, mask;
+    sigpending(&pending);
+    ::sigprocmask(SIG_BLOCK, nullptr, &mask);
+    ::_exit(sigismember(&pending, SIGTERM) || sigismember(&mask, SIGTERM) ? 4 : 0);
+  }
+  int ws = 0;
+  ASSERT_EQ(::waitpid(child, &ws, 0), child);
+  ASSERT_TRUE(WIFEXITED(ws)) << ws;
+  EXPECT_EQ(WEXITSTATUS(ws), 0);
+}
+
 }  // namespace
 }  // namespace hull::container
