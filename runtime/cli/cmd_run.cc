@@ -46,8 +46,7 @@ int run_run(const GlobalOptions& g, const RunOptions& o) {
   if (!o.detach) {
     if (!co.console_socket.empty()) {
       return report_error(Error{Errc::Invalid, 0,
-                                "cannot use console socket if hull will not detach or allocate "
-                                "tty (--console-socket needs --detach)"});
+                                "cannot use console socket if hull will not detach or allocate tty"});
     }
     if (wants_terminal(co.bundle)) {
       auto r = container::ConsoleReceiver::listen();
