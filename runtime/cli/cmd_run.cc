@@ -45,8 +45,8 @@ int run_run(const GlobalOptions& g, const RunOptions& o) {
   std::optional<container::ConsoleReceiver> console;
   if (!o.detach) {
     if (!co.console_socket.empty()) {
-      return report_error(Error{Errc::Invalid, 0,
-                                "cannot use console socket if hull will not detach or allocate tty"});
+      return report_error(Error{
+          Errc::Invalid, 0, "cannot use console socket if hull will not detach or allocate tty"});
     }
     if (wants_terminal(co.bundle)) {
       auto r = container::ConsoleReceiver::listen();
