@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/lifecycle.h"
@@ -149,15 +151,15 @@ Status remove_leftovers(const std::string& root, const oci::State& s) {
   return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
 }
 
-// A monitor that died or hung before Ready could not tear its VM down: its
-// processes are in the container's host cgroup (killed with it), and its
-// sandbox directory is where the layout puts it.
-void remove_orphaned_vm(const std::string& root, const std::string& id,
-                        hostcgroup::Cgroup& cgroup) {
-  if (auto st = cgroup.remove(true); !st) log::warn(st.error().what());
-  oci::State s;
-  s.id = id;
-  if (auto st = remove_leftovers(root, s); !st) log::warn(st.error().what());
+// Reaps the monitor (our child), giving it `wait_ms` to tear its VM down
+// first; then SIGKILL (its pid cannot be reused before it is reaped). Its VM's
+// processes, in the container's host cgroup, go with that cgroup.
+void reap_within(pid_t pid, int wait_ms) {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd || !pidfd_wait_exit(fd.get(), wait_ms)) ::kill(pid, SIGKILL);
+  int ws = 0;
+  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+  }
 }
 
 // Starts the monitor inside the container's host cgroup: this process joins
@@ -244,9 +246,33 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   s.hull["host_cgroup"] = cgroup.to_json();
-  HULL_TRY(store.save(s));
+  // Every failure from here, once no monitor runs: the cgroup first (what is
+  // left in it, the VM's processes, is killed), then the sandbox directory
+  // and its mounts, as `delete` does. When that fails, the state stays, as
+  // stopped, with what is left in it, so that `delete -f` can try again.
+  auto give_up = [&](Error e) -> Result<pid_t> {
+    auto gone = cgroup.remove(true);
+    auto left = remove_leftovers(ctx.root, s);
+    if (gone && left) return fail(std::move(e));
+    std::string why = (gone ? left : gone).error().what();
+    s.hull["host_cgroup"] = cgroup.to_json();
+    s.status = ContainerStatus::Stopped;
+    s.pid = 0;
+    s.pid_start_time = 0;
+    if (auto st = store.save(s); !st) {
+      return fail(Errc::System, e.what() + "; cleaning up: " + why +
+                                    "; keeping the state for a retry: " + st.error().what() +
+                                    ": remove what is left by hand");
+    }
+    guard.commit();
+    cgroup.commit();  // the state's record has it now
+    return fail(e.code, e.what() + "; cleaning up: " + why + ": the container's state is kept, " +
+                            "stopped: run `hull delete -f " + o.id + "` to finish");
+  };
+  if (auto st = store.save(s); !st) return give_up(std::move(st.error()));
 
-  HULL_ASSIGN(pair, sync_pair());
+  auto pair = sync_pair();
+  if (!pair) return give_up(std::move(pair.error()));
   MonitorArgs ma;
   ma.root = ctx.root;
   ma.id = o.id;
@@ -255,47 +281,42 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   ma.log_path = ctx.log_path;
   ma.log_format = ctx.log_format;
   ma.debug = ctx.debug;
-  HULL_ASSIGN(pid, spawn_monitor_in(cgroup, ma, pair.second.get()));
-  pair.second.reset();
-  auto reap = [pid] {
-    int ws = 0;
-    while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
+  auto spawned = spawn_monitor_in(cgroup, ma, pair->second.get());
+  if (!spawned) return give_up(std::move(spawned.error()));
+  pid_t pid = *spawned;
+  pair->second.reset();
+  // Every failure once the monitor runs. Closing the sync socket tells a
+  // monitor past Ready or one that reported an error to tear its VM down and
+  // exit: at full speed (the container's CPU quota is lifted first) and within
+  // kMonitorExitWaitMs, or it is killed; `kill_now`: a monitor that broke the
+  // protocol or hung is killed at once.
+  auto abort = [&](Error e, bool kill_now = false) -> Result<pid_t> {
+    pair->first.reset();
+    if (auto st = cgroup.unlimit_bandwidth(); !st) log::warn(st.error().what());
+    reap_within(pid, kill_now ? 0 : kMonitorExitWaitMs);
+    return give_up(std::move(e));
   };
-  auto ready = recv_sync(pair.first.get(), kReadyTimeout);
-  if (!ready || ready->type != SyncType::Ready) {
-    pair.first.reset();  // EOF: a monitor that reported an error tears down and exits
-    bool reported = ready && ready->type == SyncType::Error;
-    if (!reported) ::kill(pid, SIGKILL);
-    reap();
-    if (!reported) remove_orphaned_vm(ctx.root, o.id, cgroup);
-    if (!ready) return fail(std::move(ready.error()).wrap("container " + o.id));
-    if (!reported) {
-      return fail(Errc::GuestProtocol,
-                  "container " + o.id + ": the monitor sent a message out of turn instead of Ready");
-    }
-    return fail(ready->error);
+  auto ready = recv_sync(pair->first.get(), kReadyTimeout);
+  if (!ready) return abort(std::move(ready.error()).wrap("container " + o.id), true);
+  if (ready->type == SyncType::Error) return abort(std::move(ready->error));
+  if (ready->type != SyncType::Ready) {
+    return abort(Error{Errc::GuestProtocol, 0,
+                       "container " + o.id + ": the monitor sent a message out of turn " +
+                           "instead of Ready"},
+                 true);
+  }
+  for (const char* k : {"sandbox_dir", "vsock_socket", "procs"}) {
+    if (ready->body.contains(k)) s.hull[k] = ready->body[k];
   }
   if (spec.linux && spec.linux->resources) {
     if (auto st = cgroup.limit_bandwidth(*spec.linux->resources); !st) {
-      pair.first.reset();
-      reap();
-      return fail(std::move(st.error()));
+      return abort(std::move(st.error()));
     }
   }
   auto stat = read_proc_stat(pid);
   s.pid = pid;
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;
-  for (const char* k : {"sandbox_dir", "vsock_socket", "procs"}) {
-    if (ready->body.contains(k)) s.hull[k] = ready->body[k];
-  }
-  auto abort = [&](Error e) {
-    pair.first.reset();
-    reap();
-    (void)remove_leftovers(ctx.root, s);
-    return fail(std::move(e));
-  };
   if (auto st = store.save(s); !st) return abort(std::move(st.error()));
   for (auto kind :
        {hooks::Kind::Prestart, hooks::Kind::CreateRuntime, hooks::Kind::CreateContainer}) {
@@ -308,7 +329,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   }
   SyncMessage commit;
   commit.type = SyncType::Commit;
-  if (auto st = send_sync(pair.first.get(), commit); !st) return abort(std::move(st.error()));
+  if (auto st = send_sync(pair->first.get(), commit); !st) return abort(std::move(st.error()));
   guard.commit();
   cgroup.commit();
   return pid;
