@@ -336,7 +336,16 @@ Status Cgroup::apply(const oci::Resources& r, Part part) const {
     }
     return {};
   };
-  for (const auto& w : host_writes(r, unified)) {
+  // cgroup v2 has quota and period in one file: a half not given is kept.
+  oci::Resources merged = r;
+  if (unified && part != Part::AllButBandwidth && r.cpu) {
+    const Dir* d = dir_for("cpu");
+    if (auto current = d ? read_value(d->path + "/cpu.max") : Result<std::string>{}; current) {
+      HULL_ASSIGN(cpu, wrap(keep_cpu_max_half(*r.cpu, *current), where()));
+      merged.cpu = std::move(cpu);
+    }
+  }
+  for (const auto& w : host_writes(merged, unified)) {
     if ((part == Part::Bandwidth && !w.bandwidth) ||
         (part == Part::AllButBandwidth && w.bandwidth)) {
       continue;

@@ -78,6 +78,39 @@ std::vector<Write> host_writes(const oci::Resources& r, bool v2) {
   return out;
 }
 
+Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current) {
+  bool has_quota = c.quota.value_or(0) != 0;
+  bool has_period = c.period.value_or(0) != 0;
+  if (has_quota == has_period) return c;
+  auto bad = [&] {
+    return fail(Errc::Invalid, "cpu.max: \"" + current + "\" is not \"<quota|max> <period>\"");
+  };
+  size_t space = current.find(' ');
+  if (space == std::string::npos || space == 0) return bad();
+  std::string q = current.substr(0, space);
+  std::string p = current.substr(space + 1);
+  while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
+  auto number = [](const std::string& t) -> std::optional<uint64_t> {
+    if (t.empty() || t.size() > 19 ||
+        !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return std::nullopt;
+    }
+    return std::stoull(t);
+  };
+  if (has_quota) {
+    auto period = number(p);
+    if (!period || *period == 0) return bad();
+    c.period = *period;
+  } else if (q == "max") {
+    c.quota = -1;
+  } else {
+    auto quota = number(q);
+    if (!quota || *quota == 0) return bad();
+    c.quota = static_cast<int64_t>(*quota);
+  }
+  return c;
+}
+
 std::string host_pids_max(int64_t spec_limit) {
   if (spec_limit < 0) return "max";
   return std::to_string(std::max(spec_limit, kPidsFloor));

@@ -44,6 +44,14 @@ struct Write {
 // The host writes for `r`, in the order to apply them.
 std::vector<Write> host_writes(const oci::Resources& r, bool v2);
 
+// The CPU bandwidth of `c` for cgroup v2's single cpu.max file: the half it
+// leaves out (quota or period, unset or 0) kept from `current`, the file's
+// text ("max 100000", "50000 100000"), as runc's update keeps it; without
+// this `--cpu-period` alone would drop the quota and `--cpu-quota` alone
+// reset the period. `c` as it is when it gives both halves or neither.
+// Errc::Invalid when `current` is not "<quota|max> <period>".
+Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current);
+
 // pids.max for a spec limit (see the table).
 std::string host_pids_max(int64_t spec_limit);
 

@@ -117,5 +117,55 @@ TEST(SharesClamped, RuncsWords) {
   EXPECT_EQ(shares_clamped_message(1, 2), "the minimum allowed cpu-shares is 2");
 }
 
+TEST(KeepCpuMaxHalf, KeepsTheHalfNotGiven) {
+  oci::Cpu period_only;
+  period_only.period = 200000;
+  auto c = keep_cpu_max_half(period_only, "50000 100000\n");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->quota, 50000);
+  EXPECT_EQ(c->period, 200000u);
+  oci::Resources r;
+  r.cpu = *c;
+  EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=50000 200000"});
+
+  c = keep_cpu_max_half(period_only, "max 100000");
+  ASSERT_TRUE(c);
+  r.cpu = *c;
+  EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=max 200000"});
+
+  oci::Cpu quota_only;
+  quota_only.quota = 30000;
+  quota_only.period = 0;
+  c = keep_cpu_max_half(quota_only, "max 250000");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->period, 250000u);
+  r.cpu = *c;
+  EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=30000 250000"});
+}
+
+TEST(KeepCpuMaxHalf, LeavesBothOrNeitherAsGiven) {
+  oci::Cpu both;
+  both.quota = 10000;
+  both.period = 20000;
+  EXPECT_EQ(keep_cpu_max_half(both, "max 100000"), both);
+  oci::Cpu neither;
+  neither.shares = 512;
+  EXPECT_EQ(keep_cpu_max_half(neither, "garbage"), neither);
+}
+
+TEST(KeepCpuMaxHalf, RefusesAFileItCannotRead) {
+  oci::Cpu period_only;
+  period_only.period = 200000;
+  for (const char* bad : {"", "max", "x 100000", "-5 100000", " 100000"}) {
+    auto c = keep_cpu_max_half(period_only, bad);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().code, Errc::Invalid);
+  }
+  oci::Cpu quota_only;
+  quota_only.quota = 1000;
+  EXPECT_FALSE(keep_cpu_max_half(quota_only, "max"));
+  EXPECT_FALSE(keep_cpu_max_half(quota_only, "max 0"));
+}
+
 }  // namespace
 }  // namespace hull::hostcgroup
