@@ -384,6 +384,34 @@ FG_TTY_SH='stty size; touch /ready; read line; stty size; echo "got:$line"'
   rt delete -f e2e-fgexec
 }
 
+# Runs `RUNTIME --root ROOT ARGS...` in the foreground on a pty made by
+# script(1) and, 1 s after the container's process has made /ready in the
+# rootfs, types Ctrl-C. The terminal drains slowly (4 KiB at a time, 10 ms
+# apart) and its output is discarded. The command's exit status goes to
+# $BUNDLE/rc; returns timeout(1)'s status.
+foreground_ctrl_c() {
+  local cmd="$RUNTIME --root $E2E_TMP/root $*; echo \$? >$BUNDLE/rc"
+  (
+    i=0
+    while [ ! -f "$BUNDLE/rootfs/ready" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    printf '\003'
+    i=0
+    while [ ! -f "$BUNDLE/rc" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+  ) | timeout 150 script -qec "$cmd" /dev/null |
+    while [ "$(head -c 4096 | wc -c)" -gt 0 ]; do sleep 0.01; done
+  return "${PIPESTATUS[1]}"
+}
+
+@test "tty: run in the foreground of a process that floods the terminal ends on a typed Ctrl-C" {
+  update_config '.process.terminal = true'
+  set_args sh -c "touch /ready; yes"
+  run foreground_ctrl_c run -b "$BUNDLE" e2e-fgyes
+  [ "$status" -eq 0 ]  # not timed out
+  [ "$(cat "$BUNDLE/rc")" -eq 130 ]  # its process was killed by the SIGINT
+  assert_no_state
+}
+
 @test "tty: --console-socket in the foreground is refused" {
   update_config '.process.terminal = true'
   run rtd run -b "$BUNDLE" --console-socket "$E2E_TMP/none.sock" e2e-fgsock
