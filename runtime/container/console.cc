@@ -182,7 +182,17 @@ Result<int> relay_console(pid_t pid, int master) {
   ::sigprocmask(SIG_BLOCK, &set, &old);
   struct RestoreMask {
     sigset_t old;
-    ~RestoreMask() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
+    ~RestoreMask() {
+      // A SIGPIPE from the last writes to a closed stdout is ours: dropped,
+      // not left to end run before it deletes the container.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      timespec now{0, 0};
+      while (::sigtimedwait(&pipe, nullptr, &now) > 0) {
+      }
+      ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    }
   } restore{old};
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd) return fail_errno("console relay: signalfd");
