@@ -185,7 +185,8 @@ void unlimit_host_cgroup(const oci::State& s) {
 }
 
 // Removes the host cgroup directories create made (recorded in the state);
-// what is still in them then can only be the container's: it is killed.
+// what is still in them, or in a leaf it joined, can only be the
+// container's: it is killed.
 Status remove_host_cgroup(const oci::State& s) {
   auto it = s.hull.find("host_cgroup");
   if (it == s.hull.end()) return {};
