@@ -112,9 +112,10 @@ void check_cgroup(std::vector<CheckLine>& out) {
     out.push_back(ok("cgroup", "host runs cgroup v2 (unified)"));
     return;
   }
-  out.push_back(warn(
-      "cgroup", "host runs cgroup v1 or hybrid; containers still get cgroup v2 inside their VM",
-      "none needed; host-side accounting of VM processes uses the caller's cgroup"));
+  out.push_back(ok("cgroup",
+                   "host runs cgroup v1 or hybrid: each container's VM is accounted in a v1 "
+                   "cgroup at linux.cgroupsPath, as runc's; inside its VM the container gets "
+                   "cgroup v2"));
 }
 
 void check_tun(std::vector<CheckLine>& out) {
