@@ -1,7 +1,6 @@
 #include "agent/engine/cgroup_resources.h"
 
 #include <charconv>
-#include <cmath>
 
 #include "agent/engine/str.h"
 
@@ -134,15 +133,6 @@ bool valid_page_size(std::string_view s) {
 }
 
 }  // namespace
-
-uint64_t cpu_shares_to_weight(uint64_t shares) {
-  if (shares == 0) return 0;
-  if (shares <= 2) return 1;
-  if (shares >= 262144) return 10000;
-  double l = std::log2(static_cast<double>(shares));
-  double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-  return static_cast<uint64_t>(std::ceil(std::pow(10.0, exponent)));
-}
 
 uint64_t blkio_weight_to_io_weight(uint64_t weight) {
   if (weight == 0) return 0;

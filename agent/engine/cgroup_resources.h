@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cgroup_weight.h"
 #include "common/error.h"
 #include "runtime/oci/spec.h"
 
@@ -27,9 +28,7 @@ struct CgroupWrite {
 // memory.useHierarchy, blockIO.leafWeight, network.
 Result<std::vector<CgroupWrite>> cgroup_writes(const oci::Resources& r);
 
-// runc >= 1.3.2 (opencontainers/cgroups): quadratic fit through
-// 2 -> 1, 1024 -> 100, 262144 -> 10000; 0 stays 0 (unset).
-uint64_t cpu_shares_to_weight(uint64_t shares);
+// cpu.shares -> cpu.weight: common/cgroup_weight.h.
 // runc: 1 + (w - 10) * 9999 / 990, [10, 1000] -> [1, 10000]; 0 stays 0.
 uint64_t blkio_weight_to_io_weight(uint64_t weight);
 // runc's ConvertMemorySwapToCgroupV2Value: memory.swap.max = swap - limit.

@@ -1,8 +1,8 @@
 #include "runtime/hostcgroup/values.h"
 
 #include <algorithm>
-#include <cmath>
 
+#include "common/cgroup_weight.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
@@ -40,7 +40,7 @@ void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
 
 void add_cpu_v2(const oci::Cpu& c, std::vector<Write>& out) {
   if (c.shares.value_or(0) != 0) {
-    out.push_back({"cpu", "cpu.weight", std::to_string(shares_to_weight(*c.shares)),
+    out.push_back({"cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)),
                    std::string(kCpu) + "shares", false, false});
   }
   uint64_t period = c.period.value_or(0);
@@ -114,15 +114,6 @@ Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current) {
 std::string host_pids_max(int64_t spec_limit) {
   if (spec_limit < 0) return "max";
   return std::to_string(std::max(spec_limit, kPidsFloor));
-}
-
-uint64_t shares_to_weight(uint64_t shares) {
-  if (shares == 0) return 0;
-  if (shares <= 2) return 1;
-  if (shares >= 262144) return 10000;
-  double l = std::log2(static_cast<double>(shares));
-  double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-  return static_cast<uint64_t>(std::ceil(std::pow(10.0, exponent)));
 }
 
 std::string shares_clamped_message(uint64_t wanted, uint64_t got) {

@@ -55,9 +55,6 @@ Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current);
 // pids.max for a spec limit (see the table).
 std::string host_pids_max(int64_t spec_limit);
 
-// runc's (and the guest's) cpu.shares -> cgroup v2 cpu.weight.
-uint64_t shares_to_weight(uint64_t shares);
-
 // The error runc gives when cpu.shares reads back different from what it
 // wrote: "the maximum allowed cpu-shares is N" or "the minimum ...".
 std::string shares_clamped_message(uint64_t wanted, uint64_t got);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/cgroup_weight.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
@@ -105,11 +106,11 @@ TEST(PidsMax, FloorUnlimitedAndExact) {
 }
 
 TEST(SharesToWeight, AsRuncAndTheGuest) {
-  EXPECT_EQ(shares_to_weight(0), 0u);
-  EXPECT_EQ(shares_to_weight(2), 1u);
-  EXPECT_EQ(shares_to_weight(1024), 100u);
-  EXPECT_EQ(shares_to_weight(262144), 10000u);
-  EXPECT_EQ(shares_to_weight(512), 59u);
+  EXPECT_EQ(cpu_shares_to_weight(0), 0u);
+  EXPECT_EQ(cpu_shares_to_weight(2), 1u);
+  EXPECT_EQ(cpu_shares_to_weight(1024), 100u);
+  EXPECT_EQ(cpu_shares_to_weight(262144), 10000u);
+  EXPECT_EQ(cpu_shares_to_weight(512), 59u);
 }
 
 TEST(SharesClamped, RuncsWords) {
