@@ -34,13 +34,14 @@ die() {
 scripts/setup.sh || die "installing packages failed"
 
 echo "== build ($build)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; die "cmake configure failed"; }
-cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 ||
-  { tail -50 "$build.build.log" >&2; die "build failed (full log: $build.build.log)"; }
+mkdir -p "$build"  # its logs go inside it, not beside it in the checkout
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; die "cmake configure failed"; }
+cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
+  { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
 if [ -f guest-image/build.sh ]; then
-  cmake --build "$build" --target guest-image >"$build.guest.log" 2>&1 ||
-    { tail -50 "$build.guest.log" >&2; die "guest image build failed (full log: $build.guest.log)"; }
+  cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
+    { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
 fi
 rm -rf "$logs" && mkdir -p "$logs"
 
