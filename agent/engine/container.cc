@@ -404,8 +404,7 @@ Status Container::signal_pid_namespace(int sig) {
 }
 
 void Container::wait_for_handler(int sig) {
-  bool own_pid_ns =
-      plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path;
+  bool own_pid_ns = plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path;
   if (!own_pid_ns || sig == SIGKILL || sig == SIGSTOP || state() != ContainerState::Running) return;
   std::string path = cat("/proc/", init_->pid(), "/status");
   while (std::chrono::steady_clock::now() - started_at_ < kSignalGrace && !exit_status()) {

@@ -175,7 +175,7 @@ class Container {
   std::optional<Cgroup> cgroup_;
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Process> init_;
-  UniqueFd sync_;          // to the init until it has exec'd
+  UniqueFd sync_;  // to the init until it has exec'd
   std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex mu_;  // serializes start/exec/signal/destroy/...
   mutable std::mutex state_mu_;

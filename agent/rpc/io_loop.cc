@@ -1,7 +1,7 @@
 #include "agent/rpc/io_loop.h"
 
-#include <sys/epoll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include <array>

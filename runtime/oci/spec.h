@@ -403,6 +403,6 @@ void to_rootless(Spec& spec, uint32_t uid, uint32_t gid);
 std::optional<int> capability_number(std::string_view name);  // "CAP_KILL" -> 5
 // Every capability name Linux knows, indexed by number (CAP_CHOWN = 0 ...).
 std::span<const std::string_view> capability_names();
-std::optional<int> rlimit_number(std::string_view name);      // "RLIMIT_NOFILE" -> 7
+std::optional<int> rlimit_number(std::string_view name);  // "RLIMIT_NOFILE" -> 7
 
 }  // namespace hull::oci

@@ -476,7 +476,9 @@ Status check_spec(const Spec& s) {
 
 }  // namespace
 
-std::span<const std::string_view> capability_names() { return kCapabilities; }
+std::span<const std::string_view> capability_names() {
+  return kCapabilities;
+}
 
 std::optional<int> capability_number(std::string_view name) {
   auto it = std::find(kCapabilities.begin(), kCapabilities.end(), name);

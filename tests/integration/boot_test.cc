@@ -56,7 +56,8 @@ TEST_F(BootTest, ReadyLineThenPowerOffEndsQemuWithStatusZero) {
                                   << guest->console();
   EXPECT_EQ(exit_text(status), "exit status 0") << guest->console() << guest->qemu_log();
   std::string console = guest->console();
-  EXPECT_THAT(console, ::testing::ContainsRegex("\nhull-agent ready [0-9]+\\.[0-9][0-9][0-9]\r?\n"));
+  EXPECT_THAT(console,
+              ::testing::ContainsRegex("\nhull-agent ready [0-9]+\\.[0-9][0-9][0-9]\r?\n"));
   EXPECT_THAT(console, HasSubstr("powering off: hull.test=poweroff"));
   EXPECT_THAT(console, Not(HasSubstr("Kernel panic")));
   std::printf("QEMU start to ready line: %.3f s\n", *ready);

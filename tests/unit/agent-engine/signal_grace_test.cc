@@ -35,7 +35,7 @@ TEST(SignalGrace, OutOfRangeOrMalformedIsNotSet) {
   EXPECT_FALSE(signal_disposition_set("SigCgt:\t\n", SIGTERM));
   EXPECT_FALSE(signal_disposition_set("SigCgtX:\tffffffffffffffff\n", SIGTERM));
   EXPECT_FALSE(signal_disposition_set("SigCgt:\t1ffffffffffffffff\n", SIGTERM));  // overflow
-  EXPECT_TRUE(signal_disposition_set("SigCgt:\tffffffffffffffff", SIGTERM));     // no newline
+  EXPECT_TRUE(signal_disposition_set("SigCgt:\tffffffffffffffff", SIGTERM));      // no newline
 }
 
 TEST(SignalGrace, SettledNeedsTheHandlerAndASleepingProcess) {
