@@ -78,8 +78,9 @@ spec=$out/initrd.spec
   echo "nod /dev/console 0600 c 5 1"
   if [[ $debug == 1 ]]; then
     busybox=/bin/busybox
-    [[ -x $busybox ]] && ! readelf -l "$busybox" | grep -q 'program interpreter' ||
+    if [[ ! -x $busybox ]] || readelf -l "$busybox" | grep -q 'program interpreter'; then
       die "--debug needs a static $busybox (apt-get install busybox-static)"
+    fi
     echo "dir /bin 0755"
     echo "file /bin/busybox 0755 $busybox"
     "$busybox" --list | sort -u | while read -r applet; do

@@ -23,7 +23,7 @@
 # Exit status: 0 when RUNTIME passes every test program runc passes (or only
 # runc ran), 1 when it does not, 2 on usage or setup errors.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 top=$(pwd)
 build=${HULL_BUILD_DIR:-$top/build}
 suite=$top/../shared/conformance/oci-validation.sh

@@ -37,6 +37,7 @@ start=$(date +%s%N)
 hull --root "$root" run --bundle "$work/bundle" demo
 end=$(date +%s%N)
 echo "   (hull run took $(((end - start) / 1000000)) ms, VM boot to VM gone; nothing left:" \
-  "$(ls "$root/sandboxes" 2>/dev/null | wc -l) sandboxes, $(ls "$root" | grep -vc sandboxes) containers)"
+  "$(find "$root/sandboxes" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) sandboxes," \
+  "$(find "$root" -mindepth 1 -maxdepth 1 ! -name sandboxes | wc -l) containers)"
 echo "== hull check"
 hull check

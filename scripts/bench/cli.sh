@@ -96,7 +96,8 @@ for i in $(seq "$runs"); do
   "$hull" --root "$hull_root" create --bundle "$bundle" --pid-file "$work/pid" "bench-c$i" \
     </dev/null >/dev/null 2>&1
   hull_create+=("$(since "$t")")
-  console=$(ls "$hull_root"/sandboxes/*/console.log 2>/dev/null | head -1)
+  consoles=("$hull_root"/sandboxes/*/console.log)
+  console=${consoles[0]}
   boot=$(sed -n 's/.*hull-agent ready \([0-9.]*\).*/\1/p' "$console" | head -1)
   hull_boot+=("${boot:-0}")
   pid=$(cat "$work/pid")

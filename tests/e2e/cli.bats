@@ -12,6 +12,10 @@
 # file passes with runc and with hull; where runc 1.1 deviates from the spec
 # (poststart hooks run during create), the test checks only the common part.
 
+# The single-quoted sh -c, bash -c and jq programs in this file expand in the
+# container, in the child shell or in jq, not here:
+# shellcheck disable=SC2016
+bats_require_minimum_version 1.5.0
 load lib/common
 load lib/cli
 
@@ -301,8 +305,7 @@ teardown() { cli_teardown; }
   echo ping >&7
   wait_for_status e2e-tty stopped 60
   exec 7>&-
-  wait "$RECVTTY_PID"
-  RECVTTY_PID=
+  wait_recvtty
   run cat "$BUNDLE/out"
   [[ $output == *"term-ok-42"* ]]
   [[ $output == *"got:ping"* ]]
@@ -320,8 +323,7 @@ teardown() { cli_teardown; }
   rt start e2e-ttyname
   wait_for_status e2e-ttyname stopped 60
   exec 7>&-
-  wait "$RECVTTY_PID"
-  RECVTTY_PID=
+  wait_recvtty
   run cat "$BUNDLE/out"
   [[ $output == *"/dev/pts/"* ]]
   rt delete e2e-ttyname
@@ -436,12 +438,12 @@ foreground_ctrl_c() {
   # create: prestart, createRuntime, createContainer, in that order; no startContainer yet.
   [ "$(grep -E 'prestart|createRuntime|createContainer' "$hooks/order" | tr '\n' ' ')" = \
     "prestart createRuntime createContainer " ]
-  ! grep -q startContainer "$hooks/order"
+  run ! grep -q startContainer "$hooks/order"
 
   rt start e2e-hooks
   grep -q startContainer "$hooks/order"
   grep -q poststart "$hooks/order"
-  ! grep -q poststop "$hooks/order"
+  run ! grep -q poststop "$hooks/order"
 
   rt delete -f e2e-hooks
   [ "$(tail -1 "$hooks/order")" = poststop ]

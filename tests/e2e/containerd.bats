@@ -7,6 +7,9 @@
 #   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/containerd.bats   (the reference)
 #   bats tests/e2e/containerd.bats                                   (the built hull)
 
+# The single-quoted sh -c, bash -c and jq programs in this file expand in the
+# container, in the child shell or in jq, not here:
+# shellcheck disable=SC2016
 load lib/common
 load lib/cli
 load lib/docker  # assert_nothing_in_mntns

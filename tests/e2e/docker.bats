@@ -6,6 +6,9 @@
 #   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/docker.bats   (the reference)
 #   bats tests/e2e/docker.bats                                   (the built hull)
 
+# The single-quoted sh -c, bash -c and jq programs in this file expand in the
+# container, in the child shell or in jq, not here:
+# shellcheck disable=SC2016
 bats_require_minimum_version 1.5.0
 load lib/common
 load lib/cli
@@ -41,10 +44,9 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 }
 
 @test "docker run -i: stdin through a pipe" {
-  export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
-  run bash -c 'printf "one\ntwo\n" | "$0" run --runtime "$1" -i --rm --label hull-e2e-test "$2" sh -c "wc -l"' \
+  run env DOCKER_CONFIG="$DOCKER_DIR/cli" DOCKER_HOST="unix://$DOCKER_DIR/docker.sock" \
+    bash -c 'printf "one\ntwo\n" | "$0" run --runtime "$1" -i --rm --label hull-e2e-test "$2" sh -c "wc -l"' \
     "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
-  unset DOCKER_CONFIG DOCKER_HOST
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | tr -d ' ')" = 2 ]
 }
@@ -104,22 +106,20 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 }
 
 @test "docker run -it: a pty (driven by script)" {
-  export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
-  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
+  run env DOCKER_CONFIG="$DOCKER_DIR/cli" DOCKER_HOST="unix://$DOCKER_DIR/docker.sock" \
+    bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
     timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
     "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE" "$TTY_CHECK_SH"
-  unset DOCKER_CONFIG DOCKER_HOST
   [ "$status" -eq 4 ]
   [[ $output == *hello-42* ]]
   [[ $output == *term-ok-42* ]]
 }
 
 @test "docker run -it: the terminal is a /dev/pts/N of the container's devpts" {
-  export DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock
-  run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
+  run env DOCKER_CONFIG="$DOCKER_DIR/cli" DOCKER_HOST="unix://$DOCKER_DIR/docker.sock" \
+    bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
     timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
     "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
-  unset DOCKER_CONFIG DOCKER_HOST
   [ "$status" -eq 0 ]
   [[ $output == *"/dev/pts/"* ]]
 }

@@ -5,6 +5,9 @@
 #   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/podman.bats   (the reference)
 #   bats tests/e2e/podman.bats                                   (the built hull)
 
+# The single-quoted sh -c, bash -c and jq programs in this file expand in the
+# container, in the child shell or in jq, not here:
+# shellcheck disable=SC2016
 bats_require_minimum_version 1.5.0
 load lib/common
 load lib/cli

@@ -61,6 +61,7 @@ update_config() {
 set_args() {
   local a='[]' x
   for x in "$@"; do a=$(jq -c --arg x "$x" '. + [$x]' <<<"$a"); done
+  # shellcheck disable=SC2016  # $a is jq's variable, not the shell's
   update_config '.process.args = $a' --argjson a "$a"
 }
 
@@ -81,6 +82,7 @@ wait_for_status() {  # ID STATUS [SECONDS]
 
 # The error line shape runc prints (logrus text, exit status 1 or 255).
 # Checks the last command run with `run` printed an error line matching REGEX.
+# shellcheck disable=SC2154  # status and output are set by bats' run
 assert_runc_error() {
   local regex=$1
   [ "$status" -ne 0 ] || { echo "expected a failure, got status 0: $output" >&2; return 1; }
@@ -109,7 +111,7 @@ assert_no_state() {
 
 # Shell code, run inside a container, printing "mem=<bytes|max> cpu=<quota|max> <period> pids=<n|max>"
 # from cgroup v1 (runc on this host) or cgroup v2 (hull's guest, runc on v2 hosts).
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034  # expands in the container; read by the .bats files
 CGROUP_LIMITS_SH='
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   echo "mem=$(cat /sys/fs/cgroup/memory.max) cpu=$(cat /sys/fs/cgroup/cpu.max) pids=$(cat /sys/fs/cgroup/pids.max)"
@@ -140,6 +142,15 @@ delete_all() {
 # after the container ids, all of which start with "e2e-").
 cgroups_left() {
   find /sys/fs/cgroup -maxdepth 5 -type d -name 'e2e-*' 2>/dev/null
+}
+
+# Waits for the recvtty of start_recvtty to end (after its input closed);
+# returns its exit status and forgets its pid, so teardown has nothing to stop.
+wait_recvtty() {
+  local rc=0
+  wait "$RECVTTY_PID" || rc=$?
+  RECVTTY_PID=
+  return $rc
 }
 
 # Per-test cleanup: force-deletes whatever the test left, stops recvtty, and

@@ -14,6 +14,7 @@
 E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_TOP=$(cd "$E2E_LIB/../../.." && pwd)
 HULL_BUILD_DIR=${HULL_BUILD_DIR:-$E2E_TOP/build}
+# shellcheck disable=SC2034  # read by the .bats files that load this file
 E2E_IMAGE=hull-e2e/busybox
 
 e2e_default_runtime() {
@@ -29,6 +30,7 @@ e2e_default_runtime() {
 RUNTIME=${HULL_E2E_RUNTIME:-$(e2e_default_runtime)}
 RUNTIME=$(readlink -f "$RUNTIME" 2>/dev/null || echo "$RUNTIME")
 RUNTIME_NAME=$(basename "$RUNTIME")
+# shellcheck disable=SC2034  # read by lib/cli.bash
 RECVTTY=$HULL_BUILD_DIR/tests/hull-e2e-recvtty
 
 # True when RUNTIME implements `create`. The exit status of `create --help`
@@ -167,14 +169,14 @@ rootfs_tar() {
 # containerd namespace); fails when one cannot go because a process is in it.
 remove_cgroups() {
   local name=$1 d rc=0
-  for d in $(find /sys/fs/cgroup -maxdepth 5 -depth -type d \( -path "*/$name" -o -path "*/$name/*" \) 2>/dev/null); do
+  while IFS= read -r d; do
     rmdir "$d" 2>/dev/null || { echo "cgroup left (busy): $d" >&2; rc=1; }
-  done
+  done < <(find /sys/fs/cgroup -maxdepth 5 -depth -type d \( -path "*/$name" -o -path "*/$name/*" \) 2>/dev/null)
   return $rc
 }
 
 # Shell code for a container on a terminal: fails unless stdin and stdout are
 # terminals and `tty` names one; prints "term-ok-42" (computed, so the echo of
 # the typed command does not match it).
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016,SC2034  # expands in the container; read by the .bats files
 TTY_CHECK_SH='[ -t 0 ] && [ -t 1 ] && tty >/dev/null && echo term-ok-$((6*7))'

@@ -83,7 +83,7 @@ ctr_teardown() {
   local id ids pid
   ids=$( { c tasks ls -q; c containers ls -q; } 2>/dev/null | sort -u)
   [ -n "$ids" ] || return 0
-  echo "# teardown: removing task/container(s) $(echo $ids)" >&3
+  echo "# teardown: removing task/container(s) ${ids//$'\n'/ }" >&3
   for id in $ids; do
     c tasks kill -s KILL "$id" >/dev/null 2>&1
     wait_for 10 bash -c "! ctr --address '$CONTAINERD_DIR/containerd.sock' -n '$CTR_NAMESPACE' tasks ls -q | grep -qx '$id'" 2>/dev/null ||

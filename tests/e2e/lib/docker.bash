@@ -113,7 +113,7 @@ dk_teardown() {
   local ids
   ids=$(dk ps -aq --filter label=hull-e2e-test 2>/dev/null)
   [ -n "$ids" ] || return 0
-  echo "# teardown: removing container(s) $(echo $ids)" >&3
+  echo "# teardown: removing container(s) ${ids//$'\n'/ }" >&3
   # shellcheck disable=SC2086
   dk rm -f $ids >/dev/null 2>&1
 }

@@ -50,7 +50,7 @@ pm_teardown() {
   local ids
   ids=$(pm ps -aq --filter label=hull-e2e-test 2>/dev/null)
   [ -n "$ids" ] || return 0
-  echo "# teardown: removing container(s) $(echo $ids)" >&3
+  echo "# teardown: removing container(s) ${ids//$'\n'/ }" >&3
   # shellcheck disable=SC2086
   pm rm -f -t 0 $ids >/dev/null 2>&1
 }
@@ -81,7 +81,7 @@ EOF
 
 # Which of podman's stray host paths exist before the suite.
 podman_snapshot_host() {
-  PODMAN_HAD_VARLIB= PODMAN_HAD_RUNRUNC=
+  PODMAN_HAD_VARLIB='' PODMAN_HAD_RUNRUNC=''
   if [ -e /var/lib/containers ]; then PODMAN_HAD_VARLIB=1; fi
   if [ -e /run/runc ]; then PODMAN_HAD_RUNRUNC=1; fi
   export PODMAN_HAD_VARLIB PODMAN_HAD_RUNRUNC
