@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything (binaries, tests, guest image),
-# runs every test suite and ends with one line: "N passed, N failed".
+# runs every test suite and gate and ends with one line: "N passed, N failed".
 #
-#   scripts/test.sh            all suites
-#   HULL_TESTS="unit-*" scripts/test.sh    only suites whose name matches
+#   scripts/test.sh                          all suites and gates
+#   HULL_TESTS="unit-* gate-*" scripts/test.sh    only those whose name matches
+#                                            one of the patterns
 #
 # Suites: build/tests/unit-* (GoogleTest, no VM), build/tests/integration-*
-# (GoogleTest, real VMs under TCG or KVM), tests/e2e/*.bats (real docker,
-# podman, containerd), and the libFuzzer targets for a short run when clang
-# is installed. Logs of every suite land in build/test-logs/.
+# (GoogleTest, real VMs under TCG or KVM), tests/e2e/*.bats as e2e-* (real
+# docker, podman, containerd), tests/scripts/*.bats as scripts-*. Gates, one
+# pass or failure each (scripts/lib/gates.sh): gate-format, gate-shellcheck,
+# gate-asan (the unit suites under ASan+UBSan) and fuzz-* (a short run of
+# each libFuzzer target). Logs of every suite land in build/test-logs/.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 top=$(pwd)
 build=${HULL_BUILD_DIR:-$top/build}
 logs=$build/test-logs
-pattern=${HULL_TESTS:-*}
+read -ra patterns <<<"${HULL_TESTS:-*}"
 fuzz_seconds=${HULL_FUZZ_SECONDS:-20}
 # A hung suite must not eat CI's time: each suite, and each bats test, has a limit.
 suite_timeout=${HULL_SUITE_TIMEOUT:-1500}
@@ -31,11 +34,48 @@ die() {
   exit 1
 }
 
+# wants NAME: whether HULL_TESTS selects the suite or gate NAME.
+wants() {
+  local p
+  # shellcheck disable=SC2053  # the patterns are globs
+  for p in "${patterns[@]}"; do [[ $1 == $p ]] && return 0; done
+  return 1
+}
+
+# count_gate NAME RC [WHAT]: counts one gate as passed (RC 0) or failed.
+count_gate() {
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "   $1: ok${3:+, $3}"
+  else
+    failed=$((failed + 1)); echo "   $1: FAILED${3:+, $3}"
+  fi
+}
+
+# run_gate NAME FUNCTION: runs one gate of scripts/lib/gates.sh when selected.
+run_gate() {
+  local t0 rc
+  wants "$1" || return 0
+  echo "== $1"
+  t0=$(date +%s)
+  "$2"
+  rc=$?
+  count_gate "$1" "$rc" "$(($(date +%s) - t0)) s"
+}
+
+# shellcheck source=scripts/lib/gates.sh
+. scripts/lib/gates.sh
+
 scripts/setup.sh || die "installing packages failed"
+mkdir -p "$build"  # its logs go inside it, not beside it in the checkout
+rm -rf "$logs" && mkdir -p "$logs"
+
+# The gates that need no build come first: they answer in seconds.
+run_gate gate-format gate_format
+run_gate gate-shellcheck gate_shellcheck
 
 echo "== build ($build)"
-mkdir -p "$build"  # its logs go inside it, not beside it in the checkout
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build/configure.log" 2>&1 ||
+# shellcheck disable=SC2046  # launcher_args is zero or two words
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release $(launcher_args) >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log" >&2; die "cmake configure failed"; }
 cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
   { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
@@ -43,7 +83,6 @@ if [ -f guest-image/build.sh ]; then
   cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
     { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
 fi
-rm -rf "$logs" && mkdir -p "$logs"
 
 # count LOG RC: adds one GoogleTest suite's results to the totals.
 count_gtest() {
@@ -61,8 +100,7 @@ count_gtest() {
 run_gtest_suite() {
   local bin=$1 name log rc t0
   name=$(basename "$bin")
-  # shellcheck disable=SC2053
-  [[ $name == $pattern ]] || return 0
+  wants "$name" || return 0
   log=$logs/$name.log
   t0=$(date +%s)
   echo "== $name"
@@ -80,12 +118,12 @@ for bin in "$build"/tests/integration-*; do
   [ -x "$bin" ] && run_gtest_suite "$bin"
 done
 
-# bats end-to-end suites (real docker, podman, containerd, runc-style CLI tests)
-for suite in tests/e2e/*.bats; do
+# bats suites: end to end (real docker, podman, containerd, runc-style CLI
+# tests) as e2e-*, and the tests of the scripts themselves as scripts-*.
+for suite in tests/e2e/*.bats tests/scripts/*.bats; do
   [ -f "$suite" ] || continue
-  name=e2e-$(basename "$suite" .bats)
-  # shellcheck disable=SC2053
-  [[ $name == $pattern ]] || continue
+  name=$(basename "$(dirname "$suite")")-$(basename "$suite" .bats)
+  wants "$name" || continue
   echo "== $name"
   log=$logs/$name.log
   HULL_BUILD_DIR=$build timeout -k 10 "$suite_timeout" bats --tap "$suite" >"$log" 2>&1
@@ -98,29 +136,11 @@ for suite in tests/e2e/*.bats; do
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
   printf '   %d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
+  if [ "$f" -ne 0 ]; then grep '^not ok ' "$log" | head -20 | sed 's/^/   | /'; fi
 done
 
-# libFuzzer targets: a short run each, when clang is installed.
-if command -v clang++ >/dev/null && [ -f tests/fuzz/CMakeLists.txt ] && [[ fuzz-x == $pattern ]]; then
-  fbuild=$build-fuzz
-  echo "== fuzz targets ($fbuild, ${fuzz_seconds}s each)"
-  if cmake -S . -B "$fbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-      -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON >"$logs/fuzz-configure.log" 2>&1 &&
-     targets=$(sed -n 's/.*add_executable(\(fuzz-[a-z0-9-]*\).*/\1/p' tests/fuzz/CMakeLists.txt) &&
-     cmake --build "$fbuild" -j"$(nproc)" --target $targets >"$logs/fuzz-build.log" 2>&1; then
-    for t in $targets; do
-      corpus=$fbuild/corpus/$t && mkdir -p "$corpus"
-      if "$fbuild/tests/$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
-          >"$logs/$t.log" 2>&1; then
-        passed=$((passed + 1)); echo "   $t: no crash in ${fuzz_seconds}s"
-      else
-        failed=$((failed + 1)); echo "   $t: FAILED (log: $logs/$t.log)"
-      fi
-    done
-  else
-    failed=$((failed + 1)); echo "   building the fuzz targets failed (logs in $logs)"
-  fi
-fi
+run_gate gate-asan gate_asan
+run_fuzz_gates
 
 echo "== total time $(($(date +%s) - start)) s"
 if [ "$skipped" -ne 0 ]; then

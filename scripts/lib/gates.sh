@@ -1,0 +1,146 @@
+# shellcheck shell=bash disable=SC2154  # top, build, logs, suite_timeout, fuzz_seconds: test.sh's
+# Gates of scripts/test.sh: checks of the whole tree that each count as one
+# test (one pass or one failure) in its "N passed, N failed" line. Sourced by
+# test.sh, which provides $top, $build, $logs and count_gate.
+#
+#   gate-format      every tracked C/C++ file matches .clang-format
+#   gate-shellcheck  every tracked shell script passes shellcheck
+#   gate-asan        the unit suites, built with ASan+UBSan, pass
+#   fuzz-<target>    each libFuzzer target, built and run for a while
+#
+# Each gate_* function prints what failed and returns non-zero on failure.
+
+# Indents a report under its gate's line.
+indent() { sed 's/^/   | /'; }
+
+# The C and C++ files git tracks (build directories are never tracked).
+cxx_files() {
+  git -C "$top" ls-files -z -- '*.c' '*.cc' '*.cpp' '*.h' '*.hpp'
+}
+
+gate_format() {
+  local out rc bad
+  command -v clang-format >/dev/null || { echo "   clang-format is not installed (scripts/setup.sh installs it)"; return 1; }
+  out=$(cxx_files | xargs -0 clang-format --dry-run --Werror 2>&1)
+  rc=$?
+  bad=$(sed -n 's/^\(.*\):[0-9]*:[0-9]*: \(warning\|error\): code should be clang-formatted.*/\1/p' <<<"$out" | sort -u)
+  [ "$rc" -eq 0 ] && return 0
+  if [ -z "$bad" ]; then
+    echo "   clang-format failed:"
+    head -20 <<<"$out" | indent
+    return 1
+  fi
+  echo "   these files differ from what .clang-format asks for:"
+  indent <<<"$bad"
+  echo "   fix them with: clang-format -i $(tr '\n' ' ' <<<"$bad")"
+  return 1
+}
+
+# The shell scripts git tracks: *.sh, *.bash, *.bats, and the files under
+# scripts/ without an extension whose first line runs sh or bash (hooks).
+shell_files() {
+  git -C "$top" ls-files -- '*.sh' '*.bash' '*.bats'
+  git -C "$top" ls-files -- scripts | while IFS= read -r f; do
+    [[ $(basename "$f") == *.* ]] && continue
+    head -n1 "$top/$f" | grep -qE '^#!.*[/ ](ba)?sh$' && echo "$f"
+  done
+}
+
+gate_shellcheck() {
+  local files
+  command -v shellcheck >/dev/null || { echo "   shellcheck is not installed (scripts/setup.sh installs it)"; return 1; }
+  mapfile -t files < <(shell_files)
+  # -x follows `source` lines; from the top so that their paths resolve.
+  (cd "$top" && shellcheck -x "${files[@]}") >"$logs/shellcheck.log" 2>&1 && return 0
+  echo "   shellcheck reports (fix them, or disable one check on one line with the reason beside it):"
+  (cd "$top" && shellcheck -x -f gcc "${files[@]}") 2>&1 | head -40 | indent
+  echo "   with the suggested fixes: $logs/shellcheck.log"
+  return 1
+}
+
+# Compiler launcher for the gate builds: ccache when it is installed.
+launcher_args() {
+  if command -v ccache >/dev/null; then
+    echo "-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+  fi
+}
+
+# The unit suites built with AddressSanitizer and UndefinedBehaviorSanitizer
+# in $build-asan, each run; one gate for all of them (their tests are the
+# normal unit tests, counted once already). Any sanitizer report fails it.
+# The suites of the normal build name the targets; the *-static ones are left
+# out, since the sanitizer runtimes do not link -static (unit-agent-engine
+# runs the same objects dynamically linked).
+gate_asan() {
+  local abuild=$build-asan targets=() t log bad=() t0
+  for t in "$build"/tests/unit-*; do
+    [[ -x $t && $t != *-static ]] && targets+=("$(basename "$t")")
+  done
+  [ ${#targets[@]} -gt 0 ] || { echo "   no unit suites in $build/tests"; return 1; }
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  if ! cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) \
+      >"$logs/asan-configure.log" 2>&1; then
+    echo "   configuring $abuild failed (log: $logs/asan-configure.log)"
+    return 1
+  fi
+  t0=$(date +%s)
+  if ! cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}" >"$logs/asan-build.log" 2>&1; then
+    echo "   building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
+    grep -E 'error|Error' "$logs/asan-build.log" | head -20 | indent
+    return 1
+  fi
+  echo "   built ${#targets[@]} suites in $(($(date +%s) - t0)) s"
+  for t in "${targets[@]}"; do
+    log=$logs/asan-$t.log
+    t0=$(date +%s)
+    # halt_on_error: a UBSan finding ends the suite instead of scrolling by.
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      timeout -k 10 "$suite_timeout" "$abuild/tests/$t" --gtest_color=no >"$log" 2>&1
+    local rc=$?
+    if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR: |runtime error: ' "$log"; then
+      bad+=("$t")
+      echo "   $t: FAILED, exit status $rc (log: $log)"
+      grep -E '^\[  FAILED  \]|==ERROR: |runtime error: |^SUMMARY: ' "$log" | head -10 | indent
+    else
+      echo "   $t: clean ($(($(date +%s) - t0)) s)"
+    fi
+  done
+  [ ${#bad[@]} -eq 0 ]
+}
+
+# The libFuzzer targets named in tests/fuzz/CMakeLists.txt.
+fuzz_targets() {
+  sed -n 's/.*add_executable(\(fuzz-[a-z0-9-]*\).*/\1/p' "$top/tests/fuzz/CMakeLists.txt"
+}
+
+# Builds the fuzz targets with clang in $build-fuzz and runs each for
+# $fuzz_seconds; each target is one gate. Without clang, or when the build
+# fails, that is one failure: the fuzz targets must not go unbuilt silently.
+run_fuzz_gates() {
+  local fbuild=$build-fuzz targets=() t corpus
+  mapfile -t targets < <(fuzz_targets | while read -r t; do wants "$t" && echo "$t"; done)
+  [ ${#targets[@]} -gt 0 ] || return 0
+  echo "== fuzz targets ($fbuild, ${fuzz_seconds}s each)"
+  if ! command -v clang++ >/dev/null; then
+    count_gate fuzz-build 1 "clang++ is not installed: the fuzz targets need it (scripts/setup.sh installs clang)"
+    return
+  fi
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  if ! cmake -S "$top" -B "$fbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+      -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON $(launcher_args) >"$logs/fuzz-configure.log" 2>&1 ||
+    ! cmake --build "$fbuild" -j"$(nproc)" --target "${targets[@]}" >"$logs/fuzz-build.log" 2>&1; then
+    count_gate fuzz-build 1 "building the fuzz targets failed (logs: $logs/fuzz-configure.log, $logs/fuzz-build.log)"
+    tail -20 "$logs/fuzz-build.log" 2>/dev/null | indent
+    return
+  fi
+  for t in "${targets[@]}"; do
+    corpus=$fbuild/corpus/$t && mkdir -p "$corpus"
+    if "$fbuild/tests/$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+        >"$logs/$t.log" 2>&1; then
+      count_gate "$t" 0 "no crash in ${fuzz_seconds}s"
+    else
+      count_gate "$t" 1 "crashed or failed (log: $logs/$t.log)"
+      grep -E '==ERROR|runtime error|Test unit written' "$logs/$t.log" | head -5 | indent
+    fi
+  done
+}
