@@ -3,7 +3,7 @@
 // mtime 0 and every owner 0:0. Two archives built from the same entries and file contents are
 // byte-identical, whatever the host files' times, owners or inode numbers are.
 //
-// Format (Documentation/driver-api/early-userspace/buffer-format.rst): per entry a 110-byte
+// Format (the kernel's initramfs buffer format): per entry a 110-byte
 // ASCII header "070701" + 13 fields of 8 hex digits, the NUL-terminated name padded to 4 bytes,
 // the data padded to 4 bytes; then the "TRAILER!!!" entry. c_filesize is 32 bits, so a file
 // of 4 GiB or more cannot be stored and is refused.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the OCI runtime-tools validation suite (../shared/conformance/oci-validation.sh)
-# against runc and against RUNTIME, prints both results side by side and writes
+# Runs the OCI runtime-tools validation suite (through the runner script
+# OCI_VAL_RUNNER, below) against runc and against RUNTIME, prints both results side by side and writes
 # build/bench/conformance.json.
 #
 #   OCI_VAL_REPO=<git dir of opencontainers/runtime-tools> scripts/conformance.sh [RUNTIME]
@@ -15,6 +15,13 @@
 #                       never commits that code: clone it outside the tree,
 #                         git clone --bare https://github.com/opencontainers/runtime-tools /srv/runtime-tools.git
 #                       and pass OCI_VAL_REPO=/srv/runtime-tools.git.
+#   OCI_VAL_RUNNER      a script `RUNNER RUNTIME_BINARY [OUTDIR]` that builds the
+#                       suite's Go test programs (Debian's runtime-tools package
+#                       plus the validation/ sources of OCI_VAL_REPO) and runs
+#                       each against the runtime as root, printing PASS, FAIL or
+#                       SKIP per program and "N passed, M failed, K skipped";
+#                       default: oci-validation.sh in ../shared/conformance
+#                       beside the checkout, where the build machines keep it
 #   HULL_RUNC           the reference runtime (default /usr/sbin/runc)
 #   HULL_BUILD_DIR      build tree (default build/); results go to $HULL_BUILD_DIR/bench/
 #   CONFORMANCE_REUSE_RUNC=1  reuse the last runc result instead of running runc again
@@ -26,7 +33,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 top=$(pwd)
 build=${HULL_BUILD_DIR:-$top/build}
-suite=$top/../shared/conformance/oci-validation.sh
+suite=${OCI_VAL_RUNNER:-$top/../shared/conformance/oci-validation.sh}
 runc=${HULL_RUNC:-/usr/sbin/runc}
 out=$build/bench/conformance
 json=$build/bench/conformance.json
@@ -41,14 +48,13 @@ conformance: OCI_VAL_REPO is not set.
   and point OCI_VAL_REPO at it, for example:
     git clone --bare https://github.com/opencontainers/runtime-tools /srv/runtime-tools.git
     OCI_VAL_REPO=/srv/runtime-tools.git scripts/conformance.sh
-  (commit 0105384f68e1, Debian's snapshot, must be in it; see
-  ../shared/conformance/README.md)
+  (commit 0105384f68e1, Debian's snapshot of the suite, must be in it)
 EOF
   exit 2
 fi
 [ -d "$OCI_VAL_REPO" ] || die "OCI_VAL_REPO=$OCI_VAL_REPO is not a directory"
 export OCI_VAL_REPO
-[ -f "$suite" ] || die "validation runner not found: $suite"
+[ -f "$suite" ] || die "validation runner not found: $suite (set OCI_VAL_RUNNER)"
 [ "$(id -u)" -eq 0 ] || die "must run as root (the suite creates real containers)"
 command -v jq >/dev/null || die "jq is missing (scripts/setup.sh installs it)"
 [ -x "$runc" ] || die "reference runtime not found: $runc (Debian package runc)"

@@ -23,7 +23,7 @@ struct DefaultDevice {
   unsigned minor;
 };
 
-// runc's default devices (libcontainer/specconv AllowedDevices with a path).
+// runc's default devices (those of its allowed list that have a path).
 constexpr std::array<DefaultDevice, 6> kDefaultDevices{{
     {"/dev/null", 1, 3},
     {"/dev/zero", 1, 5},

@@ -15,7 +15,7 @@ struct FlagOption {
   unsigned long flag;
 };
 
-// runc's table of mount(2) flags (libcontainer/specconv mountFlags).
+// runc's table of mount(2) flags.
 constexpr std::array kFlagOptions{
     FlagOption{"async", true, MS_SYNCHRONOUS},
     FlagOption{"atime", true, MS_NOATIME},

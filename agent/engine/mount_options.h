@@ -1,6 +1,6 @@
 // The options of an OCI mount entry ("ro", "nosuid", "rbind", "rprivate",
 // "mode=755", "rro", ...) turned into what mount(2) and mount_setattr(2) take.
-// Pure: no I/O. Follows runc's option table (libcontainer/specconv).
+// Pure: no I/O. Follows runc's option table.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,6 @@
 // Running the agent's gRPC service. gRPC 1.51 cannot listen on vsock, so the
 // agent accepts AF_VSOCK connections itself and hands each connected,
-// non-blocking fd to the server as its own HTTP/2 transport
-// (shared/specs/grpc-over-vsock.md sec. 3). The accept side is driven by the
+// non-blocking fd to the server as its own HTTP/2 transport. The accept side is driven by the
 // agent's main loop (epoll on listen_fd() and destroy_fd()); gRPC runs its
 // own threads.
 //

@@ -1,7 +1,7 @@
 // Guest: what the runc-mode lifecycle needs from a sandbox's agent, one call
 // per agent RPC (agent/proto/agent.proto). The real implementation talks
 // gRPC through the sandbox's hybrid vsock socket (agent_guest.h); unit tests
-// use a fake (tests/unit/runtime/container/fake_guest.h).
+// use a fake (tests/fakes/fake_guest.h).
 //
 // Every call may block (the agent is in another machine); none may be made
 // from a signal handler. Calls on one Guest may come from several threads

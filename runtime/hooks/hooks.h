@@ -1,11 +1,11 @@
-// OCI hooks, run on the host (runtime-spec config.md "POSIX-platform Hooks").
+// OCI hooks, run on the host (the OCI runtime spec's "POSIX-platform Hooks").
 //
 // Every hook runs on the host in hull: its `path` names a host binary, and the
 // guest has neither the binary nor the host's view of the container. See
 // docs/hooks.md for where each kind runs and what hull does about the spec's
 // "in the container namespace" kinds (createContainer, startContainer).
 //
-// Failure rules (runtime-spec config.md and runtime.md), for the CLI to apply:
+// Failure rules (the OCI runtime spec's hooks and lifecycle sections), for the CLI to apply:
 //
 //   kind             status on stdin  when                              a failure means
 //   prestart         creating         create, after the VM and the      stop the container (kill,

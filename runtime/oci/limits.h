@@ -1,4 +1,4 @@
-// Named limits for the OCI model (STYLE.md: every limit lives in limits.h).
+// Named limits for the OCI model (each module names its limits in its limits.h).
 #pragma once
 
 #include <cstddef>

@@ -380,7 +380,7 @@ Json to_json(const Spec& spec);
 // Invalid UTF-8 in strings is replaced, never thrown.
 std::string serialize_spec(const Spec& spec);
 
-// The semantic rules (runc's libcontainer/configs/validate as reference).
+// The semantic rules (runc's validation as reference).
 // Returns the first broken rule as Errc::Invalid: "<origin>: <path>: <rule>".
 Status validate(const Spec& spec, std::string_view origin = "config.json");
 

@@ -1,6 +1,6 @@
 // The semantic rules of a config.json, after parse_spec has checked types.
-// Reference: runc's libcontainer/configs/validate and specconv, plus the
-// MUSTs of runtime-spec config.md / config-linux.md that runc enforces
+// Reference: the checks runc makes when it validates and converts a spec, plus
+// the MUSTs of the OCI runtime spec (config, Linux config) that runc enforces
 // elsewhere (hook timeouts, seccomp names). Every error names the JSON path
 // and the rule.
 #include <algorithm>
@@ -101,7 +101,7 @@ constexpr std::array<std::string_view, 8> kPropagations = {
     "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
 };
 
-// sysctls the IPC namespace isolates (runc validate.go).
+// sysctls the IPC namespace isolates (the list runc checks against).
 constexpr std::array<std::string_view, 8> kIpcSysctls = {
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",

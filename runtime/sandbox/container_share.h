@@ -1,5 +1,5 @@
 // Putting a container's rootfs where the guest sees it: a bind mount of the
-// host directory at <sandbox>/shared/containers/<cid>/rootfs (DESIGN.md "One
+// host directory at <sandbox>/shared/containers/<cid>/rootfs (docs/design.md "One
 // sandbox on the host"). The sandbox's shared/ is a shared-propagation mount,
 // so the bind reaches virtiofsd's mount namespace and the guest finds the
 // rootfs at <guest shared dir>/containers/<cid>/rootfs; the spec sent to the

@@ -1,4 +1,4 @@
-// Where one sandbox lives on the host (DESIGN.md "One sandbox on the host"):
+// Where one sandbox lives on the host (docs/design.md "One sandbox on the host"):
 //
 //   <root>/sandboxes/<dir>/
 //     qmp.sock  vhost-vsock.sock  vsock.sock  virtiofsd.sock  console.log

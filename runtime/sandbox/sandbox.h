@@ -1,6 +1,6 @@
 // Sandbox: one VM with its host processes, sockets, mount and directory.
 //
-// start() follows DESIGN.md's order as a straight line of named steps, each
+// start() follows docs/design.md's start order as a straight line of named steps, each
 // returning an owner (guard) of what it made:
 //
 //   accelerator -> layout -> sandbox directory -> shared mount -> hull-vsock

@@ -1,5 +1,5 @@
-// The hybrid-vsock command line a host client sends first (hybrid-vsock.md
-// sec. 2). Pure; part of hull_vsock_core so the fuzz target covers it.
+// The hybrid-vsock command line a host client sends first (docs/vsock.md
+// "Host-initiated connections"). Pure; part of hull_vsock_core so the fuzz target covers it.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // One vsock stream connection: state machine and credit accounting
-// (hybrid-vsock.md sec. 7 and 8). Pure: the muxer owns the host socket and does
+// (docs/vsock.md "Connection states", "Credit"). Pure: the muxer owns the host socket and does
 // the I/O, and asks this class what is allowed and what to tell the guest.
 //
 //   host-initiated:  AwaitResponse --RESPONSE--> Established

@@ -131,7 +131,7 @@ void VsockDevice::try_start(uint32_t index) {
   s.size = r.num;
   s.event_idx = event_idx_;
   s.indirect = indirect_;
-  // SET_VRING_ADDR carries the front end's user addresses (vhost-user.md sec. 5).
+  // SET_VRING_ADDR carries the front end's user addresses (docs/vsock.md).
   auto desc = memory_.uaddr_to_gpa(r.addr->desc, uint64_t{r.num} * virtq::kDescSize);
   auto avail = memory_.uaddr_to_gpa(r.addr->avail, 6 + 2 * uint64_t{r.num});
   auto used = memory_.uaddr_to_gpa(r.addr->used, 6 + 8 * uint64_t{r.num});

@@ -1,6 +1,6 @@
 // VsockDevice: the two vrings of a virtio-vsock device (rx 0, tx 1) as the
-// vhost-user front end sets them up (vhost-user.md sec. 5, 6), and the packet
-// pump between them and the Muxer.
+// vhost-user front end sets them up (docs/vsock.md "Guest memory and ring addresses"), and the
+// packet pump between them and the Muxer.
 //
 // Ring life: configured (NUM, ADDR, BASE) -> started (KICK) -> enabled
 // (SET_VRING_ENABLE 1). A started but disabled tx ring is drained and its

@@ -1,4 +1,4 @@
-// EventLoop: one epoll instance, single-threaded (STYLE.md point 20).
+// EventLoop: one epoll instance, single-threaded.
 // Handlers own their fds and receive the event bits. A handler may add or
 // remove registrations, including its own, while it runs: events for an fd
 // removed earlier in the same batch are not delivered.

@@ -1,5 +1,5 @@
 // Fault: what a guest (or the vhost-user front end) did wrong, with its numbers
-// (STYLE.md point 19: one value per lie). Checked<T>: a T or a Fault.
+// (one value per lie: docs/development.md "Code facing the guest"). Checked<T>: a T or a Fault.
 //
 // Why not hull::Result here: the pure core (guest memory, virtqueue, packet and
 // vhost-user message parsers) is also built by clang 14 for the libFuzzer

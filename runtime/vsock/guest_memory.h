@@ -1,4 +1,5 @@
-// GuestMemory: the only way hull-vsock touches guest RAM (STYLE.md point 17).
+// GuestMemory: the only way hull-vsock touches guest RAM (docs/development.md "Code facing the
+// guest").
 //
 // A non-owning view of up to limits::kMaxMemRegions regions, each a guest
 // physical range [gpa, gpa+size) that the front end also knows at user

@@ -1,4 +1,4 @@
-// Host-side client of hybrid vsock (hybrid-vsock.md sec. 2): the rest of hull
+// Host-side client of hybrid vsock (docs/vsock.md "Host-initiated connections"): the rest of hull
 // reaches the guest agent through this.
 //
 //   client                      hull-vsock                    guest

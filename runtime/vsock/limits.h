@@ -1,4 +1,4 @@
-// Every limit of hull-vsock, named once (STYLE.md point 18). Guest-controlled
+// Every limit of hull-vsock, named once. Guest-controlled
 // values are checked against these before anything is read or allocated.
 //
 // This header and the other pure files (fault, guest_memory, virtq, packet,

@@ -1,4 +1,4 @@
-// Muxer: the unix-socket side of hybrid vsock (hybrid-vsock.md sec. 2, 3, 7-10).
+// Muxer: the unix-socket side of hybrid vsock (docs/vsock.md).
 //
 //   host client --connect--> <uds>            "CONNECT <port>\n"  -> REQUEST to the guest
 //                            <uds>            <- "OK <local port>\n" after the guest's RESPONSE

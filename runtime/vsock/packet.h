@@ -1,5 +1,5 @@
-// virtio-vsock packets: the 44-byte header (hybrid-vsock.md sec. 5) and its
-// placement on tx and rx descriptor chains (sec. 6). Pure: no I/O, no logging.
+// virtio-vsock packets: the 44-byte header (docs/vsock.md "Packet header") and
+// its placement on tx and rx descriptor chains. Pure: no I/O, no logging.
 #pragma once
 
 #include <array>

@@ -1,4 +1,5 @@
-// Rate-limited logging for anything a guest can trigger (STYLE.md point 23):
+// Rate-limited logging for anything a guest can trigger (docs/development.md "Code
+// facing the guest"):
 // at most kPerSecond lines a second, then one line with the suppressed count.
 #pragma once
 

@@ -1,4 +1,5 @@
-// Post-setup confinement of hull-vsock (STYLE.md point 22): drop every
+// Post-setup confinement of hull-vsock (docs/development.md "Code facing
+// the guest"): drop every
 // capability (libcap-ng; hull-vsock needs none once its sockets listen) and
 // install a seccomp allow-list (libseccomp) compiled in from
 // runtime/vsock/seccomp_allowlist.txt. A syscall outside the list kills the

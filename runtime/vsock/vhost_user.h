@@ -1,5 +1,5 @@
 // VhostUserServer: the back-end side of the vhost-user protocol for one
-// virtio-vsock device (vhost-user.md). It listens on a unix socket, accepts
+// virtio-vsock device (docs/vsock.md "vhost-user messages"). It listens on a unix socket, accepts
 // ONE front end (QEMU), and serves its messages strictly in order on the event
 // loop thread: replies are synchronous, as QEMU expects.
 //

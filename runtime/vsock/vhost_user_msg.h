@@ -1,4 +1,4 @@
-// vhost-user wire format (vhost-user.md sec. 1-3): pure parsers for what the
+// vhost-user wire format (docs/vsock.md "vhost-user messages"): pure parsers for what the
 // front end sends and a builder for our replies. No I/O; the server in
 // vhost_user.{h,cc} does the socket work.
 #pragma once
@@ -45,7 +45,7 @@ inline constexpr uint32_t kFlagNeedReply = 8;
 inline constexpr uint64_t kVringFileNoFd = 1U << 8;
 inline constexpr uint64_t kVringFileIndexMask = 0xff;
 
-// Feature bits (vhost-user.md sec. 4).
+// Feature bits (docs/vsock.md "Feature bits").
 inline constexpr uint64_t kFeatureIndirectDesc = 1ULL << 28;
 inline constexpr uint64_t kFeatureEventIdx = 1ULL << 29;
 inline constexpr uint64_t kFeatureProtocolFeatures = 1ULL << 30;

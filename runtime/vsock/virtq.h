@@ -1,7 +1,8 @@
 // Split virtqueue engine (VIRTIO 1.x "Split Virtqueues"), device side.
 //
 // Pure: no I/O, no logging. It reads the driver's rings through GuestMemory
-// and checks every guest-controlled value (STYLE.md point 17):
+// and checks every guest-controlled value (docs/development.md
+// "Code facing the guest"):
 //   - avail.idx may run at most `size` entries ahead of last_avail (else the
 //     ring is broken and the device should stop using it);
 //   - head and next indexes lie inside their table; a chain visits no

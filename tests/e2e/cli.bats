@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # runc-style CLI lifecycle tests of one runtime binary, in the manner of runc's
-# own tests/integration/*.bats: run, create/start, state transitions, kill,
+# own bats integration tests: run, create/start, state transitions, kill,
 # delete, exec, tty with a console socket, pause/resume, update, ps, list,
 # events, hooks, pid-file, exit codes and bad inputs with runc's error shape
 # (`level=error msg="..."`, exit status 1) and no state left behind.

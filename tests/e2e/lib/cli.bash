@@ -1,5 +1,5 @@
 # Helpers of tests/e2e/cli.bats: runc-style lifecycle tests of one runtime
-# binary (runc's tests/integration/helpers.bash, reduced to what we use).
+# binary (in the manner of runc's own integration helpers, reduced to what we use).
 
 # The runtime with this suite's private state root.
 rt() {

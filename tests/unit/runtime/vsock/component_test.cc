@@ -100,7 +100,7 @@ class ComponentTest : public ::testing::Test {
     return v;
   }
 
-  // The QEMU 7.2 sequence from vhost-user.md sec. 8, then rx buffers.
+  // The QEMU 7.2 sequence from docs/vsock.md "What QEMU 7.2 sends", then rx buffers.
   void bring_up(int rx_buffers = 16, uint32_t rx_len = 4096) {
     ASSERT_TRUE(fe_->send(vhost::kGetFeatures, {}));
     ASSERT_EQ(u64_reply(), vhost::kOfferedFeatures);

@@ -1,4 +1,4 @@
-// Connection state machine and credit accounting (hybrid-vsock.md sec. 7, 8).
+// Connection state machine and credit accounting (docs/vsock.md).
 #include "runtime/vsock/connection.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // integration-vsock: hull-vsock against a real QEMU 7.2 microvm with
-// vhost-user-vsock-device (vhost-user.md sec. 8).
+// vhost-user-vsock-device (docs/vsock.md "What QEMU 7.2 sends").
 //  - No guest kernel: QEMU still realizes the device (GET_FEATURES ..
 //    GET_CONFIG) and keeps running; hull-vsock exits 0 when QEMU quits.
 //  - With the guest image (HULL_GUEST_DIR, else <build>/guest; skipped when
