@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format
+  build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format ccache
   libseccomp-dev libcap-ng-dev nlohmann-json3-dev libcli11-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev
@@ -15,7 +15,7 @@ packages=(
   # running sandboxes
   qemu-system-x86 qemu-system-common
   # tests and benchmarks
-  bats jq python3 util-linux iproute2 procps file bsdutils
+  bats jq python3 util-linux iproute2 procps file bsdutils shellcheck
   # e2e suites (tests/e2e) and the conformance run (scripts/conformance.sh)
   containerd runc docker.io podman golang-go golang-github-opencontainers-runtime-tools-dev
   golang-github-google-uuid-dev containernetworking-plugins
