@@ -68,21 +68,21 @@ launcher_args() {
 # The unit suites built with AddressSanitizer and UndefinedBehaviorSanitizer
 # in $build-asan, each run; one gate for all of them (their tests are the
 # normal unit tests, counted once already). Any sanitizer report fails it.
-# The suites of the normal build name the targets; the *-static ones are left
-# out, since the sanitizer runtimes do not link -static (unit-agent-engine
-# runs the same objects dynamically linked).
+# The unit-* targets CMake knows are built; the *-static one is left out,
+# since the sanitizer runtimes do not link -static (unit-agent-engine runs the
+# same objects dynamically linked).
 gate_asan() {
   local abuild=$build-asan targets=() t log bad=() t0
-  for t in "$build"/tests/unit-*; do
-    [[ -x $t && $t != *-static ]] && targets+=("$(basename "$t")")
-  done
-  [ ${#targets[@]} -gt 0 ] || { echo "   no unit suites in $build/tests"; return 1; }
   # shellcheck disable=SC2046  # launcher_args is zero or two words
   if ! cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) \
       >"$logs/asan-configure.log" 2>&1; then
     echo "   configuring $abuild failed (log: $logs/asan-configure.log)"
     return 1
   fi
+  # The target list of Makefiles ("... unit-x") or Ninja ("unit-x: phony").
+  mapfile -t targets < <(cmake --build "$abuild" --target help |
+    sed -n -E 's/^(\.\.\. )?(unit-[A-Za-z0-9_-]+)(:.*)?$/\2/p' | grep -v -- '-static$' | sort -u)
+  [ ${#targets[@]} -gt 0 ] || { echo "   CMake lists no unit-* targets in $abuild"; return 1; }
   t0=$(date +%s)
   if ! cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}" >"$logs/asan-build.log" 2>&1; then
     echo "   building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
