@@ -73,16 +73,26 @@ rm -rf "$logs" && mkdir -p "$logs"
 run_gate gate-format gate_format
 run_gate gate-shellcheck gate_shellcheck
 
-echo "== build ($build)"
-# shellcheck disable=SC2046  # launcher_args is zero or two words
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release $(launcher_args) >"$build/configure.log" 2>&1 ||
-  { cat "$build/configure.log" >&2; die "cmake configure failed"; }
-cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
-  { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
-if [ -f guest-image/build.sh ]; then
-  cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
-    { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
-fi
+# build_all: the binaries, tests and guest image of the unit, integration and
+# e2e suites. The gates, fuzz targets and scripts' tests need none of it.
+build_all() {
+  echo "== build ($build)"
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release $(launcher_args) >"$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log" >&2; die "cmake configure failed"; }
+  cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
+    { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
+  if [ -f guest-image/build.sh ]; then
+    cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
+      { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
+  fi
+}
+for p in "${patterns[@]}"; do
+  case $p in
+    gate-* | fuzz-* | scripts-*) ;;
+    *) build_all; break ;;
+  esac
+done
 
 # count LOG RC: adds one GoogleTest suite's results to the totals.
 count_gtest() {
