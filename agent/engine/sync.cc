@@ -115,7 +115,8 @@ Status send_sync(int fd, SyncMsg type, std::string_view payload) {
   std::array<uint32_t, 2> hdr{static_cast<uint32_t>(type), static_cast<uint32_t>(payload.size())};
   std::string buf(sizeof(hdr) + payload.size(), '\0');
   std::memcpy(buf.data(), hdr.data(), sizeof(hdr));  // plain integers, same binary both ends
-  std::memcpy(buf.data() + sizeof(hdr), payload.data(), payload.size());
+  // An empty string_view may have a null data(), which memcpy must not get.
+  if (!payload.empty()) std::memcpy(buf.data() + sizeof(hdr), payload.data(), payload.size());
   return write_all(fd, buf.data(), buf.size());
 }
 
