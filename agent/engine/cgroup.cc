@@ -11,6 +11,8 @@
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/str.h"
+#include "common/cgroup/resources.h"
+#include "common/cgroup/stats.h"
 #include "common/file.h"
 
 namespace hull::engine {
@@ -83,7 +85,7 @@ Result<std::string> Cgroup::read(const std::string& file) const {
 }
 
 Status Cgroup::apply(const oci::Resources& r) {
-  HULL_ASSIGN(writes, cgroup_writes(r));
+  HULL_ASSIGN(writes, cgroup::writes(r));
   for (const auto& w : writes) {
     auto st = write(w.file, w.value);
     if (!st) {
@@ -103,12 +105,20 @@ Status Cgroup::update(const oci::Resources& r) {
       *r.memory->limit > 0) {
     auto cur = read("memory.current");
     if (cur) {
-      auto v = parse_single_value(*cur);
+      auto v = cgroup::parse_single_value(*cur);
       if (v && *v && **v > static_cast<uint64_t>(*r.memory->limit)) {
         return fail(Errc::Invalid, cat("linux.resources.memory.limit: ", *r.memory->limit,
                                        " is below the current usage of ", **v, " bytes"));
       }
     }
+  }
+  // cpu.max holds quota and period: the half not given stays as it is.
+  if (r.cpu && (r.cpu->quota.value_or(0) != 0) != (r.cpu->period.value_or(0) != 0)) {
+    HULL_ASSIGN(current, read("cpu.max"));
+    HULL_ASSIGN(cpu, wrap(cgroup::keep_cpu_max_half(*r.cpu, current), path_));
+    oci::Resources merged = r;
+    merged.cpu = std::move(cpu);
+    return apply(merged);
   }
   return apply(r);
 }
@@ -127,11 +137,7 @@ Status Cgroup::add_pid(pid_t pid) {
 
 Result<std::vector<pid_t>> Cgroup::pids() const {
   HULL_ASSIGN(text, read("cgroup.procs"));
-  std::vector<pid_t> out;
-  std::stringstream ss(text);
-  long p;
-  while (ss >> p) out.push_back(static_cast<pid_t>(p));
-  return out;
+  return wrap(cgroup::parse_procs(text), path_ + "/cgroup.procs");
 }
 
 Result<CgroupStats> Cgroup::stats() const {
@@ -139,7 +145,7 @@ Result<CgroupStats> Cgroup::stats() const {
   auto keyed = [&](const std::string& file, std::map<std::string, uint64_t>& into) -> Status {
     auto text = read(file);
     if (!text) return {};
-    auto m = parse_flat_keyed(*text);
+    auto m = cgroup::parse_flat_keyed(*text);
     if (!m) return fail(std::move(m.error()).wrap(path_ + "/" + file));
     into = std::move(*m);
     return {};
@@ -147,7 +153,7 @@ Result<CgroupStats> Cgroup::stats() const {
   auto single = [&](const std::string& file, std::optional<uint64_t>& into) -> Status {
     auto text = read(file);
     if (!text) return {};
-    auto v = parse_single_value(*text);
+    auto v = cgroup::parse_single_value(*text);
     if (!v) return fail(std::move(v.error()).wrap(path_ + "/" + file));
     into = *v;
     return {};
@@ -167,7 +173,7 @@ Result<CgroupStats> Cgroup::stats() const {
   s.pids_current = v.value_or(0);
   HULL_TRY(single("pids.max", s.pids_max));
   if (auto text = read("io.stat")) {
-    auto io = parse_io_stat(*text);
+    auto io = cgroup::parse_io_stat(*text);
     if (!io) return fail(std::move(io.error()).wrap(path_ + "/io.stat"));
     s.io = std::move(*io);
   }
@@ -176,7 +182,7 @@ Result<CgroupStats> Cgroup::stats() const {
 
 Result<std::map<std::string, uint64_t>> Cgroup::events() const {
   HULL_ASSIGN(text, read("cgroup.events"));
-  return parse_flat_keyed(text);
+  return cgroup::parse_flat_keyed(text);
 }
 
 Status Cgroup::set_frozen(bool frozen, std::chrono::milliseconds timeout) {

@@ -1,6 +1,8 @@
 // A container's cgroup v2 directory: created below a configurable root
 // (default /sys/fs/cgroup; tests point it at a scratch directory), resources
-// applied and updated, stats read, frozen/thawed, killed, removed.
+// applied and updated, stats read, frozen/thawed, killed, removed. What to
+// write and how to read it back are common/cgroup's rules (resources.h,
+// stats.h), shared with the host cgroup.
 //
 // Files are opened without O_CREAT, as on cgroupfs: a controller that is not
 // enabled is an error naming the file and the spec field.
@@ -14,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/engine/cgroup_resources.h"
+#include "common/cgroup/stats.h"
 #include "common/error.h"
 #include "runtime/oci/spec.h"
 
@@ -32,7 +34,7 @@ struct CgroupStats {
   std::map<std::string, uint64_t> memory_events;  // low high max oom oom_kill ...
   uint64_t pids_current = 0;
   std::optional<uint64_t> pids_max;
-  std::vector<IoDeviceStat> io;
+  std::vector<cgroup::IoDeviceStat> io;
 };
 
 class Cgroup {
@@ -47,7 +49,8 @@ class Cgroup {
 
   Status apply(const oci::Resources& r);
   // Like apply; honours memory.checkBeforeUpdate (the new limit must not be
-  // below memory.current).
+  // below memory.current), and a CPU quota or period given alone keeps the
+  // other half of cpu.max (cgroup::keep_cpu_max_half), as runc's update does.
   Status update(const oci::Resources& r);
 
   Status add_pid(pid_t pid);

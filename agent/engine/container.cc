@@ -26,27 +26,12 @@ extern "C" {
 #include "agent/engine/spawn.h"
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
+#include "common/cgroup/path.h"
+#include "common/container_id.h"
 #include "common/file.h"
 
 namespace hull::engine {
 namespace {
-
-constexpr size_t kMaxIdLength = 1024;
-
-Status validate_id(const std::string& id) {
-  if (id.empty() || id.size() > kMaxIdLength || id == "." || id == "..") {
-    return fail(Errc::Invalid, cat("container id ", in_quotes(id), ": must be 1 to ", kMaxIdLength,
-                                   " characters"));
-  }
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.';
-    if (!ok)
-      return fail(Errc::Invalid,
-                  cat("container id ", in_quotes(id), ": only [A-Za-z0-9_.-] allowed"));
-  }
-  return {};
-}
 
 std::string idmap_text(const std::vector<IdMap>& maps) {
   std::string out;
@@ -248,7 +233,7 @@ Result<int> Process::wait() {
 // ---- Container -----------------------------------------------------------------
 
 Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
-  HULL_TRY(validate_id(o.id));
+  HULL_TRY(validate_container_id(o.id));
   HULL_ASSIGN(plan, plan_container(o.spec));
   if (!plan.has_namespace(CLONE_NEWNS)) {
     return fail(Errc::Invalid, "linux.namespaces: a container needs its own mount namespace");
@@ -276,8 +261,8 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   }
 
   if (o.cgroup_root) {
-    HULL_ASSIGN(
-        rel, cgroup_relative_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
+    HULL_ASSIGN(rel,
+                cgroup::vm_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
     HULL_ASSIGN(cg, Cgroup::create(*o.cgroup_root, rel));
     c->cgroup_ = std::move(cg);
     if (o.spec.linux && o.spec.linux->resources) {

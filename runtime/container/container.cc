@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "common/container_id.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -141,6 +142,11 @@ Status remove_leftovers(const std::string& root, const oci::State& s) {
       (void)pidfd_wait_exit(fd->get(), kLeftoverExitWaitMs);
     }
   }
+  // A root too deep for socket paths keeps the sockets apart (layout.h).
+  if (auto paths = sandbox::sandbox_paths(root, s.id); paths && paths->short_sockets()) {
+    HULL_TRY(wrap(sandbox::remove_tree(paths->socket_dir),
+                  "container " + s.id + ": removing its socket directory"));
+  }
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) return {};
   std::string shared = dir + "/shared";
@@ -201,7 +207,7 @@ void lift_host_cpu_quota(const std::string& root, const std::string& id) {
 }
 
 Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
-  HULL_TRY(oci::validate_id(o.id));
+  HULL_TRY(validate_container_id(o.id));
   if (o.preserve_fds > 0) {
     return fail(Errc::Unsupported,
                 "--preserve-fds " + std::to_string(o.preserve_fds) +
@@ -247,6 +253,12 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   s.hull["host_cgroup"] = cgroup.to_json();
+  if (size_t n = cgroup.foreign_tasks(); n > 0) {
+    // runc 1.1's words; its VM shares the cgroup, and delete kills only its own.
+    log::warn("container's cgroup is not empty: " + std::to_string(n) +
+              " process(es) found (linux.cgroupsPath " + cgroup.path() +
+              "); the container's VM joins them there");
+  }
   // Every failure from here, once no monitor runs: the cgroup first (what is
   // left in it, the VM's processes, is killed), then the sandbox directory
   // and its mounts, as `delete` does. When that fails, the state stays, as
@@ -282,6 +294,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   ma.log_path = ctx.log_path;
   ma.log_format = ctx.log_format;
   ma.debug = ctx.debug;
+  ma.env.push_back(std::string(hostcgroup::kOwnerEnv) + "=" + cgroup.owner());
   auto spawned = spawn_monitor_in(cgroup, ma, pair->second.get());
   if (!spawned) return give_up(std::move(spawned.error()));
   pid_t pid = *spawned;

@@ -11,8 +11,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <string_view>
 
 #include "common/file.h"
 #include "common/log.h"
@@ -346,8 +348,19 @@ Result<pid_t> spawn_monitor(const MonitorArgs& args, int sync_fd) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<std::string> env = args.env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    bool replaced = std::any_of(args.env.begin(), args.env.end(), [&](const std::string& mine) {
+      return entry.substr(0, entry.find('=')) == std::string_view(mine).substr(0, mine.find('='));
+    });
+    if (!replaced) env.emplace_back(entry);
+  }
+  std::vector<char*> cenv;
+  for (auto& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, cargv.data(), environ);
+  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return fail_errno("starting the monitor " + exe, rc);

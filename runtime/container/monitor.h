@@ -36,6 +36,10 @@ struct MonitorArgs {
   std::string log_path;
   std::string log_format = "text";
   bool debug = false;
+  // Environment entries added to the monitor's ("NAME=value"): the host
+  // cgroup's owner mark (runtime/hostcgroup/cgroup.h), which every process of
+  // its VM inherits. An inherited entry of the same name is dropped.
+  std::vector<std::string> env;
 
   std::vector<std::string> to_argv(const std::string& exe) const;
 };

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,6 +12,9 @@
 #include <csignal>
 #include <thread>
 
+#include "common/cgroup/path.h"
+#include "common/cgroup/resources.h"
+#include "common/cgroup/stats.h"
 #include "common/file.h"
 #include "common/unique_fd.h"
 #include "runtime/hostcgroup/limits.h"
@@ -74,26 +78,42 @@ std::vector<std::string> subdirs(const std::string& dir) {
   return out;
 }
 
+// The tasks of cgroup `dir`; none when it cannot be read (gone) or parsed.
 std::vector<pid_t> tasks_of(const std::string& dir) {
-  std::vector<pid_t> out;
   auto text = read_file(dir + "/cgroup.procs", kMaxProcFileBytes);
-  if (!text) return out;
-  size_t start = 0;
-  while (start < text->size()) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
-    long v = std::strtol(text->substr(start, end - start).c_str(), nullptr, 10);
-    if (v > 0) out.push_back(static_cast<pid_t>(v));
-    start = end + 1;
+  if (!text) return {};
+  return cgroup::parse_procs(*text).value_or(std::vector<pid_t>{});
+}
+
+// What task `pid` carries in kOwnerEnv ("" when it is gone or carries none).
+std::string tag_of(pid_t pid) {
+  auto env = read_file("/proc/" + std::to_string(pid) + "/environ", kMaxProcFileBytes);
+  return env ? owner_in_environ(*env) : "";
+}
+
+// Which tasks of a leaf remove(true) may kill and waits for (Cgroup's
+// comment); an empty owner (an older record) takes them all.
+struct KillRule {
+  std::string owner;
+  bool shared = false;
+  bool covers(pid_t pid) const {
+    if (pid == ::getpid()) return false;  // `hull create` while its monitor forks
+    return owner.empty() || ours_to_kill(tag_of(pid), owner, shared);
+  }
+};
+
+std::vector<pid_t> covered_tasks(const std::string& dir, const KillRule& rule) {
+  std::vector<pid_t> out;
+  for (pid_t p : tasks_of(dir)) {
+    if (rule.covers(p)) out.push_back(p);
   }
   return out;
 }
 
-// SIGKILL to the tasks of `dir`, each through a pidfd opened while it still
-// is in the cgroup (a pid recycled meanwhile is not hit).
-void kill_tasks(const std::string& dir) {
-  for (pid_t pid : tasks_of(dir)) {
-    if (pid == ::getpid()) continue;  // `hull create` while its monitor forks
+// SIGKILL to the tasks of `dir` the rule covers, each through a pidfd opened
+// while it still is in the cgroup (a pid recycled meanwhile is not hit).
+void kill_tasks(const std::string& dir, const KillRule& rule) {
+  for (pid_t pid : covered_tasks(dir, rule)) {
     UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!pfd) continue;
     auto again = tasks_of(dir);
@@ -110,13 +130,15 @@ std::string pid_list(const std::vector<pid_t>& pids) {
 
 // Removes the cgroup directory `dir` (`leaf`: the container's own, whose
 // sub-cgroups go first, as runc's RemovePath), waiting for tasks that are
-// still exiting; `kill`: its tasks get SIGKILL once. True when it is gone,
-// false when a parent is still in use by another cgroup below it (a shared
-// parent: left in place, not an error).
-Result<bool> remove_dir(const std::string& where, const std::string& dir, bool leaf, bool kill) {
+// still exiting; `kill`: the tasks `rule` covers get SIGKILL once. True when
+// it is gone, false when it is still in use and left: a parent with another
+// cgroup below it (a shared parent), or a leaf whose remaining tasks are not
+// the container's (another container in the same cgroup).
+Result<bool> remove_dir(const std::string& where, const std::string& dir, bool leaf, bool kill,
+                        const KillRule& rule) {
   using Clock = std::chrono::steady_clock;
   if (leaf) {
-    for (const auto& sub : subdirs(dir)) HULL_TRY(remove_dir(where, sub, true, kill));
+    for (const auto& sub : subdirs(dir)) HULL_TRY(remove_dir(where, sub, true, kill, rule));
   }
   auto deadline = Clock::now() + kRemoveRetryBudget;
   auto delay = std::chrono::milliseconds(1);
@@ -129,8 +151,13 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
     // A parent with tasks or another cgroup in it is in use: left, at once.
     if (!leaf && (e == EBUSY || has_subdirs(dir))) return false;
     if (leaf && kill && !killed) {
-      kill_tasks(dir);
+      kill_tasks(dir, rule);
       killed = true;
+    }
+    // Only others' tasks left (none of ours still exiting): theirs to remove.
+    if (leaf && kill && !rule.owner.empty() && !tasks_of(dir).empty() &&
+        covered_tasks(dir, rule).empty()) {
+      return false;
     }
     if (Clock::now() >= deadline) {
       auto left = tasks_of(dir);
@@ -145,7 +172,7 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
 
 // SIGKILL to the tasks of a leaf hull joined (and of its sub-cgroups), then
 // waits until they are gone; the directories stay.
-Status kill_joined(const std::string& where, const std::string& dir) {
+Status kill_joined(const std::string& where, const std::string& dir, const KillRule& rule) {
   using Clock = std::chrono::steady_clock;
   std::vector<std::string> all{dir};
   for (size_t i = 0; i < all.size() && all.size() < kMaxPathDepth * 16; ++i) {
@@ -156,10 +183,8 @@ Status kill_joined(const std::string& where, const std::string& dir) {
   for (bool killed = false;; killed = true) {
     std::vector<pid_t> left;
     for (const auto& d : all) {
-      if (!killed) kill_tasks(d);
-      for (pid_t p : tasks_of(d)) {
-        if (p != ::getpid()) left.push_back(p);
-      }
+      if (!killed) kill_tasks(d, rule);
+      for (pid_t p : covered_tasks(d, rule)) left.push_back(p);
     }
     if (left.empty()) return {};
     if (Clock::now() >= deadline) {
@@ -180,10 +205,79 @@ const Hierarchy* hierarchy_of(const std::vector<Hierarchy>& hs, const Dir& d) {
 }
 
 bool clean_below(const std::string& p, const std::string& mount) {
-  return p.starts_with(mount + "/") && clean_path(p) == p;
+  return p.starts_with(mount + "/") && cgroup::clean_path(p) == p;
+}
+
+// 128 random bits, hex: the owner token of one container's cgroup.
+Result<std::string> new_owner_token() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("getrandom for the host cgroup's owner token");
+    }
+    got += static_cast<size_t>(n);
+  }
+  std::string out;
+  for (unsigned char b : bytes) {
+    const char* hex = "0123456789abcdef";
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+// runc's refusal of a frozen cgroup: joining it would freeze the monitor and
+// `hull create` with it, which then never returns.
+Status refuse_frozen(const std::string& where, const Hierarchy& h, const std::string& dir) {
+  auto frozen = [&](const std::string& file, const std::string& how) {
+    return fail(Errc::InvalidState,
+                where + ": container's cgroup unexpectedly frozen (" + file + " " + how +
+                    "): thaw it, or give the container a linux.cgroupsPath of its own");
+  };
+  if (h.v2) {
+    if (auto v = read_value(dir + "/cgroup.freeze"); v && *v == "1") {
+      return frozen(dir + "/cgroup.freeze", "is 1");
+    }
+    if (auto ev = read_file(dir + "/cgroup.events", kMaxProcFileBytes)) {
+      auto keyed = cgroup::parse_flat_keyed(*ev);
+      if (keyed && keyed->contains("frozen") && keyed->at("frozen") == 1) {
+        return frozen(dir + "/cgroup.events", "says frozen 1");
+      }
+    }
+    return {};
+  }
+  if (std::find(h.controllers.begin(), h.controllers.end(), "freezer") == h.controllers.end()) {
+    return {};
+  }
+  auto state = read_value(dir + "/freezer.state");
+  if (state && (*state == "FROZEN" || *state == "FREEZING")) {
+    return frozen(dir + "/freezer.state", "is " + *state);
+  }
+  return {};
 }
 
 }  // namespace
+
+std::string owner_in_environ(std::string_view environ_text) {
+  std::string prefix = std::string(kOwnerEnv) + "=";
+  size_t start = 0;
+  while (start < environ_text.size()) {
+    size_t end = environ_text.find('\0', start);
+    if (end == std::string_view::npos) end = environ_text.size();
+    std::string_view entry = environ_text.substr(start, end - start);
+    if (entry.starts_with(prefix)) return std::string(entry.substr(prefix.size()));
+    start = end + 1;
+  }
+  return "";
+}
+
+bool ours_to_kill(std::string_view tag, std::string_view owner, bool shared) {
+  if (!tag.empty()) return tag == owner;
+  return !shared;
+}
 
 Cgroup::~Cgroup() {
   if (owned_) (void)remove(true);
@@ -192,6 +286,8 @@ Cgroup::~Cgroup() {
 Cgroup::Cgroup(Cgroup&& o) noexcept
     : path_(std::move(o.path_)),
       dirs_(std::move(o.dirs_)),
+      owner_(std::move(o.owner_)),
+      foreign_tasks_(o.foreign_tasks_),
       owned_(std::exchange(o.owned_, false)) {}
 
 Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
@@ -199,6 +295,8 @@ Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
     if (owned_) (void)remove(true);
     path_ = std::move(o.path_);
     dirs_ = std::move(o.dirs_);
+    owner_ = std::move(o.owner_);
+    foreign_tasks_ = o.foreign_tasks_;
     owned_ = std::exchange(o.owned_, false);
   }
   return *this;
@@ -229,6 +327,8 @@ Result<Cgroup> Cgroup::create_in(const std::vector<Hierarchy>& joined, const Cgr
                                  const std::vector<ProcCgroup>& own, const oci::Resources* r) {
   Cgroup cg;
   cg.path_ = path.path;
+  HULL_ASSIGN(owner, new_owner_token());
+  cg.owner_ = std::move(owner);
   cg.owned_ = true;
   bool unified = unified_mode(joined);
   for (const auto& h : joined) {
@@ -248,16 +348,16 @@ Result<Cgroup> Cgroup::create_in(const std::vector<Hierarchy>& joined, const Cgr
         return fail_errno(cg.where() + ": mkdir " + level);
       }
     }
+    HULL_TRY(refuse_frozen(cg.where(), h, dir));
     if (d.created.empty() || d.created.back() != dir) {
-      // An existing leaf: hull kills what is in it at delete, so it must not
-      // hold anyone else's processes (runc refuses it the same way).
-      if (auto tasks = tasks_of(dir); !tasks.empty()) {
-        return fail(Errc::Exists, cg.where() + ": the cgroup is not empty (pids " +
-                                      pid_list(tasks) + "): " + dir +
-                                      " holds processes hull did not start; stop them or give the "
-                                      "container a linux.cgroupsPath of its own");
-      }
+      // An existing leaf: joined. With tasks in it (another container's VM,
+      // or the caller's), as runc 1.1 does: go on, and the caller warns;
+      // remove(true) then kills only what carries this cgroup's owner.
       d.leaf_joined = true;
+      if (auto tasks = tasks_of(dir); !tasks.empty()) {
+        d.shared = true;
+        cg.foreign_tasks_ = std::max(cg.foreign_tasks_, tasks.size());
+      }
     }
     bool cpuset =
         std::find(h.controllers.begin(), h.controllers.end(), "cpuset") != h.controllers.end();
@@ -341,7 +441,7 @@ Status Cgroup::apply(const oci::Resources& r, Part part) const {
   if (unified && part != Part::AllButBandwidth && r.cpu) {
     const Dir* d = dir_for("cpu");
     if (auto current = d ? read_value(d->path + "/cpu.max") : Result<std::string>{}; current) {
-      HULL_ASSIGN(cpu, wrap(keep_cpu_max_half(*r.cpu, *current), where()));
+      HULL_ASSIGN(cpu, wrap(cgroup::keep_cpu_max_half(*r.cpu, *current), where()));
       merged.cpu = std::move(cpu);
     }
   }
@@ -447,12 +547,19 @@ Status SelfJoin::restore() {
 Status Cgroup::remove(bool kill_remaining) {
   Status result;
   for (auto& d : dirs_) {
+    KillRule rule{owner_, d.shared};
     if (kill_remaining && d.leaf_joined) {
-      if (auto st = kill_joined(where(), d.path); !st && result) result = std::move(st);
+      if (auto st = kill_joined(where(), d.path, rule); !st && result) result = std::move(st);
+      // A leaf that held others' tasks at create: whoever made it may be
+      // gone, so the last one out removes it (runc removes it too).
+      if (d.shared && result && ::rmdir(d.path.c_str()) != 0 && errno != EBUSY && errno != ENOENT &&
+          errno != ENOTEMPTY) {
+        result = fail_errno(where() + ": rmdir " + d.path);
+      }
     }
     while (!d.created.empty()) {
       const std::string dir = d.created.back();
-      auto gone = remove_dir(where(), dir, dir == d.path, kill_remaining);
+      auto gone = remove_dir(where(), dir, dir == d.path, kill_remaining, rule);
       if (!gone) {
         if (result) result = std::unexpected(std::move(gone.error()));
         break;
@@ -478,8 +585,11 @@ nlohmann::json Cgroup::to_json() const {
                     {"dir", d.path},
                     {"created", d.created}});
     if (d.leaf_joined) dirs.back()["leaf_joined"] = true;
+    if (d.shared) dirs.back()["shared"] = true;
   }
-  return Json{{"path", path_}, {"dirs", dirs}};
+  Json j{{"path", path_}, {"dirs", dirs}};
+  if (!owner_.empty()) j["owner"] = owner_;
+  return j;
 }
 
 Result<Cgroup> Cgroup::from_json(const nlohmann::json& j) {
@@ -492,6 +602,10 @@ Result<Cgroup> Cgroup::from_json(const nlohmann::json& j) {
   }
   Cgroup cg;
   cg.path_ = j["path"].get<std::string>();
+  if (j.contains("owner")) {
+    if (!j["owner"].is_string()) return bad("owner is not a string");
+    cg.owner_ = j["owner"].get<std::string>();
+  }
   for (const auto& e : j["dirs"]) {
     if (!e.is_object()) return bad("a dirs entry is not an object");
     Dir d;
@@ -503,10 +617,11 @@ Result<Cgroup> Cgroup::from_json(const nlohmann::json& j) {
       d.path = e.at("dir").get<std::string>();
       d.created = e.at("created").get<std::vector<std::string>>();
       d.leaf_joined = e.value("leaf_joined", false);
+      d.shared = e.value("shared", false);
     } catch (const nlohmann::json::exception& x) {
       return bad(x.what());
     }
-    if (!d.mount_point.starts_with('/') || clean_path(d.mount_point) != d.mount_point) {
+    if (!d.mount_point.starts_with('/') || cgroup::clean_path(d.mount_point) != d.mount_point) {
       return bad("mount " + d.mount_point + " is not a clean absolute path");
     }
     if (!clean_below(d.path, d.mount_point)) {

@@ -9,10 +9,24 @@
 // Ownership: an object from create() owns the directories it made (not ones
 // that existed before: a shared parent such as /docker, or a cgroup the
 // caller made) and removes them when it goes away, unless commit()ted; a task
-// still in a leaf it made or joined is the container's and is killed first (a
-// leaf that existed with tasks in it is refused at create). The
-// record (to_json) goes into state.json so that `delete`, another process,
-// can remove them (from_json + remove()).
+// still in a leaf it made or joined is the container's and is killed first.
+// The record (to_json) goes into state.json so that `delete`, another
+// process, can remove them (from_json + remove()).
+//
+// Which tasks are the container's: every process of its VM descends from the
+// monitor, which starts with kOwnerEnv=<owner()> in its environment, so they
+// all carry it. A leaf can hold more than one container's VM (two containers
+// given one linux.cgroupsPath: runc 1.1 warns "container's cgroup is not
+// empty" and goes on, so does hull), and processes the caller put there. At
+// remove(true) a task is killed when it carries this cgroup's owner; never
+// when it carries another container's; and, carrying none, only when the
+// leaf held no one else's tasks at create (shared() false). A leaf still in
+// use by another container's tasks is left in place, not an error; the last
+// container to leave removes it.
+//
+// A leaf (v1 freezer.state, v2 cgroup.freeze) that is frozen is refused at
+// create with runc's "container's cgroup unexpectedly frozen": the monitor
+// would freeze on joining it, and `hull create` with it.
 #pragma once
 
 #include <sys/types.h>
@@ -39,8 +53,16 @@ struct Dir {
   // The leaf existed (empty) before create: hull joined it, so remove(true)
   // kills its tasks, but the directory is not hull's to remove.
   bool leaf_joined = false;
+  // The leaf held other processes at create (another container's VM):
+  // remove(true) kills only tasks carrying the owner, and removes the leaf
+  // when it leaves it empty (the container that made it may be gone).
+  bool shared = false;
   bool operator==(const Dir&) const = default;
 };
+
+// The environment variable that marks a container's VM processes as its own
+// (see above).
+inline constexpr std::string_view kOwnerEnv = "HULL_CGROUP_OWNER";
 
 class SelfJoin;
 
@@ -101,6 +123,12 @@ class Cgroup {
 
   const std::string& path() const { return path_; }
   const std::vector<Dir>& dirs() const { return dirs_; }
+  // The token the container's processes carry in kOwnerEnv; "" in a record
+  // made before hull marked them (remove(true) then kills every task).
+  const std::string& owner() const { return owner_; }
+  // Tasks that were in the leaf at create (the largest count of any
+  // hierarchy): the caller warns, as runc does.
+  size_t foreign_tasks() const { return foreign_tasks_; }
 
  private:
   std::string where() const { return "linux.cgroupsPath " + path_; }
@@ -110,8 +138,18 @@ class Cgroup {
 
   std::string path_;
   std::vector<Dir> dirs_;
+  std::string owner_;
+  size_t foreign_tasks_ = 0;
   bool owned_ = false;
 };
+
+// Whose a task is, for remove(true): what it carries in kOwnerEnv, from the
+// text of /proc/<pid>/environ ("" when nothing). Pure.
+std::string owner_in_environ(std::string_view environ_text);
+
+// Whether remove(true) kills a task carrying `tag` (owner_in_environ) in a
+// leaf of `owner` that was `shared` at create. Pure.
+bool ours_to_kill(std::string_view tag, std::string_view owner, bool shared);
 
 // This process's stay in a Cgroup (join_self); restore() or the destructor
 // moves it back to the cgroups it was in.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/cgroup/path.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
@@ -153,49 +154,12 @@ bool unified_mode(const std::vector<Hierarchy>& joined) {
   return joined.size() == 1 && joined[0].v2;
 }
 
-std::string clean_path(std::string_view p) {
-  if (p.empty()) return "";
-  bool abs = p.front() == '/';
-  std::vector<std::string_view> parts;
-  for (auto c : split(p, '/')) {
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;  // above the root (or the relative start) stays there
-    }
-    parts.push_back(c);
-  }
-  std::string out = abs ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out.push_back('/');
-    out.append(parts[i]);
-  }
-  if (!abs && out.empty()) return "";
-  return out;
-}
-
-Result<std::string> expand_slice(std::string_view slice) {
-  constexpr std::string_view kSuffix = ".slice";
-  auto bad = [&] { return fail(Errc::Invalid, "invalid slice name: " + std::string(slice)); };
-  if (slice.size() < kSuffix.size() || !slice.ends_with(kSuffix)) return bad();
-  if (slice.find('/') != std::string_view::npos) return bad();
-  std::string_view name = slice.substr(0, slice.size() - kSuffix.size());
-  if (name == "-") return std::string("/");
-  std::string path, prefix;
-  for (auto component : split(name, '-')) {
-    if (component.empty()) return bad();
-    path += "/" + prefix + std::string(component) + std::string(kSuffix);
-    prefix += std::string(component) + "-";
-  }
-  return path;
-}
-
 Result<CgroupsPath> cgroups_path(const std::optional<std::string>& spec_path, bool systemd,
                                  const std::string& id) {
   std::string given = spec_path.value_or("");
   if (!systemd) {
     // runc: an absent path is the container's name under the caller's cgroup.
-    std::string p = clean_path(given.empty() ? id : given);
+    std::string p = cgroup::clean_path(given.empty() ? id : given);
     if (p.empty() || p == "/") {
       // "/" or "." would be the hierarchy's root or the caller's own cgroup:
       // runc refuses to create or remove those, so does hull.
@@ -208,30 +172,8 @@ Result<CgroupsPath> cgroups_path(const std::optional<std::string>& spec_path, bo
     }
     return CgroupsPath{p};
   }
-  std::string slice = "system.slice", prefix = "runc", name = id;
-  if (!given.empty()) {
-    auto parts = split(given, ':');
-    if (parts.size() != 3) {
-      return fail(Errc::Invalid,
-                  "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd "
-                  "cgroups, got \"" +
-                      given + "\" instead");
-    }
-    if (!parts[0].empty()) slice = std::string(parts[0]);
-    prefix = std::string(parts[1]);
-    name = std::string(parts[2]);
-  }
-  if (name.empty() || name.find('/') != std::string::npos) {
-    return fail(Errc::Invalid, "linux.cgroupsPath " + given + ": bad unit name \"" + name + "\"");
-  }
-  HULL_ASSIGN(parent, wrap(expand_slice(slice), "linux.cgroupsPath " + given));
-  std::string unit;
-  if (name.ends_with(".slice")) {
-    unit = name;
-  } else {
-    unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
-  }
-  return CgroupsPath{clean_path(join_path(parent, unit))};
+  HULL_ASSIGN(p, cgroup::systemd_path(given, id));
+  return CgroupsPath{p};
 }
 
 const ProcCgroup* find_line(const std::vector<ProcCgroup>& cgroups, const Hierarchy& h) {

@@ -10,8 +10,9 @@
 //   absent                 as the relative "<id>" (runc: cgroup name = id)
 //   --systemd-cgroup       "slice:prefix:name" -> "/<expanded slice>/prefix-name.scope",
 //                          the directory systemd would give that unit; absent
-//                          -> "/system.slice/runc-<id>.scope". hull writes
-//                          the directories itself (no systemd unit).
+//                          -> "/system.slice/runc-<id>.scope" (common/cgroup/
+//                          path.h, the guest's rule too). hull writes the
+//                          directories itself (no systemd unit).
 #pragma once
 
 #include <optional>
@@ -57,12 +58,8 @@ std::vector<Hierarchy> joinable(const std::vector<Hierarchy>& all,
 // True for the unified mode above.
 bool unified_mode(const std::vector<Hierarchy>& joined);
 
-// runc's CleanPath: lexically cleaned, "" stays "", a relative path never
-// climbs above its start ("../../a" -> "a").
-std::string clean_path(std::string_view p);
-
 struct CgroupsPath {
-  std::string path;  // cleaned: "/a/b" or "a/b"
+  std::string path;  // cleaned (cgroup::clean_path): "/a/b" or "a/b"
   bool absolute() const { return path.starts_with('/'); }
   bool operator==(const CgroupsPath&) const = default;
 };
@@ -71,9 +68,6 @@ struct CgroupsPath {
 // that is not "slice:prefix:name" or names a bad slice.
 Result<CgroupsPath> cgroups_path(const std::optional<std::string>& spec_path, bool systemd,
                                  const std::string& id);
-
-// runc's systemd ExpandSlice: "a-b.slice" -> "/a.slice/a-b.slice", "-.slice" -> "/".
-Result<std::string> expand_slice(std::string_view slice);
 
 // The cgroup's directory in `h`. `own` is the caller's /proc/self/cgroup (used
 // for a relative path only); `unified` says whether the host is in unified mode.

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
-#include "common/cgroup_weight.h"
+#include "common/cgroup/resources.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
 namespace {
 
 constexpr const char* kCpu = "linux.resources.cpu.";
-constexpr uint64_t kDefaultPeriodUs = 100000;  // the kernel's, runc's v2 default
 
 void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
   uint64_t rt_period = c.realtime_period.value_or(0);
@@ -38,17 +37,21 @@ void add_cpu_v1(const oci::Cpu& c, std::vector<Write>& out) {
   }
 }
 
-void add_cpu_v2(const oci::Cpu& c, std::vector<Write>& out) {
-  if (c.shares.value_or(0) != 0) {
-    out.push_back({"cpu", "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)),
-                   std::string(kCpu) + "shares", false, false});
-  }
-  uint64_t period = c.period.value_or(0);
-  int64_t quota = c.quota.value_or(0);
-  if (quota != 0 || period != 0) {
-    std::string q = quota > 0 ? std::to_string(quota) : "max";
-    out.push_back({"cpu", "cpu.max", q + " " + std::to_string(period ? period : kDefaultPeriodUs),
-                   std::string(kCpu) + (c.quota ? "quota" : "period"), false, false, true});
+// cgroup v2: common/cgroup's rows for the host's share of the CPU fields
+// (weight, bandwidth, cpuset); real-time limits are ignored there as runc
+// ignores them, burst and idle stay in the guest.
+void add_cpu_v2(oci::Cpu c, std::vector<Write>& out) {
+  c.realtime_period.reset();
+  c.realtime_runtime.reset();
+  c.burst.reset();
+  c.idle.reset();
+  auto rows = cgroup::cpu_writes(c);
+  if (!rows) return;  // only real-time or idle values fail, and they are gone
+  for (auto& w : *rows) {
+    std::string controller = w.file.substr(0, w.file.find('.'));
+    bool bandwidth = w.file == "cpu.max";
+    out.push_back({controller, std::move(w.file), std::move(w.value), std::move(w.field), false,
+                   false, bandwidth});
   }
 }
 
@@ -61,14 +64,14 @@ std::vector<Write> host_writes(const oci::Resources& r, bool v2) {
       add_cpu_v2(*r.cpu, out);
     } else {
       add_cpu_v1(*r.cpu, out);
-    }
-    if (r.cpu->cpus && !r.cpu->cpus->empty()) {
-      out.push_back(
-          {"cpuset", "cpuset.cpus", *r.cpu->cpus, std::string(kCpu) + "cpus", false, false});
-    }
-    if (r.cpu->mems && !r.cpu->mems->empty()) {
-      out.push_back(
-          {"cpuset", "cpuset.mems", *r.cpu->mems, std::string(kCpu) + "mems", false, false});
+      if (r.cpu->cpus && !r.cpu->cpus->empty()) {
+        out.push_back(
+            {"cpuset", "cpuset.cpus", *r.cpu->cpus, std::string(kCpu) + "cpus", false, false});
+      }
+      if (r.cpu->mems && !r.cpu->mems->empty()) {
+        out.push_back(
+            {"cpuset", "cpuset.mems", *r.cpu->mems, std::string(kCpu) + "mems", false, false});
+      }
     }
   }
   if (r.pids && r.pids->limit && *r.pids->limit != 0) {
@@ -76,39 +79,6 @@ std::vector<Write> host_writes(const oci::Resources& r, bool v2) {
                    false, false});
   }
   return out;
-}
-
-Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current) {
-  bool has_quota = c.quota.value_or(0) != 0;
-  bool has_period = c.period.value_or(0) != 0;
-  if (has_quota == has_period) return c;
-  auto bad = [&] {
-    return fail(Errc::Invalid, "cpu.max: \"" + current + "\" is not \"<quota|max> <period>\"");
-  };
-  size_t space = current.find(' ');
-  if (space == std::string::npos || space == 0) return bad();
-  std::string q = current.substr(0, space);
-  std::string p = current.substr(space + 1);
-  while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
-  auto number = [](const std::string& t) -> std::optional<uint64_t> {
-    if (t.empty() || t.size() > 19 ||
-        !std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-      return std::nullopt;
-    }
-    return std::stoull(t);
-  };
-  if (has_quota) {
-    auto period = number(p);
-    if (!period || *period == 0) return bad();
-    c.period = *period;
-  } else if (q == "max") {
-    c.quota = -1;
-  } else {
-    auto quota = number(q);
-    if (!quota || *quota == 0) return bad();
-    c.quota = static_cast<int64_t>(*quota);
-  }
-  return c;
 }
 
 std::string host_pids_max(int64_t spec_limit) {

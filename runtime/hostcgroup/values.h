@@ -1,6 +1,10 @@
 // hull::hostcgroup values: which files of a container's host cgroup get which
 // values from linux.resources, in runc's order and format. Pure.
 //
+// The cgroup v2 column is common/cgroup/resources.h's rule (the guest's), for
+// the fields the host mirrors; a CPU quota or period given alone is merged
+// with the file's other half there (cgroup::keep_cpu_max_half).
+//
 //   spec (linux.resources)      cgroup v1 file               cgroup v2 file
 //   cpu.realtimePeriod          cpu.rt_period_us             (none: v2 has no RT groups;
 //   cpu.realtimeRuntime         cpu.rt_runtime_us             ignored as runc does)
@@ -43,14 +47,6 @@ struct Write {
 
 // The host writes for `r`, in the order to apply them.
 std::vector<Write> host_writes(const oci::Resources& r, bool v2);
-
-// The CPU bandwidth of `c` for cgroup v2's single cpu.max file: the half it
-// leaves out (quota or period, unset or 0) kept from `current`, the file's
-// text ("max 100000", "50000 100000"), as runc's update keeps it; without
-// this `--cpu-period` alone would drop the quota and `--cpu-quota` alone
-// reset the period. `c` as it is when it gives both halves or neither.
-// Errc::Invalid when `current` is not "<quota|max> <period>".
-Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, const std::string& current);
 
 // pids.max for a spec limit (see the table).
 std::string host_pids_max(int64_t spec_limit);

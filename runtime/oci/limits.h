@@ -1,6 +1,7 @@
 // Named limits for the OCI model (each module names its limits in its limits.h).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 namespace hull::oci {
@@ -17,5 +18,12 @@ inline constexpr size_t kMaxConfigBytes = size_t{16} << 20;
 // annotations-like data in unknown keys while bounding the work on input such
 // as 100000 '['.
 inline constexpr size_t kMaxJsonDepth = 64;
+
+// Longest wait for a container's lock (StateStore::lock/create) before the
+// command gives up and names the holder. The longest legitimate holder is a
+// `create` booting its VM under TCG on a loaded machine (tens of seconds);
+// a holder that is stuck (it was frozen with a cgroup, or hangs) must not
+// hang every later command with it.
+inline constexpr std::chrono::seconds kLockWait{60};
 
 }  // namespace hull::oci

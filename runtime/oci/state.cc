@@ -4,11 +4,17 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
+#include "common/container_id.h"
 #include "common/file.h"
 
 namespace hull::oci {
@@ -28,17 +34,79 @@ Status mkdir_p(const std::string& path) {
   return {};
 }
 
-Result<StateLock> take_lock(const std::string& dir) {
-  std::string path = dir + "/" + kLockFile;
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) return fail_errno("opening lock " + path);
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return fail_errno("locking " + path);
-  }
-  return StateLock(std::move(fd));
+// "(hull create)" for a process's comm, or "" when it is gone.
+std::string comm_note(pid_t pid) {
+  auto comm = read_file("/proc/" + std::to_string(pid) + "/comm", 256);
+  if (!comm) return "";
+  std::string c = *comm;
+  while (!c.empty() && c.back() == '\n') c.pop_back();
+  return " (" + c + ")";
 }
 
 }  // namespace
+
+std::optional<pid_t> flock_holder(std::string_view proc_locks, unsigned major, unsigned minor,
+                                  uint64_t ino) {
+  char want[64];
+  std::snprintf(want, sizeof want, "%02x:%02x:%llu", major, minor,
+                static_cast<unsigned long long>(ino));
+  size_t start = 0;
+  while (start < proc_locks.size()) {
+    size_t end = proc_locks.find('\n', start);
+    if (end == std::string_view::npos) end = proc_locks.size();
+    std::string_view line = proc_locks.substr(start, end - start);
+    start = end + 1;
+    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; a waiter's line
+    // has "->" after the number and is skipped.
+    std::vector<std::string_view> words;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && line[i] == ' ') ++i;
+      size_t j = line.find(' ', i);
+      if (j == std::string_view::npos) j = line.size();
+      if (j > i) words.push_back(line.substr(i, j - i));
+      i = j;
+    }
+    if (words.size() < 6 || words[1] != "FLOCK" || words[5] != want) continue;
+    pid_t pid = 0;
+    auto [p, ec] = std::from_chars(words[4].data(), words[4].data() + words[4].size(), pid);
+    if (ec == std::errc() && p == words[4].data() + words[4].size() && pid > 0) return pid;
+  }
+  return std::nullopt;
+}
+
+Result<StateLock> StateStore::take_lock(std::string_view id, const std::string& dir) const {
+  using Clock = std::chrono::steady_clock;
+  std::string path = dir + "/" + kLockFile;
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return fail_errno("opening lock " + path);
+  auto deadline = Clock::now() + lock_wait_;
+  auto delay = std::chrono::milliseconds(1);
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EWOULDBLOCK) return fail_errno("locking " + path);
+    if (Clock::now() >= deadline) {
+      std::string holder = "another process";
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0) {
+        if (auto locks = read_file("/proc/locks", size_t{4} << 20)) {
+          if (auto pid = flock_holder(*locks, major(st.st_dev), minor(st.st_dev), st.st_ino)) {
+            holder = "pid " + std::to_string(*pid) + comm_note(*pid);
+          }
+        }
+      }
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(lock_wait_).count();
+      return fail(Errc::Timeout,
+                  "container " + std::string(id) + " is locked by " + holder + ", still after " +
+                      std::to_string(secs) + " s (" + path +
+                      "): another command is working on it; retry once it is done, or, if "
+                      "that process hangs, kill it and retry");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(100));
+  }
+  return StateLock(std::move(fd));
+}
 
 std::string_view status_name(ContainerStatus s) {
   switch (s) {
@@ -138,25 +206,8 @@ Result<State> state_from_json(std::string_view text, std::string_view origin) {
   return s;
 }
 
-Status validate_id(std::string_view id) {
-  auto bad = [&](const std::string& why) {
-    return fail(Errc::Invalid, "invalid container ID format: \"" + std::string(id) + "\": " + why);
-  };
-  if (id.empty()) return bad("must not be empty");
-  if (id.size() > kMaxIdLength) {
-    return bad("longer than " + std::to_string(kMaxIdLength) + " bytes");
-  }
-  if (id == "." || id == "..") return bad("must not be \".\" or \"..\"");
-  for (char c : id) {
-    bool good = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '+' || c == '-' || c == '.';
-    if (!good) return bad("only letters, digits and _ + - . are allowed");
-  }
-  return {};
-}
-
 Result<StateLock> StateStore::create(std::string_view id) {
-  HULL_TRY(validate_id(id));
+  HULL_TRY(validate_container_id(id));
   if (id == kSandboxesDir) {
     return fail(Errc::Invalid,
                 "invalid container ID format: \"sandboxes\": the name is reserved "
@@ -170,11 +221,11 @@ Result<StateLock> StateStore::create(std::string_view id) {
     }
     return fail_errno("creating " + d);
   }
-  return take_lock(d);
+  return take_lock(id, d);
 }
 
 Result<StateLock> StateStore::lock(std::string_view id) {
-  HULL_TRY(validate_id(id));
+  HULL_TRY(validate_container_id(id));
   std::string d = dir(id);
   UniqueFd dfd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dfd) {
@@ -182,16 +233,16 @@ Result<StateLock> StateStore::lock(std::string_view id) {
       return fail(Errc::NotFound, "container does not exist: " + std::string(id));
     return fail_errno("opening " + d);
   }
-  return take_lock(d);
+  return take_lock(id, d);
 }
 
 Status StateStore::save(const State& s) {
-  HULL_TRY(validate_id(s.id));
+  HULL_TRY(validate_container_id(s.id));
   return write_file_atomic(dir(s.id) + "/" + kStateFile, to_json(s).dump() + "\n", 0600);
 }
 
 Result<State> StateStore::load(std::string_view id) const {
-  HULL_TRY(validate_id(id));
+  HULL_TRY(validate_container_id(id));
   std::string path = dir(id) + "/" + kStateFile;
   auto text = read_file(path, kMaxStateBytes);
   if (!text) {
@@ -204,7 +255,7 @@ Result<State> StateStore::load(std::string_view id) const {
 }
 
 Status StateStore::remove(std::string_view id) {
-  HULL_TRY(validate_id(id));
+  HULL_TRY(validate_container_id(id));
   std::error_code ec;
   std::filesystem::remove_all(dir(id), ec);
   if (ec) return fail(Error{Errc::System, ec.value(), "removing " + dir(id)});
@@ -220,7 +271,7 @@ Result<std::vector<std::string>> StateStore::list() const {
   }
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (!validate_id(name)) continue;  // also skips "." and ".."
+    if (!validate_container_id(name)) continue;  // also skips "." and ".."
     if (name == kSandboxesDir) continue;
     struct stat st {};
     if (::stat((root_ + "/" + name + "/" + kStateFile).c_str(), &st) == 0) ids.push_back(name);

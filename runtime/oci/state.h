@@ -5,6 +5,9 @@
 // reality (the monitor process, the agent) before acting on it.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -16,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/unique_fd.h"
+#include "runtime/oci/limits.h"
 
 namespace hull::oci {
 
@@ -45,11 +49,6 @@ Result<State> state_from_json(std::string_view text, std::string_view origin);
 // The JSON `runc state <id>` prints (no hull-internal fields).
 nlohmann::json state_output_json(const State& s);
 
-// Container ids as runc accepts them: [A-Za-z0-9_+.-], not "." or "..",
-// 1..kMaxIdLength bytes. The error names the id and the rule.
-inline constexpr size_t kMaxIdLength = 255;
-Status validate_id(std::string_view id);
-
 // Exclusive advisory lock on one container's state; released by the destructor.
 class StateLock {
  public:
@@ -61,16 +60,26 @@ class StateLock {
   UniqueFd fd_;
 };
 
+// The pid holding the flock of the file with device (major, minor) and inode
+// `ino`, from the text of /proc/locks; nullopt when no line has it. Pure.
+std::optional<pid_t> flock_holder(std::string_view proc_locks, unsigned major, unsigned minor,
+                                  uint64_t ino);
+
 class StateStore {
  public:
-  explicit StateStore(std::string root) : root_(std::move(root)) {}
+  // `lock_wait`: how long lock() and create() wait for another command's
+  // lock (limits.h) before Errc::Timeout naming the holder.
+  explicit StateStore(std::string root, std::chrono::milliseconds lock_wait = kLockWait)
+      : root_(std::move(root)), lock_wait_(lock_wait) {}
 
   const std::string& root() const { return root_; }
   std::string dir(std::string_view id) const { return root_ + "/" + std::string(id); }
 
   // Creates the container's directory (Exists if taken) and takes its lock.
   Result<StateLock> create(std::string_view id);
-  // Takes the lock of an existing container (NotFound if none).
+  // Takes the lock of an existing container (NotFound if none). Waits at
+  // most lock_wait for another holder: Errc::Timeout naming its pid and what
+  // to do.
   Result<StateLock> lock(std::string_view id);
 
   Status save(const State& s);  // atomic: temp file, fsync, rename
@@ -79,7 +88,10 @@ class StateStore {
   Result<std::vector<std::string>> list() const;  // ids with a state directory, sorted
 
  private:
+  Result<StateLock> take_lock(std::string_view id, const std::string& dir) const;
+
   std::string root_;
+  std::chrono::milliseconds lock_wait_;
 };
 
 }  // namespace hull::oci

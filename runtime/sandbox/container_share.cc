@@ -7,6 +7,7 @@
 
 #include <utility>
 
+#include "common/container_id.h"
 #include "runtime/sandbox/layout.h"
 
 namespace hull::sandbox {
@@ -43,7 +44,7 @@ SharedRootfs& SharedRootfs::operator=(SharedRootfs&& o) noexcept {
 Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
                                           const std::string& container_id,
                                           const std::string& host_rootfs, bool readonly) {
-  HULL_TRY(wrap(validate_sandbox_id(container_id), "container id"));
+  HULL_TRY(validate_container_id(container_id));
   struct stat st {};
   if (::stat(host_rootfs.c_str(), &st) != 0) return fail_errno("rootfs " + host_rootfs);
   if (!S_ISDIR(st.st_mode))

@@ -46,4 +46,9 @@ class DirGuard {
 // mkdir -p with mode 0700 for each created component.
 Status make_dirs(const std::string& path);
 
+// make_dirs(path), then checks that `path` is a real directory (no symlink)
+// owned by this user and writable by no one else, so that what is made below
+// it (0700 each) stays private: Errc::InvalidState naming what is wrong.
+Status make_private_dir_base(const std::string& path);
+
 }  // namespace hull::sandbox

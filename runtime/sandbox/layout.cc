@@ -3,22 +3,26 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/container_id.h"
+
 namespace hull::sandbox {
 
 namespace {
 
-bool id_char_ok(char c, bool first) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return !first && (c == '_' || c == '.' || c == '-');
+std::string hex16(uint64_t h) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
-SandboxPaths paths_in(const std::string& dir) {
+SandboxPaths paths_in(const std::string& dir, const std::string& socket_dir) {
   SandboxPaths p;
   p.dir = dir;
-  p.qmp_socket = dir + "/qmp.sock";
-  p.vhost_vsock_socket = dir + "/vhost-vsock.sock";
-  p.vsock_socket = dir + "/vsock.sock";
-  p.virtiofsd_socket = dir + "/virtiofsd.sock";
+  p.socket_dir = socket_dir;
+  p.qmp_socket = socket_dir + "/qmp.sock";
+  p.vhost_vsock_socket = socket_dir + "/vhost-vsock.sock";
+  p.vsock_socket = socket_dir + "/vsock.sock";
+  p.virtiofsd_socket = socket_dir + "/virtiofsd.sock";
   p.console_log = dir + "/console.log";
   p.qemu_log = dir + "/qemu.log";
   p.virtiofsd_log = dir + "/virtiofsd.log";
@@ -35,20 +39,6 @@ size_t longest_socket(const SandboxPaths& p) {
 
 }  // namespace
 
-Status validate_sandbox_id(std::string_view id) {
-  if (id.empty()) return fail(Errc::Invalid, "sandbox id is empty");
-  if (id.size() > kMaxSandboxIdBytes) {
-    return fail(Errc::Invalid, "sandbox id longer than " + std::to_string(kMaxSandboxIdBytes));
-  }
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (!id_char_ok(id[i], i == 0)) {
-      return fail(Errc::Invalid, "sandbox id \"" + std::string(id) +
-                                     "\": only [A-Za-z0-9_.-] allowed, starting alphanumeric");
-    }
-  }
-  return {};
-}
-
 uint64_t fnv1a64(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : s) {
@@ -59,23 +49,26 @@ uint64_t fnv1a64(std::string_view s) {
 }
 
 Result<SandboxPaths> sandbox_paths(const std::string& root, std::string_view id) {
-  HULL_TRY(validate_sandbox_id(id));
+  HULL_TRY(validate_container_id(id));
   if (root.empty() || root.front() != '/') {
     return fail(Errc::Invalid, "runtime root must be an absolute path: \"" + root + "\"");
   }
   std::string base = root;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::string clean_root = base;
   base += "/sandboxes/";
-  SandboxPaths p = paths_in(base + std::string(id));
-  if (longest_socket(p) <= kMaxSocketPathBytes) return p;
-  char hex[20];
-  std::snprintf(hex, sizeof hex, "h-%016llx", static_cast<unsigned long long>(fnv1a64(id)));
-  p = paths_in(base + hex);
+  std::string dir = base + std::string(id);
+  SandboxPaths p = paths_in(dir, dir);
+  if (id.find(',') == std::string_view::npos && longest_socket(p) <= kMaxSocketPathBytes) return p;
+  dir = base + "h-" + hex16(fnv1a64(id));
+  p = paths_in(dir, dir);
   p.hashed = true;
-  if (longest_socket(p) > kMaxSocketPathBytes) {
-    return fail(Errc::Invalid, "runtime root \"" + root + "\" is too long: socket paths below it " +
-                                   "exceed " + std::to_string(kMaxSocketPathBytes) + " bytes");
-  }
+  if (longest_socket(p) <= kMaxSocketPathBytes) return p;
+  // A root this deep: the sockets go where their length is fixed. The hash
+  // covers the root, so two roots running the same id do not meet there.
+  std::string key = clean_root + "/" + std::string(id);
+  p = paths_in(dir, std::string(kShortSocketBase) + "/" + hex16(fnv1a64(key)));
+  p.hashed = true;
   return p;
 }
 

@@ -5,10 +5,21 @@
 //     qemu.log  virtiofsd.log  hull-vsock.log      (each process's stdout+stderr)
 //     shared/
 //
-// <dir> is the sandbox id, unless the longest socket path would not fit in
-// sockaddr_un (108 bytes with the NUL, and hybrid vsock appends "_<port>" to
-// vsock.sock): then <dir> is "h-" + 16 hex digits of a 64-bit FNV-1a hash of
-// the id. The id is validated before any path is joined.
+// <dir> is the sandbox id (common/container_id.h: validated before any path
+// is joined), unless the id cannot name it: it holds a ',' (virtiofsd's and
+// QEMU's option syntax split there), or the longest socket path would not fit
+// in sockaddr_un (108 bytes with the NUL, and hybrid vsock appends "_<port>"
+// to vsock.sock). Then <dir> is "h-" + 16 hex digits of a 64-bit FNV-1a hash
+// of the id.
+//
+// The sockets live in <dir> unless even the hashed name leaves them too long
+// (a deep --root): then they go to a directory of their own whose length does
+// not depend on the root,
+//
+//   /run/hull-sock/<16 hex digits of the hash of root and id>/   (0700)
+//
+// made and removed with the sandbox (Sandbox::start/stop; `delete` of a
+// container whose monitor died removes it too).
 //
 // Guest CID: the inode number of the sandbox directory when it lies in
 // [3, 0xfffffffe] (unique among existing sandbox directories of one file
@@ -27,8 +38,8 @@
 
 namespace hull::sandbox {
 
-// Longest sandbox id accepted (same limit runc applies to container ids).
-inline constexpr size_t kMaxSandboxIdBytes = 1024;
+// Where the sockets of a sandbox under a too deep root go (see above).
+inline constexpr std::string_view kShortSocketBase = "/run/hull-sock";
 // sockaddr_un.sun_path holds 107 bytes plus the NUL.
 inline constexpr size_t kMaxSocketPathBytes = 107;
 // "_4294967295": what hybrid vsock may append to vsock.sock.
@@ -36,6 +47,7 @@ inline constexpr size_t kHybridSuffixBytes = 11;
 
 struct SandboxPaths {
   std::string dir;
+  std::string socket_dir;  // dir, or kShortSocketBase/<hash> for a deep root
   std::string qmp_socket;
   std::string vhost_vsock_socket;
   std::string vsock_socket;
@@ -46,14 +58,13 @@ struct SandboxPaths {
   std::string vsock_log;
   std::string shared_dir;
   bool hashed = false;  // <dir> is the hash of the id, not the id
+  bool short_sockets() const { return socket_dir != dir; }
 };
-
-// Ids: [A-Za-z0-9][A-Za-z0-9_.-]*, at most kMaxSandboxIdBytes (runc's rule).
-Status validate_sandbox_id(std::string_view id);
 
 uint64_t fnv1a64(std::string_view s);
 
 // Pure: the paths for `id` under `root` (absolute, no trailing slash needed).
+// Errc::Invalid for an id common/container_id.h refuses or a relative root.
 Result<SandboxPaths> sandbox_paths(const std::string& root, std::string_view id);
 
 // Pure: the guest CID for a sandbox whose directory has inode `ino`.

@@ -82,6 +82,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   struct stat st {};
   if (::stat(paths.dir.c_str(), &st) != 0) return fail_errno(step("sandbox directory") + ": stat");
   s.cid_ = guest_cid_for(st.st_ino, opts.id);
+  if (paths.short_sockets()) {
+    HULL_TRY(wrap(make_private_dir_base(std::string(kShortSocketBase)), step("socket directory")));
+    HULL_ASSIGN(sockets, wrap(DirGuard::create(paths.socket_dir), step("socket directory")));
+    s.socket_dir_ = std::move(sockets);
+  }
   // 0711: the guest sees this as the root of its shared fs, and a container
   // with a user namespace resolves its rootfs below it as a mapped (non-root)
   // uid. On the host the sandbox directory (0700) keeps others out.
@@ -235,6 +240,9 @@ Status Sandbox::stop() {
 
   Status result;
   if (auto st = shared_mount_.unmount(); !st) {
+    result = fail(std::move(st.error()).wrap("sandbox " + id_ + ": stop"));
+  }
+  if (auto st = socket_dir_.remove(); !st && result) {
     result = fail(std::move(st.error()).wrap("sandbox " + id_ + ": stop"));
   }
   if (auto st = dir_.remove(); !st && result) {

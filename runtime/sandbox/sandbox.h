@@ -120,6 +120,7 @@ class Sandbox {
 
   // Declaration order is acquisition order: destruction undoes it in reverse.
   DirGuard dir_;
+  DirGuard socket_dir_;  // only for a root too deep for socket paths (layout.h)
   MountGuard shared_mount_;
   ChildProcess vsock_;
   ChildProcess virtiofsd_;

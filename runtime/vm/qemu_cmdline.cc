@@ -23,7 +23,7 @@ std::string kernel_cmdline(const KernelCmdlineSpec& spec) {
 std::vector<std::string> qemu_argv(const QemuSpec& spec) {
   const std::string mem = std::to_string(spec.memory_mib) + "M";
   std::vector<std::string> a = {spec.qemu_path};
-  if (!spec.name.empty()) a.insert(a.end(), {"-name", spec.name});
+  if (!spec.name.empty()) a.insert(a.end(), {"-name", qemu_opt_value(spec.name)});
   a.insert(a.end(), {"-nodefaults", "-no-user-config", "-nographic", "-no-reboot"});
 
   if (spec.accel == config::Accel::Kvm) {

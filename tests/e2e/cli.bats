@@ -582,6 +582,86 @@ foreground_ctrl_c() {
   rt delete e2e-restart
 }
 
+@test "id: runc's charset, '+' and ',' included, works end to end" {
+  for id in 'e2e-a+b' 'e2e-a,b'; do
+    rtd run -d -b "$BUNDLE" "$id"
+    [ "$(state_field "$id" status)" = running ]
+    run rt exec "$id" echo "in $id"
+    [ "$status" -eq 0 ]
+    [ "$output" = "in $id" ]
+    rt delete -f "$id"
+  done
+  assert_no_state
+}
+
+@test "update: --cpu-period alone keeps the quota, --cpu-quota alone keeps the period" {
+  rtd run -d -b "$BUNDLE" e2e-cpuhalf
+  rt update --cpu-quota 50000 --cpu-period 100000 e2e-cpuhalf
+  rt update --cpu-period 200000 e2e-cpuhalf
+  run rt exec e2e-cpuhalf sh -c "$CGROUP_LIMITS_SH"
+  [[ $output == *" cpu=50000 200000 "* ]] || { echo "$output" >&2; false; }
+  rt update --cpu-quota 30000 e2e-cpuhalf
+  run rt exec e2e-cpuhalf sh -c "$CGROUP_LIMITS_SH"
+  [[ $output == *" cpu=30000 200000 "* ]] || { echo "$output" >&2; false; }
+  rt delete -f e2e-cpuhalf
+}
+
+@test "cgroupsPath: a frozen cgroup is refused at create, not joined" {
+  local fz=/sys/fs/cgroup/freezer cg=/e2e-frozen-$$
+  [ -d "$fz" ] || skip "no cgroup v1 freezer hierarchy on this host"
+  mkdir "$fz$cg"
+  echo FROZEN >"$fz$cg/freezer.state"
+  update_config '.linux.cgroupsPath = $p' --arg p "$cg"
+  local cmd
+  for cmd in "run -d" create; do
+    # shellcheck disable=SC2086
+    run timeout 120 "$RUNTIME" --root "$E2E_TMP/root" $cmd -b "$BUNDLE" e2e-frozen </dev/null
+    [ "$status" -eq 1 ] || { echo "$cmd: status $status: $output" >&2; false; }
+    assert_runc_error "container's cgroup unexpectedly frozen"
+  done
+  assert_no_state
+  echo THAWED >"$fz$cg/freezer.state"
+  rmdir "$fz$cg"
+  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+}
+
+@test "cgroupsPath: two containers in one cgroup; deleting one leaves the other running" {
+  update_config '.linux.cgroupsPath = $p' --arg p "/e2e-shared-$$"
+  rtd run -d -b "$BUNDLE" e2e-share1
+  run rtd run -d -b "$BUNDLE" e2e-share2
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [[ $output == *"container's cgroup is not empty"* ]]
+  [ "$(state_field e2e-share2 status)" = running ]
+  rt delete -f e2e-share1
+  [ "$(state_field e2e-share2 status)" = running ]
+  run rt exec e2e-share2 echo still here
+  [ "$status" -eq 0 ]
+  [ "$output" = "still here" ]
+  rt delete -f e2e-share2
+  assert_no_state
+  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+}
+
+@test "root: a --root of about 200 bytes works, and its sockets go with the container" {
+  local deep
+  deep="$E2E_TMP/$(printf 'd%.0s' $(seq 1 170))/state"
+  [ "${#deep}" -ge 190 ]
+  local before=""
+  [ -d /run/hull-sock ] && before=$(ls /run/hull-sock)
+  "$RUNTIME" --root "$deep" run -d -b "$BUNDLE" e2e-deep </dev/null >"$E2E_TMP/deep.log" 2>&1 ||
+    { cat "$E2E_TMP/deep.log" >&2; false; }
+  [ "$("$RUNTIME" --root "$deep" state e2e-deep | jq -r .status)" = running ]
+  run "$RUNTIME" --root "$deep" exec e2e-deep echo deep
+  [ "$status" -eq 0 ]
+  [ "$output" = deep ]
+  "$RUNTIME" --root "$deep" delete -f e2e-deep
+  [ -z "$("$RUNTIME" --root "$deep" list -q)" ]
+  local after=""
+  [ -d /run/hull-sock ] && after=$(ls /run/hull-sock)
+  [ "$before" = "$after" ] || { echo "socket directories left: $after" >&2; false; }
+  rm -rf "${deep%/state}"
+}
+
 @test "after the suite: no process, mount, cgroup or state of any container" {
   assert_no_state
   assert_nothing_left_under "$E2E_TMP"

@@ -1,6 +1,6 @@
-// cgroup v2: the pure conversions and parsers, and the Cgroup class on a
-// scratch directory laid out like cgroupfs (the build hosts run cgroup v1;
-// real limits are checked in the VM tests).
+// cgroup v2: the Cgroup class on a scratch directory laid out like cgroupfs
+// (the build hosts run cgroup v1; real limits are checked in the VM tests).
+// The pure rules it writes by are tested in tests/unit/common/cgroup.
 #include "agent/engine/cgroup.h"
 
 #include <gtest/gtest.h>
@@ -13,177 +13,6 @@
 
 namespace hull::engine {
 namespace {
-
-std::map<std::string, std::string> writes_of(const oci::Resources& r) {
-  auto w = cgroup_writes(r);
-  EXPECT_TRUE(w) << (w ? "" : w.error().what());
-  std::map<std::string, std::string> out;
-  if (w) {
-    for (const auto& x : *w) out[x.file] += (out[x.file].empty() ? "" : "|") + x.value;
-  }
-  return out;
-}
-
-TEST(CgroupConvert, CpuSharesToWeight) {
-  EXPECT_EQ(cpu_shares_to_weight(0), 0u);
-  EXPECT_EQ(cpu_shares_to_weight(2), 1u);
-  EXPECT_EQ(cpu_shares_to_weight(1024), 100u);
-  EXPECT_EQ(cpu_shares_to_weight(262144), 10000u);
-  EXPECT_EQ(cpu_shares_to_weight(512), 59u);
-  EXPECT_EQ(cpu_shares_to_weight(2048), 174u);
-}
-
-TEST(CgroupConvert, BlkioWeight) {
-  EXPECT_EQ(blkio_weight_to_io_weight(0), 0u);
-  EXPECT_EQ(blkio_weight_to_io_weight(10), 1u);
-  EXPECT_EQ(blkio_weight_to_io_weight(500), 4950u);
-  EXPECT_EQ(blkio_weight_to_io_weight(1000), 10000u);
-}
-
-TEST(CgroupConvert, MemorySwap) {
-  EXPECT_EQ(memory_swap_to_v2(0, -1).value(), -1);
-  EXPECT_EQ(memory_swap_to_v2(-1, 1000).value(), -1);
-  EXPECT_EQ(memory_swap_to_v2(0, 1000).value(), 0);
-  EXPECT_EQ(memory_swap_to_v2(3000, 1000).value(), 2000);
-  EXPECT_EQ(memory_swap_to_v2(1000, 1000).value(), 0);
-  EXPECT_EQ(memory_swap_to_v2(500, 1000).error().msg,
-            "memory+swap limit should be >= memory limit");
-  EXPECT_EQ(memory_swap_to_v2(500, 0).error().msg, "unable to set swap limit without memory limit");
-}
-
-TEST(CgroupWrites, Memory) {
-  oci::Resources r;
-  r.memory.emplace();
-  r.memory->limit = 1 << 20;
-  r.memory->swap = 3 << 20;
-  r.memory->reservation = 1 << 19;
-  auto w = writes_of(r);
-  EXPECT_EQ(w["memory.max"], "1048576");
-  EXPECT_EQ(w["memory.swap.max"], "2097152");
-  EXPECT_EQ(w["memory.low"], "524288");
-  r.memory->swap = 1 << 20;  // swap == limit: no swap
-  EXPECT_EQ(writes_of(r)["memory.swap.max"], "0");
-  r.memory->limit = -1;
-  r.memory->swap.reset();
-  w = writes_of(r);
-  EXPECT_EQ(w["memory.max"], "max");
-  EXPECT_EQ(w["memory.swap.max"], "max");
-  r.memory->limit = 1000;
-  r.memory->swap = 10;
-  auto bad = cgroup_writes(r);
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().msg,
-            "linux.resources.memory.swap: memory+swap limit should be >= memory limit");
-}
-
-TEST(CgroupWrites, CpuPidsIoHugetlbUnified) {
-  oci::Resources r;
-  r.cpu.emplace();
-  r.cpu->shares = 1024;
-  r.cpu->quota = 50000;
-  r.cpu->cpus = "0-1";
-  r.cpu->mems = "0";
-  r.pids.emplace();
-  r.pids->limit = 100;
-  r.block_io.emplace();
-  r.block_io->weight = 500;
-  r.block_io->throttle_read_bps_device =
-      std::vector<oci::ThrottleDevice>{{8, 0, 1048576, oci::Json::object()}};
-  r.hugepage_limits = std::vector<oci::HugepageLimit>{{"2MB", 4194304, oci::Json::object()}};
-  r.unified = oci::StringMap{{"memory.high", "900000"}};
-  auto w = writes_of(r);
-  EXPECT_EQ(w["cpu.weight"], "100");
-  EXPECT_EQ(w["cpu.max"], "50000 100000");
-  EXPECT_EQ(w["cpuset.cpus"], "0-1");
-  EXPECT_EQ(w["cpuset.mems"], "0");
-  EXPECT_EQ(w["pids.max"], "100");
-  EXPECT_EQ(w["io.weight"], "4950");
-  EXPECT_EQ(w["io.max"], "8:0 rbps=1048576");
-  EXPECT_EQ(w["hugetlb.2MB.max"], "4194304");
-  EXPECT_EQ(w["memory.high"], "900000");
-
-  oci::Resources q;
-  q.cpu.emplace();
-  q.cpu->quota = -1;
-  q.cpu->period = 200000;
-  q.pids.emplace();
-  q.pids->limit = -1;
-  w = writes_of(q);
-  EXPECT_EQ(w["cpu.max"], "max 200000");
-  EXPECT_EQ(w["pids.max"], "max");
-}
-
-TEST(CgroupWrites, ErrorsNameTheField) {
-  oci::Resources r;
-  r.cpu.emplace();
-  r.cpu->realtime_runtime = 1000;
-  auto e = cgroup_writes(r);
-  ASSERT_FALSE(e);
-  EXPECT_EQ(e.error().code, Errc::Unsupported);
-  r = {};
-  r.unified = oci::StringMap{{"../escape", "1"}};
-  EXPECT_EQ(cgroup_writes(r).error().msg,
-            "linux.resources.unified.../escape: not a cgroup v2 interface file name");
-  r = {};
-  r.unified = oci::StringMap{{"cgroup.procs", "1"}};
-  EXPECT_FALSE(cgroup_writes(r));
-  r = {};
-  r.hugepage_limits = std::vector<oci::HugepageLimit>{{"2mb", 1, oci::Json::object()}};
-  EXPECT_EQ(cgroup_writes(r).error().msg,
-            "linux.resources.hugepageLimits[0].pageSize: not a page size like \"2MB\": \"2mb\"");
-  r = {};
-  r.block_io.emplace();
-  r.block_io->weight = 5;
-  EXPECT_EQ(cgroup_writes(r).error().msg, "linux.resources.blockIO.weight: must be in [10, 1000]");
-}
-
-TEST(CgroupPath, DefaultsAndPlainPaths) {
-  EXPECT_EQ(cgroup_relative_path(std::nullopt, "abc").value(), "/hull/abc");
-  EXPECT_EQ(cgroup_relative_path(std::string(""), "abc").value(), "/hull/abc");
-  EXPECT_EQ(cgroup_relative_path(std::string("/a/b"), "x").value(), "/a/b");
-  EXPECT_EQ(cgroup_relative_path(std::string("a//b/./c/"), "x").value(), "/a/b/c");
-  EXPECT_EQ(cgroup_relative_path(std::string("/a/../etc"), "x").error().msg,
-            "linux.cgroupsPath: must not contain \"..\": \"/a/../etc\"");
-  EXPECT_FALSE(cgroup_relative_path(std::string("/"), "x"));
-}
-
-TEST(CgroupPath, SystemdStyle) {
-  EXPECT_EQ(cgroup_relative_path(std::string("system.slice:docker:abc"), "x").value(),
-            "/system.slice/docker-abc.scope");
-  EXPECT_EQ(
-      cgroup_relative_path(std::string("kubepods-besteffort-pod1.slice:cri-containerd:abc"), "x")
-          .value(),
-      "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
-      "cri-containerd-abc.scope");
-  EXPECT_EQ(cgroup_relative_path(std::string(":hull:abc"), "x").value(),
-            "/system.slice/hull-abc.scope");
-  EXPECT_EQ(cgroup_relative_path(std::string("-.slice:p:n"), "x").value(), "/p-n.scope");
-  EXPECT_EQ(cgroup_relative_path(std::string("a.slice:p:sub.slice"), "x").value(),
-            "/a.slice/sub.slice");
-  EXPECT_FALSE(cgroup_relative_path(std::string("notaslice:p:n"), "x"));
-  EXPECT_FALSE(cgroup_relative_path(std::string("a:b"), "x"));
-  EXPECT_FALSE(cgroup_relative_path(std::string("a--b.slice:p:n"), "x"));
-}
-
-TEST(CgroupStats, Parsers) {
-  auto m = parse_flat_keyed("usage_usec 100\nuser_usec 60\nsystem_usec 40\n");
-  ASSERT_TRUE(m);
-  EXPECT_EQ((*m)["usage_usec"], 100u);
-  EXPECT_EQ(m->size(), 3u);
-  EXPECT_FALSE(parse_flat_keyed("usage_usec x\n"));
-  EXPECT_FALSE(parse_flat_keyed("novalue\n"));
-  EXPECT_EQ(parse_single_value("max\n").value(), std::nullopt);
-  EXPECT_EQ(parse_single_value("4096\n").value(), std::optional<uint64_t>(4096));
-  EXPECT_FALSE(parse_single_value("-1"));
-  auto io = parse_io_stat("8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n253:1 rbytes=5\n");
-  ASSERT_TRUE(io);
-  ASSERT_EQ(io->size(), 2u);
-  EXPECT_EQ((*io)[0].major, 8u);
-  EXPECT_EQ((*io)[0].fields["wios"], 4u);
-  EXPECT_EQ((*io)[1].minor, 1u);
-  EXPECT_FALSE(parse_io_stat("8-0 rbytes=1\n"));
-  EXPECT_FALSE(parse_io_stat("8:0 rbytes\n"));
-}
 
 // A directory shaped like a cgroup v2 mount with the container's cgroup.
 class FakeCgroupFs : public testing::Test {
@@ -285,6 +114,39 @@ TEST_F(FakeCgroupFs, StatsFreezeKill) {
 
   ASSERT_TRUE(cg.kill_all(SIGKILL));
   EXPECT_EQ(get(c + "/cgroup.kill"), "1");
+}
+
+// `hull update --cpu-period N` (or --cpu-quota alone) reaches the guest as a
+// resources object with one half of cpu.max: the other half stays what the
+// file holds, as the host cgroup keeps it. Before, the guest wrote "max N",
+// lifting the container's CPU quota.
+TEST_F(FakeCgroupFs, UpdateKeepsTheOtherHalfOfCpuMax) {
+  std::string c = root_ + "/c";
+  std::filesystem::create_directories(c);
+  populate(c);
+  put(c + "/cpu.max", "50000 100000\n");
+  auto cg = Cgroup::open(root_, "/c");
+  oci::Resources period_only;
+  period_only.cpu.emplace();
+  period_only.cpu->period = 200000;
+  ASSERT_TRUE(cg.update(period_only));
+  EXPECT_EQ(get(c + "/cpu.max"), "50000 200000");
+
+  put(c + "/cpu.max", "50000 200000\n");
+  oci::Resources quota_only;
+  quota_only.cpu.emplace();
+  quota_only.cpu->quota = 30000;
+  ASSERT_TRUE(cg.update(quota_only));
+  EXPECT_EQ(get(c + "/cpu.max"), "30000 200000");
+
+  put(c + "/cpu.max", "max 100000\n");
+  ASSERT_TRUE(cg.update(period_only));
+  EXPECT_EQ(get(c + "/cpu.max"), "max 200000");
+
+  put(c + "/cpu.max", "garbage\n");
+  auto bad = cg.update(period_only);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::Invalid);
 }
 
 TEST_F(FakeCgroupFs, RemoveOfMissingCgroupIsSuccess) {

@@ -32,7 +32,7 @@ TEST(ToProto, MapsTheEngineStats) {
   s.pids_current = 3;
   s.pids_max = std::nullopt;  // "max"
   s.memory_events = {{"oom_kill", 2}};
-  engine::IoDeviceStat a, b;
+  cgroup::IoDeviceStat a, b;
   a.fields = {{"rbytes", 10}, {"wbytes", 20}};
   b.fields = {{"rbytes", 1}, {"wbytes", 2}, {"rios", 9}};
   s.io = {a, b};

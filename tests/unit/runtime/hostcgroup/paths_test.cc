@@ -95,15 +95,6 @@ TEST(Joinable, UnifiedModeIsTheOneTree) {
   EXPECT_TRUE(unified_mode(j));
 }
 
-TEST(CleanPath, AsRuncCleansIt) {
-  EXPECT_EQ(clean_path(""), "");
-  EXPECT_EQ(clean_path("/a//b/./c/"), "/a/b/c");
-  EXPECT_EQ(clean_path("/../../a"), "/a");
-  EXPECT_EQ(clean_path("../../a/b"), "a/b");
-  EXPECT_EQ(clean_path("a/../../b"), "b");
-  EXPECT_EQ(clean_path("/"), "/");
-}
-
 TEST(CgroupsPath, AbsoluteRelativeAndAbsent) {
   EXPECT_EQ(*cgroups_path("/cgrouptest", false, "c1"), CgroupsPath{"/cgrouptest"});
   EXPECT_EQ(*cgroups_path("testdir/cgrouptest/container", false, "c1"),
@@ -144,14 +135,6 @@ TEST(CgroupsPath, SystemdRefusesOtherShapes) {
   EXPECT_NE(r.error().msg.find("slice:prefix:name"), std::string::npos);
   EXPECT_FALSE(cgroups_path("bad:p:n", true, "n"));
   EXPECT_FALSE(cgroups_path("a--b.slice:p:n", true, "n"));
-}
-
-TEST(ExpandSlice, AsSystemd) {
-  EXPECT_EQ(*expand_slice("a-b-c.slice"), "/a.slice/a-b.slice/a-b-c.slice");
-  EXPECT_EQ(*expand_slice("-.slice"), "/");
-  EXPECT_FALSE(expand_slice(".slice"));
-  EXPECT_FALSE(expand_slice("a/b.slice"));
-  EXPECT_FALSE(expand_slice("-a.slice"));
 }
 
 TEST(CgroupDir, AbsoluteIsBelowTheMountRelativeBelowTheCallersCgroup) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/cgroup_weight.h"
+#include "common/cgroup/resources.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
@@ -105,67 +105,21 @@ TEST(PidsMax, FloorUnlimitedAndExact) {
   EXPECT_LE(kPidsFloor, 1000);
 }
 
-TEST(SharesToWeight, AsRuncAndTheGuest) {
-  EXPECT_EQ(cpu_shares_to_weight(0), 0u);
-  EXPECT_EQ(cpu_shares_to_weight(2), 1u);
-  EXPECT_EQ(cpu_shares_to_weight(1024), 100u);
-  EXPECT_EQ(cpu_shares_to_weight(262144), 10000u);
-  EXPECT_EQ(cpu_shares_to_weight(512), 59u);
-}
-
 TEST(SharesClamped, RuncsWords) {
   EXPECT_EQ(shares_clamped_message(300000, 262144), "the maximum allowed cpu-shares is 262144");
   EXPECT_EQ(shares_clamped_message(1, 2), "the minimum allowed cpu-shares is 2");
 }
 
-TEST(KeepCpuMaxHalf, KeepsTheHalfNotGiven) {
+// The merge itself is common/cgroup's (tests/unit/common/cgroup); the host
+// writes what it merged.
+TEST(KeepCpuMaxHalf, HostWritesTheMergedCpuMax) {
   oci::Cpu period_only;
   period_only.period = 200000;
-  auto c = keep_cpu_max_half(period_only, "50000 100000\n");
+  auto c = cgroup::keep_cpu_max_half(period_only, "50000 100000\n");
   ASSERT_TRUE(c) << c.error().what();
-  EXPECT_EQ(c->quota, 50000);
-  EXPECT_EQ(c->period, 200000u);
   oci::Resources r;
   r.cpu = *c;
   EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=50000 200000"});
-
-  c = keep_cpu_max_half(period_only, "max 100000");
-  ASSERT_TRUE(c);
-  r.cpu = *c;
-  EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=max 200000"});
-
-  oci::Cpu quota_only;
-  quota_only.quota = 30000;
-  quota_only.period = 0;
-  c = keep_cpu_max_half(quota_only, "max 250000");
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->period, 250000u);
-  r.cpu = *c;
-  EXPECT_EQ(files(host_writes(r, true)), std::vector<std::string>{"cpu.max=30000 250000"});
-}
-
-TEST(KeepCpuMaxHalf, LeavesBothOrNeitherAsGiven) {
-  oci::Cpu both;
-  both.quota = 10000;
-  both.period = 20000;
-  EXPECT_EQ(keep_cpu_max_half(both, "max 100000"), both);
-  oci::Cpu neither;
-  neither.shares = 512;
-  EXPECT_EQ(keep_cpu_max_half(neither, "garbage"), neither);
-}
-
-TEST(KeepCpuMaxHalf, RefusesAFileItCannotRead) {
-  oci::Cpu period_only;
-  period_only.period = 200000;
-  for (const char* bad : {"", "max", "x 100000", "-5 100000", " 100000"}) {
-    auto c = keep_cpu_max_half(period_only, bad);
-    ASSERT_FALSE(c) << bad;
-    EXPECT_EQ(c.error().code, Errc::Invalid);
-  }
-  oci::Cpu quota_only;
-  quota_only.quota = 1000;
-  EXPECT_FALSE(keep_cpu_max_half(quota_only, "max"));
-  EXPECT_FALSE(keep_cpu_max_half(quota_only, "max 0"));
 }
 
 }  // namespace

@@ -153,6 +153,8 @@ TEST(QemuArgv, NameIsOptional) {
   EXPECT_THAT(qemu_argv(s), Not(Contains("-name")));
   s.name = "hull-abc";
   EXPECT_EQ(arg_after(qemu_argv(s), "-name"), "hull-abc");
+  s.name = "hull-a,b";  // a comma is valid in a container id: QEMU's escape
+  EXPECT_EQ(arg_after(qemu_argv(s), "-name"), "hull-a,,b");
 }
 
 }  // namespace

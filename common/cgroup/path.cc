@@ -1,0 +1,115 @@
+#include "common/cgroup/path.h"
+
+#include <vector>
+
+namespace hull::cgroup {
+namespace {
+
+const std::string kField = "linux.cgroupsPath";
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t at = s.find(sep, start);
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) break;
+    start = at + 1;
+  }
+  return out;
+}
+
+std::string in_quotes(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
+
+}  // namespace
+
+std::string clean_path(std::string_view p) {
+  if (p.empty()) return "";
+  bool abs = p.front() == '/';
+  std::vector<std::string_view> parts;
+  for (auto c : split(p, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;  // above the root (or the relative start) stays there
+    }
+    parts.push_back(c);
+  }
+  std::string out = abs ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out.push_back('/');
+    out.append(parts[i]);
+  }
+  return out;
+}
+
+Result<std::string> expand_slice(std::string_view slice) {
+  constexpr std::string_view kSuffix = ".slice";
+  auto invalid = [&] { return fail(Errc::Invalid, "invalid slice name: " + std::string(slice)); };
+  if (slice.size() < kSuffix.size() || !slice.ends_with(kSuffix)) return invalid();
+  if (slice.find('/') != std::string_view::npos) return invalid();
+  std::string_view name = slice.substr(0, slice.size() - kSuffix.size());
+  if (name == "-") return std::string("/");
+  std::string path, prefix;
+  for (auto component : split(name, '-')) {
+    if (component.empty()) return invalid();
+    path += "/" + prefix + std::string(component) + std::string(kSuffix);
+    prefix += std::string(component) + "-";
+  }
+  return path;
+}
+
+bool systemd_form(std::string_view p) {
+  return !p.empty() && p.front() != '/' && p.find(':') != std::string_view::npos;
+}
+
+Result<std::string> systemd_path(std::string_view given, std::string_view id) {
+  std::string slice = "system.slice", prefix = "runc", name(id);
+  if (!given.empty()) {
+    auto parts = split(given, ':');
+    if (parts.size() != 3) {
+      return fail(Errc::Invalid,
+                  "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd "
+                  "cgroups, got " +
+                      in_quotes(given) + " instead");
+    }
+    if (!parts[0].empty()) slice = std::string(parts[0]);
+    prefix = std::string(parts[1]);
+    name = std::string(parts[2]);
+  }
+  if (name.empty() || name.find('/') != std::string::npos) {
+    return fail(Errc::Invalid,
+                kField + " " + std::string(given) + ": bad unit name " + in_quotes(name));
+  }
+  HULL_ASSIGN(parent, wrap(expand_slice(slice), kField + " " + std::string(given)));
+  std::string unit;
+  if (name.ends_with(".slice")) {
+    unit = name;
+  } else {
+    unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
+  }
+  return clean_path(parent + "/" + unit);
+}
+
+Result<std::string> vm_path(const std::optional<std::string>& cgroups_path, std::string_view id) {
+  if (!cgroups_path || cgroups_path->empty()) {
+    if (id.empty() || id.find('/') != std::string_view::npos || id == "." || id == "..") {
+      return fail(Errc::Invalid, "container id " + in_quotes(id) + " cannot name a cgroup");
+    }
+    return "/hull/" + std::string(id);
+  }
+  const std::string& p = *cgroups_path;
+  if (systemd_form(p)) return systemd_path(p, id);
+  for (auto comp : split(p, '/')) {
+    if (comp == "..")
+      return fail(Errc::Invalid, kField + ": must not contain \"..\": " + in_quotes(p));
+  }
+  std::string out = clean_path("/" + p);
+  if (out == "/") return fail(Errc::Invalid, kField + ": names the cgroup root itself");
+  return out;
+}
+
+}  // namespace hull::cgroup
