@@ -65,6 +65,7 @@ Status setup_process(ProcessPlan& p, const std::optional<SeccompProgram>& seccom
     auto r = load_seccomp(*seccomp);
     if (!r) return fail(std::move(r.error()).wrap("linux.seccomp"));
   }
+  HULL_ASSIGN(chdir_again, enter_cwd_privileged(p));
   if (p.caps) {
     HULL_TRY(drop_bounding_set(*p.caps));
     HULL_TRY(keep_caps(true));
@@ -74,7 +75,7 @@ Status setup_process(ProcessPlan& p, const std::optional<SeccompProgram>& seccom
     HULL_TRY(keep_caps(false));
     HULL_TRY(apply_capabilities(*p.caps));
   }
-  HULL_TRY(enter_cwd(p));
+  HULL_TRY(enter_cwd(p, chdir_again));
   return {};
 }
 

@@ -49,18 +49,36 @@ std::vector<MountInfo> read_mountinfo() {
   return out;
 }
 
+// A filesystem (not bind) mount on /dev ("/dev/", "//dev" alike).
+bool is_dev_mount(const MountPlan& m) {
+  if (m.opts.is_bind()) return false;
+  std::string_view d = m.destination;
+  size_t i = d.find_first_not_of('/');
+  if (i == std::string_view::npos) return false;
+  d.remove_prefix(i);
+  while (!d.empty() && d.back() == '/') d.remove_suffix(1);
+  return d == "dev";
+}
+
+// The first /dev filesystem mount of the spec, when it asks for read-only.
+const MountPlan* readonly_dev_mount(const ContainerPlan& plan) {
+  for (const auto& m : plan.mounts) {
+    if (is_dev_mount(m)) return (m.opts.flags & MS_RDONLY) ? &m : nullptr;
+  }
+  return nullptr;
+}
+
 bool is_under(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
                          path[dir.size()] == '/');
 }
 
-Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
-  if (m.opts.propagation.empty() && !m.opts.rec_attr_set && !m.opts.rec_attr_clr) return {};
-  // Reopen: the fd used for mounting points below the new mount.
-  HULL_ASSIGN(fd, open_in_root(rootfd, m.destination, O_PATH));
+// Propagation and the recursive attributes ("rro", ...) of the mount at
+// `fd` (O_PATH, the mount's root).
+Status apply_propagation_and_attrs(const MountPlan& m, int fd) {
   for (unsigned long p : m.opts.propagation) {
-    if (::mount(nullptr, fd_path(fd.get()).c_str(), nullptr, p, nullptr) < 0) {
+    if (::mount(nullptr, fd_path(fd).c_str(), nullptr, p, nullptr) < 0) {
       return fail_errno(cat(m.field, ": set propagation on ", m.destination));
     }
   }
@@ -68,12 +86,41 @@ Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
     mount_attr attr{};
     attr.attr_set = m.opts.rec_attr_set;
     attr.attr_clr = m.opts.rec_attr_clr;
-    if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                  sizeof(attr)) < 0) {
+    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+        0) {
       return fail_errno(cat(m.field, ": recursive mount attributes on ", m.destination));
     }
   }
   return {};
+}
+
+bool has_propagation_or_attrs(const MountPlan& m) {
+  return !m.opts.propagation.empty() || m.opts.rec_attr_set || m.opts.rec_attr_clr;
+}
+
+// The bind's own flags (ro, nosuid, ...) on the mount at `fd`.
+Status remount_bind_flags(const MountPlan& m, int fd) {
+  auto r = remount_bind(fd_path(fd),
+                        m.opts.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT));
+  if (!r) return fail(std::move(r.error()).wrap(cat(m.field, ": remount ", m.destination)));
+  return {};
+}
+
+// Walks into the bind's submounts (MountPlan::submounts) so that the kernel
+// mounts each one now, with the flags the bind has before its own are
+// applied: on the host they are mounts of their own, which an rbind's "ro"
+// or "nosuid" does not reach (runc). A submount reached later would take the
+// bind's flags. Returns whether anything was walked into.
+Result<bool> reach_submounts(const MountPlan& m, int rootfd) {
+  if (!(m.opts.flags & MS_REC) || m.submounts.empty()) return false;
+  for (const auto& sub : m.submounts) {
+    auto fd = open_in_root(rootfd, cat(m.destination, "/", sub), O_PATH | O_DIRECTORY);
+    // Gone or replaced on the host since create began: nothing to mount there.
+    if (!fd && fd.error().sys_errno != ENOENT && fd.error().sys_errno != ENOTDIR) {
+      return fail(std::move(fd.error()).wrap(cat(m.field, ": submount ", sub)));
+    }
+  }
+  return true;
 }
 
 // The source is cloned with open_tree(AT_NO_AUTOMOUNT) and moved onto the
@@ -84,7 +131,11 @@ Status apply_propagation_and_attrs(const MountPlan& m, int rootfd) {
 // share's mount rooted at the source, so mountinfo names the source as runc's
 // bind mounts name their host path (runtime-tools compares its last
 // component). The submount is automounted on top of the clone once the
-// container walks into it, with the clone's flags (ro stays ro).
+// container walks into it, with the clone's flags (ro stays ro), and so is
+// each submount below it: an rbind's own flags are applied after
+// reach_submounts has mounted those. Recursive attributes ("rro") go on the
+// clone and so reach everything mounted on it, and what is mounted later
+// takes them along.
 Status bind_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
   std::string src = m.source[0] == '/' ? m.source : cat(ctx.bundle, "/", m.source);
   struct stat st {};
@@ -100,21 +151,53 @@ Status bind_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
     return fail_errno(cat(m.field, ": bind ", src, " on ", m.destination));
   }
+  if (!m.opts.bind_needs_remount() && !has_propagation_or_attrs(m)) return {};
+  // The clone, not whatever gets automounted on it (no O_DIRECTORY: opening
+  // it mounts nothing).
+  HULL_ASSIGN(clone, open_in_root(rootfd, m.destination, O_PATH));
   if (m.opts.bind_needs_remount()) {
-    HULL_ASSIGN(again, open_in_root(rootfd, m.destination, O_PATH));
-    auto r =
-        remount_bind(fd_path(again.get()),
-                     m.opts.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT));
-    if (!r) return fail(std::move(r.error()).wrap(cat(m.field, ": remount ", m.destination)));
+    HULL_ASSIGN(reached, reach_submounts(m, rootfd));
+    if (reached) {
+      // The source's own submount, now stacked on the clone, is what the
+      // container sees at the destination.
+      HULL_ASSIGN(top, open_in_root(rootfd, m.destination, O_PATH));
+      HULL_TRY(remount_bind_flags(m, top.get()));
+    }
+    HULL_TRY(remount_bind_flags(m, clone.get()));
   }
-  return {};
+  return apply_propagation_and_attrs(m, clone.get());
+}
+
+// proc and sysfs go on a directory of the rootfs itself, never through a
+// symlink or onto a file (runc's check, with runc's words).
+Status check_ordinary_directory(const MountPlan& m, int rootfd) {
+  if (m.type != "proc" && m.type != "sysfs") return {};
+  auto fd = open_in_root(rootfd, m.destination, O_PATH | O_NOFOLLOW);
+  if (!fd) {
+    if (fd.error().sys_errno == ENOENT) return {};  // created below
+    return fail(std::move(fd.error()).wrap(m.field + ".destination"));
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) < 0) return fail_errno(cat(m.field, ": stat ", m.destination));
+  if (S_ISDIR(st.st_mode)) return {};
+  const char* what = S_ISLNK(st.st_mode) ? "a symlink" : "not a directory";
+  return fail(Errc::Invalid,
+              cat(m.field, ": error mounting ", in_quotes(m.source.empty() ? m.type : m.source),
+                  " to rootfs at ", in_quotes(m.destination), ": filesystem ", in_quotes(m.type),
+                  " must be mounted on ordinary directory (", m.destination, " in the rootfs is ",
+                  what, "; make it a directory)"));
 }
 
 Status fs_entry(const MountPlan& m, int rootfd, const RootfsContext& ctx) {
+  HULL_TRY(check_ordinary_directory(m, rootfd));
   HULL_ASSIGN(dest, mkdir_all_in_root(rootfd, m.destination, 0755));
   const char* src = m.source.empty() ? m.type.c_str() : m.source.c_str();
   std::string target = fd_path(dest.get());
-  if (::mount(src, target.c_str(), m.type.c_str(), m.opts.flags,
+  // A read-only /dev is mounted read-write: the devices, /dev/pts and the
+  // console are made in it first; finish_rootfs makes it read-only (runc).
+  unsigned long flags = m.opts.flags;
+  if (is_dev_mount(m)) flags &= ~static_cast<unsigned long>(MS_RDONLY);
+  if (::mount(src, target.c_str(), m.type.c_str(), flags,
               m.opts.data.empty() ? nullptr : m.opts.data.c_str()) == 0) {
     return {};
   }
@@ -200,8 +283,16 @@ Status prepare_root(const ContainerPlan& plan, const RootfsContext& ctx) {
 
 Status mount_all(const ContainerPlan& plan, int rootfd, const RootfsContext& ctx) {
   for (const auto& m : plan.mounts) {
-    HULL_TRY(m.opts.is_bind() ? bind_entry(m, rootfd, ctx) : fs_entry(m, rootfd, ctx));
-    HULL_TRY(apply_propagation_and_attrs(m, rootfd));
+    if (m.opts.is_bind()) {
+      HULL_TRY(bind_entry(m, rootfd, ctx));
+      continue;
+    }
+    HULL_TRY(fs_entry(m, rootfd, ctx));
+    if (has_propagation_or_attrs(m)) {
+      // Reopened: the fd used for mounting points below the new mount.
+      HULL_ASSIGN(fd, open_in_root(rootfd, m.destination, O_PATH));
+      HULL_TRY(apply_propagation_and_attrs(m, fd.get()));
+    }
   }
   auto cwd = mkdir_all_in_root(rootfd, plan.process.cwd, 0755);
   if (!cwd) return fail(std::move(cwd.error()).wrap("process.cwd"));
@@ -260,6 +351,11 @@ Status finish_rootfs(const ContainerPlan& plan) {
     int rc = S_ISDIR(st.st_mode) ? ::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr)
                                  : ::mount("/dev/null", p.c_str(), nullptr, MS_BIND, nullptr);
     if (rc < 0) return fail_errno(cat("linux.maskedPaths[", i, "]: mask ", p));
+  }
+  if (const MountPlan* dev = readonly_dev_mount(plan)) {
+    auto r = remount_bind(
+        "/dev", dev->opts.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC | MS_REMOUNT));
+    if (!r) return fail(std::move(r.error()).wrap(cat(dev->field, ": read-only /dev")));
   }
   if (plan.root_readonly) {
     auto r = remount_bind("/", MS_RDONLY);

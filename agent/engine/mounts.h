@@ -2,13 +2,16 @@
 // container init, in runc's order:
 //   prepare_root   "/" to rootfsPropagation or rslave, the rootfs's parent
 //                  mount private, the rootfs bind-mounted on itself
-//   mount_all      the spec's mounts in order, then cwd created
+//   mount_all      the spec's mounts in order (proc and sysfs only on a real
+//                  directory; a read-only /dev mounted read-write for now),
+//                  then cwd created
 //   setup_dev      (devices.cc) default devices, linux.devices, /dev symlinks,
 //                  /dev/ptmx -> pts/ptmx
 //   pivot_into     pivot_root (MS_MOVE + chroot when the current root is the
 //                  initramfs, which cannot be pivoted away)
+//   [the console: pty.h]
 //   finish_rootfs  rootfsPropagation on the new "/", sysctls, read-only paths,
-//                  masked paths, root.readonly
+//                  masked paths, a read-only /dev made so, root.readonly
 // Nothing here touches the agent's mount namespace.
 #pragma once
 

@@ -35,6 +35,32 @@ bool absolute(const std::string& p) {
   return !p.empty() && p[0] == '/';
 }
 
+// oci::kSubmountsKey of a mount: relative paths without "." or ".." parts.
+Result<std::vector<std::string>> plan_submounts(const oci::Json& extra, const std::string& field) {
+  std::vector<std::string> out;
+  auto it = extra.find(oci::kSubmountsKey);
+  if (it == extra.end()) return out;
+  std::string f = cat(field, ".", oci::kSubmountsKey);
+  if (!it->is_array()) return bad(f, "must be an array of relative paths");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    if (!v.is_string()) return bad(cat(f, "[", i, "]"), "must be a string");
+    std::string p = v.get<std::string>();
+    bool ok = !p.empty() && p[0] != '/';
+    size_t start = 0;
+    while (ok && start <= p.size()) {
+      size_t end = p.find('/', start);
+      if (end == std::string::npos) end = p.size();
+      std::string_view part(p.data() + start, end - start);
+      ok = !part.empty() && part != "." && part != "..";
+      start = end + 1;
+    }
+    if (!ok) return bad(cat(f, "[", i, "]"), cat(in_quotes(p), " is not a plain relative path"));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Result<std::vector<int>> plan_caps(const std::optional<std::vector<std::string>>& names,
                                    const std::string& field) {
   std::vector<int> out;
@@ -426,6 +452,10 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       }
       if (mp.opts.is_bind() && mp.source.empty())
         return bad(mp.field + ".source", "is required for a bind mount");
+      if (mp.opts.is_bind()) {
+        HULL_ASSIGN(subs, plan_submounts(m.extra, mp.field));
+        mp.submounts = std::move(subs);
+      }
       if (m.uid_mappings || m.gid_mappings) {
         return fail(Errc::Unsupported,
                     cat(mp.field, ": idmapped mounts are not supported by hull"));

@@ -75,6 +75,9 @@ struct MountPlan {
   std::string type;         // "" for bind mounts; "cgroup" becomes "cgroup2"
   std::string source;
   MountOptions opts;
+  // Bind mounts: mount points below the source, relative, parents first
+  // (oci::kSubmountsKey, from the host).
+  std::vector<std::string> submounts;
 };
 
 struct DevicePlan {

@@ -55,8 +55,31 @@ bool executable_file(const std::string& path) {
 
 }  // namespace
 
+Status fix_stdio_ownership(uid_t uid) {
+  struct stat null {};
+  bool have_null = ::stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode);
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;  // a closed stdio fd has no owner to fix
+      return fail_errno(cat("fstat stdio fd ", fd));
+    }
+    if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
+    if (st.st_uid == uid) continue;
+    // EINVAL: the uid (or the file's gid) is not mapped in this user namespace;
+    // EPERM: the file's owner is not; EROFS: on a read-only /dev. As runc: leave
+    // the fd as it is rather than fail.
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) < 0 && errno != EINVAL && errno != EPERM &&
+        errno != EROFS) {
+      return fail_errno(cat("process.user.uid: chown stdio fd ", fd, " to ", uid));
+    }
+  }
+  return {};
+}
+
 Status switch_user(ProcessPlan& p, bool setgroups_denied) {
   if (!env_has(p.env, "HOME")) p.env.push_back("HOME=" + home_of(p.uid));
+  HULL_TRY(fix_stdio_ownership(p.uid));
   if (!setgroups_denied) {
     if (::setgroups(p.additional_gids.size(), p.additional_gids.data()) < 0) {
       return fail_errno("process.user.additionalGids: setgroups");
@@ -72,8 +95,16 @@ Status switch_user(ProcessPlan& p, bool setgroups_denied) {
   return {};
 }
 
-Status enter_cwd(const ProcessPlan& p) {
-  if (::chdir(p.cwd.c_str()) < 0) return fail_errno(cat("process.cwd: chdir ", p.cwd));
+Result<bool> enter_cwd_privileged(const ProcessPlan& p) {
+  if (::chdir(p.cwd.c_str()) == 0) return false;
+  if (errno == EACCES || errno == EPERM) return true;
+  return fail_errno(cat("process.cwd: chdir ", p.cwd));
+}
+
+Status enter_cwd(const ProcessPlan& p, bool chdir_again) {
+  if (chdir_again && ::chdir(p.cwd.c_str()) < 0) {
+    return fail_errno(cat("process.cwd: chdir ", p.cwd, " as uid ", p.uid, " gid ", p.gid));
+  }
   ::umask(p.umask.value_or(022));
   return {};
 }

@@ -5,8 +5,10 @@
 // and no AppArmor or SELinux.
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "common/version.h"
 #include "runtime/cli/command.h"
@@ -19,23 +21,26 @@ namespace {
 using Json = nlohmann::json;
 
 // Mount options the guest-side engine applies (plain mount flags, propagation,
-// bind/rbind, remount); the recursive r* attribute variants are not offered.
-constexpr const char* kMountOptions[] = {
-    "async",         "atime",       "bind",        "defaults",  "dev",
-    "diratime",      "dirsync",     "exec",        "iversion",  "lazytime",
-    "loud",          "mand",        "noatime",     "nodev",     "nodiratime",
-    "noexec",        "noiversion",  "nolazytime",  "nomand",    "norelatime",
-    "nostrictatime", "nosuid",      "nosymfollow", "private",   "rbind",
-    "relatime",      "remount",     "ro",          "rprivate",  "rshared",
-    "rslave",        "runbindable", "rw",          "shared",    "silent",
-    "slave",         "strictatime", "suid",        "symfollow", "sync",
-    "unbindable"};
+// bind/rbind, remount, and the recursive r* attributes via mount_setattr).
+// Space-separated, sorted.
+constexpr std::string_view kMountOptions =
+    "async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand "
+    "noatime nodev nodiratime noexec noiversion nolazytime nomand norelatime "
+    "nostrictatime nosuid nosymfollow private ratime rbind rdev rdiratime relatime "
+    "remount rexec rnoatime rnodev rnodiratime rnoexec rnorelatime rnostrictatime "
+    "rnosuid rnosymfollow ro rprivate rrelatime rro rrw rshared rslave rstrictatime "
+    "rsuid rsymfollow runbindable rw shared silent slave strictatime suid symfollow "
+    "sync unbindable";
 
 Json features_json() {
   Json caps = Json::array();
   for (std::string_view c : oci::capability_names()) caps.push_back(c);
   Json mount_options = Json::array();
-  for (const char* m : kMountOptions) mount_options.push_back(m);
+  for (size_t at = 0; at < kMountOptions.size();) {
+    size_t end = std::min(kMountOptions.find(' ', at), kMountOptions.size());
+    mount_options.push_back(std::string(kMountOptions.substr(at, end - at)));
+    at = end + 1;
+  }
   const scmp_version* v = seccomp_version();
   std::string seccomp_version_text =
       v ? std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro)

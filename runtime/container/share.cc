@@ -6,9 +6,12 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <climits>
 
 #include "common/unique_fd.h"
 
@@ -56,11 +59,14 @@ UniqueFd open_dir_at(int dir, const std::string& name) {
 }
 
 // Binds `source` (already opened as `src`) onto a new file or directory
-// `name` in `dir` (whose path is `target`'s parent), read-only if asked.
-// Mounts and the remount go through descriptors (share.h).
+// `name` in `dir` (whose path is `target`'s parent), as read-only as `ro`
+// says. The bind is cloned (open_tree), made read-only while still detached
+// and only then attached: the shared dir propagates it to virtiofsd's mount
+// namespace as it is when attached, so virtiofsd's copy is read-only too.
+// Everything goes through descriptors (share.h).
 Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int dir,
                                          const std::string& name, const std::string& target,
-                                         bool recursive, bool readonly) {
+                                         bool recursive, BindReadonly ro) {
   struct stat st {};
   if (::fstat(src, &st) != 0) return fail_errno(what + ": stat");
   UniqueFd placeholder;
@@ -72,18 +78,29 @@ Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int d
         ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   }
   if (!placeholder) return fail_errno(what + ": creating " + target);
-  unsigned long flags = MS_BIND | (recursive ? MS_REC : 0);
-  if (::mount(fd_path(src).c_str(), fd_path(placeholder.get()).c_str(), nullptr, flags, nullptr) !=
-      0) {
+  unsigned tree_flags =
+      AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0u);
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, src, "", tree_flags)));
+  if (!tree) return fail_errno(what + ": bind mount onto " + target);
+  mount_attr attr{};
+  unsigned setattr_flags = AT_EMPTY_PATH;
+  if (ro.recursive) {
+    (*ro.recursive ? attr.attr_set : attr.attr_clr) = MOUNT_ATTR_RDONLY;
+    setattr_flags |= AT_RECURSIVE;
+  } else if (ro.top) {
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+  }
+  if ((attr.attr_set || attr.attr_clr) &&
+      ::syscall(SYS_mount_setattr, tree.get(), "", setattr_flags, &attr, sizeof(attr)) != 0) {
+    return fail_errno(what + ": making " + target + (ro.recursive ? " recursively " : " ") +
+                      (attr.attr_set ? "read-only" : "read-write"));
+  }
+  if (::syscall(SYS_move_mount, tree.get(), "", placeholder.get(), "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return fail_errno(what + ": bind mount onto " + target);
   }
-  sandbox::MountGuard guard(target);
   // `name` is a mount point now: the guest can no longer rename it.
-  if (readonly && ::mount(nullptr, fd_path(dir, name).c_str(), nullptr,
-                          MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
-    return fail_errno(what + ": making " + target + " read-only");
-  }
-  return guard;
+  return sandbox::MountGuard(target);
 }
 
 Result<UniqueFd> open_source(const std::string& path, const std::string& what) {
@@ -139,6 +156,16 @@ bool is_bind_mount(const oci::Mount& m) {
   return (m.type && *m.type == "bind") || has_option(m, "bind") || has_option(m, "rbind");
 }
 
+BindReadonly bind_readonly(const oci::Mount& m) {
+  BindReadonly out;
+  for (const auto& o : m.options.value_or(std::vector<std::string>{})) {
+    if (o == "ro" || o == "rw") out.top = o == "ro";
+    if (o == "rro" || o == "rrw") out.recursive = o == "rro";
+  }
+  if (out.recursive) out.top = *out.recursive;
+  return out;
+}
+
 Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   oci::Spec g = spec;
   if (!g.root) return fail(Errc::Invalid, "config.json: root: is required");
@@ -146,6 +173,7 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   if (g.mounts) {
     size_t n = 0;
     for (auto& m : *g.mounts) {
+      m.extra.erase(oci::kSubmountsKey);
       if (is_bind_mount(m)) {
         m.source = mount_rel(id, n, m);
         ++n;
@@ -228,8 +256,6 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
   SharedContainer out;
   HULL_TRY(check_namespace_paths(spec));
   HULL_ASSIGN(g, guest_spec(spec, id));
-  out.guest_spec_json =
-      oci::to_json(g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string rootfs = absolute(bundle, spec.root->path);
   HULL_ASSIGN(rfs, wrap(sandbox::SharedRootfs::create(shared_dir, id, rootfs,
                                                       spec.root->readonly.value_or(false)),
@@ -241,7 +267,8 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
   if (!out.mounts_dir) return fail_errno("open " + mdir);
   // bind mounts, in the order guest_spec numbered them
   size_t n = 0;
-  for (const auto& m : spec.mounts.value_or(std::vector<oci::Mount>{})) {
+  for (size_t i = 0; spec.mounts && i < spec.mounts->size(); ++i) {
+    const oci::Mount& m = (*spec.mounts)[i];
     if (!is_bind_mount(m)) continue;
     std::string what = "sharing bind mount " + m.destination;
     std::string src = absolute(bundle, m.source.value_or(""));
@@ -258,10 +285,24 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
     out.mounts.push_back(std::move(sm));  // from here unshare removes mounts/<n>
     HULL_ASSIGN(mg, bind_from_fd(fd.get(), what, out.mounts.back().dir.get(),
                                  out.mounts.back().name, shared_dir + "/" + mount_rel(id, n, m),
-                                 has_option(m, "rbind"), has_option(m, "ro")));
+                                 has_option(m, "rbind"), bind_readonly(m)));
     out.mounts.back().mount = std::move(mg);
+    if (has_option(m, "rbind")) {
+      // Below the bind as mountinfo names it (the shared dir's path may
+      // have symlinks in it).
+      std::array<char, PATH_MAX> buf{};
+      std::string dir_path = fd_path(out.mounts.back().dir.get());
+      ssize_t len = ::readlink(dir_path.c_str(), buf.data(), buf.size() - 1);
+      if (len < 0) return fail_errno(what + ": readlink " + dir_path);
+      std::string bound =
+          std::string(buf.data(), static_cast<size_t>(len)) + "/" + out.mounts.back().name;
+      auto subs = sandbox::mount_points_below(bound);
+      if (!subs.empty()) (*g.mounts)[i].extra[std::string(oci::kSubmountsKey)] = subs;
+    }
     ++n;
   }
+  out.guest_spec_json =
+      oci::to_json(g).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return out;
 }
 

@@ -20,12 +20,15 @@
 // A source is opened once (O_PATH) and bound from that descriptor, so a
 // symlink swapped in afterwards cannot redirect the bind; the targets are
 // created by hull below a directory it just made, with O_NOFOLLOW. Read-only
-// binds are remounted read-only on the host, so neither the guest nor
-// virtiofsd can write through them. The guest mounts each one at its
-// destination with the spec's options (ro stays ro).
+// binds are made read-only before they are attached below the shared dir
+// (recursively for "rro"), so virtiofsd's copy is read-only too and neither
+// the guest nor virtiofsd can write through them. The guest mounts each one
+// at its destination with the spec's options (ro stays ro).
 //
 // The guest spec: root.path and the sources of the host's bind mounts relative
-// to the shared dir (the agent resolves them there; mount order is kept), a network
+// to the shared dir (the agent resolves them there; mount order is kept), for
+// each rbind the host mount points below its source (oci::kSubmountsKey; a
+// caller's value of that key is dropped), a network
 // namespace path dropped (the VM has no NIC yet; the container gets a fresh
 // network namespace with loopback). Paths of other namespaces cannot be
 // joined across VMs: Errc::Unsupported naming them. A container without a
@@ -34,6 +37,7 @@
 // a cgroup namespace gets one too (see guest_spec).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +85,17 @@ Status check_namespace_paths(const oci::Spec& spec);
 // True for a mount the host must bind into the guest: type "bind", or an
 // option "bind"/"rbind" (docker writes type "bind", podman/containerd no type).
 bool is_bind_mount(const oci::Mount& m);
+
+// How read-only the host's bind of a mount is, from its options in order as
+// runc applies them: "ro"/"rw" give the bind's own flag (the last one
+// counts); "rro"/"rrw" (the last one counts) then set or clear it on the bind
+// and everything mounted below it.
+struct BindReadonly {
+  bool top = false;
+  std::optional<bool> recursive;  // "rro": true, "rrw": false, neither: nullopt
+  bool operator==(const BindReadonly&) const = default;
+};
+BindReadonly bind_readonly(const oci::Mount& m);
 
 // Pure: the spec the guest gets (see above).
 Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id);

@@ -48,6 +48,15 @@ using StringMap = std::map<std::string, std::string>;
 // The ociVersion hull writes (default_spec) and reports (`hull features`).
 inline constexpr std::string_view kOciVersion = "1.1.0";
 
+// hull's own key in a bind mount of the spec the guest gets (never the
+// caller's: the host replaces it): the mount points below the bind's source
+// on the host, relative to it, parents first ("sub", "sub/deeper"). In the
+// guest each is a virtio-fs submount that the kernel mounts on first access
+// with the flags of the mount it is reached through; the agent reaches them
+// before it applies an rbind's own flags, so those stay on the bind itself
+// as runc's do ("ro" on an rbind is not recursive, "rro" is).
+inline constexpr std::string_view kSubmountsKey = "io.hull.submounts";
+
 // ---- process ---------------------------------------------------------------
 
 struct ConsoleSize {

@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -68,6 +69,31 @@ bool is_mount_point(const std::string& path) {
     if (unescape_mountinfo(mount_point) == path) return true;
   }
   return false;
+}
+
+std::vector<std::string> mount_points_below(std::string_view mountinfo, const std::string& dir) {
+  std::vector<std::string> out;
+  std::string prefix = dir == "/" ? "/" : dir + "/";
+  std::istringstream in{std::string(mountinfo)};
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, mount_point;
+    if (!(f >> id >> parent >> devno >> root >> mount_point)) continue;
+    std::string mp = unescape_mountinfo(mount_point);
+    if (mp.size() <= prefix.size() || mp.compare(0, prefix.size(), prefix) != 0) continue;
+    out.push_back(mp.substr(prefix.size()));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> mount_points_below(const std::string& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  return mount_points_below(text.str(), dir);
 }
 
 }  // namespace hull::sandbox

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
 
@@ -43,5 +45,13 @@ Result<MountGuard> make_shared_mount(const std::string& dir);
 // True when `path` is a mount point in the caller's mount namespace
 // (/proc/self/mountinfo).
 bool is_mount_point(const std::string& path);
+
+// Pure: the mount points strictly below `dir` (absolute, no trailing slash)
+// in a /proc/<pid>/mountinfo text, relative to `dir`, unescaped, each once,
+// sorted (so a parent comes before what is mounted below it).
+std::vector<std::string> mount_points_below(std::string_view mountinfo, const std::string& dir);
+
+// The same for the caller's mount namespace.
+std::vector<std::string> mount_points_below(const std::string& dir);
 
 }  // namespace hull::sandbox

@@ -1,5 +1,6 @@
 // Spec -> plan: values resolved, every bad value an error naming its field.
 #include "agent/engine/plan.h"
+#include "agent/engine/str.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -151,6 +152,29 @@ TEST(Plan, MountErrors) {
   EXPECT_TRUE(r->mounts[7].opts.is_bind());
   EXPECT_EQ(r->mounts[7].type, "");
   EXPECT_TRUE(r->mounts[7].opts.flags & MS_REC);
+}
+
+TEST(Plan, BindSubmountsFromTheHost) {
+  oci::Spec s = spec();
+  oci::Mount m;
+  m.destination = "/data";
+  m.type = "bind";
+  m.source = "/srv";
+  m.options = std::vector<std::string>{"rbind", "ro"};
+  m.extra[std::string(oci::kSubmountsKey)] = {"sub", "sub/deeper"};
+  s.mounts->push_back(m);
+  auto r = plan_container(s);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->mounts[7].submounts, (std::vector<std::string>{"sub", "sub/deeper"}));
+  for (const char* bad : {"/etc", "../x", "a/../b", "a//b", "", "./a", "a/"}) {
+    (*s.mounts)[7].extra[std::string(oci::kSubmountsKey)] = {"ok", bad};
+    EXPECT_EQ(error_of(s), cat("mounts[7].io.hull.submounts[1]: ", in_quotes(bad),
+                               " is not a plain relative path"));
+  }
+  (*s.mounts)[7].extra[std::string(oci::kSubmountsKey)] = "sub";
+  EXPECT_EQ(error_of(s), "mounts[7].io.hull.submounts: must be an array of relative paths");
+  (*s.mounts)[7].extra[std::string(oci::kSubmountsKey)] = {1};
+  EXPECT_EQ(error_of(s), "mounts[7].io.hull.submounts[0]: must be a string");
 }
 
 TEST(Plan, SchedulerAndIoPriority) {

@@ -189,5 +189,76 @@ TEST(NamespacePaths, MustNameANamespaceOfTheirType) {
   EXPECT_NE(not_ns.error().msg.find("not a namespace file"), std::string::npos);
 }
 
+// A read-only bind is read-only in every mount namespace the shared dir
+// propagates to (virtiofsd's), "rro" below the bind too, and the guest spec
+// names what is mounted below an rbind's source.
+TEST_F(ShareTest, ReadOnlyReachesThePropagatedCopyAndSubmountsAreListed) {
+  std::string sub = bundle_ + "/vol/sub";
+  fs::create_directories(sub);
+  ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "size=64k"), 0);
+  sandbox::MountGuard sub_guard(sub);  // and what is below it
+  fs::create_directories(sub + "/deeper");
+  ASSERT_EQ(::mount("tmpfs", (sub + "/deeper").c_str(), "tmpfs", 0, "size=64k"), 0);
+  auto shared_mount = sandbox::make_shared_mount(shared_);
+  ASSERT_TRUE(shared_mount) << shared_mount.error().what();
+  // The peer stands for virtiofsd's copy of the shared dir.
+  std::string peer = dir_ + "/peer";
+  fs::create_directory(peer);
+  ASSERT_EQ(::mount(shared_.c_str(), peer.c_str(), nullptr, MS_BIND, nullptr), 0);
+  sandbox::MountGuard peer_guard(peer);
+
+  struct Case {
+    std::vector<std::string> options;
+    bool top_ro, sub_ro;
+  };
+  int n = 0;
+  for (const Case& k : {Case{{"rbind", "ro"}, true, false}, Case{{"rbind", "rro"}, true, true},
+                        Case{{"rbind", "ro", "rrw"}, false, false}}) {
+    std::string id = "c" + std::to_string(n++);
+    oci::Spec s = oci::default_spec();
+    s.root->path = "rootfs";
+    oci::Mount vol;
+    vol.destination = "/data";
+    vol.source = "vol";
+    vol.options = k.options;
+    vol.extra["io.hull.submounts"] = {"../../etc"};  // a caller's value goes
+    s.mounts->push_back(vol);
+    auto shared = share_container(shared_, id, s, bundle_);
+    ASSERT_TRUE(shared) << shared.error().what();
+    auto g = nlohmann::json::parse(shared->guest_spec_json);
+    EXPECT_EQ(g["mounts"].back()["io.hull.submounts"], (nlohmann::json{"sub", "sub/deeper"}));
+    for (const std::string& root : {shared_, peer}) {
+      std::string vol_dir = root + "/containers/" + id + "/mounts/0/vol";
+      auto writable = [](const std::string& path) {
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return false;
+        ::close(fd);
+        ::unlink(path.c_str());
+        return true;
+      };
+      std::string what = testing::PrintToString(k.options) + " at " + root;
+      EXPECT_EQ(!writable(vol_dir + "/new"), k.top_ro) << what;
+      EXPECT_EQ(!writable(vol_dir + "/sub/new"), k.sub_ro) << what;
+      EXPECT_EQ(!writable(vol_dir + "/sub/deeper/new"), k.sub_ro) << what;
+    }
+    ASSERT_TRUE(shared->unshare());
+  }
+}
+
+TEST(BindReadonly, RuncOrder) {
+  auto ro = [](std::vector<std::string> o) {
+    oci::Mount m;
+    m.options = std::move(o);
+    return bind_readonly(m);
+  };
+  EXPECT_EQ(ro({"rbind"}), (BindReadonly{false, std::nullopt}));
+  EXPECT_EQ(ro({"rbind", "ro"}), (BindReadonly{true, std::nullopt}));
+  EXPECT_EQ(ro({"ro", "rw"}), (BindReadonly{false, std::nullopt}));
+  EXPECT_EQ(ro({"rro"}), (BindReadonly{true, true}));
+  EXPECT_EQ(ro({"rro", "rw"}), (BindReadonly{true, true})) << "recursive goes last (runc)";
+  EXPECT_EQ(ro({"ro", "rrw"}), (BindReadonly{false, false}));
+  EXPECT_EQ(ro({"rrw", "rro"}), (BindReadonly{true, true}));
+}
+
 }  // namespace
 }  // namespace hull::container

@@ -131,5 +131,18 @@ TEST_F(MountTest, UnmountTwiceIsFine) {
   EXPECT_TRUE(m->unmount());
 }
 
+TEST(MountPointsBelow, RelativeUnescapedSortedOnce) {
+  std::string info =
+      "22 1 0:21 / /srv rw - tmpfs t rw\n"
+      "30 22 0:30 / /srv/vol/b rw - tmpfs t rw\n"
+      "31 30 0:31 / /srv/vol/b/c\\040d rw - tmpfs t rw\n"
+      "32 22 0:32 / /srv/vol/a rw - tmpfs t rw\n"
+      "33 22 0:33 / /srv/vol/a rw - tmpfs t rw\n"
+      "34 22 0:34 / /srv/volume rw - tmpfs t rw\n"
+      "35 22 0:35 / /srv/vol rw - tmpfs t rw\n";
+  EXPECT_EQ(mount_points_below(info, "/srv/vol"), (std::vector<std::string>{"a", "b", "b/c d"}));
+  EXPECT_TRUE(mount_points_below(info, "/nowhere").empty());
+}
+
 }  // namespace
 }  // namespace hull::sandbox
