@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "agent/rpc/guest_info.h"
 #include "agent/rpc/stats.h"
 #include "common/log.h"
 #include "runtime/oci/limits.h"
@@ -232,12 +233,21 @@ Result<std::shared_ptr<ProcessRecord>> ContainerRegistry::process(const std::str
 }
 
 Status ContainerRegistry::signal(const SignalProcessRequest& req) {
-  if (req.signal() == 0 || req.signal() > kMaxSignal) {
+  if (req.signal() > kMaxSignal) {
     return fail(Errc::Invalid, "SignalProcess: signal " + std::to_string(req.signal()) +
-                                   " is not between 1 and " + std::to_string(kMaxSignal));
+                                   " is not between 0 and " + std::to_string(kMaxSignal));
   }
   int sig = static_cast<int>(req.signal());
   HULL_ASSIGN(e, find(req.container_id()));
+  if (sig == 0) {
+    // The liveness probe (`kill ID 0`): nothing is sent; the container's init
+    // (with `all` too, as runc) or the exec'd process must not have ended.
+    HULL_ASSIGN(rec, process(req.container_id(), req.all() ? "" : req.exec_id()));
+    if (rec->wait_status()) {
+      return fail(Errc::NotRunning, "container " + req.container_id() + " is not running");
+    }
+    return {};
+  }
   if (req.exec_id().empty() || req.all()) return e->container->signal(sig, req.all());
   HULL_ASSIGN(rec, process(req.container_id(), req.exec_id()));
   return rec->process->signal(sig);
@@ -275,6 +285,7 @@ Result<ListProcessesResponse> ContainerRegistry::list_processes(const std::strin
     pids.push_back(e->init->pid);
   }
   ListProcessesResponse out;
+  if (auto mem = read_meminfo()) out.set_mem_total_kib(mem->total_kib);
   for (pid_t pid : pids) {
     auto info = read_process_info(pid);
     if (info) *out.add_processes() = std::move(*info);  // NotFound: it exited meanwhile

@@ -1,6 +1,9 @@
 #include "agent/rpc/stats.h"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <vector>
 
 #include "common/file.h"
 
@@ -53,6 +56,20 @@ CgroupStats to_proto(const engine::CgroupStats& s) {
   p.set_io_read_bytes(rbytes);
   p.set_io_write_bytes(wbytes);
   p.set_oom_kills(value_or_zero(s.memory_events, "oom_kill"));
+  p.set_cpu_nr_periods(value_or_zero(s.cpu, "nr_periods"));
+  p.set_cpu_nr_throttled(value_or_zero(s.cpu, "nr_throttled"));
+  p.set_cpu_throttled_usec(value_or_zero(s.cpu, "throttled_usec"));
+  p.set_memory_events_max(value_or_zero(s.memory_events, "max"));
+  for (const auto& [k, v] : s.memory) (*p.mutable_memory_stat())[k] = v;
+  for (const auto& dev : s.io) {
+    IoDeviceStats* d = p.add_io_devices();
+    d->set_major(dev.major);
+    d->set_minor(dev.minor);
+    d->set_rbytes(value_or_zero(dev.fields, "rbytes"));
+    d->set_wbytes(value_or_zero(dev.fields, "wbytes"));
+    d->set_rios(value_or_zero(dev.fields, "rios"));
+    d->set_wios(value_or_zero(dev.fields, "wios"));
+  }
   return p;
 }
 
@@ -69,28 +86,72 @@ Result<ProcStat> parse_proc_stat(std::string_view text) {
     return fail(Errc::Invalid, "/proc/<pid>/stat: bad pid");
   }
   st.comm = std::string(text.substr(open + 2, close - open - 2));
-  std::string_view rest = text.substr(close + 2);  // "S 1 ..."
-  size_t sp1 = rest.find(' ');
-  if (sp1 == std::string_view::npos) return fail(Errc::Invalid, "/proc/<pid>/stat: no ppid");
-  rest.remove_prefix(sp1 + 1);
-  std::string_view ppid = rest.substr(0, rest.find(' '));
-  if (!parse_number(ppid, &st.ppid)) return fail(Errc::Invalid, "/proc/<pid>/stat: bad ppid");
+  // Fields 3 ("S") onwards; field[0] is field 3.
+  std::vector<std::string_view> field;
+  for (std::string_view rest = text.substr(close + 2); !rest.empty();) {
+    size_t sp = rest.find(' ');
+    field.push_back(rest.substr(0, sp));
+    rest.remove_prefix(sp == std::string_view::npos ? rest.size() : sp + 1);
+  }
+  if (field.size() < 2) return fail(Errc::Invalid, "/proc/<pid>/stat: no ppid");
+  if (!parse_number(field[1], &st.ppid)) return fail(Errc::Invalid, "/proc/<pid>/stat: bad ppid");
+  if (field[0].size() == 1) st.state = field[0][0];
+  auto opt = [&](size_t n, auto* out) {  // field n (numbered as proc(5) does)
+    if (n - 3 < field.size() && !parse_number(field[n - 3], out)) *out = {};
+  };
+  opt(5, &st.pgrp);
+  opt(6, &st.session);
+  opt(7, &st.tty_nr);
+  opt(14, &st.utime);
+  opt(15, &st.stime);
+  opt(18, &st.priority);
+  opt(19, &st.nice);
+  opt(20, &st.num_threads);
+  opt(22, &st.start_time);
+  opt(23, &st.vsize);
+  opt(24, &st.rss);
+  opt(39, &st.processor);
   return st;
 }
 
-Result<uint32_t> parse_status_uid(std::string_view text) {
-  size_t at = text.find("\nUid:");
-  if (at == std::string_view::npos) return fail(Errc::Invalid, "/proc/<pid>/status: no Uid line");
-  std::string_view line = text.substr(at + 5);
+namespace {
+
+Result<uint32_t> parse_status_id(std::string_view text, std::string_view key) {
+  std::string needle = "\n" + std::string(key) + ":";
+  std::string what = "/proc/<pid>/status: ";
+  size_t at = text.find(needle);
+  if (at == std::string_view::npos)
+    return fail(Errc::Invalid, what + "no " + std::string(key) + " line");
+  std::string_view line = text.substr(at + needle.size());
   line = line.substr(0, line.find('\n'));
   size_t b = line.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return fail(Errc::Invalid, "/proc/<pid>/status: empty Uid");
+  if (b == std::string_view::npos) return fail(Errc::Invalid, what + "empty " + std::string(key));
   line.remove_prefix(b);
-  uint32_t uid = 0;
-  if (!parse_number(line.substr(0, line.find_first_of(" \t")), &uid)) {
-    return fail(Errc::Invalid, "/proc/<pid>/status: bad Uid");
+  uint32_t id = 0;
+  if (!parse_number(line.substr(0, line.find_first_of(" \t")), &id)) {
+    return fail(Errc::Invalid, what + "bad " + std::string(key));
   }
-  return uid;
+  return id;
+}
+
+}  // namespace
+
+Result<uint32_t> parse_status_uid(std::string_view text) {
+  return parse_status_id(text, "Uid");
+}
+
+Result<uint32_t> parse_status_gid(std::string_view text) {
+  return parse_status_id(text, "Gid");
+}
+
+void set_times_and_sizes(const ProcStat& st, uint64_t uptime_ms, uint64_t hz, uint64_t page_kib,
+                         ProcessInfo* out) {
+  if (hz == 0) hz = 100;
+  out->set_cpu_time_ms((st.utime + st.stime) * 1000 / hz);
+  uint64_t started_ms = st.start_time * 1000 / hz;
+  out->set_elapsed_ms(uptime_ms > started_ms ? uptime_ms - started_ms : 0);
+  out->set_vsz_kib(st.vsize / 1024);
+  out->set_rss_kib(st.rss * page_kib);
 }
 
 std::vector<std::string> split_cmdline(std::string_view text) {
@@ -146,8 +207,31 @@ Result<ProcessInfo> read_process_info(pid_t pid) {
   info.set_pid(st.pid);
   info.set_ppid(st.ppid);
   info.set_comm(printable_utf8(st.comm));
+  info.set_state(std::string(1, st.state));
+  info.set_pgid(st.pgrp);
+  info.set_sid(st.session);
+  info.set_tty(st.tty_nr);
+  info.set_priority(st.priority);
+  info.set_nice(st.nice);
+  info.set_threads(st.num_threads);
+  info.set_processor(st.processor);
+  uint64_t uptime_ms = 0;
+  if (auto up = read_file("/proc/uptime", 256)) {  // "12345.67 ..."
+    uint64_t sec = 0, cs = 0;
+    std::string_view u = *up;
+    size_t dot = u.find('.');
+    if (dot != std::string_view::npos && parse_number(u.substr(0, dot), &sec)) {
+      (void)parse_number(u.substr(dot + 1, 2), &cs);
+      uptime_ms = sec * 1000 + cs * 10;
+    }
+  }
+  long hz = ::sysconf(_SC_CLK_TCK);
+  long page = ::sysconf(_SC_PAGESIZE);
+  set_times_and_sizes(st, uptime_ms, hz > 0 ? static_cast<uint64_t>(hz) : 100,
+                      page > 0 ? static_cast<uint64_t>(page) / 1024 : 4, &info);
   if (auto status = read_file(base + "status", kMaxProcFileBytes)) {
     if (auto uid = parse_status_uid(*status)) info.set_uid(*uid);
+    if (auto gid = parse_status_gid(*status)) info.set_gid(*gid);
   }
   if (auto cmd = read_file(base + "cmdline", kMaxProcFileBytes)) {
     for (const auto& a : split_cmdline(*cmd)) info.add_args(printable_utf8(a));

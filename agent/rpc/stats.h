@@ -27,11 +27,32 @@ struct ProcStat {
   pid_t pid = 0;
   pid_t ppid = 0;
   std::string comm;
+  // The fields after ppid, 0 when the line ends before them.
+  char state = '?';
+  pid_t pgrp = 0;
+  pid_t session = 0;
+  uint32_t tty_nr = 0;
+  uint64_t utime = 0;  // clock ticks
+  uint64_t stime = 0;
+  int32_t priority = 0;
+  int32_t nice = 0;
+  uint32_t num_threads = 0;
+  uint64_t start_time = 0;  // clock ticks after boot
+  uint64_t vsize = 0;       // bytes
+  uint64_t rss = 0;         // pages
+  int32_t processor = 0;
 };
 // /proc/<pid>/stat ("12 (sh) S 1 ..."; comm may hold spaces and parentheses). Pure.
 Result<ProcStat> parse_proc_stat(std::string_view text);
 // The real uid from /proc/<pid>/status ("Uid:\t0\t0\t0\t0"). Pure.
 Result<uint32_t> parse_status_uid(std::string_view text);
+// The real gid from /proc/<pid>/status ("Gid:\t0\t0\t0\t0"). Pure.
+Result<uint32_t> parse_status_gid(std::string_view text);
+
+// The ps(1) times and sizes of `st`: `uptime_ms` is the system's, `hz` the
+// clock ticks per second, `page_kib` the page size. Pure.
+void set_times_and_sizes(const ProcStat& st, uint64_t uptime_ms, uint64_t hz, uint64_t page_kib,
+                         ProcessInfo* out);
 // /proc/<pid>/cmdline (NUL-separated) as args. Pure.
 std::vector<std::string> split_cmdline(std::string_view text);
 // `text` with every byte that is not part of valid UTF-8 replaced by '?'. A
@@ -39,7 +60,8 @@ std::vector<std::string> split_cmdline(std::string_view text);
 // makes the host refuse the whole reply (one such process broke `hull ps`). Pure.
 std::string printable_utf8(std::string_view text);
 
-// Reads /proc/<pid>/{stat,status,cmdline}. Errc::NotFound when it has exited.
+// Reads /proc/<pid>/{stat,status,cmdline} (and /proc/uptime). Errc::NotFound
+// when it has exited.
 Result<ProcessInfo> read_process_info(pid_t pid);
 
 }  // namespace hull::agent::rpc

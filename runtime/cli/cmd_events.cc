@@ -69,7 +69,7 @@ constexpr std::chrono::milliseconds kAgentConnectTimeout{10000};
 // One event per line; the stats loop and the OOM reader share stdout.
 class EventPrinter {
  public:
-  void print(const nlohmann::json& ev) {
+  void print(const nlohmann::ordered_json& ev) {
     std::lock_guard lk(mu_);
     std::string line = ev.dump() + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);

@@ -55,6 +55,7 @@ int run_exec(const GlobalOptions& g, ExecFlags f) {
   o.pid_file = f.pid_file;
   o.console_socket = f.console_socket;
   o.detach = f.detach;
+  o.ignore_paused = f.ignore_paused;
   // Until exec has reaped its monitor: a signal then is the process's (or,
   // before it runs, dropped as runc does), never the end of exec with the
   // terminal raw.
@@ -86,26 +87,7 @@ void end_exec_flags(std::vector<std::string>& args) {
                                                        "--cap",
                                                        "--preserve-fds",
                                                        "--cgroup"};
-  size_t i = 0;
-  while (i < args.size() && args[i] != "exec") {
-    // global flags with a separate value
-    for (const char* f : {"--root", "--log", "--log-format", "--rootless", "--criu"}) {
-      if (args[i] == f) {
-        ++i;
-        break;
-      }
-    }
-    ++i;
-  }
-  if (i >= args.size()) return;
-  for (++i; i < args.size(); ++i) {
-    if (args[i] == "--") return;
-    if (args[i].empty() || args[i][0] != '-') {
-      if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + i + 1, "--");
-      return;
-    }
-    if (std::find(kValueFlags.begin(), kValueFlags.end(), args[i]) != kValueFlags.end()) ++i;
-  }
+  end_flags_at_id(args, "exec", kValueFlags);
 }
 
 Command exec_command() {
@@ -139,7 +121,8 @@ Command exec_command() {
                        "pass N additional file descriptors to the container (hull: only 0)");
         sub.add_option("--cgroup", f->cgroup, "accepted for compatibility; ignored")
             ->allow_extra_args(false);
-        sub.add_flag("--ignore-paused", f->ignore_paused, "accepted for compatibility");
+        sub.add_flag("--ignore-paused", f->ignore_paused,
+                     "allow exec in a paused container: the exec waits for its resume");
         sub.positionals_at_end(false);
         sub.allow_extras(false);
         return [f](const GlobalOptions& g) { return run_exec(g, *f); };

@@ -1,5 +1,6 @@
 // hull list: the containers under --root, as runc prints them (a table with
-// tab stops of at least 12 columns, JSON, or ids only).
+// tab stops of at least 12 columns, ids only, or a JSON array of the state
+// objects in runc's key order, "null" when there are none).
 #include <cstdio>
 
 #include "runtime/cli/command.h"
@@ -48,7 +49,7 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
       std::printf("null\n");
       return 0;
     }
-    nlohmann::json arr = nlohmann::json::array();
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& s : *states) {
       auto j = oci::state_output_json(s);
       j["owner"] = s.owner.empty() ? "root" : s.owner;

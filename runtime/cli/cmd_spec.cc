@@ -1,5 +1,9 @@
-// hull spec: writes a default config.json into the bundle, like `runc spec`.
+// hull spec: writes a default config.json into the bundle, like `runc spec`:
+// with a cgroup namespace only when this host runs cgroup v2 unified (runc's
+// rule; the guest runs cgroup v2 either way and needs none).
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "common/file.h"
@@ -13,6 +17,13 @@ struct SpecOptions {
   std::string bundle;
   bool rootless = false;
 };
+
+// runc's IsCgroup2UnifiedMode: a cgroup2 file system at /sys/fs/cgroup.
+bool host_cgroup2_unified() {
+  struct statfs fs {};
+  return ::statfs("/sys/fs/cgroup", &fs) == 0 &&
+         static_cast<unsigned long>(fs.f_type) == CGROUP2_SUPER_MAGIC;
+}
 
 int run_spec(const SpecOptions& o) {
   std::string dir = o.bundle.empty() ? "." : o.bundle;
@@ -28,7 +39,9 @@ int run_spec(const SpecOptions& o) {
   if (::access(path.c_str(), F_OK) == 0) {
     return report_error(Error{Errc::Exists, 0, "File " + path + " exists. Remove it first"});
   }
-  oci::Spec spec = o.rootless ? oci::default_rootless_spec() : oci::default_spec();
+  auto cgroup_ns = host_cgroup2_unified() ? oci::CgroupNamespace::Add : oci::CgroupNamespace::Omit;
+  oci::Spec spec =
+      o.rootless ? oci::default_rootless_spec(cgroup_ns) : oci::default_spec(cgroup_ns);
   if (auto st2 = write_file_atomic(path, oci::serialize_spec(spec), 0666 & ~0022); !st2) {
     return report_error(st2.error());
   }

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -39,9 +40,14 @@ struct Command {
 // Every command, in the order `hull --help` lists them.
 std::vector<Command> all_commands();
 
-// runc (urfave/cli) stops parsing `exec` flags at the container id, so
-// `exec c1 sh -c x` runs `sh -c x`: inserts "--" after the id in argv.
+// runc (urfave/cli) stops parsing a command's flags at its first argument,
+// the container id: `exec c1 sh -c x` runs `sh -c x`, `ps c1 -ef` hands -ef
+// to ps(1). Inserts "--" after the id in argv when `command` is the command;
+// `value_flags` are its flags that take a separate value.
+void end_flags_at_id(std::vector<std::string>& args, std::string_view command,
+                     const std::vector<std::string>& value_flags);
 void end_exec_flags(std::vector<std::string>& args);
+void end_ps_flags(std::vector<std::string>& args);
 
 // Reports an error the way runc does: a log line at error level (to --log, in
 // its format) and the plain message on stderr. Returns the exit code (1).

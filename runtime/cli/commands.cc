@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "runtime/cli/command.h"
 
 namespace hull::cli {
@@ -27,6 +29,30 @@ std::vector<Command> all_commands() {
           run_command(),    spec_command(),   start_command(),    state_command(),
           update_command(), events_command(), features_command(), version_command(),
           check_command(),  monitor_command()};
+}
+
+void end_flags_at_id(std::vector<std::string>& args, std::string_view command,
+                     const std::vector<std::string>& value_flags) {
+  // The command: the first word that is neither a global flag nor its value.
+  size_t i = 0;
+  while (i < args.size() && !args[i].empty() && args[i][0] == '-') {
+    for (const char* f : {"--root", "--log", "--log-format", "--rootless", "--criu"}) {
+      if (args[i] == f) {
+        ++i;
+        break;
+      }
+    }
+    ++i;
+  }
+  if (i >= args.size() || args[i] != command) return;
+  for (++i; i < args.size(); ++i) {
+    if (args[i] == "--") return;
+    if (args[i].empty() || args[i][0] != '-') {
+      if (i + 1 < args.size() && args[i + 1] != "--") args.insert(args.begin() + i + 1, "--");
+      return;
+    }
+    if (std::find(value_flags.begin(), value_flags.end(), args[i]) != value_flags.end()) ++i;
+  }
 }
 
 }  // namespace hull::cli

@@ -14,13 +14,26 @@
 #include "common/unique_fd.h"
 #include "common/version.h"
 #include "runtime/cli/command.h"
+#include "runtime/cli/help.h"
 
 namespace hull::cli {
 namespace {
 
+std::string version_lines() {
+  return std::string(kVersion) + "\ncommit: " + kGitCommit + "\nspec: " + kOciSpecVersion + "\n";
+}
+
 std::string version_text() {
-  return std::string("hull version ") + kVersion + "\ncommit: " + kGitCommit +
-         "\nspec: " + kOciSpecVersion + "\n";
+  return "hull version " + version_lines();
+}
+
+int no_help_topic(const std::string& topic) {
+  std::fprintf(stderr, "No help topic for '%s'\n", topic.c_str());
+  return 1;
+}
+
+bool is_command(const CLI::App& app, const std::string& word) {
+  return !app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(word); }).empty();
 }
 
 // runc (urfave/cli) wording for mistakes on the command line.
@@ -31,7 +44,7 @@ int usage_error(const CLI::Error& e, const CLI::App& app, const std::string& fir
       app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == first_command; })
           .empty();
   if (unknown_command) {
-    std::fprintf(stderr, "No help topic for '%s'\n", first_command.c_str());
+    no_help_topic(first_command);
   } else {
     std::fprintf(stderr, "Incorrect Usage: %s\n\nRun 'hull --help' for usage.\n", msg.c_str());
   }
@@ -71,10 +84,9 @@ Status install_log(const GlobalOptions& g) {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{
-      "hull: a runc-compatible OCI runtime that runs every container in its own "
-      "lightweight VM",
-      "hull"};
+  CLI::App app{"a runc-compatible OCI runtime that runs every container in its own lightweight VM",
+               "hull"};
+  app.formatter(runc_help_formatter(version_lines()));
   app.require_subcommand(0, 1);
   app.set_version_flag("-v,--version", version_text());
   GlobalOptions g;
@@ -97,13 +109,36 @@ int run(int argc, char** argv) {
     Action built = make(*sub);
     sub->callback([&action, built] { action = built; });
   }
-  app.add_subcommand("help", "show a list of commands or help for one command")->callback([&app] {
-    throw CLI::CallForHelp();
+  // `hull help [command]`, `hull h [command]`: help for the program or one command.
+  auto topic = std::make_shared<std::string>();
+  CLI::App* help = app.add_subcommand("help", "shows a list of commands or help for one command");
+  help->alias("h");
+  help->add_option("command", *topic, "the command to describe");
+  help->callback([&app, &action, topic] {
+    action = [&app, topic](const GlobalOptions&) {
+      const CLI::App* about = &app;
+      if (!topic->empty()) {
+        const CLI::App& program = app;
+        auto subs = program.get_subcommands(
+            [&](const CLI::App* s) { return s->check_name(*topic) && !s->get_group().empty(); });
+        if (subs.empty()) return no_help_topic(*topic);
+        about = subs.front();
+      }
+      std::cout << app.get_formatter()->make_help(about, "", CLI::AppFormatMode::Normal);
+      return 0;
+    };
   });
+
+  // runc answers `hull foo -h` (and `hull foo`) for an unknown command foo
+  // with an error, not with the program's help.
+  if (std::string word = first_word(argc, argv); !word.empty() && !is_command(app, word)) {
+    return no_help_topic(word);
+  }
 
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     end_exec_flags(args);
+    end_ps_flags(args);
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {
@@ -121,7 +156,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   if (!action) {
-    std::cout << app.help();
+    std::cout << app.help();  // `hull` alone, as runc
     return 0;
   }
   return action(g);

@@ -73,11 +73,30 @@ Status AgentGuest::resize(const ProcessRef& p, uint32_t rows, uint32_t cols) {
 }
 
 Result<std::vector<GuestProcessInfo>> AgentGuest::list_processes(const std::string& id) {
-  HULL_ASSIGN(ps, client_.list_processes(id));
+  uint64_t mem_total_kib = 0;
+  HULL_ASSIGN(ps, client_.list_processes(id, sandbox::kAgentCallTimeout, &mem_total_kib));
   std::vector<GuestProcessInfo> out;
   for (const auto& pi : ps) {
-    GuestProcessInfo g{pi.pid(), pi.ppid(), pi.uid(), pi.comm(), {}};
+    GuestProcessInfo g;
+    g.pid = pi.pid();
+    g.ppid = pi.ppid();
+    g.uid = pi.uid();
+    g.comm = pi.comm();
     for (const auto& a : pi.args()) g.args.push_back(a);
+    g.gid = pi.gid();
+    g.state = pi.state().empty() ? '?' : pi.state()[0];
+    g.pgid = pi.pgid();
+    g.sid = pi.sid();
+    g.tty = pi.tty();
+    g.cpu_time_ms = pi.cpu_time_ms();
+    g.elapsed_ms = pi.elapsed_ms();
+    g.priority = pi.priority();
+    g.nice = pi.nice();
+    g.threads = pi.threads();
+    g.vsz_kib = pi.vsz_kib();
+    g.rss_kib = pi.rss_kib();
+    g.processor = pi.processor();
+    g.mem_total_kib = mem_total_kib;
     out.push_back(std::move(g));
   }
   return out;
@@ -97,10 +116,28 @@ Status AgentGuest::update(const std::string& id, const std::string& resources_js
 
 Result<GuestStats> AgentGuest::stats(const std::string& id) {
   HULL_ASSIGN(g, client_.stats(id));
-  return GuestStats{g.cpu_usage_usec(), g.cpu_user_usec(), g.cpu_system_usec(),
-                    g.memory_current(), g.memory_max(),    g.memory_swap_current(),
-                    g.pids_current(),   g.pids_max(),      g.io_read_bytes(),
-                    g.io_write_bytes(), g.oom_kills()};
+  GuestStats s{g.cpu_usage_usec(),
+               g.cpu_user_usec(),
+               g.cpu_system_usec(),
+               g.memory_current(),
+               g.memory_max(),
+               g.memory_swap_current(),
+               g.pids_current(),
+               g.pids_max(),
+               g.io_read_bytes(),
+               g.io_write_bytes(),
+               g.oom_kills(),
+               g.cpu_nr_periods(),
+               g.cpu_nr_throttled(),
+               g.cpu_throttled_usec(),
+               {},
+               g.memory_events_max(),
+               {}};
+  for (const auto& [k, v] : g.memory_stat()) s.memory_stat[k] = v;
+  for (const auto& d : g.io_devices()) {
+    s.io_devices.push_back({d.major(), d.minor(), d.rbytes(), d.wbytes(), d.rios(), d.wios()});
+  }
+  return s;
 }
 
 }  // namespace hull::container

@@ -21,6 +21,7 @@
 #include "runtime/container/proc.h"
 #include "runtime/container/share.h"
 #include "runtime/container/sizing.h"
+#include "runtime/container/stats_event.h"
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
@@ -90,6 +91,8 @@ std::vector<hooks::Hook> hooks_of(const oci::State& s, hooks::Kind kind) {
 Status run_hooks(const oci::State& s, hooks::Kind kind) {
   auto list = hooks_of(s, kind);
   if (list.empty()) return {};
+  log::debug("container " + s.id + ": running " + std::to_string(list.size()) + " " +
+             std::string(hooks::kind_name(kind)) + " hook(s)");
   oci::State st = s;
   st.status = hooks::status_during(kind);
   std::vector<Error> warnings;
@@ -220,6 +223,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                                     "directory holding config.json?)");
   }
   HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
+  log::debug("container " + o.id + ": loaded " + bundle + "/config.json");
   HULL_ASSIGN(cfg, config::load());
   HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
   HULL_TRY(guest_spec(spec, o.id));
@@ -253,6 +257,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   s.hull["host_cgroup"] = cgroup.to_json();
+  log::debug("container " + o.id + ": host cgroup " + s.hull["host_cgroup"].dump());
   if (size_t n = cgroup.foreign_tasks(); n > 0) {
     // runc 1.1's words; its VM shares the cgroup, and delete kills only its own.
     log::warn("container's cgroup is not empty: " + std::to_string(n) +
@@ -299,6 +304,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   if (!spawned) return give_up(std::move(spawned.error()));
   pid_t pid = *spawned;
   pair->second.reset();
+  log::debug("container " + o.id + ": monitor " + std::to_string(pid) +
+             " started; waiting for its VM to boot and create the container");
   // Every failure once the monitor runs. Closing the sync socket tells a
   // monitor past Ready or one that reported an error to tear its VM down and
   // exit: at full speed (the container's CPU quota is lifted first) and within
@@ -322,6 +329,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   for (const char* k : {"sandbox_dir", "vsock_socket", "procs"}) {
     if (ready->body.contains(k)) s.hull[k] = ready->body[k];
   }
+  log::debug("container " + o.id + ": created in its VM (" + s.hull.value("procs", Json()).dump() +
+             ")");
   if (spec.linux && spec.linux->resources) {
     if (auto st = cgroup.limit_bandwidth(*spec.linux->resources); !st) {
       return abort(std::move(st.error()));
@@ -346,6 +355,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   if (auto st = send_sync(pair->first.get(), commit); !st) return abort(std::move(st.error()));
   guard.commit();
   cgroup.commit();
+  log::debug("container " + o.id + ": created, pid " + std::to_string(pid));
   return pid;
 }
 
@@ -355,6 +365,7 @@ Status start(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s0, store.load(id));
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, Op::Start));
+  log::debug("container " + id + ": starting its process");
   HULL_ASSIGN(conn, connect(s));
   if (auto st = run_hooks(s, hooks::Kind::StartContainer); !st) {
     (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
@@ -391,6 +402,8 @@ Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, all ? Op::KillAll : Op::Kill));
   if (s.status == ContainerStatus::Stopped) return {};
+  log::debug("container " + id + ": signal " + std::to_string(sig) +
+             (all ? " to all its processes" : " to its init"));
   // The process may end while we ask: its monitor then tears the VM down and
   // the agent is gone or no longer knows it. That is runc's "not running".
   auto ended = [&](Error e) -> Status {
@@ -418,6 +431,7 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
   HULL_ASSIGN(s0, store.load(id));
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, force ? Op::ForceDelete : Op::Delete));
+  log::debug("container " + id + ": deleting (" + std::string(oci::status_name(s.status)) + ")");
   if (s.status != ContainerStatus::Stopped) {
     unlimit_host_cgroup(s0);
     if (auto conn = connect(s)) {
@@ -436,7 +450,9 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
   HULL_TRY(remove_leftovers(ctx.root, s0));
   s.status = ContainerStatus::Stopped;
   if (auto st = run_hooks(s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
-  return store.remove(id);
+  HULL_TRY(store.remove(id));
+  log::debug("container " + id + ": deleted");
+  return {};
 }
 
 Result<int> wait_child_monitor(pid_t pid) {
@@ -454,6 +470,7 @@ Status pause(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s0, store.load(id));
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, Op::Pause));
+  log::debug("container " + id + ": freezing its cgroup in the VM");
   HULL_ASSIGN(conn, connect(s));
   HULL_TRY(conn->guest.pause(id));
   s0.hull["paused_from"] = std::string(oci::status_name(s.status));
@@ -467,6 +484,7 @@ Status resume(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s0, store.load(id));
   oci::State s = derived(s0);
   HULL_ASSIGN(to, transition(id, s.status, Op::Resume, paused_from(s0)));
+  log::debug("container " + id + ": thawing its cgroup in the VM");
   HULL_ASSIGN(conn, connect(s));
   HULL_TRY(conn->guest.resume(id));
   s0.hull.erase("paused_from");
@@ -507,41 +525,14 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   return conn->guest.update(id, res.dump());
 }
 
-Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id) {
+Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s, state(ctx, id));
   if (s.status == ContainerStatus::Stopped) {
     return fail(Errc::NotRunning, "container not running");
   }
   HULL_ASSIGN(conn, connect(s));
   HULL_ASSIGN(st, conn->guest.stats(id));
-  constexpr uint64_t kUnlimited = UINT64_MAX;
-  Json usage = {{"usage", st.memory_current},
-                {"max", st.memory_current},
-                {"failcnt", 0},
-                {"limit", st.memory_max ? st.memory_max : kUnlimited}};
-  Json data = {
-      {"cpu",
-       {{"usage",
-         {{"total", st.cpu_usage_usec * 1000},
-          {"kernel", st.cpu_system_usec * 1000},
-          {"user", st.cpu_user_usec * 1000}}},
-        {"throttling", Json::object()}}},
-      {"memory",
-       {{"usage", usage},
-        {"swap", {{"usage", st.memory_swap_current}, {"limit", kUnlimited}}},
-        {"kernel", Json::object()},
-        {"kernelTCP", Json::object()},
-        {"raw", Json::object()}}},
-      {"pids", {{"current", st.pids_current}, {"limit", st.pids_max}}},
-      {"blkio",
-       {{"ioServiceBytesRecursive",
-         Json::array(
-             {{{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", st.io_read_bytes}},
-              {{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", st.io_write_bytes}}})}}},
-      {"hugetlb", Json::object()},
-      {"intel_rdt", Json::object()},
-      {"network_interfaces", nullptr}};
-  return Json{{"type", "stats"}, {"id", id}, {"data", data}};
+  return stats_event_json(id, st);
 }
 
 }  // namespace hull::container

@@ -106,6 +106,7 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   bool detach = false;
+  bool ignore_paused = false;  // a paused container: wait for its resume, do not refuse
 };
 
 // Starts another process in a running container through its own monitor.
@@ -130,8 +131,9 @@ struct ExecArgs {
 Result<std::string> exec_process_json(const Context& ctx, const std::string& id, const ExecArgs& a);
 
 // runc's "stats" event for the container: {"type":"stats","id":...,"data":{cpu,
-// memory, pids, blkio, ...}} with the counters of its cgroup in the guest.
-Result<nlohmann::json> stats_event(const Context& ctx, const std::string& id);
+// cpuset, memory, pids, blkio, ...}} with the counters of its cgroup in the
+// guest (stats_event.h).
+Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id);
 
 // Waits for a monitor that is our child, forwarding foreground_signals()
 // (console.h) to it, those pending since before the call too (it forwards

@@ -8,8 +8,10 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <thread>
 
 #include "common/file.h"
+#include "common/log.h"
 #include "runtime/container/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
@@ -23,6 +25,8 @@ namespace {
 
 using Json = nlohmann::json;
 constexpr std::chrono::milliseconds kExecReadyTimeout{60000};
+// How often an exec --ignore-paused looks whether the container was resumed.
+constexpr std::chrono::milliseconds kPausedPoll{100};
 
 std::string random_id() {
   unsigned char b[8] = {};
@@ -41,6 +45,19 @@ Result<uint32_t> parse_u32(const std::string& s, const std::string& what) {
     return fail(Errc::Invalid, what + " \"" + s + "\": must be a number");
   }
   return static_cast<uint32_t>(v);
+}
+
+// --ignore-paused: the state once the container is no longer paused. No lock
+// is held meanwhile, so that `resume` (or `delete -f`) can go ahead.
+Result<oci::State> wait_unpaused(const Context& ctx, const std::string& id) {
+  bool said = false;
+  for (;;) {
+    HULL_ASSIGN(s, state(ctx, id));
+    if (s.status != ContainerStatus::Paused) return s;
+    if (!said) log::debug("container " + id + ": paused; the exec waits for `resume`");
+    said = true;
+    std::this_thread::sleep_for(kPausedPoll);
+  }
 }
 
 }  // namespace
@@ -96,6 +113,10 @@ Result<std::string> exec_process_json(const Context& ctx, const std::string& id,
 
 Result<int> exec(const Context& ctx, const ExecOptions& o) {
   HULL_ASSIGN(s, state(ctx, o.id));
+  if (o.ignore_paused && s.status == ContainerStatus::Paused) {
+    HULL_ASSIGN(unpaused, wait_unpaused(ctx, o.id));
+    s = std::move(unpaused);
+  }
   HULL_TRY(transition(o.id, s.status, Op::Exec));
   Json proc = Json::parse(o.process_json, nullptr, false);
   if (!proc.is_object()) return fail(Errc::Invalid, "exec: the process is not a JSON object");
@@ -134,6 +155,8 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   ma.debug = ctx.debug;
   HULL_ASSIGN(pid, spawn_monitor(ma, pair.second.get()));
   pair.second.reset();
+  log::debug("container " + o.id + ": exec " + exec_id + ": monitor " + std::to_string(pid) +
+             " started");
   auto ready = recv_sync(pair.first.get(), kExecReadyTimeout);
   if (!ready || ready->type != SyncType::Ready) {
     pair.first.reset();

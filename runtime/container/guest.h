@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,21 @@ struct GuestProcessInfo {
   uint32_t uid = 0;
   std::string comm;
   std::vector<std::string> args;
+  // What ps(1) shows besides (agent ProcessInfo).
+  uint32_t gid = 0;
+  char state = '?';
+  int pgid = 0;
+  int sid = 0;
+  uint32_t tty = 0;  // the kernel's tty_nr; 0: none
+  uint64_t cpu_time_ms = 0;
+  uint64_t elapsed_ms = 0;
+  int priority = 0;
+  int nice = 0;
+  uint32_t threads = 0;
+  uint64_t vsz_kib = 0;
+  uint64_t rss_kib = 0;
+  int processor = 0;
+  uint64_t mem_total_kib = 0;  // the guest's, for %MEM
 };
 
 enum class Stream { Stdout, Stderr };
@@ -53,6 +69,16 @@ struct GuestStats {
   uint64_t io_read_bytes = 0;
   uint64_t io_write_bytes = 0;
   uint64_t oom_kills = 0;
+  uint64_t cpu_nr_periods = 0;
+  uint64_t cpu_nr_throttled = 0;
+  uint64_t cpu_throttled_usec = 0;
+  std::map<std::string, uint64_t> memory_stat;  // memory.stat
+  uint64_t memory_events_max = 0;               // times usage hit memory.max
+  struct IoDevice {
+    uint32_t major = 0, minor = 0;
+    uint64_t rbytes = 0, wbytes = 0, rios = 0, wios = 0;
+  };
+  std::vector<IoDevice> io_devices;
 };
 
 // Receives output chunks; returning false stops reading.

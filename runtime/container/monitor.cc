@@ -164,9 +164,16 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   so.config.vm.vcpus = size->vcpus;
   so.config.vm.memory_mib = size->memory_mib;
   so.hull_vsock_path = *vsock;
+  log::debug("container " + a.id + ": booting its VM (" + std::to_string(size->vcpus) + " vCPUs, " +
+             std::to_string(size->memory_mib) + " MiB)");
   auto sb = sandbox::Sandbox::start(so);
   if (!sb) return failed(std::move(sb.error()));
   std::unique_ptr<sandbox::Sandbox> sandbox = std::move(*sb);
+  log::debug("container " + a.id + ": VM up, agent answering after " +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                sandbox->timings().end - sandbox->timings().begin)
+                                .count()) +
+             " ms");
 
   auto shared = share_container(sandbox->paths().shared_dir, a.id, *spec, a.bundle);
   if (!shared) return failed(std::move(shared.error()));
@@ -186,6 +193,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
 
   AgentGuest guest(sandbox->agent());
   StdioMode mode{terminal, true};
+  log::debug("container " + a.id + ": creating the container in the VM");
   if (auto st = guest.create_container(a.id, shared->guest_spec_json, mode); !st) {
     return failed(std::move(st.error()).wrap("creating the container in the VM"));
   }
@@ -218,6 +226,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     log::warn("container " + a.id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
   }
+  log::debug("container " + a.id + ": its process " + status->describe() + "; stopping the VM");
   lift_host_cpu_quota(a.root, a.id);
   sandbox->destroy_guest();  // nothing in the guest writes into what unshare unmounts
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
@@ -252,6 +261,7 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
   }
   AgentGuest guest(*client);
   ProcessRef ref{a.id, a.exec_id};
+  log::debug("container " + a.id + ": exec " + a.exec_id + ": starting the process in the VM");
   if (auto st = guest.exec_process(ref, *process_json, StdioMode{terminal, true}); !st) {
     return failed(std::move(st.error()));
   }
@@ -277,6 +287,7 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
     log::warn("exec " + a.exec_id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
   }
+  log::debug("container " + a.id + ": exec " + a.exec_id + ": " + status->describe());
   exit_like(*status);
 }
 

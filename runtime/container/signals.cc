@@ -42,11 +42,11 @@ std::optional<int> number(std::string_view s) {
 Result<int> parse_signal(std::string_view text) {
   auto bad = [&] {
     return fail(Errc::Invalid, "unknown signal \"" + std::string(text) +
-                                   "\": use a name (TERM, SIGKILL) or a number between 1 and " +
+                                   "\": use a name (TERM, SIGKILL) or a number between 0 and " +
                                    std::to_string(SIGRTMAX));
   };
   if (auto n = number(text)) {
-    if (*n < 1 || *n > SIGRTMAX) return bad();
+    if (*n < 0 || *n > SIGRTMAX) return bad();
     return *n;
   }
   std::string name = upper(text);

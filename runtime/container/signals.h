@@ -10,7 +10,8 @@
 namespace hull::container {
 
 // Errc::Invalid naming the input when it is neither a known name nor a number
-// in [1, SIGRTMAX].
+// in [0, SIGRTMAX]. 0 (only as a number, as with runc) is the liveness probe:
+// kill(2)'s checks without a signal.
 Result<int> parse_signal(std::string_view text);
 
 // "SIGTERM" for 15, "SIGRTMIN+2" for real-time signals, the number otherwise.

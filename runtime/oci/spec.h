@@ -397,11 +397,16 @@ Status validate(const Spec& spec, std::string_view origin = "config.json");
 // Errors name the file as origin.
 Result<Spec> load_spec_file(const std::string& path);
 
+// Whether default_spec adds a cgroup namespace. runc adds one only when the
+// host runs cgroup v2 unified, so `hull spec` asks the host (cmd_spec.cc);
+// hull's guest runs cgroup v2 either way, and works without one too.
+enum class CgroupNamespace { Add, Omit };
+
 // What `runc spec` writes, with ociVersion kOciVersion and hostname "hull".
-Spec default_spec();
+Spec default_spec(CgroupNamespace cgroup_ns = CgroupNamespace::Add);
 
 // What `runc spec --rootless` writes, for the calling process's uid and gid.
-Spec default_rootless_spec();
+Spec default_rootless_spec(CgroupNamespace cgroup_ns = CgroupNamespace::Add);
 
 // runc's specconv.ToRootless: adds a user namespace mapping uid/gid to 0,
 // drops the network namespace, binds /sys, drops gid= options from mounts and

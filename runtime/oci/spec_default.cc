@@ -45,7 +45,7 @@ IdMapping map_to_root(uint32_t host_id) {
 
 }  // namespace
 
-Spec default_spec() {
+Spec default_spec(CgroupNamespace cgroup_ns) {
   Spec s;
   s.oci_version = std::string(kOciVersion);
 
@@ -113,11 +113,10 @@ Spec default_spec() {
   deny_all.access = "rwm";
   res.devices = std::vector<DeviceCgroup>{std::move(deny_all)};
   l.resources = std::move(res);
-  // The guest always runs cgroup v2, where runc adds a cgroup namespace.
   l.namespaces = std::vector<Namespace>{
-      make_ns("pid"), make_ns("network"), make_ns("ipc"),
-      make_ns("uts"), make_ns("mount"),   make_ns("cgroup"),
+      make_ns("pid"), make_ns("network"), make_ns("ipc"), make_ns("uts"), make_ns("mount"),
   };
+  if (cgroup_ns == CgroupNamespace::Add) l.namespaces->push_back(make_ns("cgroup"));
   s.linux = std::move(l);
   return s;
 }
@@ -156,8 +155,8 @@ void to_rootless(Spec& spec, uint32_t uid, uint32_t gid) {
   l.resources.reset();
 }
 
-Spec default_rootless_spec() {
-  Spec s = default_spec();
+Spec default_rootless_spec(CgroupNamespace cgroup_ns) {
+  Spec s = default_spec(cgroup_ns);
   to_rootless(s, static_cast<uint32_t>(::geteuid()), static_cast<uint32_t>(::getegid()));
   return s;
 }

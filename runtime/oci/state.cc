@@ -132,21 +132,21 @@ Result<ContainerStatus> parse_status(std::string_view s) {
   return fail(Errc::Invalid, "unknown container status \"" + std::string(s) + "\"");
 }
 
-Json state_output_json(const State& s) {
-  Json j = {{"ociVersion", s.oci_version},
-            {"id", s.id},
-            {"pid", s.pid},
-            {"status", status_name(s.status)},
-            {"bundle", s.bundle},
-            {"rootfs", s.rootfs},
-            {"created", s.created},
-            {"owner", s.owner}};
+nlohmann::ordered_json state_output_json(const State& s) {
+  nlohmann::ordered_json j = {{"ociVersion", s.oci_version},
+                              {"id", s.id},
+                              {"pid", s.pid},
+                              {"status", status_name(s.status)},
+                              {"bundle", s.bundle},
+                              {"rootfs", s.rootfs},
+                              {"created", s.created}};
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
+  j["owner"] = s.owner;
   return j;
 }
 
 Json to_json(const State& s) {
-  Json j = state_output_json(s);
+  Json j = Json(state_output_json(s));
   j["pidStartTime"] = s.pid_start_time;
   j["hull"] = s.hull;
   return j;

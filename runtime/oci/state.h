@@ -46,8 +46,11 @@ struct State {
 nlohmann::json to_json(const State& s);
 Result<State> state_from_json(std::string_view text, std::string_view origin);
 
-// The JSON `runc state <id>` prints (no hull-internal fields).
-nlohmann::json state_output_json(const State& s);
+// The JSON `runc state <id>` prints (no hull-internal fields), in runc's key
+// order: ociVersion, id, pid, status, bundle, rootfs, created, annotations
+// (only when there are any), owner. `runc list --format json` prints the same
+// objects (with the owner filled in).
+nlohmann::ordered_json state_output_json(const State& s);
 
 // Exclusive advisory lock on one container's state; released by the destructor.
 class StateLock {

@@ -168,6 +168,36 @@ Status check_io_chunk(const agent::IoChunk& c, std::string_view call) {
   return check_at_most(call, "data size", c.data().size(), agent::kMaxIoChunkBytes);
 }
 
+// The ps(1) columns of one process (ProcessInfo fields 6-18).
+Status check_process_columns(std::string_view call, const std::string& at,
+                             const agent::ProcessInfo& p) {
+  if (p.state().size() > 1 ||
+      (p.state().size() == 1 &&
+       std::string_view(kProcessStates).find(p.state()[0]) == std::string_view::npos)) {
+    return bad(call, at + ".state \"" + printable(p.state(), kQuoteBytes) +
+                         "\" is not a process state (one of " + kProcessStates + ")");
+  }
+  auto in = [&](const char* field, int64_t v, int64_t lo, int64_t hi) -> Status {
+    if (v < lo || v > hi) {
+      return bad(call, at + "." + field + " " + std::to_string(v) + " out of range (" +
+                           std::to_string(lo) + "-" + std::to_string(hi) + ")");
+    }
+    return {};
+  };
+  constexpr auto kPid = static_cast<int64_t>(kMaxGuestPid);
+  HULL_TRY(in("pgid", p.pgid(), 0, kPid));
+  HULL_TRY(in("sid", p.sid(), 0, kPid));
+  HULL_TRY(in("priority", p.priority(), -100, 139));  // real-time -100..-2, normal 0..39
+  HULL_TRY(in("nice", p.nice(), -20, 19));
+  HULL_TRY(in("processor", p.processor(), 0, static_cast<int64_t>(kMaxGuestCpus) - 1));
+  HULL_TRY(check_at_most(call, at + ".threads", p.threads(), kMaxGuestPid));
+  HULL_TRY(check_at_most(call, at + ".cpu_time_ms", p.cpu_time_ms(), kMaxProcessTimeMs));
+  HULL_TRY(check_at_most(call, at + ".elapsed_ms", p.elapsed_ms(), kMaxProcessTimeMs));
+  HULL_TRY(check_at_most(call, at + ".vsz_kib", p.vsz_kib(), kMaxMemoryBytes / 1024));
+  HULL_TRY(check_at_most(call, at + ".rss_kib", p.rss_kib(), kMaxMemoryBytes / 1024));
+  return {};
+}
+
 Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResponse r) {
   constexpr std::string_view call = "ListProcesses";
   const int n = r.processes_size();
@@ -186,6 +216,8 @@ Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResp
                            std::to_string(kMaxGuestPid) + ")");
     }
     if (p.uid() == UINT32_MAX) return bad(call, at + ".uid 4294967295 is not a uid");
+    if (p.gid() == UINT32_MAX) return bad(call, at + ".gid 4294967295 is not a gid");
+    HULL_TRY(check_process_columns(call, at, p));
     HULL_TRY(check_text(call, at + ".comm", p.comm(), kMaxCommBytes));
     size_t cmdline = 0;
     for (int k = 0; k < p.args_size(); ++k) {
@@ -196,6 +228,7 @@ Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResp
     }
     pids.push_back(p.pid());
   }
+  HULL_TRY(check_at_most(call, "mem_total_kib", r.mem_total_kib(), kMaxMemoryBytes / 1024));
   std::sort(pids.begin(), pids.end());
   if (auto dup = std::adjacent_find(pids.begin(), pids.end()); dup != pids.end()) {
     return bad(call, "pid " + std::to_string(*dup) + " listed twice");
@@ -230,6 +263,24 @@ Result<agent::CgroupStats> parse_stats(const agent::StatsContainerResponse& r) {
       {"cgroup.pids_max", c.pids_max(), kMaxGuestPid},
   };
   for (const Bound& b : bounds) HULL_TRY(check_at_most(call, b.field, b.value, b.max));
+  HULL_TRY(check_at_most(call, "cgroup.cpu_throttled_usec", c.cpu_throttled_usec(), kMaxCpuUsec));
+  HULL_TRY(
+      check_at_most(call, "cgroup.memory_stat count", c.memory_stat().size(), kMaxMemoryStatKeys));
+  for (const auto& [k, v] : c.memory_stat()) {
+    if (k.empty() || k.size() > kMaxMemoryStatKeyBytes ||
+        k.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+      return bad(call, "cgroup.memory_stat key " + quoted(k) +
+                           " is not a memory.stat name (a-z, 0-9, _; at most " +
+                           std::to_string(kMaxMemoryStatKeyBytes) + " bytes)");
+    }
+  }
+  HULL_TRY(check_at_most(call, "cgroup.io_devices count", c.io_devices().size(), kMaxIoDevices));
+  for (int i = 0; i < c.io_devices_size(); ++i) {
+    const agent::IoDeviceStats& d = c.io_devices(i);
+    const std::string at = "cgroup.io_devices[" + std::to_string(i) + "]";
+    HULL_TRY(check_at_most(call, at + ".major", d.major(), kMaxDeviceMajor));
+    HULL_TRY(check_at_most(call, at + ".minor", d.minor(), kMaxDeviceMinor));
+  }
   return c;
 }
 

@@ -49,6 +49,17 @@ inline constexpr size_t kMaxAgentErrorBytes = 512;
 inline constexpr uint64_t kMaxCpuUsec = std::numeric_limits<uint64_t>::max() / 1000;
 // Memory counters: the kernel's page counters stop below 2^63 bytes.
 inline constexpr uint64_t kMaxMemoryBytes = std::numeric_limits<int64_t>::max();
+// A process's CPU time and age: a thousand years, in milliseconds.
+inline constexpr uint64_t kMaxProcessTimeMs = 1000ULL * 365 * 24 * 3600 * 1000;
+// The state letters /proc/<pid>/stat shows ('?' when the agent could not read it).
+inline constexpr const char* kProcessStates = "RSDZTtWXxKPI?";
+// memory.stat has about 50 keys of at most 30 bytes today; room for more.
+inline constexpr size_t kMaxMemoryStatKeys = 256;
+inline constexpr size_t kMaxMemoryStatKeyBytes = 64;
+// Block devices one io.stat may list, and the kernel's device number bounds.
+inline constexpr size_t kMaxIoDevices = 1024;
+inline constexpr uint32_t kMaxDeviceMajor = (1U << 12) - 1;
+inline constexpr uint32_t kMaxDeviceMinor = (1U << 20) - 1;
 // A container id as hull accepts one (runtime/oci/state.h: validate_id).
 inline constexpr size_t kMaxContainerIdBytes = 255;
 
@@ -82,15 +93,21 @@ Result<size_t> parse_written(const agent::WriteStdinResponse& r, size_t sent);
 Status check_io_chunk(const agent::IoChunk& c, std::string_view call);
 
 // ListProcesses: at most kMaxReplyProcesses, each with a distinct pid in
-// 1..kMaxGuestPid, a ppid in 0..kMaxGuestPid, a uid other than (uid_t)-1, and
-// comm and args that are UTF-8 without NUL within kMaxCommBytes and
-// kMaxCmdlineBytes. Control characters in comm and args come back as '?' (a
-// container process chooses its own argv; it must not drive the terminal of
-// whoever runs `hull ps`).
+// 1..kMaxGuestPid, a ppid in 0..kMaxGuestPid, a uid and gid other than
+// (uid_t)-1, and comm and args that are UTF-8 without NUL within kMaxCommBytes
+// and kMaxCmdlineBytes; its ps(1) columns: a state letter of kProcessStates
+// (or none), pgid and sid in 0..kMaxGuestPid, priority -100..139, nice
+// -20..19, processor below kMaxGuestCpus, threads at most kMaxGuestPid, times
+// at most kMaxProcessTimeMs, sizes and mem_total_kib at most kMaxMemoryBytes. Control characters in
+// comm and args come back as '?' (a container process chooses its own argv; it must not drive the
+// terminal of whoever runs `hull ps`).
 Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResponse r);
 
 // StatsContainer: the cgroup message present, CPU times at most kMaxCpuUsec,
-// memory counters at most kMaxMemoryBytes, pid counts at most kMaxGuestPid.
+// memory counters at most kMaxMemoryBytes, pid counts at most kMaxGuestPid,
+// at most kMaxMemoryStatKeys memory.stat names of [a-z0-9_] within
+// kMaxMemoryStatKeyBytes, at most kMaxIoDevices io devices with device
+// numbers the kernel can make.
 Result<agent::CgroupStats> parse_stats(const agent::StatsContainerResponse& r);
 
 // OomEvent: the id of a container, as hull's ids go (1-255 bytes of letters,

@@ -81,7 +81,7 @@ Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
 
 Status ContainerClient::signal(const std::string& id, const std::string& exec_id, int sig, bool all,
                                std::chrono::milliseconds timeout) {
-  if (sig <= 0) return fail(Errc::Invalid, "signal " + std::to_string(sig));
+  if (sig < 0) return fail(Errc::Invalid, "signal " + std::to_string(sig));
   agent::SignalProcessRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
@@ -159,10 +159,13 @@ Status ContainerClient::read_output(const std::string& id, const std::string& ex
 }
 
 Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
-    const std::string& id, std::chrono::milliseconds timeout) {
+    const std::string& id, std::chrono::milliseconds timeout, uint64_t* mem_total_kib) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::ListProcesses, "ListProcesses", container_request(id),
                               timeout));
-  return parse_processes(std::move(out));
+  uint64_t mem = out.mem_total_kib();
+  HULL_ASSIGN(ps, parse_processes(std::move(out)));
+  if (mem_total_kib) *mem_total_kib = mem;  // checked by parse_processes
+  return ps;
 }
 
 Result<agent::CgroupStats> ContainerClient::stats(const std::string& id,

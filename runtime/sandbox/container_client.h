@@ -59,7 +59,8 @@ class ContainerClient {
   // `process_json`: an OCI "process" object.
   Status exec(const std::string& id, const std::string& exec_id, std::string_view process_json,
               StdioMode stdio, std::chrono::milliseconds timeout = kContainerCallTimeout);
-  // exec_id empty: the init; `all`: every process of the container.
+  // exec_id empty: the init; `all`: every process of the container. Signal 0
+  // sends nothing: Errc::NotRunning unless the process still runs.
   Status signal(const std::string& id, const std::string& exec_id, int sig, bool all = false,
                 std::chrono::milliseconds timeout = kAgentCallTimeout);
   Result<ExitInfo> wait(const std::string& id, const std::string& exec_id,
@@ -80,8 +81,10 @@ class ContainerClient {
   Status read_output(const std::string& id, const std::string& exec_id, OutputStream which,
                      const Sink& sink, std::chrono::milliseconds timeout = kWaitForever);
 
+  // `mem_total_kib`, when given, gets the guest's MemTotal.
   Result<std::vector<agent::ProcessInfo>> list_processes(
-      const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout);
+      const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout,
+      uint64_t* mem_total_kib = nullptr);
   Result<agent::CgroupStats> stats(const std::string& id,
                                    std::chrono::milliseconds timeout = kAgentCallTimeout);
   Status pause(const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout);

@@ -154,6 +154,18 @@ teardown() { cli_teardown; }
   rt delete e2e-killstopped
 }
 
+@test "kill: signal 0 probes whether the container runs" {
+  rtd run -d -b "$BUNDLE" e2e-kill0
+  rt kill e2e-kill0 0
+  rt kill -a e2e-kill0 0
+  [ "$(state_field e2e-kill0 status)" = running ]  # nothing was sent
+  rt kill e2e-kill0 KILL
+  wait_for_status e2e-kill0 stopped
+  run rt kill e2e-kill0 0
+  assert_runc_error "not running"
+  rt delete e2e-kill0
+}
+
 @test "delete: a running container needs --force; a created one does not" {
   rtd run -d -b "$BUNDLE" e2e-del
   run rt delete e2e-del
@@ -198,6 +210,21 @@ teardown() { cli_teardown; }
   rt delete e2e-execst
 }
 
+@test "exec --ignore-paused: waits for resume instead of refusing" {
+  rtd run -d -b "$BUNDLE" e2e-execip
+  rt pause e2e-execip
+  (rt exec --ignore-paused e2e-execip sh -c 'echo ran-42' </dev/null >"$BUNDLE/exec.out" 2>&1
+    echo "rc=$?" >>"$BUNDLE/exec.out") &
+  execpid=$!
+  sleep 3
+  kill -0 "$execpid"  # still waiting
+  [ ! -s "$BUNDLE/exec.out" ]
+  rt resume e2e-execip
+  wait "$execpid"
+  [ "$(cat "$BUNDLE/exec.out")" = "$(printf 'ran-42\nrc=0')" ]
+  rt delete -f e2e-execip
+}
+
 @test "ps: table and json" {
   rtd run -d -b "$BUNDLE" e2e-ps
   run rt ps e2e-ps
@@ -208,6 +235,24 @@ teardown() { cli_teardown; }
   [ "$status" -eq 0 ]
   echo "$output" | jq -e 'type == "array" and length >= 1 and all(.[]; type == "number")'
   rt delete -f e2e-ps
+}
+
+@test "ps: ps(1) options after the id" {
+  rtd run -d -b "$BUNDLE" e2e-psopt
+  run rt ps e2e-psopt -o pid,comm
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[0]}" | xargs)" = "PID COMMAND" ]
+  [[ $output == *" sleep"* ]]
+  run rt ps e2e-psopt -e -x
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[0]}" | xargs)" = "PID TTY STAT TIME COMMAND" ]
+  [[ $output == *"sleep 1000"* ]]
+  run rt ps e2e-psopt -ef
+  [ "$(echo "${lines[0]}" | xargs)" = "UID PID PPID C STIME TTY TIME CMD" ]
+  [[ ${lines[1]} == root\ * ]]
+  run rt ps e2e-psopt aux
+  [ "$(echo "${lines[0]}" | xargs)" = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND" ]
+  rt delete -f e2e-psopt
 }
 
 @test "list: table, -q and json" {
@@ -224,6 +269,24 @@ teardown() { cli_teardown; }
   echo "$output" | jq -e 'map({(.id): .status}) | add == {"e2e-list-a": "running", "e2e-list-b": "created"}'
   rt delete -f e2e-list-a
   rt delete -f e2e-list-b
+}
+
+@test "list --format json and state: runc's key order" {
+  update_config '.annotations = {"org.example.e2e": "yes"}'
+  rtd run -d -b "$BUNDLE" e2e-listjson
+  run rt list --format json
+  [ "$status" -eq 0 ]
+  [ "${output:0:2}" = '[{' ]  # one line, an array of objects
+  echo "$output" | jq -e 'length == 1 and (.[0] | keys_unsorted == ["ociVersion", "id", "pid",
+    "status", "bundle", "rootfs", "created", "annotations", "owner"])'
+  echo "$output" | jq -e --arg b "$BUNDLE" '.[0] | .id == "e2e-listjson" and .status == "running"
+    and .pid > 0 and .bundle == $b and .rootfs == $b + "/rootfs" and .owner == "root"'
+  run rt state e2e-listjson
+  echo "$output" | jq -e 'keys_unsorted == ["ociVersion", "id", "pid", "status", "bundle",
+    "rootfs", "created", "annotations", "owner"]'
+  rt delete -f e2e-listjson
+  run rt list --format json
+  [ "$output" = null ]
 }
 
 @test "pause/resume: paused and back to running" {
@@ -264,6 +327,33 @@ teardown() { cli_teardown; }
   echo "$output" | jq -e '.data.memory.usage.usage > 0'
   echo "$output" | jq -e '.data.pids.current >= 1'
   rt delete -f e2e-events
+}
+
+@test "events --stats: runc's keys, in runc's order" {
+  rtd run -d -b "$BUNDLE" e2e-evkeys
+  run rt events --stats e2e-evkeys
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1 ]
+  echo "$output" | jq -e 'keys_unsorted == ["type", "id", "data"]'
+  echo "$output" | jq -e '.data | keys_unsorted == ["cpu", "cpuset", "memory", "pids", "blkio",
+    "hugetlb", "intel_rdt", "network_interfaces"]'
+  echo "$output" | jq -e '.data.cpu.usage.total > 0 and (.data.cpu.usage | has("kernel") and has("user"))'
+  echo "$output" | jq -e '.data.cpu | has("throttling")'
+  echo "$output" | jq -e '.data.memory.usage | has("limit") and has("failcnt")'
+  echo "$output" | jq -e '.data.memory | has("swap") and has("kernel") and has("kernelTCP")'
+  echo "$output" | jq -e '.data.memory.raw | type == "object" and length > 0'
+  echo "$output" | jq -e '.data.network_interfaces == null'
+  rt delete -f e2e-evkeys
+}
+
+@test "events --interval: the first stats line at once" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc 1.1 prints its first line after one interval"
+  rtd run -d -b "$BUNDLE" e2e-evfirst
+  run timeout 20 "$RUNTIME" --root "$E2E_TMP/root" events --interval 300s e2e-evfirst
+  [ "$status" -eq 124 ]
+  [ "${#lines[@]}" -eq 1 ]
+  echo "${lines[0]}" | jq -e '.type == "stats" and .id == "e2e-evfirst"'
+  rt delete -f e2e-evfirst
 }
 
 @test "events: a stream of stats at --interval" {
@@ -495,6 +585,69 @@ foreground_ctrl_c() {
   rtd create -b "$BUNDLE" e2e-poststopfail
   rt delete -f e2e-poststopfail
   assert_no_state
+}
+
+@test "spec: a cgroup namespace only on a cgroup v2 unified host, and a container runs without one" {
+  mkdir "$BUNDLE/spec"
+  (cd "$BUNDLE/spec" && rt spec)
+  has_ns=$(jq '[.linux.namespaces[] | select(.type == "cgroup")] | length' "$BUNDLE/spec/config.json")
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    [ "$has_ns" -eq 1 ]
+  else
+    [ "$has_ns" -eq 0 ]
+  fi
+  # The test bundle has no cgroup namespace (a v1 host's runc spec): the
+  # container still sees its own limits at /sys/fs/cgroup.
+  jq -e '[.linux.namespaces[] | select(.type == "cgroup")] | length == 0' "$BUNDLE/config.json"
+  update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 99}'
+  set_args sh -c "$CGROUP_LIMITS_SH"
+  run rt run -b "$BUNDLE" e2e-nocgns
+  [ "$status" -eq 0 ]
+  [[ $output == "mem=67108864 cpu="*" pids=99" ]]
+}
+
+@test "--debug: the steps as level=debug lines on stderr and in --log, text and json" {
+  run rtd --debug create -b "$BUNDLE" e2e-debug
+  [ "$status" -eq 0 ]
+  [[ $output == *'level=debug msg="'* ]]
+  rt delete -f e2e-debug
+
+  rt --debug --log "$BUNDLE/log.txt" create -b "$BUNDLE" e2e-debug </dev/null
+  grep -Eq '^time="[^"]+" level=debug msg=".+"$' "$BUNDLE/log.txt"
+  rt delete -f e2e-debug
+
+  rt --debug --log "$BUNDLE/log.json" --log-format json run -d -b "$BUNDLE" e2e-debug </dev/null
+  jq -se 'all(.[]; (.time | type == "string") and (.msg | type == "string"))' "$BUNDLE/log.json"
+  jq -se 'map(select(.level == "debug")) | length >= 1' "$BUNDLE/log.json"
+  head -1 "$BUNDLE/log.json" | grep -q '^{"level":"debug","msg":"'
+  rt delete -f e2e-debug
+}
+
+@test "help: runc's layout for the program and every command; an unknown command fails" {
+  run rt --help
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "NAME:" ]
+  [[ $output == *$'\nUSAGE:\n   '"$RUNTIME_NAME"$' [global options] command [command options] [arguments...]\n'* ]]
+  [[ $output == *$'\nCOMMANDS:\n'* ]]
+  [[ $output == *$'\n   help, h '* ]]
+  [[ $output == *$'\nGLOBAL OPTIONS:\n'* ]]
+  for cmd in create delete events exec kill list pause ps resume run spec start state update features; do
+    for how in "$cmd --help" "$cmd -h" "help $cmd"; do
+      # shellcheck disable=SC2086
+      run rt $how
+      [ "$status" -eq 0 ] || { echo "$how: status $status" >&2; false; }
+      [ "${lines[0]}" = "NAME:" ] || { echo "$how: $output" >&2; false; }
+      [[ ${lines[1]} == "   $RUNTIME_NAME $cmd - "* ]] || { echo "$how: $output" >&2; false; }
+      [[ $output == *$'\nUSAGE:\n   '"$RUNTIME_NAME $cmd"* ]] || { echo "$how: $output" >&2; false; }
+    done
+  done
+  run rt kill --help
+  [[ $output == *$'\nOPTIONS:\n   --all, -a '* ]]
+  run rt no-such-command -h
+  [ "$status" -ne 0 ]
+  [[ $output == *"No help topic for 'no-such-command'"* ]]
+  run rt help no-such-command
+  [ "$status" -ne 0 ]
 }
 
 @test "bad input: missing bundle" {

@@ -53,7 +53,12 @@ void check_processes(const agent::ListProcessesResponse& r) {
     require(p.ppid() >= 0 && static_cast<uint64_t>(p.ppid()) <= kMaxGuestPid);
     require(clean(p.comm()) && p.comm().size() <= kMaxCommBytes);
     for (const auto& a : p.args()) require(clean(a));
+    require(p.state().size() <= 1 && p.nice() >= -20 && p.nice() <= 19);
+    require(p.priority() >= -100 && p.priority() <= 139 && p.processor() >= 0);
+    require(p.elapsed_ms() <= kMaxProcessTimeMs && p.cpu_time_ms() <= kMaxProcessTimeMs);
+    require(p.rss_kib() <= kMaxMemoryBytes / 1024 && p.vsz_kib() <= kMaxMemoryBytes / 1024);
   }
+  require(r.mem_total_kib() <= kMaxMemoryBytes / 1024);
 }
 
 void check_stats(const agent::StatsContainerResponse& r) {
@@ -121,7 +126,13 @@ void fuzz_fields(const uint8_t* data, size_t size) {
     p->set_comm(in.ConsumeRandomLengthString(80));
     const int args = in.ConsumeIntegralInRange(0, 4);
     for (int k = 0; k < args; ++k) p->add_args(in.ConsumeRandomLengthString(64));
+    p->set_state(in.ConsumeRandomLengthString(2));
+    p->set_nice(in.ConsumeIntegralInRange<int32_t>(-25, 25));
+    p->set_priority(in.ConsumeIntegralInRange<int32_t>(-110, 145));
+    p->set_elapsed_ms(in.ConsumeIntegral<uint64_t>());
+    p->set_rss_kib(in.ConsumeIntegral<uint64_t>());
   }
+  ps.set_mem_total_kib(in.ConsumeIntegral<uint64_t>());
   check_processes(ps);
 
   agent::OomEvent e;

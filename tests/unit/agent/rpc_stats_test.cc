@@ -62,6 +62,43 @@ TEST(ParseProcStat, CommWithSpacesAndParens) {
   EXPECT_EQ(sh->ppid, 0);
 }
 
+// Every field `hull ps -o ...` shows, from a line the kernel wrote.
+TEST(ParseProcStat, TheFieldsPsShows) {
+  auto st = parse_proc_stat(
+      "207 (sleep) S 1 205 205 34816 207 4194560 105 0 0 0 12 34 0 0 20 -5 3 0 1500 "
+      "1699840 66 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0");
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(st->state, 'S');
+  EXPECT_EQ(st->pgrp, 205);
+  EXPECT_EQ(st->session, 205);
+  EXPECT_EQ(st->tty_nr, 34816u);  // pts/0
+  EXPECT_EQ(st->utime, 12u);
+  EXPECT_EQ(st->stime, 34u);
+  EXPECT_EQ(st->priority, 20);
+  EXPECT_EQ(st->nice, -5);
+  EXPECT_EQ(st->num_threads, 3u);
+  EXPECT_EQ(st->start_time, 1500u);
+  EXPECT_EQ(st->vsize, 1699840u);
+  EXPECT_EQ(st->rss, 66u);
+  EXPECT_EQ(st->processor, 1);
+
+  ProcessInfo info;
+  set_times_and_sizes(*st, 20000, 100, 4, &info);
+  EXPECT_EQ(info.cpu_time_ms(), 460u);
+  EXPECT_EQ(info.elapsed_ms(), 5000u);  // started at 15 s, now 20 s
+  EXPECT_EQ(info.vsz_kib(), 1660u);
+  EXPECT_EQ(info.rss_kib(), 264u);
+  set_times_and_sizes(*st, 1000, 100, 4, &info);  // uptime read before start: 0, not a wrap
+  EXPECT_EQ(info.elapsed_ms(), 0u);
+}
+
+TEST(ParseStatus, UidAndGid) {
+  std::string status = "Name:\tsh\nUid:\t1000\t1000\t1000\t1000\nGid:\t50\t51\t51\t51\n";
+  EXPECT_EQ(*parse_status_uid(status), 1000u);
+  EXPECT_EQ(*parse_status_gid(status), 50u);
+  EXPECT_FALSE(parse_status_gid("Name:\tsh\nUid:\t0\n"));
+}
+
 TEST(ParseProcStat, RejectsGarbage) {
   for (std::string_view bad : {"", "42", "42 (sh)", "x (sh) S 1", "42 (sh) S", "42 (sh) S y"}) {
     auto st = parse_proc_stat(bad);

@@ -1,6 +1,10 @@
 // The `hull` binary's skeleton commands and runc-style error handling.
+#include <linux/magic.h>
 #include <stdlib.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
+
+#include <cstdio>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -58,6 +62,63 @@ TEST_F(CliTest, UnknownCommandIsRuncShapedExit1) {
   EXPECT_NE(r.err.find("No help topic for 'frobnicate'"), std::string::npos) << r.err;
 }
 
+// runc's help layout (urfave/cli): what scripts grep for in `runc --help`.
+TEST_F(CliTest, ProgramHelpHasRuncsLayout) {
+  for (const char* how : {"--help", "-h", "help", "h", ""}) {
+    auto r = hull(how);
+    EXPECT_EQ(r.status, 0) << how;
+    EXPECT_EQ(r.out.rfind("NAME:\n   hull - ", 0), 0u) << how << ": " << r.out;
+    EXPECT_NE(r.out.find("\nUSAGE:\n   hull [global options] command [command options] "
+                         "[arguments...]\n"),
+              std::string::npos)
+        << how << ": " << r.out;
+    EXPECT_NE(r.out.find("\nCOMMANDS:\n   create "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\n   help, h "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\nGLOBAL OPTIONS:\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\n   --root value "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\n   --help, -h "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("__monitor"), std::string::npos) << r.out;  // hidden
+  }
+}
+
+TEST_F(CliTest, EveryCommandsHelpHasRuncsLayout) {
+  for (const char* cmd :
+       {"create", "delete", "events", "exec", "kill", "list", "pause", "ps", "resume", "run",
+        "spec", "start", "state", "update", "features", "version", "check"}) {
+    for (std::string how : {std::string(cmd) + " --help", std::string(cmd) + " -h",
+                            std::string("help ") + cmd, std::string("h ") + cmd}) {
+      auto r = hull(how);
+      EXPECT_EQ(r.status, 0) << how << ": " << r.err;
+      EXPECT_EQ(r.out.rfind(std::string("NAME:\n   hull ") + cmd + " - ", 0), 0u)
+          << how << ": " << r.out;
+      EXPECT_NE(r.out.find(std::string("\nUSAGE:\n   hull ") + cmd), std::string::npos)
+          << how << ": " << r.out;
+    }
+  }
+  auto r = hull("kill --help");
+  EXPECT_NE(r.out.find("   hull kill [command options] <container-id> [signal]\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nOPTIONS:\n   --all, -a  "), std::string::npos) << r.out;
+  r = hull("create -h");
+  EXPECT_NE(r.out.find("   hull create [command options] <container-id>\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\n   --bundle value, -b value  "), std::string::npos) << r.out;
+  r = hull("state -h");
+  EXPECT_NE(r.out.find("   hull state <container-id>\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("OPTIONS:"), std::string::npos) << r.out;  // none but --help
+}
+
+TEST_F(CliTest, HelpForAnUnknownCommandFails) {
+  for (const char* how :
+       {"frobnicate -h", "frobnicate --help", "help frobnicate", "--root /tmp frobnicate -h"}) {
+    auto r = hull(how);
+    EXPECT_NE(r.status, 0) << how;
+    EXPECT_NE(r.err.find("No help topic for 'frobnicate'"), std::string::npos) << how << r.err;
+    EXPECT_EQ(r.out.find("NAME:"), std::string::npos) << how << r.out;
+  }
+}
+
 TEST_F(CliTest, UnknownFlagIsRuncShapedExit1) {
   auto r = hull("--frob spec");
   EXPECT_EQ(r.status, 1);
@@ -88,6 +149,24 @@ TEST_F(CliTest, SpecInCurrentDirectoryAndRootless) {
   ASSERT_TRUE(spec) << spec.error().what();
   ASSERT_TRUE(spec->linux && spec->linux->uid_mappings);
   EXPECT_EQ(spec->linux->uid_mappings->size(), 1u);
+}
+
+// runc spec adds {"type": "cgroup"} only where the host is cgroup v2 unified;
+// scripts for v1/hybrid hosts append it themselves.
+TEST_F(CliTest, SpecHasACgroupNamespaceOnlyOnCgroup2UnifiedHosts) {
+  struct statfs fs {};
+  ASSERT_EQ(statfs("/sys/fs/cgroup", &fs), 0);
+  bool unified = static_cast<unsigned long>(fs.f_type) == CGROUP2_SUPER_MAGIC;
+  for (const char* flags : {"", "--rootless "}) {
+    std::remove((dir_ + "/config.json").c_str());
+    auto r = hull(std::string("spec ") + flags + "--bundle " + dir_);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto spec = hull::oci::load_spec_file(dir_ + "/config.json");
+    ASSERT_TRUE(spec) << spec.error().what();
+    bool has_cgroup_ns = false;
+    for (const auto& ns : spec->linux->namespaces.value()) has_cgroup_ns |= ns.type == "cgroup";
+    EXPECT_EQ(has_cgroup_ns, unified) << flags;
+  }
 }
 
 TEST_F(CliTest, SpecIntoMissingBundleSaysWhatToDo) {

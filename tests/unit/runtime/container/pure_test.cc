@@ -27,11 +27,12 @@ TEST(Signals, RuncSpellings) {
   EXPECT_EQ(*parse_signal("RTMIN"), SIGRTMIN);
   EXPECT_EQ(*parse_signal("SIGRTMIN+2"), SIGRTMIN + 2);
   EXPECT_EQ(*parse_signal("RTMAX-1"), SIGRTMAX - 1);
+  EXPECT_EQ(*parse_signal("0"), 0);  // the liveness probe, as `runc kill ID 0`
 }
 
 TEST(Signals, Rejects) {
   for (const char* s :
-       {"", "FOO", "SIG", "0", "-1", "65", "RTMIN+99", "RTMAX+1", "9x", "SIGKILLX"}) {
+       {"", "FOO", "SIG", "SIG0", "-1", "65", "RTMIN+99", "RTMAX+1", "9x", "SIGKILLX"}) {
     auto r = parse_signal(s);
     ASSERT_FALSE(r) << s;
     EXPECT_EQ(r.error().code, Errc::Invalid);

@@ -59,6 +59,18 @@ TEST(StateJson, RoundTripAndRuncOutputShape) {
   EXPECT_FALSE(out.contains("annotations"));  // runc omits empty annotations
 }
 
+// Callers parse runc's output as text too: the keys come in runc's order.
+TEST(StateJson, RuncKeyOrder) {
+  State s;
+  s.id = "c1";
+  s.bundle = "/b";
+  s.annotations = {{"a", "b"}};
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : state_output_json(s).items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"ociVersion", "id", "pid", "status", "bundle", "rootfs",
+                                            "created", "annotations", "owner"}));
+}
+
 TEST(StateJson, BadFilesNameTheField) {
   auto r = state_from_json(
       R"({"ociVersion":"1","id":"x","bundle":"/b","created":"t","status":"zombie","pid":1})",

@@ -183,6 +183,46 @@ TEST(ParseProcesses, RefusesImpossiblePidsAndUids) {
   expect_refused(parse_processes(r), "processes[0].uid 4294967295 is not a uid");
 }
 
+// The ps(1) columns (ProcessInfo fields 6-18) and the reply's MemTotal.
+TEST(ParseProcesses, RefusesPsColumnsNoKernelWrites) {
+  agent::ListProcessesResponse r;
+  agent::ProcessInfo* p = add_process(r, 5, 1);
+  p->set_state("S");
+  p->set_pgid(5);
+  p->set_sid(5);
+  p->set_priority(-100);
+  p->set_nice(19);
+  p->set_threads(3);
+  p->set_cpu_time_ms(kMaxProcessTimeMs);
+  p->set_rss_kib(kMaxMemoryBytes / 1024);
+  r.set_mem_total_kib(kMaxMemoryBytes / 1024);
+  ASSERT_TRUE(parse_processes(r));
+  auto refused = [&](auto set, const std::string& what) {
+    agent::ListProcessesResponse bad = r;
+    set(*bad.mutable_processes(0));
+    expect_refused(parse_processes(bad), what);
+  };
+  refused([](agent::ProcessInfo& q) { q.set_state("RS"); },
+          "processes[0].state \"RS\" is not a process state");
+  refused([](agent::ProcessInfo& q) { q.set_state("Q"); }, "processes[0].state \"Q\"");
+  refused([](agent::ProcessInfo& q) { q.set_gid(UINT32_MAX); },
+          "processes[0].gid 4294967295 is not a gid");
+  refused([](agent::ProcessInfo& q) { q.set_pgid(-1); },
+          "processes[0].pgid -1 out of range (0-4194304)");
+  refused([](agent::ProcessInfo& q) { q.set_sid(4194305); },
+          "processes[0].sid 4194305 out of range");
+  refused([](agent::ProcessInfo& q) { q.set_priority(140); },
+          "processes[0].priority 140 out of range (-100-139)");
+  refused([](agent::ProcessInfo& q) { q.set_nice(-21); }, "processes[0].nice -21 out of range");
+  refused([](agent::ProcessInfo& q) { q.set_processor(-1); }, "processes[0].processor -1");
+  refused([](agent::ProcessInfo& q) { q.set_threads(4194305); }, "processes[0].threads 4194305");
+  refused([](agent::ProcessInfo& q) { q.set_elapsed_ms(kMaxProcessTimeMs + 1); },
+          "processes[0].elapsed_ms");
+  refused([](agent::ProcessInfo& q) { q.set_vsz_kib(UINT64_MAX); }, "processes[0].vsz_kib");
+  r.set_mem_total_kib(kMaxMemoryBytes / 1024 + 1);
+  expect_refused(parse_processes(r), "mem_total_kib");
+}
+
 TEST(ParseProcesses, RefusesTheSamePidTwice) {
   agent::ListProcessesResponse r;
   add_process(r, 9, 1);
