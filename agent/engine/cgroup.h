@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/engine/cgroup_resources.h"
+#include "agent/engine/device_filter.h"
 #include "common/error.h"
 #include "runtime/oci/spec.h"
 
@@ -50,6 +51,14 @@ class Cgroup {
   // below memory.current).
   Status update(const oci::Resources& r);
 
+  // Replaces the cgroup's device program with one built from `rules`
+  // (device_filter.h): the new one is attached before the old one goes, so
+  // no access the old and new rules both deny is allowed in between. A
+  // directory that is not on cgroup2 (the unit tests' scratch cgroups) gets
+  // none.
+  Status set_devices(const std::vector<DeviceRule>& rules);
+  bool has_device_program() const { return devices_.attached(); }
+
   Status add_pid(pid_t pid);
   Result<std::vector<pid_t>> pids() const;
 
@@ -67,8 +76,9 @@ class Cgroup {
   // Waits (up to timeout) for "populated 0" in cgroup.events.
   Status wait_empty(std::chrono::milliseconds timeout) const;
 
-  // rmdir of the cgroup and any child cgroups, deepest first; EBUSY is retried
-  // until the timeout. ENOENT is success.
+  // Detaches the device program, then rmdir of the cgroup and any child
+  // cgroups, deepest first; EBUSY is retried until the timeout. ENOENT is
+  // success.
   Status remove(std::chrono::milliseconds timeout);
 
  private:
@@ -79,6 +89,7 @@ class Cgroup {
   Result<std::map<std::string, uint64_t>> events() const;
 
   std::string path_;
+  DeviceFilter devices_;
 };
 
 }  // namespace hull::engine

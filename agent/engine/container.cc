@@ -280,12 +280,18 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
         rel, cgroup_relative_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
     HULL_ASSIGN(cg, Cgroup::create(*o.cgroup_root, rel));
     c->cgroup_ = std::move(cg);
-    if (o.spec.linux && o.spec.linux->resources) {
-      if (auto r = c->cgroup_->apply(*o.spec.linux->resources); !r) {
-        (void)c->cgroup_->remove(o.timeout);
-        c->destroyed_ = true;
-        return fail(std::move(r.error()));
-      }
+    auto applied = [&]() -> Status {
+      const oci::Linux* l = o.spec.linux ? &*o.spec.linux : nullptr;
+      if (l && l->resources) HULL_TRY(c->cgroup_->apply(*l->resources));
+      // Always: without rules the container gets runc's default devices only.
+      HULL_ASSIGN(rules, device_rules(l && l->resources ? l->resources->devices : std::nullopt,
+                                      l ? l->devices : std::nullopt));
+      return c->cgroup_->set_devices(rules);
+    }();
+    if (!applied) {
+      (void)c->cgroup_->remove(o.timeout);
+      c->destroyed_ = true;
+      return fail(std::move(applied.error()));
     }
   }
 
@@ -404,8 +410,7 @@ Status Container::signal_pid_namespace(int sig) {
 }
 
 void Container::wait_for_handler(int sig) {
-  bool own_pid_ns =
-      plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path;
+  bool own_pid_ns = plan_.has_namespace(CLONE_NEWPID) && !plan_.find_namespace(CLONE_NEWPID)->path;
   if (!own_pid_ns || sig == SIGKILL || sig == SIGSTOP || state() != ContainerState::Running) return;
   std::string path = cat("/proc/", init_->pid(), "/status");
   while (std::chrono::steady_clock::now() - started_at_ < kSignalGrace && !exit_status()) {
@@ -473,7 +478,15 @@ Status Container::resume() {
 Status Container::update(const oci::Resources& r) {
   std::lock_guard lock(mu_);
   if (!cgroup_) return fail(Errc::Unsupported, cat("container ", id_, " has no cgroup"));
-  return cgroup_->update(r);
+  std::optional<std::vector<DeviceRule>> rules;
+  if (r.devices) {  // checked before anything is written
+    HULL_ASSIGN(list, device_rules(r.devices, spec_.linux ? spec_.linux->devices : std::nullopt));
+    HULL_TRY(reduce_device_rules(list));
+    rules = std::move(list);
+  }
+  HULL_TRY(cgroup_->update(r));
+  if (rules) HULL_TRY(cgroup_->set_devices(*rules));
+  return {};
 }
 
 Result<CgroupStats> Container::stats() const {
