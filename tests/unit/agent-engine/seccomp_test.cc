@@ -236,7 +236,7 @@ TEST(Seccomp, MalformedProfilesAreRefusedNamingTheField) {
          p.syscalls->push_back((*p.syscalls)[0]);
          (*p.syscalls)[1].action = "SCMP_ACT_KILL";
        },
-       "linux.seccomp.syscalls[1].names[0]: libseccomp refused the rule for \"mkdir\""},
+       nullptr},
       {"no syscalls at all", [](auto& p) { p.syscalls.reset(); }, nullptr},
   };
   for (const auto& c : cases) {
@@ -362,8 +362,8 @@ TEST(Seccomp, ProgramsOverTheKernelLimitAreRefusedAtCompile) {
   oci::Seccomp p;
   p.default_action = "SCMP_ACT_ALLOW";
   p.syscalls = std::vector<oci::Syscall>{};
-  // One rule per value of arg 0 on one syscall: a few instructions each.
-  for (uint64_t v = 0; v < 3000; ++v) {
+  // One rule per value of arg 1 on one syscall: about one instruction each.
+  for (uint64_t v = 0; v < 5000; ++v) {
     oci::Syscall sc;
     sc.names = {"ioctl"};
     sc.action = "SCMP_ACT_ERRNO";
