@@ -4,9 +4,18 @@
 // real kernel runs it in the VM tests (tests/integration_agent) and e2e.
 #include "agent/engine/device_filter.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <mntent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <filesystem>
+
+#include "agent/engine/cgroup.h"
 
 namespace hull::engine {
 namespace {
@@ -200,6 +209,94 @@ TEST(DeviceFilter, ProgramShape) {
   auto p = program({});
   EXPECT_LE(p.size(), 8u + 11u * 8u);
   EXPECT_EQ(p.back().code, BPF_JMP | BPF_EXIT);
+}
+
+// ---- the real kernel: load, attach, replace, detach ------------------------
+
+std::string cgroup2_mount() {
+  FILE* f = ::setmntent("/proc/self/mounts", "r");
+  std::string out;
+  while (f && out.empty()) {
+    mntent* m = ::getmntent(f);
+    if (!m) break;
+    if (std::string(m->mnt_type) == "cgroup2") out = m->mnt_dir;
+  }
+  if (f) ::endmntent(f);
+  return out;
+}
+
+// A child joins `cg` and opens each path for reading (r) or writing (w);
+// returns the errno of each open (0: it opened).
+std::vector<int> opens_in(Cgroup& cg, const std::vector<std::pair<std::string, int>>& paths) {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (!cg.add_pid(::getpid())) ::_exit(100);
+    for (const auto& [path, flags] : paths) {
+      int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+      int e = fd < 0 ? errno : 0;
+      if (fd >= 0) ::close(fd);
+      (void)!::write(fds[1], &e, sizeof e);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::vector<int> out;
+  int e;
+  while (::read(fds[0], &e, sizeof e) == static_cast<ssize_t>(sizeof e)) out.push_back(e);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  return out;
+}
+
+TEST(DeviceFilterKernel, AllowDenyReplaceAndDetach) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string mnt = cgroup2_mount();
+  if (mnt.empty()) GTEST_SKIP() << "no cgroup2 mount";
+  // Nodes no driver answers: an allowed open fails with ENXIO, a denied one with EPERM.
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("hull-devfilter-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string c = dir + "/c", b = dir + "/b";
+  ASSERT_EQ(::mknod(c.c_str(), S_IFCHR | 0666, makedev(42, 42)), 0) << strerror(errno);
+  ASSERT_EQ(::mknod(b.c_str(), S_IFBLK | 0666, makedev(42, 42)), 0) << strerror(errno);
+  std::string rel = "/hull-unit-devfilter-" + std::to_string(::getpid());
+  auto cg = Cgroup::create(mnt, rel);
+  ASSERT_TRUE(cg) << cg.error().what();
+  std::vector<std::pair<std::string, int>> probe{
+      {c, O_RDONLY}, {c, O_WRONLY}, {b, O_RDONLY}, {b, O_RDWR}, {"/dev/null", O_RDWR}};
+  // Before any program: everything reaches the (missing) driver.
+  if (opens_in(*cg, probe) != std::vector<int>{ENXIO, ENXIO, ENXIO, ENXIO, 0}) {
+    (void)cg->remove(std::chrono::seconds(5));
+    std::filesystem::remove_all(dir);
+    GTEST_SKIP() << "device nodes cannot be opened here (nodev /tmp or a v1 device cgroup)";
+  }
+
+  auto rules = device_rules(
+      std::vector<oci::DeviceCgroup>{rule(false, "a", std::nullopt, std::nullopt, "rwm"),
+                                     rule(true, "c", 42, 42, "r")},
+      std::nullopt);
+  ASSERT_TRUE(rules);
+  ASSERT_TRUE(cg->set_devices(*rules));
+  EXPECT_TRUE(cg->has_device_program());
+  EXPECT_EQ(opens_in(*cg, probe), (std::vector<int>{ENXIO, EPERM, EPERM, EPERM, 0}));
+
+  // Replaced: allow everything but writes to the block device. O_RDWR asks for w too.
+  rules = device_rules(
+      std::vector<oci::DeviceCgroup>{rule(true, "a", std::nullopt, std::nullopt, "rwm"),
+                                     rule(false, "b", 42, 42, "w")},
+      std::nullopt);
+  ASSERT_TRUE(rules);
+  ASSERT_TRUE(cg->set_devices(*rules));
+  EXPECT_EQ(opens_in(*cg, probe), (std::vector<int>{ENXIO, ENXIO, ENXIO, EPERM, 0}));
+
+  EXPECT_TRUE(cg->remove(std::chrono::seconds(5)));
+  EXPECT_FALSE(cg->has_device_program());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
