@@ -22,8 +22,8 @@ struct CgroupWrite {
   std::string field;  // "linux.resources.memory.limit", for errors
 };
 
-// In the order they must be written. Not applied (cgroup v1 only, or not
-// implemented; see container.h): devices, memory.kernel,
+// In the order they must be written. Not here: devices (a BPF program,
+// device_filter.h). Not applied (cgroup v1 only; see container.h): memory.kernel,
 // memory.kernelTCP, memory.swappiness, memory.disableOOMKiller,
 // memory.useHierarchy, blockIO.leafWeight, network.
 Result<std::vector<CgroupWrite>> cgroup_writes(const oci::Resources& r);
