@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/str.h"
@@ -121,6 +124,16 @@ Status Cgroup::update(const oci::Resources& r) {
     return apply(merged);
   }
   return apply(r);
+}
+
+Status Cgroup::set_devices(const std::vector<DeviceRule>& rules) {
+  HULL_ASSIGN(policy, reduce_device_rules(rules));
+  struct statfs fs {};
+  if (::statfs(path_.c_str(), &fs) < 0) return fail_errno(cat("statfs ", path_));
+  if (fs.f_type != CGROUP2_SUPER_MAGIC) return {};
+  HULL_ASSIGN(next, DeviceFilter::attach(path_, device_program(policy)));
+  DeviceFilter old = std::exchange(devices_, std::move(next));
+  return old.detach();
 }
 
 Status Cgroup::add_pid(pid_t pid) {
@@ -238,6 +251,8 @@ Status Cgroup::wait_empty(std::chrono::milliseconds timeout) const {
 }
 
 Status Cgroup::remove(std::chrono::milliseconds timeout) {
+  // Best effort: removing the cgroup releases its programs all the same.
+  (void)devices_.detach();
   auto until = Clock::now() + timeout;
   while (true) {
     auto st = remove_tree(path_);

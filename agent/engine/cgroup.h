@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/cgroup/stats.h"
+#include "agent/engine/device_filter.h"
 #include "common/error.h"
 #include "runtime/oci/spec.h"
 
@@ -53,6 +54,14 @@ class Cgroup {
   // other half of cpu.max (cgroup::keep_cpu_max_half), as runc's update does.
   Status update(const oci::Resources& r);
 
+  // Replaces the cgroup's device program with one built from `rules`
+  // (device_filter.h): the new one is attached before the old one goes, so
+  // no access the old and new rules both deny is allowed in between. A
+  // directory that is not on cgroup2 (the unit tests' scratch cgroups) gets
+  // none.
+  Status set_devices(const std::vector<DeviceRule>& rules);
+  bool has_device_program() const { return devices_.attached(); }
+
   Status add_pid(pid_t pid);
   Result<std::vector<pid_t>> pids() const;
 
@@ -70,8 +79,9 @@ class Cgroup {
   // Waits (up to timeout) for "populated 0" in cgroup.events.
   Status wait_empty(std::chrono::milliseconds timeout) const;
 
-  // rmdir of the cgroup and any child cgroups, deepest first; EBUSY is retried
-  // until the timeout. ENOENT is success.
+  // Detaches the device program, then rmdir of the cgroup and any child
+  // cgroups, deepest first; EBUSY is retried until the timeout. ENOENT is
+  // success.
   Status remove(std::chrono::milliseconds timeout);
 
  private:
@@ -82,6 +92,7 @@ class Cgroup {
   Result<std::map<std::string, uint64_t>> events() const;
 
   std::string path_;
+  DeviceFilter devices_;
 };
 
 }  // namespace hull::engine

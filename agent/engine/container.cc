@@ -265,12 +265,18 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
                 cgroup::vm_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
     HULL_ASSIGN(cg, Cgroup::create(*o.cgroup_root, rel));
     c->cgroup_ = std::move(cg);
-    if (o.spec.linux && o.spec.linux->resources) {
-      if (auto r = c->cgroup_->apply(*o.spec.linux->resources); !r) {
-        (void)c->cgroup_->remove(o.timeout);
-        c->destroyed_ = true;
-        return fail(std::move(r.error()));
-      }
+    auto applied = [&]() -> Status {
+      const oci::Linux* l = o.spec.linux ? &*o.spec.linux : nullptr;
+      if (l && l->resources) HULL_TRY(c->cgroup_->apply(*l->resources));
+      // Always: without rules the container gets runc's default devices only.
+      HULL_ASSIGN(rules, device_rules(l && l->resources ? l->resources->devices : std::nullopt,
+                                      l ? l->devices : std::nullopt));
+      return c->cgroup_->set_devices(rules);
+    }();
+    if (!applied) {
+      (void)c->cgroup_->remove(o.timeout);
+      c->destroyed_ = true;
+      return fail(std::move(applied.error()));
     }
   }
 
@@ -457,7 +463,15 @@ Status Container::resume() {
 Status Container::update(const oci::Resources& r) {
   std::lock_guard lock(mu_);
   if (!cgroup_) return fail(Errc::Unsupported, cat("container ", id_, " has no cgroup"));
-  return cgroup_->update(r);
+  std::optional<std::vector<DeviceRule>> rules;
+  if (r.devices) {  // checked before anything is written
+    HULL_ASSIGN(list, device_rules(r.devices, spec_.linux ? spec_.linux->devices : std::nullopt));
+    HULL_TRY(reduce_device_rules(list));
+    rules = std::move(list);
+  }
+  HULL_TRY(cgroup_->update(r));
+  if (rules) HULL_TRY(cgroup_->set_devices(*rules));
+  return {};
 }
 
 Result<CgroupStats> Container::stats() const {

@@ -27,15 +27,16 @@ std::unexpected<Error> bad(const std::string& field, std::string_view why) {
   return fail(Errc::Invalid, cat(field, ": ", why));
 }
 
+// `field` names the action, `errno_field` its errno return value.
 Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_ret,
-                        const std::string& field) {
+                        const std::string& field, const std::string& errno_field) {
   bool takes_errno = name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE";
   if (errno_ret && !takes_errno) {
     return bad(field,
                cat("an errno return value needs SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ", name));
   }
   uint32_t e = errno_ret.value_or(EPERM);
-  if (e > 0xffff) return bad(field, "errno return value must be at most 65535");
+  if (e > 0xffff) return bad(errno_field, cat(e, " is out of range (at most 65535)"));
   if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
   if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
   if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
@@ -45,7 +46,9 @@ Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_r
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
   if (name == "SCMP_ACT_NOTIFY") {
     return fail(Errc::Unsupported,
-                cat(field, ": SCMP_ACT_NOTIFY (a seccomp agent) is not supported by hull"));
+                cat(field,
+                    ": SCMP_ACT_NOTIFY is not supported: a VM cannot pass the notification fd "
+                    "to the host's listenerPath"));
   }
   return bad(field, cat("unknown action ", in_quotes(name)));
 }
@@ -86,15 +89,128 @@ Result<uint32_t> arch_token(const std::string& name, const std::string& field) {
   return token;
 }
 
+// x86_64's x32 ABI: the same AUDIT_ARCH, syscall numbers with this bit set.
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+
+sock_filter stmt(uint16_t code, uint32_t k) {
+  return sock_filter{code, 0, 0, k};
+}
+
+// Default actions that let an unknown syscall through (or hand it to a
+// tracer, which can answer ENOSYS itself): no stub, as with runc.
+bool lets_unknown_through(uint32_t def) {
+  return def == SCMP_ACT_ALLOW || def == SCMP_ACT_LOG || (def & 0xffff0000U) == SCMP_ACT_TRACE(0) ||
+         def == SCMP_ACT_ERRNO(ENOSYS);
+}
+
 }  // namespace
+
+std::vector<SyscallLimit> syscall_limits(const oci::Seccomp& p) {
+  std::vector<uint32_t> arches;
+  if (p.architectures) {
+    for (const auto& name : *p.architectures) {
+      auto token = arch_token(name, "");
+      if (token) arches.push_back(*token);
+    }
+  }
+  if (arches.empty()) arches.push_back(seccomp_arch_native());
+  std::vector<SyscallLimit> out;
+  for (uint32_t arch : arches) {
+    int max = -1;
+    if (p.syscalls) {
+      for (const auto& sc : *p.syscalls) {
+        for (const auto& name : sc.names) {
+          int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+          if (nr >= 0 && nr > max) max = nr;  // < 0: unknown, or a pseudo-syscall on this arch
+        }
+      }
+    }
+    if (max < 0) continue;
+    SyscallLimit l;
+    l.x32 = arch == SCMP_ARCH_X32;
+    l.audit_arch = l.x32 ? SCMP_ARCH_X86_64 : arch;  // the other tokens are AUDIT_ARCH values
+    l.max_nr = static_cast<uint32_t>(max);
+    bool dup = false;
+    for (const auto& o : out) dup = dup || (o.audit_arch == l.audit_arch && o.x32 == l.x32);
+    if (!dup) out.push_back(l);
+  }
+  return out;
+}
+
+std::vector<sock_filter> enosys_stub(const std::vector<SyscallLimit>& limits) {
+  if (limits.empty()) return {};
+  // Group by AUDIT_ARCH: x86_64 can come twice (native and x32).
+  struct Arch {
+    uint32_t audit;
+    std::optional<uint32_t> native_max, x32_max;
+  };
+  std::vector<Arch> arches;
+  for (const auto& l : limits) {
+    Arch* a = nullptr;
+    for (auto& x : arches) a = x.audit == l.audit_arch ? &x : a;
+    if (!a) a = &arches.emplace_back(Arch{l.audit_arch, std::nullopt, std::nullopt});
+    (l.x32 ? a->x32_max : a->native_max) = l.max_nr;
+  }
+  // Built with symbolic targets, then resolved: -1 is the ENOSYS return,
+  // -2 the start of the profile's filter, n >= 0 the instruction index n.
+  constexpr int kEnosys = -1, kFilter = -2;
+  struct Insn {
+    sock_filter f;
+    int jt = 0, jf = 0;  // targets when a conditional jump; 0 = next
+    bool cond = false;
+  };
+  std::vector<Insn> code;
+  auto jump = [&](uint16_t op, uint32_t k, int jt, int jf) {
+    code.push_back(Insn{stmt(static_cast<uint16_t>(BPF_JMP | op | BPF_K), k), jt, jf, true});
+  };
+  auto next = [&] { return static_cast<int>(code.size()) + 1; };
+  code.push_back(Insn{stmt(BPF_LD | BPF_W | BPF_ABS, 4)});  // seccomp_data.arch
+  for (size_t i = 0; i < arches.size(); ++i) {
+    const Arch& a = arches[i];
+    size_t check = code.size();
+    jump(BPF_JEQ, a.audit, next(), 0);  // jf patched below: the next arch's check
+    code.push_back(Insn{stmt(BPF_LD | BPF_W | BPF_ABS, 0)});  // seccomp_data.nr
+    if (a.x32_max && a.native_max) {
+      // x32 calls to the second compare, the others to the first.
+      jump(BPF_JSET, kX32SyscallBit, next() + 1, next());
+      jump(BPF_JGT, *a.native_max, kEnosys, kFilter);
+      jump(BPF_JGT, *a.x32_max, kEnosys, kFilter);
+    } else if (a.x32_max) {
+      jump(BPF_JSET, kX32SyscallBit, next(), kFilter);
+      jump(BPF_JGT, *a.x32_max, kEnosys, kFilter);
+    } else if (a.audit == SCMP_ARCH_X86_64) {
+      jump(BPF_JSET, kX32SyscallBit, kFilter, next());
+      jump(BPF_JGT, *a.native_max, kEnosys, kFilter);
+    } else {
+      jump(BPF_JGT, *a.native_max, kEnosys, kFilter);
+    }
+    code[check].jf = i + 1 < arches.size() ? static_cast<int>(code.size()) : kFilter;
+  }
+  size_t enosys_at = code.size();
+  size_t filter_at = enosys_at + 1;
+  std::vector<sock_filter> out;
+  for (size_t pc = 0; pc < code.size(); ++pc) {
+    sock_filter f = code[pc].f;
+    if (code[pc].cond) {
+      auto resolve = [&](int target) -> uint8_t {
+        size_t to = target == kEnosys   ? enosys_at
+                    : target == kFilter ? filter_at
+                                        : static_cast<size_t>(target);
+        return static_cast<uint8_t>(to - (pc + 1));  // forward, a few dozen at most
+      };
+      f.jt = resolve(code[pc].jt);
+      f.jf = resolve(code[pc].jf);
+    }
+    out.push_back(f);
+  }
+  out.push_back(stmt(BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS)));
+  return out;
+}
 
 Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   const std::string base = "linux.seccomp";
-  if (p.listener_path && !p.listener_path->empty()) {
-    return fail(Errc::Unsupported,
-                base + ".listenerPath: seccomp agents are not supported by hull");
-  }
-  HULL_ASSIGN(def, action(p.default_action, p.default_errno_ret, base + ".defaultAction"));
+  HULL_ASSIGN(def, action(p.default_action, p.default_errno_ret, base + ".defaultAction",
+                          base + ".defaultErrnoRet"));
   Ctx ctx(seccomp_init(def));
   if (!ctx) return bad(base + ".defaultAction", "libseccomp refused the default action");
   // NNP is the init's business (process.noNewPrivileges); the program is exported, not loaded here.
@@ -121,7 +237,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
     for (size_t i = 0; i < p.syscalls->size(); ++i) {
       const auto& sc = (*p.syscalls)[i];
       std::string sf = cat(base, ".syscalls[", i, "]");
-      HULL_ASSIGN(act, action(sc.action, sc.errno_ret, sf + ".action"));
+      HULL_ASSIGN(act, action(sc.action, sc.errno_ret, sf + ".action", sf + ".errnoRet"));
       std::vector<scmp_arg_cmp> conds;
       std::array<int, 6> per_index{};
       if (sc.args) {
@@ -166,9 +282,22 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   off_t size = ::lseek(mem.get(), 0, SEEK_END);
   if (size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
     return fail(Errc::Internal, "seccomp: odd BPF size");
+  std::string stub;
+  if (!lets_unknown_through(def)) {
+    auto insns = enosys_stub(syscall_limits(p));
+    stub.assign(reinterpret_cast<const char*>(insns.data()),  // raw struct bytes, as exported
+                insns.size() * sizeof(sock_filter));
+  }
   out.bpf.resize(static_cast<size_t>(size));
   if (::pread(mem.get(), out.bpf.data(), out.bpf.size(), 0) != size)
     return fail_errno("seccomp: read BPF");
+  out.bpf.insert(0, stub);
+  size_t insns = out.bpf.size() / sizeof(sock_filter);
+  if (insns > BPF_MAXINSNS) {
+    return bad(base, cat("the profile compiles to ", insns,
+                         " BPF instructions, more than the kernel's limit of ", BPF_MAXINSNS,
+                         "; merge rules (one rule may name many syscalls)"));
+  }
   return out;
 }
 

@@ -207,6 +207,16 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
   if (!has_namespace(*nss, "mount")) {
     nss->push_back(oci::Namespace{"mount", std::nullopt, Json::object()});
   }
+  if (g.linux->seccomp && g.linux->seccomp->syscalls) {
+    const auto& rules = *g.linux->seccomp->syscalls;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].action != "SCMP_ACT_NOTIFY") continue;
+      return fail(Errc::Unsupported, "config.json: linux.seccomp.syscalls[" + std::to_string(i) +
+                                         "].action: SCMP_ACT_NOTIFY is not supported: a VM "
+                                         "cannot pass the notification fd to the host's "
+                                         "listenerPath");
+    }
+  }
   for (auto& ns : *nss) {
     if (!ns.path) continue;
     if (ns.type == "network") {

@@ -34,7 +34,10 @@
 // joined across VMs: Errc::Unsupported naming them. A container without a
 // mount namespace gets one in the guest (it is alone in its VM; sharing the
 // agent's would pivot the agent into the container's rootfs), and one without
-// a cgroup namespace gets one too (see guest_spec).
+// a cgroup namespace gets one too (see guest_spec). A seccomp rule with
+// SCMP_ACT_NOTIFY is refused (Errc::Unsupported naming the rule): its
+// notification fd would have to reach the host's listenerPath, and no fd
+// leaves the VM.
 #pragma once
 
 #include <optional>

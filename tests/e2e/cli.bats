@@ -319,6 +319,96 @@ teardown() { cli_teardown; }
   rt delete -f e2e-update
 }
 
+# Shell code: for each "r PATH" or "w PATH" argument, opens PATH for reading or
+# writing and prints "r PATH: ok" or the error (busybox's words with strerror).
+# shellcheck disable=SC2016
+DEVICE_ACCESS_SH='
+for t in "$@"; do
+  set -- $t
+  if [ "$1" = r ]; then out=$(head -c1 "$2" 2>&1 >/dev/null); else out=$(printf x 2>&1 >"$2"); fi
+  echo "$t: ${out:-ok}"
+done'
+
+# Two device nodes no driver answers: an open the device rules allow fails
+# with ENXIO ("No such device or address"), one they deny with EPERM.
+devices_42() {
+  update_config '.linux.devices = [
+      {"path": "/dev/e2e-c", "type": "c", "major": 42, "minor": 42, "fileMode": 438},
+      {"path": "/dev/e2e-b", "type": "b", "major": 42, "minor": 42, "fileMode": 438}]'
+}
+
+@test "devices: an allow list grants char and block devices access by access" {
+  devices_42
+  update_config '.linux.resources.devices = [{"allow": false, "access": "rwm"},
+      {"allow": true, "type": "c", "major": 42, "minor": 42, "access": "r"}]'
+  set_args sh -c "$DEVICE_ACCESS_SH" sh "r /dev/e2e-c" "w /dev/e2e-c" "r /dev/e2e-b" \
+    "w /dev/e2e-b" "w /dev/null" "r /dev/zero" "r /dev/urandom" "r /dev/full"
+  run rt run -b "$BUNDLE" e2e-dev-allow
+  [ "$status" -eq 0 ]
+  [[ $output == *"r /dev/e2e-c: head: /dev/e2e-c: No such device or address"* ]]
+  [[ $output == *"w /dev/e2e-c: sh: line 3: can't create /dev/e2e-c: Operation not permitted"* ]]
+  [[ $output == *"r /dev/e2e-b: head: /dev/e2e-b: Operation not permitted"* ]]
+  [[ $output == *"w /dev/e2e-b: sh: line 3: can't create /dev/e2e-b: Operation not permitted"* ]]
+  # runc's default devices stay usable under a deny-all list.
+  [[ $output == *"w /dev/null: ok"* ]]
+  [[ $output == *"r /dev/zero: ok"* ]]
+  [[ $output == *"r /dev/urandom: ok"* ]]
+  [[ $output == *"r /dev/full: ok"* ]]
+}
+
+@test "devices: a deny rule after allow-all takes one access away" {
+  devices_42
+  update_config '.linux.resources.devices = [{"allow": true, "access": "rwm"},
+      {"allow": false, "type": "b", "major": 42, "minor": 42, "access": "w"}]'
+  set_args sh -c "$DEVICE_ACCESS_SH" sh "r /dev/e2e-c" "w /dev/e2e-c" "r /dev/e2e-b" "w /dev/e2e-b"
+  run rt run -b "$BUNDLE" e2e-dev-deny
+  [ "$status" -eq 0 ]
+  [[ $output == *"r /dev/e2e-c: head: /dev/e2e-c: No such device or address"* ]]
+  [[ $output == *"w /dev/e2e-c: sh: line 3: can't create /dev/e2e-c: No such device or address"* ]]
+  [[ $output == *"r /dev/e2e-b: head: /dev/e2e-b: No such device or address"* ]]
+  [[ $output == *"w /dev/e2e-b: sh: line 3: can't create /dev/e2e-b: Operation not permitted"* ]]
+}
+
+@test "devices: a device in linux.devices without a rule for it is denied" {
+  devices_42
+  set_args sh -c "$DEVICE_ACCESS_SH" sh "r /dev/e2e-c" "r /dev/e2e-b"
+  run rt run -b "$BUNDLE" e2e-dev-none
+  [ "$status" -eq 0 ]
+  [[ $output == *"r /dev/e2e-c: head: /dev/e2e-c: Operation not permitted"* ]]
+  [[ $output == *"r /dev/e2e-b: head: /dev/e2e-b: Operation not permitted"* ]]
+}
+
+@test "seccomp: a syscall newer than the profile gets ENOSYS, an unlisted older one the default errno" {
+  [ "$(uname -m)" = x86_64 ] || skip "syscall numbers of x86_64"
+  local helper=$HULL_BUILD_DIR/tests/hull-e2e-syscall
+  [ -x "$helper" ] || skip "hull-e2e-syscall is not built ($helper)"
+  cp "$helper" "$BUNDLE/rootfs/bin/hull-e2e-syscall"
+  # docker's default profile (defaultErrnoRet EPERM, syscalls up to the 450s)
+  # without getppid (110); 1000 is above every syscall it names.
+  update_config '.linux.seccomp = ($p[0] | .syscalls |= map(.names -= ["getppid"]))' \
+    --slurpfile p "$E2E_TOP/tests/data/seccomp/docker-default.json"
+  set_args /bin/hull-e2e-syscall 110 1000 39
+  run rt run -b "$BUNDLE" e2e-enosys
+  [ "$status" -eq 0 ]
+  [[ $output == *"110: Operation not permitted"* ]]
+  [[ $output == *"1000: Function not implemented"* ]]
+  [[ $output == *"39: ok"* ]]  # getpid, listed
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY with a listenerPath fails create, names the rule and leaves nothing" {
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+      "listenerPath": $l, "listenerMetadata": "e2e",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
+                   {"names": ["chmod"], "action": "SCMP_ACT_NOTIFY"}]}' \
+    --arg l "$BUNDLE/seccomp-agent.sock"
+  run rtd run -d -b "$BUNDLE" e2e-notify
+  [ "$status" -ne 0 ]
+  if [ "$RUNTIME_NAME" = hull ]; then
+    assert_runc_error 'linux.seccomp.syscalls\[1\].action: SCMP_ACT_NOTIFY is not supported'
+  fi
+  assert_no_state
+}
+
 @test "events --stats: one JSON stats object" {
   rtd run -d -b "$BUNDLE" e2e-events
   run rt events --stats e2e-events

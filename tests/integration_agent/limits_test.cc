@@ -1,6 +1,7 @@
 // Resources through the agent in a real VM: memory.max, pids.max and cpu.max
 // of the container's cgroup, an OOM kill reported as an OOM event, stats,
-// UpdateContainer; and DestroySandbox with containers still running leaves
+// UpdateContainer, device rules (and their update), a refused seccomp notify;
+// and DestroySandbox with containers still running leaves
 // the host clean.
 #include <signal.h>
 
@@ -78,6 +79,96 @@ TEST_F(LimitsTest, CgroupLimitsAreAppliedAndReported) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::Invalid) << bad.error().what();
   EXPECT_NE(bad.error().what().find("memory.limit"), std::string::npos) << bad.error().what();
+  EXPECT_TRUE((*c)->remove());
+}
+
+// "r PATH" / "w PATH" opens, each answered "ok" or busybox's error line.
+std::string device_opens(const std::string& id, ContainerClient& cc, const std::string& exec_id) {
+  std::string script =
+      "for t in 'r /dev/x-c' 'w /dev/x-c' 'r /dev/x-b' 'w /dev/x-b' 'w /dev/null'; do set -- $t; "
+      "if [ $1 = r ]; then out=$(head -c1 $2 2>&1 >/dev/null); "
+      "else out=$( (printf x >$2) 2>&1); fi; echo \"$t: ${out:-ok}\"; done";
+  if (!cc.exec(id, exec_id, process_json(shell_process(script)), {})) return "exec failed";
+  auto out = read_all(cc, id, exec_id, OutputStream::Stdout);
+  return out ? *out : out.error().what();
+}
+
+TEST_F(LimitsTest, DeviceRulesAreEnforcedAndUpdated) {
+  std::string id = next_id("dev");
+  oci::Spec s = busybox_spec(id, {"sleep", "1000"});
+  // Nodes no driver answers: an allowed open fails with ENXIO, a denied one with EPERM.
+  s.linux->devices = std::vector<oci::Device>{
+      {"c", "/dev/x-c", 42, 42, 0666, std::nullopt, std::nullopt, oci::Json::object()},
+      {"b", "/dev/x-b", 42, 42, 0666, std::nullopt, std::nullopt, oci::Json::object()}};
+  oci::DeviceCgroup deny_all;
+  deny_all.access = "rwm";
+  oci::DeviceCgroup read_c;
+  read_c.allow = true;
+  read_c.type = "c";
+  read_c.major = 42;
+  read_c.minor = 42;
+  read_c.access = "r";
+  s.linux->resources->devices = std::vector<oci::DeviceCgroup>{deny_all, read_c};
+  auto c = create(id, s);
+  ASSERT_TRUE(c) << c.error().what();
+  auto cc = client();
+  ASSERT_TRUE(cc.start(id));
+  std::string out = device_opens(id, cc, "d1");
+  EXPECT_NE(out.find("r /dev/x-c: head: /dev/x-c: No such device or address"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("can't create /dev/x-c: Operation not permitted"), std::string::npos) << out;
+  EXPECT_NE(out.find("r /dev/x-b: head: /dev/x-b: Operation not permitted"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("w /dev/null: ok"), std::string::npos) << out;
+  // An update with devices replaces the rules: the block device opens, the char one is gone.
+  ASSERT_TRUE(cc.update(id, R"({"devices":[{"allow":false,"access":"rwm"},)"
+                            R"({"allow":true,"type":"b","major":42,"minor":42,"access":"rw"}]})"));
+  out = device_opens(id, cc, "d2");
+  EXPECT_NE(out.find("r /dev/x-c: head: /dev/x-c: Operation not permitted"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("r /dev/x-b: head: /dev/x-b: No such device or address"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("can't create /dev/x-b: No such device or address"), std::string::npos) << out;
+  // An update without devices keeps them; a bad rule is refused naming it, and changes nothing.
+  ASSERT_TRUE(cc.update(id, R"({"pids":{"limit":100}})"));
+  auto bad = cc.update(id, R"({"pids":{"limit":50},"devices":[{"allow":true,"type":"c"}]})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::Invalid) << bad.error().what();
+  EXPECT_NE(bad.error().what().find("linux.resources.devices[0].access"), std::string::npos)
+      << bad.error().what();
+  auto st = cc.stats(id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->pids_max(), 100u);
+  out = device_opens(id, cc, "d3");
+  EXPECT_NE(out.find("r /dev/x-b: head: /dev/x-b: No such device or address"), std::string::npos)
+      << out;
+  EXPECT_TRUE((*c)->remove());
+}
+
+TEST_F(LimitsTest, SeccompNotifyIsRefusedAndTheAgentKeepsServing) {
+  // The host refuses it before a VM boots; the agent refuses it too.
+  std::string id = next_id("notify");
+  oci::Spec s = busybox_spec(id, {"true"});
+  oci::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ALLOW";
+  sc.listener_path = "/run/seccomp-agent.sock";
+  sc.listener_metadata = "x";
+  sc.syscalls = std::vector<oci::Syscall>(1);
+  (*sc.syscalls)[0].names = {"mkdir"};
+  (*sc.syscalls)[0].action = "SCMP_ACT_NOTIFY";
+  s.linux->seccomp = sc;
+  auto cc = client();
+  auto r = cc.create(id, oci::serialize_spec(s), {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::Unsupported) << r.error().what();
+  EXPECT_NE(r.error().what().find("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not "
+                                  "supported"),
+            std::string::npos)
+      << r.error().what();
+  EXPECT_TRUE(sb_->agent().health());
+  std::string id2 = next_id("after");
+  auto c = create(id2, busybox_spec(id2, {"true"}));
+  ASSERT_TRUE(c) << c.error().what();
   EXPECT_TRUE((*c)->remove());
 }
 

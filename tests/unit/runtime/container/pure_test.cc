@@ -259,6 +259,28 @@ TEST(GuestSpec, NoMountNamespaceGetsOneInTheGuest) {
   EXPECT_EQ(no_linux->linux->namespaces->size(), 2u);
 }
 
+TEST(GuestSpec, SeccompNotifyIsRefusedBeforeAnyVmBoots) {
+  oci::Spec s = oci::default_spec();
+  oci::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ALLOW";
+  sc.listener_path = "/run/seccomp-agent.sock";
+  sc.syscalls = std::vector<oci::Syscall>(2);
+  (*sc.syscalls)[0].names = {"mkdir"};
+  (*sc.syscalls)[0].action = "SCMP_ACT_ERRNO";
+  (*sc.syscalls)[1].names = {"chmod"};
+  (*sc.syscalls)[1].action = "SCMP_ACT_NOTIFY";
+  s.linux->seccomp = sc;
+  auto g = guest_spec(s, "c1");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().code, Errc::Unsupported);
+  EXPECT_EQ(g.error().msg,
+            "config.json: linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY is not supported: a "
+            "VM cannot pass the notification fd to the host's listenerPath");
+  // A listener path alone has nothing to receive: accepted.
+  (*s.linux->seccomp->syscalls)[1].action = "SCMP_ACT_LOG";
+  EXPECT_TRUE(guest_spec(s, "c1"));
+}
+
 TEST(GuestSpec, BindName) {
   EXPECT_EQ(bind_name("/etc"), "etc");
   EXPECT_EQ(bind_name("/var/lib/x/hosts/"), "hosts");
