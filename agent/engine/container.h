@@ -36,7 +36,9 @@
 // (hull loads no LSM policy in the guest), process.execCPUAffinity,
 // linux.intelRdt.
 // Refused with Errc::Unsupported: seccomp notify (SCMP_ACT_NOTIFY,
-// listenerPath), idmapped mounts, personality flags. Hooks run on the host.
+// listenerPath), idmapped mounts, personality flags.
+// Hooks: only startContainer hooks run here, in the container (start_hooks.h);
+// the caller runs every other kind.
 #pragma once
 
 #include <sys/types.h>
@@ -69,6 +71,9 @@ struct CreateOptions {
   oci::Spec spec;
   std::string bundle;  // base of a relative root.path and relative bind sources
   std::string rootfs;  // absolute; when empty: root.path (relative to bundle)
+  // The bundle as the caller's user names it (hull: the host's path), for the
+  // state on a startContainer hook's stdin; empty: `bundle`.
+  std::string state_bundle;
   // cgroup v2 mount to create the container's cgroup under; nullopt: no cgroup
   // at all (linux.resources is then not applied; host tests on cgroup v1).
   std::optional<std::string> cgroup_root = std::string(kDefaultCgroupRoot);
@@ -131,7 +136,9 @@ class Container {
   pid_t pid() const { return init_->pid(); }
   ContainerState state() const;
 
-  // Lets the init exec process.args. Errors from execve come back here.
+  // Lets the init run the startContainer hooks and exec process.args. Errors
+  // from a hook or from execve come back here. Waits up to the timeout plus
+  // the hooks' timeouts (without limit when a hook has none).
   Status start();
 
   // Runs `process` in the container's namespaces and cgroup with the
@@ -175,7 +182,7 @@ class Container {
   std::optional<Cgroup> cgroup_;
   std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Process> init_;
-  UniqueFd sync_;          // to the init until it has exec'd
+  UniqueFd sync_;  // to the init until it has exec'd
   std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex mu_;  // serializes start/exec/signal/destroy/...
   mutable std::mutex state_mu_;
