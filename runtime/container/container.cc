@@ -123,8 +123,8 @@ Result<UniqueFd> open_shared_rootfs(const oci::State& s) {
   UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, base.get(), rel.c_str(), &how, sizeof how)));
   if (!fd)
     return fail_errno("container " + s.id + ": opening its shared rootfs " + dir + "/" + rel);
-  struct stat got {
-  }, want{};
+  struct stat got {};
+  struct stat want {};
   if (::fstat(fd.get(), &got) != 0) return fail_errno("stat " + dir + "/" + rel);
   if (::stat(s.rootfs.c_str(), &want) != 0) return fail_errno("root.path " + s.rootfs);
   if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
@@ -394,8 +394,9 @@ Status start(const Context& ctx, const std::string& id) {
   oci::State s = derived(s0);
   HULL_TRY(transition(id, s.status, Op::Start));
   HULL_ASSIGN(conn, connect(s));
-  // A failing startContainer hook ends the container's init in the guest;
-  // whatever else failed, the container is stopped as the spec asks.
+  // A failing startContainer hook ends the container's init in the guest; a
+  // start that failed otherwise while hooks may run (the wait ran out) stops
+  // the container too, as the spec asks for a failed hook.
   if (auto st = conn->guest.start_container(id, start_timeout(s)); !st) {
     if (!hooks_of(s, hooks::Kind::StartContainer).empty()) {
       (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
