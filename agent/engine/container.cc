@@ -24,6 +24,7 @@ extern "C" {
 #include "agent/engine/pty.h"
 #include "agent/engine/signal_grace.h"
 #include "agent/engine/spawn.h"
+#include "agent/engine/start_hooks.h"
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
 #include "common/cgroup/path.h"
@@ -285,6 +286,8 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   a.req.spec_json = oci::to_json(o.spec).dump(-1, ' ', false, oci::Json::error_handler_t::replace);
   a.req.rootfs = resolved;
   a.req.bundle = o.bundle.empty() ? "/" : o.bundle;
+  a.req.id = o.id;
+  a.req.state_bundle = o.state_bundle.empty() ? a.req.bundle : o.state_bundle;
   a.req.seccomp = c->seccomp_;
   a.terminal = plan.process.terminal;
   a.stdio = o.stdio;
@@ -331,8 +334,11 @@ Status Container::start() {
     return fail(Errc::InvalidState,
                 cat("container ", id_, ": from ", state_name(state()), " to running"));
   }
+  // The init runs the startContainer hooks before it execs: their time too.
+  std::chrono::milliseconds wait{-1};
+  if (auto hooks_time = hooks::total_timeout(start_hooks(spec_, {}))) wait = timeout_ + *hooks_time;
   HULL_TRY(send_sync(sync_.get(), SyncMsg::Start));
-  auto r = wait_sync_eof(sync_.get(), timeout_);
+  auto r = wait_sync_eof(sync_.get(), wait);
   sync_.reset();
   if (!r) return fail(std::move(r.error()).wrap(cat("start container ", id_)));
   started_at_ = std::chrono::steady_clock::now();

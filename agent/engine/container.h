@@ -36,7 +36,9 @@
 // Not applied: from linux.resources the cgroup-v1-only knobs and network; process.apparmorProfile,
 // process.selinuxLabel, linux.mountLabel (hull loads no LSM policy in the guest),
 // process.execCPUAffinity, linux.intelRdt. Refused with Errc::Unsupported: seccomp notify
-// (SCMP_ACT_NOTIFY, listenerPath), idmapped mounts, personality flags. Hooks run on the host.
+// (SCMP_ACT_NOTIFY, listenerPath), idmapped mounts, personality flags.
+// Hooks: only startContainer hooks run here, in the container (start_hooks.h);
+// the caller runs every other kind.
 #pragma once
 
 #include <sys/types.h>
@@ -69,6 +71,9 @@ struct CreateOptions {
   oci::Spec spec;
   std::string bundle;  // base of a relative root.path and relative bind sources
   std::string rootfs;  // absolute; when empty: root.path (relative to bundle)
+  // The bundle as the caller's user names it (hull: the host's path), for the
+  // state on a startContainer hook's stdin; empty: `bundle`.
+  std::string state_bundle;
   // cgroup v2 mount to create the container's cgroup under; nullopt: no cgroup
   // at all (linux.resources is then not applied; host tests on cgroup v1).
   std::optional<std::string> cgroup_root = std::string(kDefaultCgroupRoot);
@@ -131,7 +136,9 @@ class Container {
   pid_t pid() const { return init_->pid(); }
   ContainerState state() const;
 
-  // Lets the init exec process.args. Errors from execve come back here.
+  // Lets the init run the startContainer hooks and exec process.args. Errors
+  // from a hook or from execve come back here. Waits up to the timeout plus
+  // the hooks' timeouts (without limit when a hook has none).
   Status start();
 
   // Runs `process` in the container's namespaces and cgroup with the

@@ -27,6 +27,7 @@
 #include "agent/engine/process_setup.h"
 #include "agent/engine/pty.h"
 #include "agent/engine/spawn.h"
+#include "agent/engine/start_hooks.h"
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
 #include "runtime/oci/spec.h"
@@ -84,9 +85,12 @@ bool send_console(int sync, UniqueFd master) {
   return static_cast<bool>(send_sync_fd(sync, SyncMsg::Console, master.get()));
 }
 
-// After Ready: wait for Start, load the NNP-mode seccomp program, exec.
+// After Ready: wait for Start, load the NNP-mode seccomp program, run the
+// startContainer hooks (`hooks`; state: `hook_state`), exec.
 int wait_start_and_exec(int sync, ProcessPlan& p, const std::string& path,
-                        const std::optional<SeccompProgram>& seccomp) {
+                        const std::optional<SeccompProgram>& seccomp,
+                        const std::vector<hooks::Hook>& hooks = {},
+                        const std::string& hook_state = {}) {
   auto start = expect_sync(sync, SyncMsg::Start, kNoDeadline);
   if (!start) return 1;  // the engine went away or gave up: never run the process
   if (seccomp && p.no_new_privileges) {
@@ -96,6 +100,10 @@ int wait_start_and_exec(int sync, ProcessPlan& p, const std::string& path,
                       encode_error(std::move(r.error()).wrap("linux.seccomp")));
       return 1;
     }
+  }
+  if (auto r = run_start_hooks(hooks, hook_state); !r) {
+    (void)send_sync(sync, SyncMsg::Error, encode_error(r.error()));
+    return 1;
   }
   Error e = exec_process(p, path);
   (void)send_sync(sync, SyncMsg::Error, encode_error(e));
@@ -231,7 +239,11 @@ int run_create(int sync, const InitRequest& req) {
   if (auto r = container_setup(req, *plan, &exe, &console); !r) return fail_out(r.error());
   if (console && !send_console(sync, std::move(console))) return 1;
   if (auto r = send_sync(sync, SyncMsg::Ready); !r) return 1;
-  return wait_start_and_exec(sync, plan->process, exe, req.seccomp);
+  // The environment as the process will have it (switch_user may have added HOME).
+  auto hooks = start_hooks(*spec, plan->process.env);
+  std::string state =
+      hooks.empty() ? std::string() : start_hook_state(*spec, req.id, req.state_bundle, ::getpid());
+  return wait_start_and_exec(sync, plan->process, exe, req.seccomp, hooks, state);
 }
 
 int run_exec(int sync, const InitRequest& req) {
@@ -273,6 +285,8 @@ std::string encode_request(const InitRequest& r) {
   j["spec"] = r.spec_json;
   j["rootfs"] = r.rootfs;
   j["bundle"] = r.bundle;
+  j["id"] = r.id;
+  j["state_bundle"] = r.state_bundle;
   if (r.seccomp) j["seccomp"] = {{"bpf", hex_encode(r.seccomp->bpf)}, {"flags", r.seccomp->flags}};
   j["join"] = nlohmann::json::array();
   for (const auto& x : r.join) j["join"].push_back({{"flag", x.flag}, {"fd", x.fd}});
@@ -291,7 +305,7 @@ Result<InitRequest> decode_request(std::string_view text) {
   };
   std::string mode;
   if (!str("mode", mode) || !str("spec", r.spec_json) || !str("rootfs", r.rootfs) ||
-      !str("bundle", r.bundle))
+      !str("bundle", r.bundle) || !str("id", r.id) || !str("state_bundle", r.state_bundle))
     return bad();
   if (mode != "create" && mode != "exec") return bad();
   r.mode = mode == "create" ? InitMode::Create : InitMode::Exec;

@@ -21,9 +21,11 @@ struct JoinFd {
 
 struct InitRequest {
   InitMode mode = InitMode::Create;
-  std::string spec_json;  // the container's spec; for Exec its process is the exec'd one
-  std::string rootfs;     // Create: absolute path in the agent's mount namespace
-  std::string bundle;     // Create: base of relative bind-mount sources
+  std::string spec_json;     // the container's spec; for Exec its process is the exec'd one
+  std::string rootfs;        // Create: absolute path in the agent's mount namespace
+  std::string bundle;        // Create: base of relative bind-mount sources
+  std::string id;            // Create: the container's id (startContainer hooks' state)
+  std::string state_bundle;  // Create: the bundle as the caller names it (same)
   std::optional<SeccompProgram> seccomp;
   std::vector<JoinFd> join;  // Exec, user namespace first
 };

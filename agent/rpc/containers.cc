@@ -136,6 +136,7 @@ Status ContainerRegistry::create(const CreateContainerRequest& req) {
   o.id = id;
   o.spec = std::move(spec);
   o.bundle = opts_.shared_dir;
+  o.state_bundle = req.bundle();
   o.cgroup_root = opts_.cgroup_root;
   o.stdio = child.stdio();
   o.timeout = opts_.engine_timeout;

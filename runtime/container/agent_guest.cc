@@ -10,12 +10,12 @@ sandbox::StdioMode mode(StdioMode m) {
 }  // namespace
 
 Status AgentGuest::create_container(const std::string& id, const std::string& spec_json,
-                                    StdioMode stdio) {
-  return client_.create(id, spec_json, mode(stdio));
+                                    StdioMode stdio, const std::string& bundle) {
+  return client_.create(id, spec_json, mode(stdio), bundle);
 }
 
-Status AgentGuest::start_container(const std::string& id) {
-  return client_.start(id);
+Status AgentGuest::start_container(const std::string& id, std::chrono::milliseconds timeout) {
+  return client_.start(id, timeout);
 }
 
 Status AgentGuest::remove_container(const std::string& id, uint32_t timeout_s) {

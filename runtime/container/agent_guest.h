@@ -14,9 +14,9 @@ class AgentGuest final : public Guest {
  public:
   explicit AgentGuest(sandbox::AgentClient& client) : client_(client) {}
 
-  Status create_container(const std::string& id, const std::string& spec_json,
-                          StdioMode stdio) override;
-  Status start_container(const std::string& id) override;
+  Status create_container(const std::string& id, const std::string& spec_json, StdioMode stdio,
+                          const std::string& bundle) override;
+  Status start_container(const std::string& id, std::chrono::milliseconds timeout) override;
   Status remove_container(const std::string& id, uint32_t timeout_s) override;
   Status exec_process(const ProcessRef& p, const std::string& process_json,
                       StdioMode stdio) override;

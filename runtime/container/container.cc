@@ -1,6 +1,8 @@
 #include "runtime/container/container.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +27,8 @@
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
+#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_share.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
 
@@ -87,8 +91,9 @@ std::vector<hooks::Hook> hooks_of(const oci::State& s, hooks::Kind kind) {
   return hooks::from_spec(*spec->hooks, kind);
 }
 
-// Runs the hooks of `kind` with `s` (status set as the spec says) on stdin.
-Status run_hooks(const oci::State& s, hooks::Kind kind) {
+// Runs the hooks of `kind` with `s` (status set as the spec says) on stdin,
+// in `cwd_fd` (borrowed) when it is not -1.
+Status run_hooks(const oci::State& s, hooks::Kind kind, int cwd_fd = -1) {
   auto list = hooks_of(s, kind);
   if (list.empty()) return {};
   log::debug("container " + s.id + ": running " + std::to_string(list.size()) + " " +
@@ -96,9 +101,49 @@ Status run_hooks(const oci::State& s, hooks::Kind kind) {
   oci::State st = s;
   st.status = hooks::status_during(kind);
   std::vector<Error> warnings;
-  auto r = hooks::run_hooks(kind, list, hooks::state_json(st), warnings);
+  auto r = hooks::run_hooks(kind, list, hooks::state_json(st), warnings, cwd_fd);
   for (const auto& w : warnings) log::warn(w.what());
   return r;
+}
+
+// The container's rootfs as virtio-fs exports it: <sandbox>/shared/containers/
+// <id>/rootfs, the bind mount of root.path the monitor made. Mounts made below
+// it reach the guest (container_share.h), so createContainer hooks start
+// here, as runc starts them in the rootfs inside the container's mount
+// namespace. Opened without following symlinks and checked to be root.path
+// itself: the guest can rename entries of the shared dir.
+Result<UniqueFd> open_shared_rootfs(const oci::State& s) {
+  auto it = s.hull.find("sandbox_dir");
+  if (it == s.hull.end() || !it->is_string()) {
+    return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
+  }
+  std::string dir = it->get<std::string>();
+  std::string rel = "shared/" + sandbox::guest_rootfs_path(s.id);
+  UniqueFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!base) return fail_errno("container " + s.id + ": opening its sandbox " + dir);
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, base.get(), rel.c_str(), &how, sizeof how)));
+  if (!fd)
+    return fail_errno("container " + s.id + ": opening its shared rootfs " + dir + "/" + rel);
+  struct stat got {};
+  struct stat want {};
+  if (::fstat(fd.get(), &got) != 0) return fail_errno("stat " + dir + "/" + rel);
+  if (::stat(s.rootfs.c_str(), &want) != 0) return fail_errno("root.path " + s.rootfs);
+  if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+    return fail(Errc::GuestProtocol, "container " + s.id + ": " + dir + "/" + rel +
+                                         " is not the bind mount of root.path " + s.rootfs);
+  }
+  return fd;
+}
+
+// The startContainer hooks run in the guest, in the container, before `start`
+// returns (agent/engine/start_hooks.h): the call waits for them too.
+std::chrono::milliseconds start_timeout(const oci::State& s) {
+  auto total = hooks::total_timeout(hooks_of(s, hooks::Kind::StartContainer));
+  if (!total) return sandbox::kWaitForever;
+  return sandbox::kContainerCallTimeout + *total;
 }
 
 // A connection to a container's agent and the Guest over it.
@@ -341,9 +386,15 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;
   if (auto st = store.save(s); !st) return abort(std::move(st.error()));
-  for (auto kind :
-       {hooks::Kind::Prestart, hooks::Kind::CreateRuntime, hooks::Kind::CreateContainer}) {
+  for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
     if (auto st = run_hooks(s, kind); !st) return abort(std::move(st.error()));
+  }
+  if (!hooks_of(s, hooks::Kind::CreateContainer).empty()) {
+    auto rootfs = open_shared_rootfs(s);
+    if (!rootfs) return abort(std::move(rootfs.error()).wrap("createContainer hooks"));
+    if (auto st = run_hooks(s, hooks::Kind::CreateContainer, rootfs->get()); !st) {
+      return abort(std::move(st.error()));
+    }
   }
   if (!o.pid_file.empty()) {
     if (auto st = write_file_atomic(o.pid_file, std::to_string(pid), 0644); !st) {
@@ -367,11 +418,15 @@ Status start(const Context& ctx, const std::string& id) {
   HULL_TRY(transition(id, s.status, Op::Start));
   log::debug("container " + id + ": starting its process");
   HULL_ASSIGN(conn, connect(s));
-  if (auto st = run_hooks(s, hooks::Kind::StartContainer); !st) {
-    (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
+  // A failing startContainer hook ends the container's init in the guest; a
+  // start that failed otherwise while hooks may run (the wait ran out) stops
+  // the container too, as the spec asks for a failed hook.
+  if (auto st = conn->guest.start_container(id, start_timeout(s)); !st) {
+    if (!hooks_of(s, hooks::Kind::StartContainer).empty()) {
+      (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
+    }
     return st;
   }
-  HULL_TRY(conn->guest.start_container(id));
   s0.status = ContainerStatus::Running;
   HULL_TRY(store.save(s0));
   s.status = ContainerStatus::Running;

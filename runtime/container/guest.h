@@ -8,6 +8,7 @@
 // (the monitor's relay threads), so implementations must be thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -89,10 +90,13 @@ class Guest {
   virtual ~Guest() = default;
 
   // `spec_json`: root.path and the host's bind sources relative to the
-  // guest's shared directory (share.h).
+  // guest's shared directory (share.h). `bundle`: the host's bundle path (the
+  // state the container's startContainer hooks read names it).
   virtual Status create_container(const std::string& id, const std::string& spec_json,
-                                  StdioMode stdio) = 0;
-  virtual Status start_container(const std::string& id) = 0;
+                                  StdioMode stdio, const std::string& bundle) = 0;
+  // The container's startContainer hooks run in the guest before the process
+  // starts: `timeout` covers them.
+  virtual Status start_container(const std::string& id, std::chrono::milliseconds timeout) = 0;
   virtual Status remove_container(const std::string& id, uint32_t timeout_s) = 0;
   virtual Status exec_process(const ProcessRef& p, const std::string& process_json,
                               StdioMode stdio) = 0;

@@ -194,7 +194,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   AgentGuest guest(sandbox->agent());
   StdioMode mode{terminal, true};
   log::debug("container " + a.id + ": creating the container in the VM");
-  if (auto st = guest.create_container(a.id, shared->guest_spec_json, mode); !st) {
+  if (auto st = guest.create_container(a.id, shared->guest_spec_json, mode, a.bundle); !st) {
     return failed(std::move(st.error()).wrap("creating the container in the VM"));
   }
 

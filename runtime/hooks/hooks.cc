@@ -41,10 +41,10 @@ std::string describe(const Outcome& o) {
 }
 
 // One hook, with its failure (if any) as an Error naming kind, index and path.
-Status run_indexed(Kind kind, size_t index, const Hook& hook, std::string_view state) {
+Status run_indexed(Kind kind, size_t index, const Hook& hook, std::string_view state, int cwd_fd) {
   std::string who =
       std::string(kind_name(kind)) + " hook #" + std::to_string(index) + " (" + hook.path + ")";
-  auto r = run_one(hook, state);
+  auto r = run_one(hook, state, cwd_fd);
   if (!r) return fail(std::move(r.error()).wrap(who));
   if (r->exit_code != 0) return fail(Errc::Invalid, who + ": " + describe(*r));
   return {};
@@ -144,14 +144,23 @@ std::string state_json(const oci::State& s) {
 }
 
 Status run_hooks(Kind kind, std::span<const Hook> hooks, std::string_view state,
-                 std::vector<Error>& warnings) {
+                 std::vector<Error>& warnings, int cwd_fd) {
   for (size_t i = 0; i < hooks.size(); ++i) {
-    auto r = run_indexed(kind, i, hooks[i], state);
+    auto r = run_indexed(kind, i, hooks[i], state, cwd_fd);
     if (r) continue;
     if (failure_rule(kind) == OnFailure::Abort) return r;
     warnings.push_back(std::move(r.error()));
   }
   return {};
+}
+
+std::optional<std::chrono::seconds> total_timeout(std::span<const Hook> hooks) {
+  std::chrono::seconds sum{0};
+  for (const auto& h : hooks) {
+    if (!h.timeout) return std::nullopt;
+    sum += *h.timeout;
+  }
+  return sum;
 }
 
 }  // namespace hull::hooks

@@ -1,9 +1,10 @@
-// OCI hooks, run on the host (the OCI runtime spec's "POSIX-platform Hooks").
+// OCI hooks (the OCI runtime spec's "POSIX-platform Hooks").
 //
-// Every hook runs on the host in hull: its `path` names a host binary, and the
-// guest has neither the binary nor the host's view of the container. See
-// docs/hooks.md for where each kind runs and what hull does about the spec's
-// "in the container namespace" kinds (createContainer, startContainer).
+// The CLI runs prestart, createRuntime, createContainer (with the container's
+// shared rootfs as working directory), poststart and poststop on the host; the
+// container's init in the guest runs startContainer with this same runner,
+// inside the container (agent/engine/start_hooks.h). docs/hooks.md says
+// exactly where each kind runs.
 //
 // Failure rules (the OCI runtime spec's hooks and lifecycle sections), for the CLI to apply:
 //
@@ -14,8 +15,8 @@
 //   createRuntime    creating         create, same point as prestart    same as prestart
 //   createContainer  creating         create, after createRuntime       same as prestart
 //   startContainer   created          start, before the user process    stop the container and
-//                                     runs (hull: on the host, just     report the error; start
-//                                     before the agent's Start)         fails
+//                                     runs (hull: in the container, by  report the error; start
+//                                     its init in the guest)            fails
 //   poststart        running          start, after the user process     log a warning; the other
 //                                     started, before `start` returns   hooks and start continue
 //   poststop         stopped          delete, after the VM and the      log a warning; the other
@@ -95,10 +96,12 @@ struct Outcome {
 };
 
 // Runs one hook with `state` on stdin and waits for it (up to its timeout).
+// `cwd_fd` (borrowed): a directory the hook starts in (createContainer: the
+// container's rootfs); -1: the caller's working directory.
 // Errors: NotFound (no such binary), System (spawn failed), Timeout (killed
 // at the deadline, with its process group). A non-zero exit is not an error
 // here: it is returned in the Outcome.
-Result<Outcome> run_one(const Hook& hook, std::string_view state);
+Result<Outcome> run_one(const Hook& hook, std::string_view state, int cwd_fd = -1);
 
 // Runs `hooks` in order with `state` on stdin, applying failure_rule(kind):
 //   Abort kinds: returns the first failure; later hooks do not run.
@@ -110,6 +113,11 @@ Result<Outcome> run_one(const Hook& hook, std::string_view state);
 // A hook that exits non-zero or is killed by a signal yields Errc::Invalid (the
 // user's hook failed), a timeout Errc::Timeout, a missing binary Errc::NotFound.
 Status run_hooks(Kind kind, std::span<const Hook> hooks, std::string_view state,
-                 std::vector<Error>& warnings);
+                 std::vector<Error>& warnings, int cwd_fd = -1);
+
+// How long running all of `hooks` can take: the sum of their timeouts, or
+// nullopt when one has none (it may run for ever). For a caller that waits on
+// hooks run elsewhere (startContainer hooks run by the container's init).
+std::optional<std::chrono::seconds> total_timeout(std::span<const Hook> hooks);
 
 }  // namespace hull::hooks

@@ -163,7 +163,7 @@ Outcome outcome_of(int status) {
 
 }  // namespace
 
-Result<Outcome> run_one(const Hook& hook, std::string_view state) {
+Result<Outcome> run_one(const Hook& hook, std::string_view state, int cwd_fd) {
   if (hook.path.empty()) return fail(Errc::Invalid, "hook has no path");
   HULL_ASSIGN(in, state_fd(state));
   HULL_ASSIGN(out, output_pipe());
@@ -188,6 +188,8 @@ Result<Outcome> run_one(const Hook& hook, std::string_view state) {
   posix_spawnattr_setpgroup(&sa.attr, 0);
   posix_spawnattr_setsigmask(&sa.attr, &none);
   posix_spawnattr_setsigdefault(&sa.attr, &all);
+  // First, while cwd_fd is still open in the child whatever its number.
+  if (cwd_fd >= 0) posix_spawn_file_actions_addfchdir_np(&sa.actions, cwd_fd);
   posix_spawn_file_actions_adddup2(&sa.actions, in.get(), 0);
   posix_spawn_file_actions_adddup2(&sa.actions, out.wr.get(), 1);
   posix_spawn_file_actions_adddup2(&sa.actions, err.wr.get(), 2);

@@ -46,10 +46,11 @@ Status ContainerClient::create_sandbox(const agent::CreateSandboxRequest& req,
 }
 
 Status ContainerClient::create(const std::string& id, std::string_view spec_json, StdioMode stdio,
-                               std::chrono::milliseconds timeout) {
+                               std::string_view bundle, std::chrono::milliseconds timeout) {
   agent::CreateContainerRequest req;
   req.set_container_id(id);
   req.set_oci_spec_json(std::string(spec_json));
+  req.set_bundle(std::string(bundle));
   set_stdio(req.mutable_stdio(), stdio);
   return call_status(*stub_, &Stub::CreateContainer, "CreateContainer", req, timeout);
 }

@@ -49,8 +49,10 @@ class ContainerClient {
                         std::chrono::milliseconds timeout = kAgentCallTimeout);
 
   // `spec_json`: config.json with root.path relative to the sandbox's shared
-  // directory (container_share.h: guest_rootfs_path).
+  // directory (container_share.h: guest_rootfs_path). `bundle`: the host's
+  // bundle path, for the state the container's startContainer hooks read.
   Status create(const std::string& id, std::string_view spec_json, StdioMode stdio,
+                std::string_view bundle = {},
                 std::chrono::milliseconds timeout = kContainerCallTimeout);
   Status start(const std::string& id, std::chrono::milliseconds timeout = kContainerCallTimeout);
   // SIGTERM, SIGKILL after `grace_s` seconds (0: SIGKILL at once); removes the cgroup.

@@ -26,6 +26,31 @@ UniqueFd open_dir_at(int dir, const std::string& name) {
   return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
+// Bind-mounts `source` (recursively) onto the directory `onto` as a slave of
+// the source's mounts: a clone (open_tree) made a slave before it is attached
+// below shared/. A plain bind of a source in a shared peer group (the host's
+// / on systemd hosts) would join that group, and a mount made later below the
+// rootfs (a createContainer hook's bind of a host file into ./lib/x) would
+// then appear at the bundle's rootfs on the host too and outlive the
+// container. As a slave it still receives the source's later mounts; attached
+// below the shared dir it becomes shared as well, with virtiofsd's copy as its
+// slave, so what is mounted on it reaches the guest and nothing else.
+Status bind_as_slave(const std::string& source, int onto, const std::string& target) {
+  UniqueFd tree(
+      ::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!tree) return fail_errno("cloning the mounts at " + source);
+  mount_attr attr{};
+  attr.propagation = MS_SLAVE;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    return fail_errno("making the clone of " + source + " a slave mount");
+  }
+  if (::move_mount(tree.get(), "", onto, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
+      0) {
+    return fail_errno("bind-mounting " + source + " at " + target);
+  }
+  return {};
+}
+
 }  // namespace
 
 SharedRootfs& SharedRootfs::operator=(SharedRootfs&& o) noexcept {
@@ -73,10 +98,7 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
   if (::mkdirat(s.dir_fd_.get(), "rootfs", 0755) != 0) return fail_errno("mkdir " + target);
   UniqueFd placeholder = open_dir_at(s.dir_fd_.get(), "rootfs");
   if (!placeholder) return fail_errno("open " + target);
-  if (::mount(host_rootfs.c_str(), fd_path(placeholder.get()).c_str(), nullptr, MS_BIND | MS_REC,
-              nullptr) != 0) {
-    return fail_errno("bind-mounting " + host_rootfs + " at " + target);
-  }
+  HULL_TRY(bind_as_slave(host_rootfs, placeholder.get(), target));
   s.mount_ = MountGuard(target);
   // rootfs is a mount point now: the guest can no longer rename it.
   if (readonly && ::mount(nullptr, fd_path(s.dir_fd_.get(), "rootfs").c_str(), nullptr,

@@ -3,7 +3,10 @@
 // sandbox on the host"). The sandbox's shared/ is a shared-propagation mount,
 // so the bind reaches virtiofsd's mount namespace and the guest finds the
 // rootfs at <guest shared dir>/containers/<cid>/rootfs; the spec sent to the
-// agent names it relative to the shared dir (guest_rootfs_path).
+// agent names it relative to the shared dir (guest_rootfs_path). The bind is
+// a slave of the host rootfs's mounts and shared with virtiofsd's copy: a
+// mount made below it later (a createContainer hook's) reaches the guest and
+// never the host's view of the bundle.
 //
 //   auto share = SharedRootfs::create(sb.paths().shared_dir, "c1", "/bundle/rootfs", true);
 //   spec.root.path = share->guest_path();     // "containers/c1/rootfs"

@@ -604,9 +604,8 @@ foreground_ctrl_c() {
 @test "hooks: every kind runs with the state on stdin, in lifecycle order" {
   hooks=$BUNDLE/hooks
   mkdir -p "$hooks"
-  # startContainer runs in the container with runc and on the host with hull:
-  # the hook dir is mounted at the same path, so /bin/sh (host or busybox)
-  # writes to the same place either way.
+  # startContainer runs in the container (busybox's /bin/sh): the hook dir is
+  # mounted there at the same path, so every kind writes to the same place.
   update_config '.mounts += [{"destination": $h, "type": "bind", "source": $h, "options": ["rbind", "rw"]}]
     | .annotations = {"org.example.hook": "1"}
     | .hooks = (reduce ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop") as $k
@@ -637,6 +636,51 @@ foreground_ctrl_c() {
   jq -e '.status == "creating"' "$hooks/createContainer.json"
   jq -e '.status == "created"' "$hooks/startContainer.json"
   jq -e '.status == "stopped"' "$hooks/poststop.json"
+}
+
+@test "hooks: a createContainer hook's mount below the rootfs shows in the container, and goes with it" {
+  # runc's example: the hook starts in the rootfs, in the container's mount
+  # namespace (hull: the rootfs the VM sees, whose mounts reach the guest).
+  echo host-file-42 >"$BUNDLE/hostfile"
+  set_args cat /lib/x
+  update_config '.hooks.createContainer = [{"path": "/bin/sh",
+    "args": ["sh", "-c", "mkdir -p ./lib && touch ./lib/x && mount --bind \($f) ./lib/x"]}]' \
+    --arg f "$BUNDLE/hostfile"
+  run rt run -b "$BUNDLE" e2e-ccmount
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [[ $output == *host-file-42* ]]
+  assert_no_state
+  # the mount was the container's: nothing of it is left on the host
+  [ ! -s "$BUNDLE/rootfs/lib/x" ]
+  ! grep -F "$BUNDLE" /proc/self/mountinfo
+}
+
+@test "hooks: a startContainer hook runs inside the container, before its process" {
+  # The path is the container's /bin/sh (busybox), / is the container's rootfs
+  # and the hostname the container's.
+  set_args cat /hook-was-here
+  update_config '.hooks.startContainer = [{"path": "/bin/sh",
+    "args": ["sh", "-c", "echo \"hook in $(hostname)\" >/hook-was-here"]}]'
+  run rt run -b "$BUNDLE" e2e-startin
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [[ $output == *"hook in e2e"* ]]
+  [ "$(cat "$BUNDLE/rootfs/hook-was-here")" = "hook in e2e" ]
+  [ ! -e /hook-was-here ]
+  assert_no_state
+}
+
+@test "hooks: a startContainer hook runs under the container's seccomp filter" {
+  set_args echo the-process-ran
+  update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]}
+    | .hooks.startContainer = [{"path": "/bin/mkdir", "args": ["mkdir", "/forbidden"]}]'
+  run rt run -b "$BUNDLE" e2e-startseccomp
+  [ "$status" -ne 0 ]
+  [[ $output == *"hook #0"* ]] || { echo "$output" >&2; false; }
+  [[ ${output,,} == *"bad system call"* ]]
+  [[ $output != *the-process-ran* ]]
+  [ ! -e "$BUNDLE/rootfs/forbidden" ]
+  assert_no_state
 }
 
 @test "hooks: a failing createRuntime hook fails create and leaves nothing" {

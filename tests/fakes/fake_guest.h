@@ -38,10 +38,11 @@ class FakeGuest final : public container::Guest {
     cv_.notify_all();
   }
 
-  Status create_container(const std::string&, const std::string&, container::StdioMode) override {
+  Status create_container(const std::string&, const std::string&, container::StdioMode,
+                          const std::string&) override {
     return {};
   }
-  Status start_container(const std::string&) override { return {}; }
+  Status start_container(const std::string&, std::chrono::milliseconds) override { return {}; }
   Status remove_container(const std::string&, uint32_t) override { return {}; }
   Status exec_process(const ProcessRef&, const std::string&, container::StdioMode) override {
     return {};

@@ -141,6 +141,32 @@ TEST_F(HooksTest, StateArrivesOnStdin) {
   EXPECT_EQ(slurp(dir_ / "state"), state);
 }
 
+TEST_F(HooksTest, WorkingDirectoryIsTheGivenDirectory) {
+  fs::create_directory(dir_ / "rootfs");
+  int fd = ::open((dir_ / "rootfs").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::vector<Error> warnings;
+  auto r = run_hooks(Kind::CreateContainer, std::vector<Hook>{sh("pwd > ../pwd; touch ./here")},
+                     "{}", warnings, fd);
+  ::close(fd);
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(slurp(dir_ / "pwd"), (dir_ / "rootfs").string() + "\n");
+  EXPECT_TRUE(fs::exists(dir_ / "rootfs" / "here"));
+  // Without one: the caller's.
+  auto here = run_one(sh("pwd > " + (dir_ / "pwd2").string()), "{}");
+  ASSERT_TRUE(here) << here.error().what();
+  EXPECT_EQ(slurp(dir_ / "pwd2"), fs::current_path().string() + "\n");
+}
+
+TEST(HookTimeouts, TotalIsTheSumOrUnboundedWhenOneHasNone) {
+  Hook a{"/a", {}, {}, std::chrono::seconds(3)};
+  Hook b{"/b", {}, {}, std::chrono::seconds(4)};
+  Hook c{"/c", {}, {}, std::nullopt};
+  EXPECT_EQ(total_timeout(std::vector<Hook>{}), std::chrono::seconds(0));
+  EXPECT_EQ(total_timeout(std::vector<Hook>{a, b}), std::chrono::seconds(7));
+  EXPECT_FALSE(total_timeout(std::vector<Hook>{a, c}));
+}
+
 TEST_F(HooksTest, StateArrivesWhenTheCallerHasNoStdio) {
   // A caller started with fds 0-2 closed: the runner's own descriptors take
   // those numbers and must still end up as the hook's stdin and stderr.
