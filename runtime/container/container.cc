@@ -251,7 +251,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   s.hull["host_cgroup"] = cgroup.to_json();
-  log::debug("container " + o.id + ": host cgroup " + s.hull["host_cgroup"].dump());
+  log::debug("container " + o.id + ": host cgroup made at linux.cgroupsPath \"" +
+             s.hull["host_cgroup"].value("path", std::string()) + "\"");
   // Every failure from here, once no monitor runs: the cgroup first (what is
   // left in it, the VM's processes, is killed), then the sandbox directory
   // and its mounts, as `delete` does. When that fails, the state stays, as
