@@ -23,7 +23,7 @@ std::string table(const Rows& rows) {
 }
 
 bool takes_value(const CLI::Option* o) {
-  return o->get_type_size_max() > 0;
+  return o->get_items_expected_max() > 0;  // flags expect none
 }
 
 // "--bundle value, -b value" / "--force, -f".

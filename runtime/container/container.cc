@@ -302,7 +302,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   s.hull["host_cgroup"] = cgroup.to_json();
-  log::debug("container " + o.id + ": host cgroup " + s.hull["host_cgroup"].dump());
+  log::debug("container " + o.id + ": host cgroup made at linux.cgroupsPath \"" +
+             s.hull["host_cgroup"].value("path", std::string()) + "\"");
   if (size_t n = cgroup.foreign_tasks(); n > 0) {
     // runc 1.1's words; its VM shares the cgroup, and delete kills only its own.
     log::warn("container's cgroup is not empty: " + std::to_string(n) +
