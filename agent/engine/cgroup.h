@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "common/cgroup/stats.h"
 #include "agent/engine/device_filter.h"
+#include "common/cgroup/stats.h"
 #include "common/error.h"
 #include "runtime/oci/spec.h"
 

@@ -141,7 +141,8 @@ Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, std::string_view current) {
   bool has_period = c.period.value_or(0) != 0;
   if (has_quota == has_period) return c;
   auto invalid = [&] {
-    return fail(Errc::Invalid, "cpu.max: " + in_quotes(current) + " is not \"<quota|max> <period>\"");
+    return fail(Errc::Invalid,
+                "cpu.max: " + in_quotes(current) + " is not \"<quota|max> <period>\"");
   };
   size_t space = current.find(' ');
   if (space == std::string_view::npos || space == 0) return invalid();
