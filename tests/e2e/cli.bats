@@ -652,7 +652,7 @@ foreground_ctrl_c() {
   assert_no_state
   # the mount was the container's: nothing of it is left on the host
   [ ! -s "$BUNDLE/rootfs/lib/x" ]
-  ! grep -F "$BUNDLE" /proc/self/mountinfo
+  run ! grep -F "$BUNDLE" /proc/self/mountinfo
 }
 
 @test "hooks: a startContainer hook runs inside the container, before its process" {

@@ -5,6 +5,9 @@
 # attributes on a volume with a submount. Same bundles as cli.bats; every
 # test passes with runc 1.1 (HULL_E2E_RUNTIME=/usr/sbin/runc) and with hull.
 
+# The single-quoted sh -c and jq programs below expand in the container or
+# in jq, not here:
+# shellcheck disable=SC2016
 load lib/common
 load lib/cli
 
