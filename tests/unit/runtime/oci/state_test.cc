@@ -65,8 +65,9 @@ TEST(StateJson, RuncKeyOrder) {
   s.id = "c1";
   s.bundle = "/b";
   s.annotations = {{"a", "b"}};
+  auto out = state_output_json(s);
   std::vector<std::string> keys;
-  for (const auto& [k, v] : state_output_json(s).items()) keys.push_back(k);
+  for (const auto& [k, v] : out.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"ociVersion", "id", "pid", "status", "bundle", "rootfs",
                                             "created", "annotations", "owner"}));
 }
