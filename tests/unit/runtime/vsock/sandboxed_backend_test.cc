@@ -134,6 +134,11 @@ TEST_F(SandboxedBackend, FullSessionUnderSeccomp) {
     ASSERT_TRUE(fe->send_file(vhost::kSetVringCall, i, call[i].get()));
     ASSERT_TRUE(fe->send_state(vhost::kSetVringEnable, i, 1));
   }
+  // A reply proves the backend has handled every message before it, both
+  // enables included: a RESPONSE posted on a tx ring not yet enabled would be
+  // drained and discarded (a slow build, such as the ASan one, lost it).
+  ASSERT_TRUE(fe->send(vhost::kGetFeatures, {}));
+  ASSERT_TRUE(fe->read_reply());
   for (int i = 0; i < 16; ++i) rx.post_rx(4096);
   const uint64_t one = 1;
   ASSERT_EQ(::write(kick[0].get(), &one, 8), 8);
