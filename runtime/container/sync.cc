@@ -9,7 +9,11 @@ namespace hull::container {
 namespace {
 
 constexpr std::pair<SyncType, std::string_view> kNames[] = {
-    {SyncType::Ready, "ready"}, {SyncType::Error, "error"}, {SyncType::Commit, "commit"}};
+    {SyncType::Namespaces, "namespaces"},
+    {SyncType::Boot, "boot"},
+    {SyncType::Ready, "ready"},
+    {SyncType::Error, "error"},
+    {SyncType::Commit, "commit"}};
 
 }  // namespace
 
