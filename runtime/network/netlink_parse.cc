@@ -332,7 +332,10 @@ Status for_each_message(std::span<const std::byte> datagram, uint32_t seq,
   int left = static_cast<int>(datagram.size());
   if (left == 0) return fail(Errc::GuestProtocol, "empty netlink datagram");
   while (left > 0) {
-    if (!mnl_nlmsg_ok(nlh, left)) {
+    // libmnl's mnl_nlmsg_ok compares the length as an int: a length of 2^31
+    // or more passes it. Checked here unsigned.
+    if (static_cast<size_t>(left) < sizeof(nlmsghdr) || nlh->nlmsg_len < sizeof(nlmsghdr) ||
+        nlh->nlmsg_len > static_cast<uint32_t>(left)) {
       return fail(Errc::GuestProtocol,
                   "malformed netlink message (" + std::to_string(left) + " bytes left)");
     }

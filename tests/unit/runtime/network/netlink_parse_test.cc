@@ -176,6 +176,17 @@ TEST(NetlinkParse, TruncatedMessage) {
   EXPECT_NE(b.error().what().find("malformed netlink message"), std::string::npos);
 }
 
+TEST(NetlinkParse, LengthPastTwoGigabytes) {
+  // Found by fuzzing: libmnl's own check takes such a length as negative.
+  Datagram d;
+  add_veth(d, 5, "eth0");
+  uint32_t huge = 0xae2e0a0aU;
+  std::memcpy(d.bytes().data(), &huge, sizeof huge);
+  auto b = parse_dump(d.bytes(), 7);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().what().find("malformed netlink message"), std::string::npos);
+}
+
 TEST(NetlinkParse, TrailingBytes) {
   Datagram d;
   add_veth(d, 5, "eth0");
