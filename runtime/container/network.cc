@@ -76,21 +76,30 @@ int process_netns_pid(const std::string& path) {
 Status check_network_choice(const NetworkChoice& c) {
   if (c.mode != NetMode::Path) return {};
   const std::string what = "config.json: linux.namespaces: network namespace " + c.path;
-  HULL_ASSIGN(target, wrap(network::netns_id(c.path), "config.json: linux.namespaces"));
-  HULL_ASSIGN(self, network::netns_id("/proc/self/ns/net"));
-  auto host = network::host_netns();  // unreadable under some sandboxes: the inode rule stays
-  if (network::is_host_netns(target, host ? &*host : nullptr) || target == self) {
+  auto host_error = [&] {
     return fail(Errc::Unsupported,
                 what + " is the host's own (docker/podman --network host): " + kWhyNot +
-                    "; use a bridge or user-defined network, or another runtime for host "
-                    "networking");
-  }
-  if (int pid = process_netns_pid(c.path); pid > 0) {
+                    "; use a bridge or user-defined network, or another "
+                    "runtime for host networking");
+  };
+  const int pid = process_netns_pid(c.path);
+  if (pid == 1) return host_error();
+  auto other_error = [&] {
     return fail(Errc::Unsupported,
                 what + " is the namespace of process " + std::to_string(pid) +
                     " (docker/podman --network container:X): its interfaces are that "
-                    "container's, and " + kWhyNot + "; give this container a network of its own");
+                    "container's, and " +
+                    kWhyNot + "; give this container a network of its own");
+  };
+  auto target = network::netns_id(c.path);
+  if (!target && pid > 0) return other_error();
+  if (!target) return fail(std::move(target.error()).wrap("config.json: linux.namespaces"));
+  HULL_ASSIGN(self, network::netns_id("/proc/self/ns/net"));
+  auto host = network::host_netns();  // unreadable under some sandboxes: the inode rule stays
+  if (network::is_host_netns(*target, host ? &*host : nullptr) || *target == self) {
+    return host_error();
   }
+  if (pid > 0) return other_error();
   return {};
 }
 
@@ -112,8 +121,10 @@ Status enter_network(const NetworkChoice& c) {
   // Never the namespace this process was started in (the caller's), nor the host's.
   HULL_ASSIGN(now, network::current_netns());
   if (now == before) {
-    return fail(Errc::Unsupported, "the container's network namespace is the one hull was "
-                                   "started in: " + std::string(kWhyNot));
+    return fail(Errc::Unsupported,
+                "the container's network namespace is the one hull was "
+                "started in: " +
+                    std::string(kWhyNot));
   }
   HULL_TRY(network::refuse_host_netns("the container's network namespace"));
   if (c.mode == NetMode::New) {
@@ -126,8 +137,7 @@ std::vector<sandbox::SandboxNic> VmNetwork::sandbox_nics() const {
   std::vector<sandbox::SandboxNic> out;
   if (!wiring) return out;
   for (const auto& n : wiring->nics()) {
-    out.push_back({n.id, n.tap_fd.get(), n.vhost_fd.valid() ? n.vhost_fd.get() : -1, n.mac,
-                   n.mtu});
+    out.push_back({n.id, n.tap_fd.get(), n.vhost_fd.valid() ? n.vhost_fd.get() : -1, n.mac, n.mtu});
   }
   return out;
 }
@@ -175,16 +185,35 @@ agent::Routes guest_routes(const network::Plan& plan) {
     g->set_device(r.device);
     g->set_source(r.source);
     g->set_scope(r.scope);
+    g->set_metric(r.metric);
+    g->set_family(r.family == AF_INET6 ? 6 : 4);
+    g->set_mtu(r.mtu);
   }
   return rs;
+}
+
+agent::Neighbors guest_neighbours(const network::Plan& plan) {
+  agent::Neighbors ns;
+  for (const auto& n : plan.neighbours) {
+    auto* g = ns.add_neighbors();
+    g->set_address(n.address);
+    g->set_mac(n.mac);
+    g->set_device(n.device);
+  }
+  return ns;
 }
 
 Status configure_guest_network(sandbox::AgentClient& agent, const network::Plan& plan) {
   for (const auto& i : guest_interfaces(plan)) {
     HULL_TRY(wrap(agent.update_interface(i), "configuring the guest's " + i.name()));
   }
-  if (plan.routes.empty()) return {};
-  HULL_TRY(wrap(agent.update_routes(guest_routes(plan)), "configuring the guest's routes"));
+  if (!plan.routes.empty()) {
+    HULL_TRY(wrap(agent.update_routes(guest_routes(plan)), "configuring the guest's routes"));
+  }
+  if (!plan.neighbours.empty()) {
+    HULL_TRY(
+        wrap(agent.add_neighbours(guest_neighbours(plan)), "adding the guest's static neighbours"));
+  }
   return {};
 }
 

@@ -72,8 +72,10 @@ Result<VmNetwork> wire_network(const NetworkChoice& c);
 // Pure: the agent's requests for a plan.
 std::vector<agent::Interface> guest_interfaces(const network::Plan& plan);
 agent::Routes guest_routes(const network::Plan& plan);
+agent::Neighbors guest_neighbours(const network::Plan& plan);
 
-// After boot: UpdateInterface for each NIC, then UpdateRoutes.
+// After boot, in Kata's order: UpdateInterface for each NIC, UpdateRoutes,
+// AddNeighbors (the namespace's permanent entries).
 Status configure_guest_network(sandbox::AgentClient& agent, const network::Plan& plan);
 
 }  // namespace hull::container

@@ -58,6 +58,14 @@ Result<agent::Routes> AgentClient::update_routes(const agent::Routes& routes,
   return parse_routes(std::move(reply), "UpdateRoutes");
 }
 
+Status AgentClient::add_neighbours(const agent::Neighbors& neighbours,
+                                   std::chrono::milliseconds timeout) {
+  agent::AddNeighborsRequest req;
+  *req.mutable_neighbors() = neighbours;
+  HULL_TRY(call_agent(*stub_, &agent::Agent::Stub::AddNeighbors, "AddNeighbors", req, timeout));
+  return {};
+}
+
 Result<agent::Interfaces> AgentClient::list_interfaces(std::chrono::milliseconds timeout) {
   HULL_ASSIGN(reply, call_agent(*stub_, &agent::Agent::Stub::ListInterfaces, "ListInterfaces",
                                 agent::Empty(), timeout));

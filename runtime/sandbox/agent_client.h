@@ -46,6 +46,8 @@ class AgentClient {
                                             std::chrono::milliseconds timeout = kAgentCallTimeout);
   Result<agent::Routes> update_routes(const agent::Routes& routes,
                                       std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Status add_neighbours(const agent::Neighbors& neighbours,
+                        std::chrono::milliseconds timeout = kAgentCallTimeout);
   Result<agent::Interfaces> list_interfaces(std::chrono::milliseconds timeout = kAgentCallTimeout);
   Result<agent::Routes> list_routes(std::chrono::milliseconds timeout = kAgentCallTimeout);
 

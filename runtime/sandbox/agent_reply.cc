@@ -391,6 +391,10 @@ Result<agent::Routes> parse_routes(agent::Routes r, std::string_view call) {
     HULL_TRY(check_ip(call, "source", rt.source()));
     HULL_TRY(check_ifname(call, "device", rt.device(), true));
     HULL_TRY(check_at_most(call, "scope", rt.scope(), 255));
+    if (rt.family() != 0 && rt.family() != 4 && rt.family() != 6) {
+      return bad(call, "family " + std::to_string(rt.family()) + " (0, 4 or 6)");
+    }
+    HULL_TRY(check_at_most(call, "mtu", rt.mtu(), 65535));
   }
   return r;
 }

@@ -118,12 +118,11 @@ Result<agent::GuestDetailsResponse> parse_guest_details(agent::GuestDetailsRespo
 Result<agent::Interface> parse_interface(agent::Interface r, std::string_view call);
 // UpdateInterface: a well-formed interface that is the one asked for (same
 // name and MAC, letter case aside) with the MTU asked for.
-Result<agent::Interface> parse_updated_interface(agent::Interface r,
-                                                 const agent::Interface& asked);
+Result<agent::Interface> parse_updated_interface(agent::Interface r, const agent::Interface& asked);
 // UpdateRoutes / ListRoutes: at most kMaxReplyRoutes routes, each with a
 // destination "default", "::/0" or "<address>/<len>", a gateway and source
 // that are addresses (or empty), a device name as for interfaces (or empty),
-// a scope below 256.
+// a scope below 256, a family 0, 4 or 6, an MTU of at most 65535.
 Result<agent::Routes> parse_routes(agent::Routes r, std::string_view call);
 
 // ReadSharedFile: at most `max_bytes` of data, and a file size no smaller.

@@ -39,7 +39,7 @@ namespace hull::sandbox {
 // A NIC for the VM: a tap the caller opened in the namespace QEMU runs in
 // (runtime/network). The fds stay the caller's; QEMU gets copies.
 struct SandboxNic {
-  std::string id;     // netdev id
+  std::string id;  // netdev id
   int tap_fd = -1;
   int vhost_fd = -1;  // -1: vhost=off
   std::string mac;

@@ -129,7 +129,7 @@ assert_netns_clean() {
   assert_no_state
 }
 
-@test "network: a namespace path (podman, CNI): used as is, TCP both ways, left as it was" {
+@test "network: a namespace path (podman, CNI): used as is, ping and TCP both ways, left as it was" {
   make_ctr_netns
   local before
   before=$(ip -n "$CTR" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
@@ -144,6 +144,8 @@ assert_netns_clean() {
   [ "$output" = "hello from the container" ]
   run rt exec e2e-net-path wget -q -O - "http://10.231.$NET.1:8080/index.html"
   [ "$output" = "hello from the peer" ]
+  rt exec e2e-net-path ping -c 1 -W 10 "10.231.$NET.1"
+  nsenter --net="/run/netns/$PEER" ping -c 1 -W 10 "10.231.$NET.2"
   run rt exec e2e-net-path sh -c "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route"
   [[ $output == *"inet 10.231.$NET.2/24"* ]]
   [[ $output == *"default via 10.231.$NET.1 dev eth0"* ]]

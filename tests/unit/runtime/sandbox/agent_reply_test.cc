@@ -446,6 +446,8 @@ TEST(ParseRoutes, RefusesLies) {
   expect_refused(parse_routes(one([](auto& r) { r.set_source("1.1.1.1.1"); }), "x"), "source");
   expect_refused(parse_routes(one([](auto& r) { r.set_device("a b"); }), "x"), "device");
   expect_refused(parse_routes(one([](auto& r) { r.set_scope(300); }), "x"), "scope");
+  expect_refused(parse_routes(one([](auto& r) { r.set_family(5); }), "x"), "family 5");
+  expect_refused(parse_routes(one([](auto& r) { r.set_mtu(70000); }), "x"), "mtu");
   agent::Routes many;
   for (int n = 0; n < 5000; ++n) many.add_routes()->set_destination("default");
   expect_refused(parse_routes(many, "x"), "routes");

@@ -169,8 +169,10 @@ TEST(QemuArgv, OneTapNetdevAndVirtioNetDevicePerNic) {
             (std::vector<std::string>{"tap,id=net0,fd=5,vhost=off",
                                       "tap,id=net1,fd=6,vhost=on,vhostfd=7"}));
   auto devices = args_after(a, "-device");
-  EXPECT_THAT(devices, Contains("virtio-net-device,netdev=net0,mac=02:42:ac:11:00:02,host_mtu=1500"));
-  EXPECT_THAT(devices, Contains("virtio-net-device,netdev=net1,mac=02:00:00:00:00:01,host_mtu=9000"));
+  EXPECT_THAT(devices,
+              Contains("virtio-net-device,netdev=net0,mac=02:42:ac:11:00:02,host_mtu=1500"));
+  EXPECT_THAT(devices,
+              Contains("virtio-net-device,netdev=net1,mac=02:00:00:00:00:01,host_mtu=9000"));
 }
 
 }  // namespace
