@@ -163,7 +163,7 @@ bool same_route(const RouteInfo& have, const RouteSpec& want) {
 }
 
 std::string parking_name(int index) {
-  return "hulltmp" + std::to_string(index);
+  return "hullp" + std::to_string(index);
 }
 
 Result<RouteSpec> to_route_spec(const Route& r, const std::map<std::string, int>& index_of) {

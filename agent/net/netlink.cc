@@ -403,7 +403,8 @@ std::vector<uint8_t> new_route_request(const RouteSpec& r, uint32_t seq) {
   h.rtm_scope = r.scope;
   h.rtm_type = r.type ? r.type : static_cast<uint8_t>(RTN_UNICAST);
   uint32_t table = r.table ? r.table : static_cast<uint32_t>(RT_TABLE_MAIN);
-  h.rtm_table = static_cast<unsigned char>(table < 256 ? table : static_cast<uint32_t>(RT_TABLE_UNSPEC));
+  h.rtm_table =
+      static_cast<unsigned char>(table < 256 ? table : static_cast<uint32_t>(RT_TABLE_UNSPEC));
   if (r.onlink) h.rtm_flags = RTNH_F_ONLINK;
   b.header(h);
   if (table >= 256) b.attr_u32(RTA_TABLE, table);
@@ -429,7 +430,8 @@ std::vector<uint8_t> del_route_request(const RouteInfo& r, uint32_t seq) {
   h.rtm_protocol = r.protocol;
   h.rtm_scope = RT_SCOPE_NOWHERE;  // any scope
   h.rtm_type = r.type;
-  h.rtm_table = static_cast<unsigned char>(r.table < 256 ? r.table : static_cast<uint32_t>(RT_TABLE_UNSPEC));
+  h.rtm_table =
+      static_cast<unsigned char>(r.table < 256 ? r.table : static_cast<uint32_t>(RT_TABLE_UNSPEC));
   b.header(h);
   if (r.table >= 256) b.attr_u32(RTA_TABLE, r.table);
   if (r.dst_len > 0) b.attr_ip(RTA_DST, r.dst);
