@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format ccache
   libseccomp-dev libcap-ng-dev nlohmann-json3-dev libcli11-dev
-  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libmnl-dev
   libgtest-dev libgmock-dev
   # guest kernel and initrd (guest-image/build.sh)
   linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils cpio lz4 busybox-static

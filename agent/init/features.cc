@@ -3,6 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/fib_rules.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,6 +65,44 @@ void probe_bpf(GuestFeatures& f) {
   f.cgroup_bpf = r == 0;  // without CONFIG_CGROUP_BPF the query fails with EINVAL
 }
 
+bool probe_packet() {
+  UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  return fd || errno != EAFNOSUPPORT;
+}
+
+// Without CONFIG_IP_MULTIPLE_TABLES no rule handler is registered and the dump
+// fails with EOPNOTSUPP; with it the kernel answers with the default rules.
+bool probe_policy_routing() {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd) return false;
+  struct {
+    nlmsghdr h;
+    fib_rule_hdr r;
+  } req{};
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = RTM_GETRULE;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.r.family = AF_INET;
+  if (::send(fd.get(), &req, sizeof req, 0) != static_cast<ssize_t>(sizeof req)) return false;
+  pollfd p{fd.get(), POLLIN, 0};
+  if (::poll(&p, 1, 1000) != 1) return false;
+  alignas(nlmsghdr) char buf[8192];
+  ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+  if (n < static_cast<ssize_t>(sizeof(nlmsghdr))) return false;
+  nlmsghdr h{};
+  std::memcpy(&h, buf, sizeof h);  // the first message decides: a rule, or an error
+  if (h.nlmsg_type == RTM_NEWRULE) return true;
+  if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) {
+    int err = 0;
+    if (n >= static_cast<ssize_t>(sizeof(nlmsghdr) + sizeof err)) {
+      std::memcpy(&err, buf + sizeof(nlmsghdr), sizeof err);
+    }
+    return err == 0 && h.nlmsg_type == NLMSG_DONE;
+  }
+  return false;
+}
+
 std::string yes_no(bool b) {
   return b ? "1" : "0";
 }
@@ -86,6 +130,10 @@ GuestFeatures probe_features() {
   f.vsock_devices = bound_devices("/sys/bus/virtio/drivers/vmw_vsock_virtio_transport");
   f.rng_current = read_or_empty("/sys/class/misc/hw_random/rng_current");
   while (!f.rng_current.empty() && f.rng_current.back() == '\n') f.rng_current.pop_back();
+  f.packet = probe_packet();
+  f.ipv6 = exists("/proc/sys/net/ipv6");
+  f.policy_routing = probe_policy_routing();
+  f.virtio_net_devices = bound_devices("/sys/bus/virtio/drivers/virtio_net");
   return f;
 }
 
@@ -100,7 +148,10 @@ std::string describe(const GuestFeatures& f) {
          " virtio_rng=" + devices(f.virtio_rng_devices) +
          " virtio_balloon=" + devices(f.virtio_balloon_devices) +
          " vsock=" + devices(f.vsock_devices) +
-         " rng=" + (f.rng_current.empty() ? std::string("none") : f.rng_current);
+         " rng=" + (f.rng_current.empty() ? std::string("none") : f.rng_current) +
+         " packet=" + yes_no(f.packet) + " ipv6=" + yes_no(f.ipv6) +
+         " policy_routing=" + yes_no(f.policy_routing) +
+         " virtio_net=" + devices(f.virtio_net_devices);
 }
 
 }  // namespace hull::agent::init

@@ -22,6 +22,10 @@ struct GuestFeatures {
   int virtio_balloon_devices = -1;  // devices bound to virtio_balloon; -1: no such driver
   int vsock_devices = -1;           // devices bound to the virtio vsock transport
   std::string rng_current;          // /sys/class/misc/hw_random/rng_current, or "" if absent
+  bool packet = false;              // AF_PACKET sockets (CONFIG_PACKET)
+  bool ipv6 = false;                // /proc/sys/net/ipv6 (CONFIG_IPV6)
+  bool policy_routing = false;      // an IPv4 rule dump answers (CONFIG_IP_MULTIPLE_TABLES)
+  int virtio_net_devices = -1;      // devices bound to virtio_net; -1: no such driver
 };
 
 // Reads /proc, /sys and calls bpf(2) once; never fails (a missing file is a missing feature).

@@ -11,6 +11,10 @@ namespace hull::agent {
 // hybrid-vsock socket ("CONNECT 1024\n").
 inline constexpr uint32_t kAgentVsockPort = 1024;
 
+// The host port the agent's DNS relay dials (StartDnsRelay's usual vsock_port): the
+// host listens on "<vsock socket>_1053".
+inline constexpr uint32_t kDnsRelayVsockPort = 1053;
+
 // gRPC receive limit on both ends. The host's limit is the cap on any agent
 // reply (the guest is untrusted); requests are small except stdio chunks.
 inline constexpr int kMaxMessageBytes = 4 << 20;

@@ -50,6 +50,12 @@ bool drained(const ProcessRecord& r) {
 
 }  // namespace
 
+void join_guest_network(oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->namespaces) return;
+  std::erase_if(*spec.linux->namespaces,
+                [](const oci::Namespace& ns) { return ns.type == "network" && !ns.path; });
+}
+
 Result<oci::Process> parse_process_json(std::string_view json) {
   HULL_ASSIGN(spec, parse_embedded(json, R"("process":)", "", "ExecProcess"));
   if (!spec.process) return fail(Errc::Invalid, "ExecProcess: process: is required");
@@ -114,6 +120,7 @@ Status ContainerRegistry::create(const CreateContainerRequest& req) {
   HULL_ASSIGN(spec, oci::parse_spec(req.oci_spec_json(), "config.json"));
   HULL_TRY(oci::validate(spec, "config.json"));
   if (!spec.process) return fail(Errc::Invalid, "config.json: process: is required");
+  join_guest_network(spec);
   HULL_TRY(check_terminal(*spec.process, req.stdio(), "CreateContainer"));
   for (const Mount& m : req.extra_mounts()) {
     oci::Mount om;

@@ -86,6 +86,15 @@ class ContainerRegistry {
 // An OCI "process" object (ExecProcessRequest.oci_process_json), with the
 // checks parse_spec applies; errors name the field ("ExecProcess: process.cwd: ...").
 Result<oci::Process> parse_process_json(std::string_view json);
+
+// The VM is the container's network namespace boundary: the host wired the
+// caller's namespace (its interfaces, addresses, routes) into the guest's root
+// namespace, where the NICs are. A container asking for a new network
+// namespace (no path) therefore runs in the guest's root one, as Kata's
+// containers do; its net.* sysctls then apply to the guest's network, which is
+// the container's alone (or its pod's). Removes that namespace entry; an entry
+// with a path (a guest path) is kept.
+void join_guest_network(oci::Spec& spec);
 // An OCI linux.resources object (UpdateContainerRequest.resources_json).
 Result<oci::Resources> parse_resources_json(std::string_view json);
 

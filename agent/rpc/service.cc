@@ -142,30 +142,6 @@ grpc::Status AgentService::CreateSandbox(grpc::ServerContext*, const CreateSandb
   }
 }
 
-namespace {
-grpc::Status network_unimplemented(const char* call) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      std::string(call) +
-                          ": the agent does not configure the guest network yet (the sandbox "
-                          "has no network device)",
-                      std::string(errc_name(Errc::Unsupported)));
-}
-}  // namespace
-
-grpc::Status AgentService::UpdateInterface(grpc::ServerContext*, const UpdateInterfaceRequest*,
-                                           Interface*) {
-  return network_unimplemented("UpdateInterface");
-}
-grpc::Status AgentService::UpdateRoutes(grpc::ServerContext*, const UpdateRoutesRequest*, Routes*) {
-  return network_unimplemented("UpdateRoutes");
-}
-grpc::Status AgentService::ListInterfaces(grpc::ServerContext*, const Empty*, Interfaces*) {
-  return network_unimplemented("ListInterfaces");
-}
-grpc::Status AgentService::ListRoutes(grpc::ServerContext*, const Empty*, Routes*) {
-  return network_unimplemented("ListRoutes");
-}
-
 grpc::Status AgentService::Health(grpc::ServerContext*, const HealthRequest*,
                                   HealthResponse* reply) {
   reply->set_status(HealthResponse::SERVING);

@@ -1,8 +1,8 @@
 // The agent's gRPC service. service.cc answers the sandbox-level calls
 // (health, guest details, CreateSandbox, DestroySandbox, the shared-file
 // diagnostic); container_service.cc answers the container calls through the
-// ContainerRegistry (containers.h); the network calls answer UNIMPLEMENTED
-// until the guest network is configured by the agent.
+// ContainerRegistry (containers.h); network.cc answers the network calls
+// through agent/net (rtnetlink, the DNS relay).
 //
 // Threads: unary calls run on gRPC's sync-server threads (they are short:
 // the engine's handshakes, cgroup files). The calls that wait for as long as a
@@ -18,10 +18,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "agent.grpc.pb.h"
 #include "agent/init/reaper.h"
+#include "agent/net/dns_relay.h"
 #include "agent/rpc/containers.h"
 #include "agent/rpc/io_loop.h"
 #include "agent/rpc/oom.h"
@@ -88,12 +90,15 @@ class AgentService final : public AgentServiceBase {
   grpc::ServerWriteReactor<OomEvent>* OomEvents(grpc::CallbackServerContext*,
                                                 const OomEventsRequest*) override;
 
-  // Network (not configured by the agent yet): UNIMPLEMENTED with a reason.
+  // Network (network.cc); one network call at a time.
   grpc::Status UpdateInterface(grpc::ServerContext*, const UpdateInterfaceRequest*,
                                Interface*) override;
   grpc::Status UpdateRoutes(grpc::ServerContext*, const UpdateRoutesRequest*, Routes*) override;
   grpc::Status ListInterfaces(grpc::ServerContext*, const Empty*, Interfaces*) override;
   grpc::Status ListRoutes(grpc::ServerContext*, const Empty*, Routes*) override;
+  grpc::Status AddNeighbors(grpc::ServerContext*, const AddNeighborsRequest*, Empty*) override;
+  grpc::Status ListNeighbors(grpc::ServerContext*, const Empty*, Neighbors*) override;
+  grpc::Status StartDnsRelay(grpc::ServerContext*, const StartDnsRelayRequest*, Empty*) override;
 
   // Kills every container and ends the streams that would otherwise keep the
   // server's shutdown waiting. Call before grpc::Server::Shutdown.
@@ -107,6 +112,9 @@ class AgentService final : public AgentServiceBase {
 
   ServiceOptions opts_;
   std::atomic<uint64_t> ready_boottime_ns_{0};
+  std::mutex net_mu_;
+  std::unique_ptr<net::DnsRelay> dns_relay_;  // guarded by net_mu_
+  uint32_t dns_relay_port_ = 0;               // guarded by net_mu_
   // Declaration order: the registry goes first, the loop last.
   std::unique_ptr<IoLoop> loop_;
   std::unique_ptr<OomMonitor> oom_;

@@ -20,6 +20,7 @@
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/monitor.h"
+#include "runtime/container/network.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/share.h"
 #include "runtime/container/sizing.h"
@@ -27,6 +28,8 @@
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
+#include "runtime/network/netns.h"
+#include "runtime/network/wiring.h"
 #include "runtime/sandbox/container_client.h"
 #include "runtime/sandbox/container_share.h"
 #include "runtime/sandbox/dir_guard.h"
@@ -167,6 +170,26 @@ Result<std::unique_ptr<AgentGuestConn>> connect(const oci::State& s) {
   return std::make_unique<AgentGuestConn>(std::move(client));
 }
 
+// What a monitor that died left in a network namespace it joined by path
+// (its taps went with QEMU; the ingress qdiscs on the interfaces stay).
+// A namespace the monitor created went with it, or with the caller's bind
+// mount of it (docker removes that one itself).
+Status unwire_leftovers(const oci::State& s) {
+  auto it = s.hull.find("network");
+  if (it == s.hull.end() || !it->is_object()) return {};
+  std::string netns = it->value("netns", std::string());
+  if (netns.empty()) return {};
+  std::vector<std::string> links;
+  if (auto l = it->find("links"); l != it->end() && l->is_array()) {
+    for (const auto& n : *l) {
+      if (n.is_string()) links.push_back(n.get<std::string>());
+    }
+  }
+  if (::access(netns.c_str(), F_OK) != 0) return {};  // the namespace is gone: so is all of it
+  return wrap(network::in_netns(netns, [&] { return network::remove_leftovers(links); }),
+              "container " + s.id + ": unwiring network namespace " + netns);
+}
+
 // Kills what a dead monitor left of its VM (by recorded pid and start time)
 // and removes the sandbox directory with its mounts: the recorded one, or,
 // when the monitor died before reporting it, where the layout puts it.
@@ -190,6 +213,7 @@ Status remove_leftovers(const std::string& root, const oci::State& s) {
       (void)pidfd_wait_exit(fd->get(), kLeftoverExitWaitMs);
     }
   }
+  if (auto st = unwire_leftovers(s); !st) log::warn(st.error().what());
   // A root too deep for socket paths keeps the sockets apart (layout.h).
   if (auto paths = sandbox::sandbox_paths(root, s.id); paths && paths->short_sockets()) {
     HULL_TRY(wrap(sandbox::remove_tree(paths->socket_dir),
@@ -272,6 +296,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   HULL_ASSIGN(cfg, config::load());
   HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
   HULL_TRY(guest_spec(spec, o.id));
+  // --network host / container:X are refused before anything exists.
+  HULL_TRY(check_network_choice(network_choice(spec)));
   bool terminal = spec.process && spec.process->terminal.value_or(false);
   if (terminal && o.console_socket.empty()) {
     return fail(Errc::Invalid,
@@ -363,6 +389,30 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
     reap_within(pid, kill_now ? 0 : kMonitorExitWaitMs);
     return give_up(std::move(e));
   };
+  // The monitor is in the container's network namespace: the hooks that
+  // come before the VM see it as the container's pid (docker's setkey hook
+  // configures the namespace of that pid), then it wires and boots.
+  auto in_ns = recv_sync(pair->first.get(), kReadyTimeout);
+  if (!in_ns) return abort(std::move(in_ns.error()).wrap("container " + o.id), true);
+  if (in_ns->type == SyncType::Error) return abort(std::move(in_ns->error));
+  if (in_ns->type != SyncType::Namespaces) {
+    return abort(Error{Errc::GuestProtocol, 0,
+                       "container " + o.id + ": the monitor sent a message out of turn " +
+                           "instead of Namespaces"},
+                 true);
+  }
+  {
+    oci::State hs = s;
+    hs.pid = pid;
+    auto hstat = read_proc_stat(pid);
+    hs.pid_start_time = hstat ? hstat->start_time : 0;
+    for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
+      if (auto st = run_hooks(hs, kind); !st) return abort(std::move(st.error()));
+    }
+  }
+  SyncMessage boot;
+  boot.type = SyncType::Boot;
+  if (auto st = send_sync(pair->first.get(), boot); !st) return abort(std::move(st.error()));
   auto ready = recv_sync(pair->first.get(), kReadyTimeout);
   if (!ready) return abort(std::move(ready.error()).wrap("container " + o.id), true);
   if (ready->type == SyncType::Error) return abort(std::move(ready->error));
@@ -372,7 +422,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                            "instead of Ready"},
                  true);
   }
-  for (const char* k : {"sandbox_dir", "vsock_socket", "procs"}) {
+  for (const char* k : {"sandbox_dir", "vsock_socket", "procs", "network"}) {
     if (ready->body.contains(k)) s.hull[k] = ready->body[k];
   }
   log::debug("container " + o.id + ": created in its VM (" + s.hull.value("procs", Json()).dump() +
@@ -387,9 +437,6 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;
   if (auto st = store.save(s); !st) return abort(std::move(st.error()));
-  for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
-    if (auto st = run_hooks(s, kind); !st) return abort(std::move(st.error()));
-  }
   if (!hooks_of(s, hooks::Kind::CreateContainer).empty()) {
     auto rootfs = open_shared_rootfs(s);
     if (!rootfs) return abort(std::move(rootfs.error()).wrap("createContainer hooks"));

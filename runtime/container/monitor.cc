@@ -21,6 +21,7 @@
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/container.h"
+#include "runtime/container/network.h"
 #include "runtime/container/paths.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/relay.h"
@@ -157,6 +158,20 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   auto vsock = find_hull_vsock();
   if (!vsock) return failed(std::move(vsock.error()));
 
+  // The container's network namespace first (before any thread exists):
+  // the create-time hooks see this process as the container's pid, and
+  // docker's setkey hook configures the namespace it is in.
+  const NetworkChoice net_choice = network_choice(*spec);
+  if (auto st = enter_network(net_choice); !st) return failed(std::move(st.error()));
+  SyncMessage in_ns;
+  in_ns.type = SyncType::Namespaces;
+  if (!send_sync(sync_fd, in_ns)) return 1;
+  auto boot = recv_sync(sync_fd, kCommitTimeout);
+  if (!boot || boot->type != SyncType::Boot) return 1;  // a hook failed, or create died
+  // Hooks done: the namespace holds what the caller configured.
+  auto net = wire_network(net_choice);
+  if (!net) return failed(std::move(net.error()));
+
   sandbox::SandboxOptions so;
   so.id = a.id;
   so.root = a.root;
@@ -164,8 +179,10 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   so.config.vm.vcpus = size->vcpus;
   so.config.vm.memory_mib = size->memory_mib;
   so.hull_vsock_path = *vsock;
+  so.nics = net->sandbox_nics();
   log::debug("container " + a.id + ": booting its VM (" + std::to_string(size->vcpus) + " vCPUs, " +
-             std::to_string(size->memory_mib) + " MiB)");
+             std::to_string(size->memory_mib) + " MiB, " + std::to_string(so.nics.size()) +
+             " NICs)");
   auto sb = sandbox::Sandbox::start(so);
   if (!sb) return failed(std::move(sb.error()));
   std::unique_ptr<sandbox::Sandbox> sandbox = std::move(*sb);
@@ -174,6 +191,9 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
                                 sandbox->timings().end - sandbox->timings().begin)
                                 .count()) +
              " ms");
+  if (auto st = configure_guest_network(sandbox->agent(), net->plan); !st) {
+    return failed(std::move(st.error()));
+  }
 
   auto shared = share_container(sandbox->paths().shared_dir, a.id, *spec, a.bundle);
   if (!shared) return failed(std::move(shared.error()));
@@ -205,6 +225,11 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   ready.body["procs"] = {proc_entry("qemu", sandbox->qemu_pid()),
                          proc_entry("virtiofsd", sandbox->virtiofsd_pid()),
                          proc_entry("hull-vsock", sandbox->vsock_pid())};
+  // For `delete` after a monitor that died: what to unwire, and where.
+  nlohmann::json links = nlohmann::json::array();
+  for (const auto& n : net->plan.nics) links.push_back(n.link);
+  ready.body["network"] = {{"netns", net_choice.mode == NetMode::Path ? net_choice.path : ""},
+                           {"links", links}};
   if (!send_sync(sync_fd, ready) || !wait_commit(sync_fd)) {
     (void)guest.remove_container(a.id, 0);
     return 1;  // destructors: unshare, stop the VM
@@ -231,6 +256,9 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   sandbox->destroy_guest();  // nothing in the guest writes into what unshare unmounts
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
   if (auto st = sandbox->stop(); !st) log::warn(st.error().what());
+  if (net->wiring) {
+    if (auto st = net->wiring->remove(); !st) log::warn(st.error().what());
+  }
   exit_like(*status);
 }
 

@@ -8,8 +8,11 @@
 namespace hull::container {
 namespace {
 
-constexpr std::pair<SyncType, std::string_view> kNames[] = {
-    {SyncType::Ready, "ready"}, {SyncType::Error, "error"}, {SyncType::Commit, "commit"}};
+constexpr std::pair<SyncType, std::string_view> kNames[] = {{SyncType::Namespaces, "namespaces"},
+                                                            {SyncType::Boot, "boot"},
+                                                            {SyncType::Ready, "ready"},
+                                                            {SyncType::Error, "error"},
+                                                            {SyncType::Commit, "commit"}};
 
 }  // namespace
 

@@ -5,19 +5,29 @@
 //   hull create                                hull __monitor (own session)
 //     | state.json: creating, lock held           |
 //     |--- posix_spawn (fd 3 = sync socket) ----->|
+//     |                                           | (init only) join the container's
+//     |                                           |   network namespace: a new one
+//     |                                           |   (unshare) or the spec's path
+//     |<------------------------- namespaces -----|
+//     | hooks: prestart, createRuntime, with      |
+//     |   pid = the monitor (docker's setkey hook |
+//     |   configures its namespace)               |
+//     |--- boot --------------------------------->|
+//     |                                           | scan the namespace, wire taps;
 //     |                                           | boot VM (hull-vsock, virtiofsd, QEMU,
-//     |                                           |   agent), share rootfs and mounts,
+//     |                                           |   agent), guest interfaces and routes,
+//     |                                           |   share rootfs and mounts,
 //     |                                           |   CreateContainer (or ExecProcess),
 //     |                                           |   stdio relay running
-//     |<-------------------- ready {sandbox} -----|     (or: error {code, msg}; it exits 1
-//     | state.json: created, pid = monitor         |      after tearing everything down)
-//     | hooks: prestart, createRuntime,           |
-//     |   createContainer                          |
+//     |<-------------------- ready {sandbox} -----|     (or at any point: error {code, msg};
+//     | state.json: created, pid = monitor         |      it exits 1 after tearing down)
+//     | hooks: createContainer                    |
 //     | --pid-file (last, atomically)             |
 //     |--- commit ------------------------------->|
 //     | exit 0                                    | relay until the process ends
-//     |                                           | stop the VM, exit with its status
+//     |                                           | stop the VM, unwire, exit with its status
 //
+// An exec's monitor skips namespaces/boot: it sends ready (or error) first.
 // Anything but `commit` (a hook failed, or `hull create` died: EOF) makes the
 // monitor kill the container, stop the VM and exit: no VM outlives a create
 // that did not succeed.
@@ -35,7 +45,7 @@
 
 namespace hull::container {
 
-enum class SyncType { Ready, Error, Commit };
+enum class SyncType { Namespaces, Boot, Ready, Error, Commit };
 
 struct SyncMessage {
   SyncType type = SyncType::Error;

@@ -40,6 +40,52 @@ Result<agent::GuestDetailsResponse> AgentClient::guest_details(std::chrono::mill
   return parse_guest_details(std::move(reply));
 }
 
+Result<agent::Interface> AgentClient::update_interface(const agent::Interface& iface,
+                                                       std::chrono::milliseconds timeout) {
+  agent::UpdateInterfaceRequest req;
+  *req.mutable_interface() = iface;
+  HULL_ASSIGN(reply, call_agent(*stub_, &agent::Agent::Stub::UpdateInterface, "UpdateInterface",
+                                req, timeout));
+  return parse_updated_interface(std::move(reply), iface);
+}
+
+Result<agent::Routes> AgentClient::update_routes(const agent::Routes& routes,
+                                                 std::chrono::milliseconds timeout) {
+  agent::UpdateRoutesRequest req;
+  *req.mutable_routes() = routes;
+  HULL_ASSIGN(reply,
+              call_agent(*stub_, &agent::Agent::Stub::UpdateRoutes, "UpdateRoutes", req, timeout));
+  return parse_routes(std::move(reply), "UpdateRoutes");
+}
+
+Status AgentClient::add_neighbours(const agent::Neighbors& neighbours,
+                                   std::chrono::milliseconds timeout) {
+  agent::AddNeighborsRequest req;
+  *req.mutable_neighbors() = neighbours;
+  HULL_TRY(call_agent(*stub_, &agent::Agent::Stub::AddNeighbors, "AddNeighbors", req, timeout));
+  return {};
+}
+
+Result<agent::Interfaces> AgentClient::list_interfaces(std::chrono::milliseconds timeout) {
+  HULL_ASSIGN(reply, call_agent(*stub_, &agent::Agent::Stub::ListInterfaces, "ListInterfaces",
+                                agent::Empty(), timeout));
+  if (reply.interfaces_size() > static_cast<int>(kMaxReplyRoutes)) {
+    return fail(Errc::GuestProtocol, "agent reply ListInterfaces: " +
+                                         std::to_string(reply.interfaces_size()) + " interfaces");
+  }
+  for (auto& i : *reply.mutable_interfaces()) {
+    HULL_ASSIGN(ok, parse_interface(std::move(i), "ListInterfaces"));
+    i = std::move(ok);
+  }
+  return reply;
+}
+
+Result<agent::Routes> AgentClient::list_routes(std::chrono::milliseconds timeout) {
+  HULL_ASSIGN(reply, call_agent(*stub_, &agent::Agent::Stub::ListRoutes, "ListRoutes",
+                                agent::Empty(), timeout));
+  return parse_routes(std::move(reply), "ListRoutes");
+}
+
 Status AgentClient::destroy_sandbox(std::chrono::milliseconds timeout) {
   HULL_TRY(call_agent(*stub_, &agent::Agent::Stub::DestroySandbox, "DestroySandbox",
                       agent::DestroySandboxRequest(), timeout));

@@ -40,6 +40,17 @@ class AgentClient {
       const std::string& path, uint32_t max_bytes,
       std::chrono::milliseconds timeout = kAgentCallTimeout);
 
+  // Network: configures one guest interface (found by its MAC) and the
+  // guest's routes; the replies pass parse_updated_interface / parse_routes.
+  Result<agent::Interface> update_interface(const agent::Interface& iface,
+                                            std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Result<agent::Routes> update_routes(const agent::Routes& routes,
+                                      std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Status add_neighbours(const agent::Neighbors& neighbours,
+                        std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Result<agent::Interfaces> list_interfaces(std::chrono::milliseconds timeout = kAgentCallTimeout);
+  Result<agent::Routes> list_routes(std::chrono::milliseconds timeout = kAgentCallTimeout);
+
   agent::Agent::Stub& stub() { return *stub_; }
 
  private:

@@ -63,6 +63,12 @@ inline constexpr uint32_t kMaxDeviceMinor = (1U << 20) - 1;
 // A container id as hull accepts one (runtime/oci/state.h: validate_id).
 inline constexpr size_t kMaxContainerIdBytes = 255;
 
+// Network replies: most addresses one interface and most routes one reply
+// may carry, and an interface name's length (IFNAMSIZ - 1).
+inline constexpr size_t kMaxReplyAddresses = 256;
+inline constexpr size_t kMaxReplyRoutes = 4096;
+inline constexpr size_t kMaxInterfaceNameBytes = 15;
+
 struct ExitInfo {
   int status = 0;  // exit code, or 128 + signal
   bool signaled = false;
@@ -121,6 +127,20 @@ Status check_health(const agent::HealthResponse& r);
 // order (start <= ready <= now; ready 0 while the service is coming up),
 // mem_available <= mem_total, online_cpus at most kMaxGuestCpus.
 Result<agent::GuestDetailsResponse> parse_guest_details(agent::GuestDetailsResponse r);
+
+// UpdateInterface / ListInterfaces entry: a name of 1-15 printable bytes, a
+// MAC "aa:bb:cc:dd:ee:ff" (or empty), an MTU of at most 65535, at most
+// kMaxReplyAddresses addresses, each an IPv4 or IPv6 address with a prefix
+// length its family allows.
+Result<agent::Interface> parse_interface(agent::Interface r, std::string_view call);
+// UpdateInterface: a well-formed interface that is the one asked for (same
+// name and MAC, letter case aside) with the MTU asked for.
+Result<agent::Interface> parse_updated_interface(agent::Interface r, const agent::Interface& asked);
+// UpdateRoutes / ListRoutes: at most kMaxReplyRoutes routes, each with a
+// destination "default", "::/0" or "<address>/<len>", a gateway and source
+// that are addresses (or empty), a device name as for interfaces (or empty),
+// a scope below 256, a family 0, 4 or 6, an MTU of at most 65535.
+Result<agent::Routes> parse_routes(agent::Routes r, std::string_view call);
 
 // ReadSharedFile: at most `max_bytes` of data, and a file size no smaller.
 Result<agent::ReadSharedFileResponse> parse_shared_file(agent::ReadSharedFileResponse r,

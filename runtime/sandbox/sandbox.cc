@@ -138,7 +138,23 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   q.fs_tag = agent::kSharedFsTag;
   q.console_log = paths.console_log;
   q.name = "hull-" + opts.id.substr(0, 32);
-  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log), step("qemu")));
+  // NIC fds: QEMU sees them as 3, 4, ... in the order of opts.nics.
+  std::vector<std::pair<int, int>> inherit;
+  int next_fd = 3;
+  for (const auto& n : opts.nics) {
+    vm::QemuNic qn;
+    qn.id = n.id;
+    qn.mac = n.mac;
+    qn.mtu = n.mtu;
+    qn.tap_fd = next_fd++;
+    inherit.emplace_back(n.tap_fd, qn.tap_fd);
+    if (n.vhost_fd >= 0) {
+      qn.vhost_fd = next_fd++;
+      inherit.emplace_back(n.vhost_fd, qn.vhost_fd);
+    }
+    q.nics.push_back(std::move(qn));
+  }
+  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit), step("qemu")));
   s.qemu_ = std::move(qemu);
   s.timings_.qemu_exec = Clock::now();
 

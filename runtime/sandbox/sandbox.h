@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/child_process.h"
 #include "common/error.h"
@@ -34,6 +35,16 @@
 #include "runtime/vm/qmp.h"
 
 namespace hull::sandbox {
+
+// A NIC for the VM: a tap the caller opened in the namespace QEMU runs in
+// (runtime/network). The fds stay the caller's; QEMU gets copies.
+struct SandboxNic {
+  std::string id;  // netdev id
+  int tap_fd = -1;
+  int vhost_fd = -1;  // -1: vhost=off
+  std::string mac;
+  uint32_t mtu = 0;
+};
 
 struct SandboxOptions {
   std::string id;
@@ -47,6 +58,8 @@ struct SandboxOptions {
   uint32_t tcg_tb_size_mib = 16;
   // From QEMU's exec to the agent's Health answer.
   std::chrono::milliseconds agent_timeout{30000};
+  // The VM's NICs, in guest order (none: the guest has loopback only).
+  std::vector<SandboxNic> nics;
   // How long stop() waits for QEMU to quit before it kills it.
   std::chrono::milliseconds stop_grace{3000};
 };

@@ -119,10 +119,12 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   return ChildProcess::spawn("virtiofsd", o);
 }
 
-Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path) {
+Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
+                                const std::vector<std::pair<int, int>>& inherit_fds) {
   SpawnOptions o;
   o.argv = qemu_argv(spec);
   o.output_path = log_path;
+  o.inherit_fds = inherit_fds;
   return ChildProcess::spawn("qemu", o);
 }
 

@@ -42,7 +42,10 @@ struct VirtiofsdLaunch {
 Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l);
 
 // Starts QEMU. It runs in the background; readiness is the agent answering.
-Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path);
+// `inherit_fds`: (fd here, fd number in QEMU) for the NICs' taps and vhost-net
+// (spec.nics names the QEMU-side numbers); nothing else is inherited.
+Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
+                                const std::vector<std::pair<int, int>>& inherit_fds = {});
 
 // "<name> exited with status 1; <name> log: ...": what a dead process left.
 // Empty when the process still runs. Reaps it if it ended.

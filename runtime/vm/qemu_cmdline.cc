@@ -60,6 +60,18 @@ std::vector<std::string> qemu_argv(const QemuSpec& spec) {
                        "-device", "vhost-user-fs-device,chardev=fs,tag=" + spec.fs_tag});
   }
 
+  for (const auto& n : spec.nics) {
+    std::string netdev = "tap,id=" + n.id + ",fd=" + std::to_string(n.tap_fd);
+    if (n.vhost_fd >= 0) {
+      netdev += ",vhost=on,vhostfd=" + std::to_string(n.vhost_fd);
+    } else {
+      netdev += ",vhost=off";
+    }
+    std::string device = "virtio-net-device,netdev=" + n.id + ",mac=" + n.mac;
+    if (n.mtu > 0) device += ",host_mtu=" + std::to_string(n.mtu);
+    a.insert(a.end(), {"-netdev", netdev, "-device", device});
+  }
+
   if (spec.seccomp_sandbox) {
     a.insert(a.end(), {"-sandbox",
                        "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"

@@ -27,6 +27,16 @@ struct KernelCmdlineSpec {
 // it 15-20% of TCG boots hang in TSC calibration).
 std::string kernel_cmdline(const KernelCmdlineSpec& spec);
 
+// One virtio-net NIC on a tap that hull opened (runtime/network): QEMU gets
+// the tap's fd (and vhost-net's) by number, inherited across exec.
+struct QemuNic {
+  std::string id;     // netdev id ("net0")
+  int tap_fd = -1;    // the fd number QEMU sees
+  int vhost_fd = -1;  // -1: no /dev/vhost-net (vhost=off)
+  std::string mac;    // "aa:bb:cc:dd:ee:ff"
+  uint32_t mtu = 0;   // host_mtu: the guest driver takes it as its MTU
+};
+
 struct QemuSpec {
   std::string qemu_path;
   config::Accel accel = config::Accel::Tcg;  // Kvm or Tcg (never Auto)
@@ -43,6 +53,9 @@ struct QemuSpec {
   std::string fs_tag;              // virtio-fs tag the agent mounts
   std::string console_log;         // serial console output file
   std::string name;                // -name (shows in ps and QMP)
+  // One `-netdev tap,fd=` + `-device virtio-net-device` each (microvm has no
+  // hotplug: every NIC exists at boot).
+  std::vector<QemuNic> nics;
 };
 
 std::vector<std::string> qemu_argv(const QemuSpec& spec);

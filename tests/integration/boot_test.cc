@@ -111,6 +111,8 @@ TEST_F(BootTest, KernelFeaturesSeenAtBoot) {
                                  "hugetlbfs=1 overlay=1 virtiofs=1 page_reporting=1 "
                                  "virtio_rng=1 virtio_balloon=1 "));
   EXPECT_THAT(console, HasSubstr(" rng=virtio_rng.0"));
+  // AF_PACKET, IPv6 and policy routing (guest.config), the virtio-net driver (no NIC here).
+  EXPECT_THAT(console, HasSubstr(" packet=1 ipv6=1 policy_routing=1 virtio_net=0"));
   EXPECT_THAT(console, HasSubstr("ignoring unknown parameter hull.future=1"));
 }
 

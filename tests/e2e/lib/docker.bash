@@ -15,6 +15,11 @@
 #     dir says. Everything they mount (overlay rootfs, shm) also stays in
 #     that namespace, which dies with dockerd.
 # The runtime under test is added as `--add-runtime hull-e2e=$RUNTIME`.
+#
+# DOCKERD_NETNS=/run/netns/<name> (a namespace the suite made): dockerd, its
+# containerd and shims run in that network namespace instead, with docker's
+# default bridge (docker0 there) and the userland proxy for published ports;
+# still no firewall rules and no masquerading.
 
 DOCKER_CLI=/usr/bin/docker  # Debian's client (another may be first in PATH)
 DOCKERD=/usr/sbin/dockerd
@@ -30,12 +35,18 @@ start_dockerd() {
   DOCKER_DIR=$E2E_TMP/docker
   mkdir -p "$DOCKER_DIR/cli"
   echo '{}' >"$DOCKER_DIR/daemon.json"
+  local net=(--iptables=false --ip6tables=false --ip-masq=false --bridge=none --userland-proxy=false)
+  local enter=()
+  if [ -n "${DOCKERD_NETNS:-}" ]; then
+    net=(--iptables=false --ip6tables=false --ip-masq=false --userland-proxy=true)
+    enter=(nsenter "--net=$DOCKERD_NETNS")
+  fi
   # fd 3 closed: bats waits for every holder of it before finishing the file.
-  unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
+  "${enter[@]}" unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
     "$DOCKERD" --config-file "$DOCKER_DIR/daemon.json" \
     --data-root "$DOCKER_DIR/data" --exec-root "$DOCKER_DIR/exec" \
     --pidfile "$DOCKER_DIR/docker.pid" -H "unix://$DOCKER_DIR/docker.sock" \
-    --iptables=false --ip6tables=false --ip-masq=false --bridge=none --userland-proxy=false \
+    "${net[@]}" \
     --storage-driver overlay2 --log-level warn --cgroup-parent /hull-e2e-docker \
     --add-runtime "$DOCKER_RUNTIME=$RUNTIME" \
     </dev/null >"$DOCKER_DIR/dockerd.log" 2>&1 3>&- &

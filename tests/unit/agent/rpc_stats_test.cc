@@ -242,3 +242,28 @@ TEST(ErrorCodec, WithoutDetailsTheCodeDecides) {
 
 }  // namespace
 }  // namespace hull::agent::rpc
+
+namespace hull::agent::rpc {
+namespace {
+
+TEST(JoinGuestNetwork, NewNetworkNamespaceBecomesTheGuestsRootOne) {
+  oci::Spec spec;
+  spec.linux = oci::Linux{};
+  spec.linux->namespaces = std::vector<oci::Namespace>{
+      {"pid", std::nullopt, {}}, {"network", std::nullopt, {}}, {"mount", std::nullopt, {}}};
+  join_guest_network(spec);
+  ASSERT_EQ(spec.linux->namespaces->size(), 2u);
+  EXPECT_EQ((*spec.linux->namespaces)[0].type, "pid");
+  EXPECT_EQ((*spec.linux->namespaces)[1].type, "mount");
+  // A path (a guest namespace someone made) is joined as asked.
+  spec.linux->namespaces->push_back({"network", std::string("/run/netns/x"), {}});
+  join_guest_network(spec);
+  EXPECT_EQ(spec.linux->namespaces->size(), 3u);
+  // No linux section, no namespaces: nothing to do.
+  oci::Spec bare;
+  join_guest_network(bare);
+  EXPECT_FALSE(bare.linux);
+}
+
+}  // namespace
+}  // namespace hull::agent::rpc

@@ -157,5 +157,25 @@ TEST(QemuArgv, NameIsOptional) {
   EXPECT_EQ(arg_after(qemu_argv(s), "-name"), "hull-a,,b");
 }
 
+TEST(QemuArgv, NoNicsWithoutNetwork) {
+  auto a = qemu_argv(base_spec());
+  EXPECT_THAT(a, Not(Contains("-netdev")));
+}
+
+TEST(QemuArgv, OneTapNetdevAndVirtioNetDevicePerNic) {
+  auto s = base_spec();
+  s.nics = {{.id = "net0", .tap_fd = 5, .vhost_fd = -1, .mac = "02:42:ac:11:00:02", .mtu = 1500},
+            {.id = "net1", .tap_fd = 6, .vhost_fd = 7, .mac = "02:00:00:00:00:01", .mtu = 9000}};
+  auto a = qemu_argv(s);
+  EXPECT_EQ(args_after(a, "-netdev"),
+            (std::vector<std::string>{"tap,id=net0,fd=5,vhost=off",
+                                      "tap,id=net1,fd=6,vhost=on,vhostfd=7"}));
+  auto devices = args_after(a, "-device");
+  EXPECT_THAT(devices,
+              Contains("virtio-net-device,netdev=net0,mac=02:42:ac:11:00:02,host_mtu=1500"));
+  EXPECT_THAT(devices,
+              Contains("virtio-net-device,netdev=net1,mac=02:00:00:00:00:01,host_mtu=9000"));
+}
+
 }  // namespace
 }  // namespace hull::vm

@@ -1,0 +1,124 @@
+#include "runtime/network/wiring.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/network/netns.h"
+
+namespace hull::network {
+namespace {
+
+// The kernel's answers for "already gone": the device (ENODEV), or the qdisc
+// (ENOENT, EINVAL: no ingress qdisc to delete).
+bool gone(const Error& e) {
+  return e.code == Errc::System &&
+         (e.sys_errno == ENODEV || e.sys_errno == ENOENT || e.sys_errno == EINVAL);
+}
+
+Result<UniqueFd> open_tap(const std::string& name) {
+  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (!fd) return fail_errno("opening /dev/net/tun (is the tun module loaded?)");
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  std::memcpy(ifr.ifr_name, name.c_str(), std::min(name.size(), sizeof ifr.ifr_name - 1));
+  if (::ioctl(fd.get(), TUNSETIFF, &ifr) != 0) return fail_errno("creating tap " + name);
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Wiring>> Wiring::create(const Plan& plan) {
+  HULL_TRY(refuse_host_netns("wiring the container's interfaces"));
+  HULL_ASSIGN(nl, NetlinkSocket::open());
+  std::unique_ptr<Wiring> w(new Wiring(std::move(nl)));
+  for (size_t i = 0; i < plan.nics.size(); ++i) {
+    // On failure the destructor removes what the earlier steps made.
+    HULL_TRY(wrap(w->wire_one(plan.nics[i], i), "interface " + plan.nics[i].link));
+  }
+  return w;
+}
+
+Status Wiring::wire_one(const NicPlan& n, size_t i) {
+  TapNic nic;
+  nic.id = "net" + std::to_string(i);
+  nic.link = n.link;
+  nic.tap = n.tap;
+  nic.mac = n.mac;
+  nic.mtu = n.mtu;
+  HULL_ASSIGN(fd, open_tap(n.tap));
+  nic.tap_fd = std::move(fd);
+  int tap_index = static_cast<int>(::if_nametoindex(n.tap.c_str()));
+  if (tap_index == 0) return fail_errno("finding tap " + n.tap);
+  taps_.push_back(tap_index);
+  uint32_t seq = nl_.next_seq();
+  HULL_TRY(wrap(nl_.request(build_link_up(seq, tap_index, n.mtu), seq),
+                "setting tap " + n.tap + " up with MTU " + std::to_string(n.mtu)));
+  seq = nl_.next_seq();
+  HULL_TRY(wrap(nl_.request(build_ingress_qdisc(seq, n.link_index, true), seq),
+                "adding an ingress qdisc (does it have one already?)"));
+  ingress_on_.push_back(n.link_index);
+  seq = nl_.next_seq();
+  HULL_TRY(wrap(nl_.request(build_ingress_qdisc(seq, tap_index, true), seq),
+                "adding an ingress qdisc to tap " + n.tap));
+  seq = nl_.next_seq();
+  HULL_TRY(wrap(nl_.request(build_redirect_filter(seq, n.link_index, tap_index), seq),
+                "redirecting its traffic to tap " + n.tap));
+  seq = nl_.next_seq();
+  HULL_TRY(wrap(nl_.request(build_redirect_filter(seq, tap_index, n.link_index), seq),
+                "redirecting tap " + n.tap + "'s traffic to it"));
+  UniqueFd vhost(::open("/dev/vhost-net", O_RDWR | O_CLOEXEC));
+  nic.vhost_fd = std::move(vhost);  // absent or not ours to open: QEMU's own virtio-net
+  nics_.push_back(std::move(nic));
+  return {};
+}
+
+Status Wiring::remove() {
+  if (removed_) return {};
+  removed_ = true;
+  Status result;
+  auto note = [&](Status st, const std::string& what) {
+    if (!st && !gone(st.error()) && result) result = fail(std::move(st.error()).wrap(what));
+  };
+  for (int index : ingress_on_) {
+    uint32_t seq = nl_.next_seq();
+    note(nl_.request(build_ingress_qdisc(seq, index, false), seq),
+         "removing the ingress qdisc of interface " + std::to_string(index));
+  }
+  for (int index : taps_) {
+    uint32_t seq = nl_.next_seq();
+    note(nl_.request(build_link_delete(seq, index), seq), "deleting tap " + std::to_string(index));
+  }
+  nics_.clear();  // the fds: a tap whose last fd closes is gone too
+  return result;
+}
+
+Wiring::~Wiring() {
+  (void)remove();
+}
+
+Status remove_leftovers(const std::vector<std::string>& links) {
+  HULL_TRY(refuse_host_netns("removing a container's taps and filters"));
+  HULL_ASSIGN(nl, NetlinkSocket::open());
+  HULL_ASSIGN(scan, nl.scan());
+  Status result;
+  auto note = [&](Status st, const std::string& what) {
+    if (!st && !gone(st.error()) && result) result = fail(std::move(st.error()).wrap(what));
+  };
+  for (const auto& l : scan.links) {
+    uint32_t seq = nl.next_seq();
+    if (l.kind == "tun" && l.name.starts_with("hulltap")) {
+      note(nl.request(build_link_delete(seq, l.index), seq), "deleting tap " + l.name);
+    } else if (std::find(links.begin(), links.end(), l.name) != links.end()) {
+      note(nl.request(build_ingress_qdisc(seq, l.index, false), seq),
+           "removing the ingress qdisc of " + l.name);
+    }
+  }
+  return result;
+}
+
+}  // namespace hull::network

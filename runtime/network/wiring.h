@@ -1,0 +1,73 @@
+// Wiring a container's network namespace to its VM (Kata's "tcfilter"
+// model), in the calling thread's namespace:
+//
+//   eth0 (veth: the address, MAC M, MTU U)     hulltap0 (tap, MTU U)      guest
+//     ingress qdisc ffff:                        ingress qdisc ffff:
+//     u32 match-all -> mirred egress  --------->  (to the tap's reader:
+//       redirect hulltap0                          QEMU's virtio-net, MAC M)
+//     <---------------------------------------- u32 match-all -> mirred
+//                                                  egress redirect eth0
+//
+// Per NicPlan: a tap (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR) with the interface's
+// MTU, up; an ingress qdisc on both; one redirect filter each way. The tap's
+// fd (and /dev/vhost-net's when the host has it) go to QEMU; the interface
+// keeps its address and MAC, which the guest NIC takes over.
+//
+// Wiring owns what it made: remove() (and the destructor) deletes the ingress
+// qdisc it added to each interface (its filters go along) and the taps; a
+// failed create() undoes its own steps. Nothing is done when the calling
+// thread is in the host's network namespace.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "runtime/network/netlink.h"
+#include "runtime/network/plan.h"
+
+namespace hull::network {
+
+struct TapNic {
+  std::string id;    // QEMU's netdev id: "net0", "net1", ...
+  std::string link;  // the interface it serves
+  std::string tap;
+  std::string mac;
+  uint32_t mtu = 0;
+  UniqueFd tap_fd;
+  UniqueFd vhost_fd;  // /dev/vhost-net, when the host has it
+};
+
+class Wiring {
+ public:
+  static Result<std::unique_ptr<Wiring>> create(const Plan& plan);
+  ~Wiring();
+  Wiring(const Wiring&) = delete;
+  Wiring& operator=(const Wiring&) = delete;
+
+  std::vector<TapNic>& nics() { return nics_; }
+  // Deletes the ingress qdiscs and the taps (idempotent); the first failure
+  // is returned, the other steps still run. Interfaces that vanished (docker
+  // removed the veth) are not an error.
+  Status remove();
+
+ private:
+  explicit Wiring(NetlinkSocket nl) : nl_(std::move(nl)) {}
+  Status wire_one(const NicPlan& n, size_t i);
+
+  NetlinkSocket nl_;
+  std::vector<int> ingress_on_;  // link indexes that have our ingress qdisc
+  std::vector<int> taps_;        // tap indexes
+  std::vector<TapNic> nics_;
+  bool removed_ = false;
+};
+
+// What a dead monitor may have left in a namespace (hull delete): deletes
+// every tap named hulltap* and the ingress qdisc of each of `links`. In the
+// calling thread's namespace; never in the host's.
+Status remove_leftovers(const std::vector<std::string>& links);
+
+}  // namespace hull::network

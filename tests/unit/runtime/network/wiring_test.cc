@@ -1,0 +1,148 @@
+// The wiring against the real kernel, in a network namespace of the test's
+// own (unshare on a thread: setns/unshare of a network namespace changes the
+// calling thread only). Needs root; skips otherwise.
+#include "runtime/network/wiring.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <thread>
+
+#include "runtime/network/netns.h"
+
+namespace hull::network {
+namespace {
+
+// Runs `fn` on a thread in a new network namespace.
+void in_new_netns(const std::function<void()>& fn) {
+  std::thread t([&] {
+    ASSERT_EQ(::unshare(CLONE_NEWNET), 0);
+    fn();
+  });
+  t.join();
+}
+
+bool sh(const std::string& cmd) {
+  return std::system(cmd.c_str()) == 0;
+}
+
+class WiringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, taps, tc)";
+    if (!sh("command -v ip >/dev/null && command -v tc >/dev/null")) GTEST_SKIP() << "no ip/tc";
+  }
+};
+
+TEST_F(WiringTest, VethIsWiredToATapBothWaysAndUnwired) {
+  in_new_netns([] {
+    ASSERT_TRUE(
+        sh("ip link add eth0 mtu 1400 type veth peer name peer0 && "
+           "ip link set eth0 address 02:42:ac:11:00:02 up && ip link set peer0 up && "
+           "ip addr add 10.99.0.2/24 dev eth0 && ip route add default via 10.99.0.1"));
+    auto nl = NetlinkSocket::open();
+    ASSERT_TRUE(nl) << nl.error().what();
+    auto scan = nl->scan();
+    ASSERT_TRUE(scan) << scan.error().what();
+    auto plan = plan_network(*scan);
+    ASSERT_TRUE(plan) << plan.error().what();
+    // both ends are here in this test; the real namespace has one
+    ASSERT_EQ(plan->nics.size(), 2u);
+    const NicPlan* eth0 = plan->nics[0].link == "eth0" ? &plan->nics[0] : &plan->nics[1];
+    EXPECT_EQ(eth0->mac, "02:42:ac:11:00:02");
+    EXPECT_EQ(eth0->mtu, 1400u);
+    ASSERT_EQ(eth0->addresses.size(), 1u);
+    EXPECT_EQ(eth0->addresses[0].address, "10.99.0.2");
+    ASSERT_EQ(plan->routes.size(), 1u);
+    EXPECT_EQ(plan->routes[0].gateway, "10.99.0.1");
+
+    Plan one = *plan;
+    one.nics = {*eth0};
+    auto w = Wiring::create(one);
+    ASSERT_TRUE(w) << w.error().what();
+    ASSERT_EQ((*w)->nics().size(), 1u);
+    EXPECT_TRUE((*w)->nics()[0].tap_fd.valid());
+    EXPECT_TRUE(sh("ip -o link show " + eth0->tap + " | grep -q 'mtu 1400'"));
+    EXPECT_TRUE(sh("ip -o link show " + eth0->tap + " | grep -q ',UP'"));
+    EXPECT_TRUE(sh("tc filter show dev eth0 ingress | grep -q 'Egress Redirect to device " +
+                   eth0->tap + "'"));
+    EXPECT_TRUE(sh("tc filter show dev " + eth0->tap +
+                   " ingress | grep -q 'Egress Redirect to device eth0'"));
+    // A second wiring of the same namespace is refused by the plan.
+    auto again = nl->scan();
+    ASSERT_TRUE(again);
+    auto refused = plan_network(*again);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::Unsupported);
+
+    ASSERT_TRUE((*w)->remove());
+    EXPECT_FALSE(sh("ip link show " + eth0->tap + " >/dev/null 2>&1"));
+    EXPECT_FALSE(sh("tc qdisc show dev eth0 | grep -q ingress"));
+    EXPECT_TRUE(sh("ip -4 addr show eth0 | grep -q 10.99.0.2/24")) << "eth0 keeps its address";
+  });
+}
+
+TEST_F(WiringTest, AFailedWiringLeavesNothing) {
+  in_new_netns([] {
+    ASSERT_TRUE(
+        sh("ip link add eth0 type veth peer name peer0 && ip link set eth0 up && "
+           "tc qdisc add dev eth0 ingress"));  // someone else's ingress qdisc
+    auto nl = NetlinkSocket::open();
+    ASSERT_TRUE(nl);
+    auto scan = nl->scan();
+    ASSERT_TRUE(scan);
+    auto plan = plan_network(*scan);
+    ASSERT_TRUE(plan);
+    auto w = Wiring::create(*plan);
+    ASSERT_FALSE(w);
+    EXPECT_NE(w.error().what().find("ingress qdisc"), std::string::npos) << w.error().what();
+    EXPECT_FALSE(sh("ip -o link show | grep -q hulltap"));
+    EXPECT_TRUE(sh("tc qdisc show dev eth0 | grep -q ingress")) << "not ours: left alone";
+  });
+}
+
+TEST_F(WiringTest, LeftoversOfADeadMonitorAreRemoved) {
+  in_new_netns([] {
+    ASSERT_TRUE(
+        sh("ip link add eth0 type veth peer name peer0 && ip link set eth0 up && "
+           "ip tuntap add hulltap0 mode tap && tc qdisc add dev eth0 ingress && "
+           "ip link add other0 type veth peer name other1 && tc qdisc add dev other0 ingress"));
+    ASSERT_TRUE(remove_leftovers({"eth0"}));
+    EXPECT_FALSE(sh("ip link show hulltap0 >/dev/null 2>&1"));
+    EXPECT_FALSE(sh("tc qdisc show dev eth0 | grep -q ingress"));
+    EXPECT_TRUE(sh("tc qdisc show dev other0 | grep -q ingress")) << "not a wired interface";
+  });
+}
+
+TEST(HostNetns, InitsOrTheInitialInode) {
+  NsId init{4, 100};
+  EXPECT_TRUE(is_host_netns(NsId{4, 100}, &init));
+  EXPECT_FALSE(is_host_netns(NsId{4, 101}, &init));
+  EXPECT_TRUE(is_host_netns(NsId{4, kInitNetnsIno}, nullptr));
+  EXPECT_FALSE(is_host_netns(NsId{4, 0xF0000001U}, nullptr));
+}
+
+TEST_F(WiringTest, NothingIsDoneInTheHostsNamespace) {
+  auto self = current_netns();
+  ASSERT_TRUE(self);
+  auto host = host_netns();
+  if (!is_host_netns(*self, host ? &*host : nullptr)) {
+    GTEST_SKIP() << "the test does not run in the host's namespace";
+  }
+  Plan p;
+  p.nics.push_back(NicPlan{"lo", 1, "hulltap9", "02:00:00:00:00:01", 1500, {}});
+  auto w = Wiring::create(p);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, Errc::Unsupported);
+  EXPECT_NE(w.error().what().find("host's own network namespace"), std::string::npos);
+  EXPECT_FALSE(sh("ip link show hulltap9 >/dev/null 2>&1"));
+  auto left = remove_leftovers({"lo"});
+  ASSERT_FALSE(left);
+  EXPECT_EQ(left.error().code, Errc::Unsupported);
+}
+
+}  // namespace
+}  // namespace hull::network
