@@ -35,9 +35,9 @@ setup() {
   update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
 }
 teardown() {
-  cli_teardown
   local p
   for p in $(ip netns pids "$PEER" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+  cli_teardown
   ip netns del "$PEER" 2>/dev/null || true
   ip netns del "$CTR" 2>/dev/null || true
 }
@@ -175,7 +175,7 @@ EOF
   run rt exec e2e-net-path wget -q -O - "http://10.231.$NET.1:8080/index.html"
   [ "$output" = "hello from the peer" ]
   rt exec e2e-net-path ping -c 1 -W 10 "10.231.$NET.1"
-  nsenter --net="/run/netns/$PEER" ping -c 1 -W 10 "10.231.$NET.2"
+  nsenter --net="/run/netns/$PEER" busybox ping -c 1 -W 10 "10.231.$NET.2"
   run rt exec e2e-net-path sh -c "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route"
   [[ $output == *"inet 10.231.$NET.2/24"* ]]
   [[ $output == *"default via 10.231.$NET.1 dev eth0"* ]]
