@@ -28,6 +28,7 @@
 #include "runtime/container/share.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/sync.h"
+#include "runtime/dns/dns_relay_host.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/sandbox.h"
 
@@ -143,6 +144,18 @@ nlohmann::json proc_entry(const char* name, pid_t pid) {
   return {{"name", name}, {"pid", pid}, {"start", st ? st->start_time : 0}};
 }
 
+// Whether the resolv.conf bound into the container names docker's embedded
+// DNS server (user-defined networks).
+bool embedded_dns(const oci::Spec& spec) {
+  if (!spec.mounts) return false;
+  for (const auto& m : *spec.mounts) {
+    if (m.destination != "/etc/resolv.conf" || !m.source) continue;
+    auto text = read_file(*m.source, 64 * 1024);
+    return text && dns::uses_embedded_dns(*text);
+  }
+  return false;
+}
+
 int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   auto failed = [&](Error e) {
     send_error(sync_fd, e);
@@ -193,6 +206,14 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
              " ms");
   if (auto st = configure_guest_network(sandbox->agent(), net->plan); !st) {
     return failed(std::move(st.error()));
+  }
+  // docker's embedded DNS (user-defined networks): 127.0.0.11 answers in
+  // this namespace only; the agent relays the guest's queries here.
+  std::unique_ptr<dns::HostRelay> dns_relay;
+  if (net_choice.mode != NetMode::None && embedded_dns(*spec)) {
+    auto relay = dns::start_dns_relay(sandbox->agent().stub(), sandbox->paths().vsock_socket);
+    if (!relay) return failed(std::move(relay.error()).wrap("docker's embedded DNS"));
+    dns_relay = std::move(*relay);
   }
 
   auto shared = share_container(sandbox->paths().shared_dir, a.id, *spec, a.bundle);
@@ -255,6 +276,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   lift_host_cpu_quota(a.root, a.id);
   sandbox->destroy_guest();  // nothing in the guest writes into what unshare unmounts
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
+  dns_relay.reset();
   if (auto st = sandbox->stop(); !st) log::warn(st.error().what());
   if (net->wiring) {
     if (auto st = net->wiring->remove(); !st) log::warn(st.error().what());

@@ -218,12 +218,16 @@ Result<oci::Spec> guest_spec(const oci::Spec& spec, const std::string& id) {
     }
   }
   // The network the caller set up is the VM's (runtime/network wires the
-  // namespace's interfaces to the guest's NICs, the agent configures them in
-  // the guest's own namespace): the container stays in that one, where its
-  // interfaces are. A namespace of its own in the guest would have only lo.
-  std::erase_if(*nss, [](const oci::Namespace& ns) { return ns.type == "network"; });
+  // namespace's interfaces to the guest's NICs): a network namespace, with or
+  // without a path, reaches the agent without one, and the agent keeps the
+  // container in the VM's namespace, where its interfaces are (its net.*
+  // sysctls then apply there).
   for (auto& ns : *nss) {
     if (!ns.path) continue;
+    if (ns.type == "network") {
+      ns.path.reset();
+      continue;
+    }
     return fail(Errc::Unsupported, "config.json: linux.namespaces: joining the " + ns.type +
                                        " namespace " + *ns.path +
                                        " is not possible: each hull container runs in its own VM");

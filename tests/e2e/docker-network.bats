@@ -22,6 +22,21 @@ setup_file() {
   ip netns add "$DKNS"
   ip -n "$DKNS" link set lo up
   export DKNS DOCKERD_NETNS=/run/netns/$DKNS
+  if [ "$RUNTIME_NAME" = hull ]; then
+    # hull with a stand-in for QEMU that records where it started and with
+    # what, then fails: docker's side of the wiring, checked without a guest.
+    cat >"$E2E_TMP/qemu-standin" <<EOF
+#!/bin/sh
+{ readlink /proc/self/ns/net; ip -o -4 addr; ip route; tc filter show dev eth0 ingress
+  echo "args: \$*"; } >"$E2E_TMP/qemu-saw" 2>&1
+exit 1
+EOF
+    printf '{"hypervisor": {"path": "%s"}}\n' "$E2E_TMP/qemu-standin" >"$E2E_TMP/standin.json"
+    printf '#!/bin/sh\nHULL_CONFIG=%s exec %s "$@"\n' "$E2E_TMP/standin.json" "$RUNTIME" \
+      >"$E2E_TMP/hull-standin"
+    chmod +x "$E2E_TMP/qemu-standin" "$E2E_TMP/hull-standin"
+    export DOCKERD_EXTRA_ARGS="--add-runtime hull-standin=$E2E_TMP/hull-standin"
+  fi
   start_dockerd
   mkdir -p "$E2E_TMP/www"
   echo "hello from the gateway" >"$E2E_TMP/www/index.html"
@@ -76,6 +91,24 @@ assert_dkns_clean() {
 }
 
 gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1; }
+
+@test "docker network: docker's setkey hook configures the monitor's new namespace, which hull wires (no guest needed)" {
+  [ "$RUNTIME_NAME" = hull ] || skip "hull's wiring"
+  run dk run --runtime hull-standin --rm "$E2E_IMAGE" true
+  [ "$status" -ne 0 ]
+  cat "$E2E_TMP/qemu-saw"
+  local gw
+  gw=$(gateway)
+  # a namespace of its own, neither dockerd's nor the host's
+  [ "$(head -1 "$E2E_TMP/qemu-saw")" != "$(readlink "/proc/$DOCKERD_PID/ns/net")" ]
+  [ "$(head -1 "$E2E_TMP/qemu-saw")" != "$(readlink /proc/self/ns/net)" ]
+  grep -q "eth0 *inet ${gw%.*}\.[0-9]*/16" "$E2E_TMP/qemu-saw"
+  grep -q "default via $gw dev eth0" "$E2E_TMP/qemu-saw"
+  grep -q "mirred (Egress Redirect to device hulltap0)" "$E2E_TMP/qemu-saw"
+  grep -q -- "-netdev tap,id=net0,fd=3,vhost=" "$E2E_TMP/qemu-saw"
+  grep -q -- "-device virtio-net-device,netdev=net0,mac=02:42:ac:11:00:0[0-9a-f],host_mtu=1500" \
+    "$E2E_TMP/qemu-saw"
+}
 
 @test "docker network: default bridge: eth0 has docker's address and default route, as with runc" {
   local gw hull runc

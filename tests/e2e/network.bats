@@ -35,9 +35,9 @@ setup() {
   update_config '.process.capabilities |= with_entries(.value += ["CAP_NET_RAW"])'
 }
 teardown() {
-  cli_teardown
   local p
   for p in $(ip netns pids "$PEER" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+  cli_teardown
   ip netns del "$PEER" 2>/dev/null || true
   ip netns del "$CTR" 2>/dev/null || true
 }
@@ -114,6 +114,36 @@ assert_netns_clean() {
   assert_no_state
 }
 
+@test "network: QEMU starts in the namespace the hook configured, wired to its veth (no guest needed)" {
+  hull_only
+  set_args true
+  add_setkey_like_hook
+  # A stand-in for QEMU records what it was started with and where, then fails.
+  cat >"$BUNDLE/qemu.sh" <<EOF
+#!/bin/sh
+{ echo "args: \$*"; readlink /proc/self/ns/net; ip -o link; tc filter show dev eth0 ingress
+  tc qdisc show; } >"$BUNDLE/qemu-saw" 2>&1
+exit 1
+EOF
+  chmod +x "$BUNDLE/qemu.sh"
+  jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
+    [ -s "$BUNDLE/hull.json" ] ||
+    jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
+  run env HULL_CONFIG="$BUNDLE/hull.json" "$RUNTIME" --root "$E2E_TMP/root" create -b "$BUNDLE" e2e-net-wired </dev/null
+  [ "$status" -ne 0 ]
+  cat "$BUNDLE/qemu-saw"
+  # the hook and QEMU saw the same namespace, a new one
+  [ "$(sed -n 2p "$BUNDLE/qemu-saw")" = "$(cat "$BUNDLE/hook-saw-netns")" ]
+  [ "$(cat "$BUNDLE/hook-saw-netns")" != "$(readlink /proc/self/ns/net)" ]
+  grep -q -- "-netdev tap,id=net0,fd=3,vhost=" "$BUNDLE/qemu-saw"
+  grep -q -- "-device virtio-net-device,netdev=net0,mac=.*,host_mtu=1500" "$BUNDLE/qemu-saw"
+  grep -q "hulltap0: .*UP" "$BUNDLE/qemu-saw"
+  grep -q "mirred (Egress Redirect to device hulltap0)" "$BUNDLE/qemu-saw"
+  [ "$(grep -c 'qdisc ingress ffff:' "$BUNDLE/qemu-saw")" -eq 2 ]
+  assert_no_state
+  ! ip -o link show | grep -q hulltap
+}
+
 @test "network: a namespace set up by the prestart hook (docker's way): address, route, ping, http" {
   add_setkey_like_hook
   set_args sh -c "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default;
@@ -145,7 +175,7 @@ assert_netns_clean() {
   run rt exec e2e-net-path wget -q -O - "http://10.231.$NET.1:8080/index.html"
   [ "$output" = "hello from the peer" ]
   rt exec e2e-net-path ping -c 1 -W 10 "10.231.$NET.1"
-  nsenter --net="/run/netns/$PEER" ping -c 1 -W 10 "10.231.$NET.2"
+  nsenter --net="/run/netns/$PEER" busybox ping -c 1 -W 10 "10.231.$NET.2"
   run rt exec e2e-net-path sh -c "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route"
   [[ $output == *"inet 10.231.$NET.2/24"* ]]
   [[ $output == *"default via 10.231.$NET.1 dev eth0"* ]]
@@ -179,22 +209,20 @@ assert_netns_clean() {
   ! ip -o link show | grep -q hulltap
 }
 
-@test "network: another container's namespace (container:X) is refused, nothing left" {
+@test "network: another process's namespace (container:X) is refused, nothing left" {
   hull_only
-  rtd create -b "$BUNDLE" e2e-net-x
-  local xpid
-  xpid=$(state_field e2e-net-x pid)
-  local other=$E2E_TMP/bundle-other-$NET
-  cp -a "$BUNDLE" "$other"
-  jq --arg p "/proc/$xpid/ns/net" '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' \
-    "$other/config.json" >"$other/c.json" && mv "$other/c.json" "$other/config.json"
-  run rtd create -b "$other" e2e-net-y
+  # what docker and podman give for --network container:X: /proc/<X's pid>/ns/net
+  unshare -n sleep 1000 3>&- &
+  local xpid=$!
+  wait_for 10 bash -c "[ \"\$(readlink /proc/$xpid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+  update_config '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' \
+    --arg p "/proc/$xpid/ns/net"
+  run rtd create -b "$BUNDLE" e2e-net-y
+  kill -KILL "$xpid"
+  wait "$xpid" || true
   [ "$status" -ne 0 ]
   [[ $output == *"namespace of process $xpid"*"container:X"* ]]
-  run rt state e2e-net-y
-  [ "$status" -ne 0 ]
-  rt delete -f e2e-net-x
-  rm -rf "$other"
+  assert_no_state
 }
 
 @test "network: QEMU killed while traffic flows: the taps and filters go with the container" {

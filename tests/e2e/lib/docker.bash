@@ -20,6 +20,8 @@
 # containerd and shims run in that network namespace instead, with docker's
 # default bridge (docker0 there) and the userland proxy for published ports;
 # still no firewall rules and no masquerading.
+# DOCKERD_EXTRA_ARGS: more dockerd flags (split on spaces), e.g. another
+# --add-runtime.
 
 DOCKER_CLI=/usr/bin/docker  # Debian's client (another may be first in PATH)
 DOCKERD=/usr/sbin/dockerd
@@ -48,7 +50,7 @@ start_dockerd() {
     --pidfile "$DOCKER_DIR/docker.pid" -H "unix://$DOCKER_DIR/docker.sock" \
     "${net[@]}" \
     --storage-driver overlay2 --log-level warn --cgroup-parent /hull-e2e-docker \
-    --add-runtime "$DOCKER_RUNTIME=$RUNTIME" \
+    --add-runtime "$DOCKER_RUNTIME=$RUNTIME" ${DOCKERD_EXTRA_ARGS:-} \
     </dev/null >"$DOCKER_DIR/dockerd.log" 2>&1 3>&- &
   DOCKERD_PID=$!
   export DOCKER_DIR DOCKERD_PID

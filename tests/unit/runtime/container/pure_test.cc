@@ -281,18 +281,6 @@ TEST(GuestSpec, SeccompNotifyIsRefusedBeforeAnyVmBoots) {
   EXPECT_TRUE(guest_spec(s, "c1"));
 }
 
-TEST(GuestSpec, TheContainerStaysInTheVmsNetworkNamespace) {
-  // The guest's interfaces (the NICs wired to the caller's namespace) live in
-  // the VM's own network namespace; a new one would hold only lo.
-  oci::Spec s = oci::default_spec();
-  bool asked = false;
-  for (const auto& ns : *s.linux->namespaces) asked = asked || ns.type == "network";
-  ASSERT_TRUE(asked);
-  auto g = guest_spec(s, "c1");
-  ASSERT_TRUE(g) << g.error().what();
-  for (const auto& ns : *g->linux->namespaces) EXPECT_NE(ns.type, "network");
-}
-
 TEST(GuestSpec, BindName) {
   EXPECT_EQ(bind_name("/etc"), "etc");
   EXPECT_EQ(bind_name("/var/lib/x/hosts/"), "hosts");
