@@ -42,7 +42,8 @@ bool managed_route(const RouteInfo& r);
 // replaces by: family, destination, table, metric; and same gateway and device).
 bool same_route(const RouteInfo& have, const RouteSpec& want);
 
-// The name a link that is in the way of a rename is moved to: "hullp<index>" (at most 15 characters).
+// The name a link that is in the way of a rename is moved to: "hullp<index>" (at most 15
+// characters).
 std::string parking_name(int index);
 
 // --- operations (rtnetlink) ---

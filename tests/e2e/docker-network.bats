@@ -75,6 +75,7 @@ dkns_links() {
 vms_left() {
   local p
   for p in /proc/[0-9]*; do
+    # shellcheck disable=SC2153  # lib/docker.bash sets it
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$DOCKERD_MNTNS" ] || continue
     case "$(cat "$p/comm" 2>/dev/null)" in qemu-system*) echo "${p#/proc/}" ;; esac
   done
@@ -82,6 +83,7 @@ vms_left() {
 
 assert_dkns_clean() {
   local now
+  # shellcheck disable=SC2016  # expanded by the inner bash
   wait_for 20 bash -c '[ "$(ip -n "$0" -o link show | grep -c veth)" -eq 0 ]' "$DKNS" || true
   now=$(dkns_links)
   [ "$now" = "$LINKS_BEFORE" ] || { echo "interfaces now: $now; before: $LINKS_BEFORE" >&2; return 1; }
@@ -117,9 +119,11 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
   hull=$(dk_run --rm "$E2E_IMAGE" sh -c 'ip -4 addr show eth0 | grep inet; ip route')
   runc=$(dk run --runtime runc --rm "$E2E_IMAGE" sh -c 'ip -4 addr show eth0 | grep inet; ip route')
   echo "$RUNTIME_NAME:" >&3
-  echo "$hull" | sed 's/^/#   /' >&3
+  # shellcheck disable=SC2001  # every line, not one substitution
+  sed 's/^/#   /' <<<"$hull" >&3
   echo "runc:" >&3
-  echo "$runc" | sed 's/^/#   /' >&3
+  # shellcheck disable=SC2001  # every line, not one substitution
+  sed 's/^/#   /' <<<"$runc" >&3
   [[ $hull == *"inet ${gw%.*}."* ]]
   [[ $hull == *"default via $gw dev eth0"* ]]
   [ "$hull" = "$runc" ]
@@ -128,11 +132,14 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
 @test "docker network: a page from an httpd on the bridge's gateway address" {
   local gw
   gw=$(gateway)
-  in_dkns busybox httpd -p "$gw:8081" -h "$E2E_TMP/www"
+  # In the foreground (-f), so that $! is the server itself (nsenter execs it).
+  in_dkns busybox httpd -f -p "$gw:8081" -h "$E2E_TMP/www" &
+  local srv=$!
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  wait_for 10 bash -c 'nsenter --net="/run/netns/$0" busybox wget -q -O /dev/null "http://$1:8081/index.html"' "$DKNS" "$gw" || true
   run dk_run --rm "$E2E_IMAGE" wget -q -O - "http://$gw:8081/index.html"
-  for p in $(ip netns pids "$DKNS"); do
-    [ "$(cat /proc/$p/comm)" = busybox ] && [[ "$(tr '\0' ' ' </proc/$p/cmdline)" == *"$gw:8081"* ]] && kill "$p"
-  done
+  kill "$srv"
+  wait "$srv" || true
   [ "$status" -eq 0 ]
   [ "$output" = "hello from the gateway" ]
 }

@@ -64,6 +64,7 @@ make_ctr_netns() {
   ip -n "$CTR" link set eth0 up
   ip -n "$CTR" route add default via "10.231.$NET.1"
   peer_up
+  # shellcheck disable=SC2016  # a jq program
   update_config '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' \
     --arg p "/run/netns/$CTR"
 }
@@ -88,6 +89,7 @@ ip -n "$PEER" link set peer0 up
 nsenter --net="/run/netns/$PEER" busybox httpd -p "10.231.$NET.1:8080" -h "$BUNDLE/www" </dev/null >/dev/null 2>&1
 EOF
   chmod +x "$BUNDLE/setkey.sh"
+  # shellcheck disable=SC2016  # a jq program
   update_config '.hooks.prestart = [{"path": $h, "timeout": 20}]' --arg h "$BUNDLE/setkey.sh"
 }
 
@@ -109,7 +111,7 @@ assert_netns_clean() {
   [ "$(cat "$BUNDLE/hook-saw-netns")" != "$(readlink /proc/self/ns/net)" ]
   [ "$(cat "$BUNDLE/hook-saw-netns")" != "$(readlink /proc/1/ns/net)" ]
   # what the hook moved went there, not into this namespace
-  ! ip link show "ctr$NET" 2>/dev/null
+  run ! ip link show "ctr$NET"
   rt delete -f e2e-net-hookns
   assert_no_state
 }
@@ -141,7 +143,7 @@ EOF
   grep -q "mirred (Egress Redirect to device hulltap0)" "$BUNDLE/qemu-saw"
   [ "$(grep -c 'qdisc ingress ffff:' "$BUNDLE/qemu-saw")" -eq 2 ]
   assert_no_state
-  ! ip -o link show | grep -q hulltap
+  run ! grep -q hulltap < <(ip -o link show)
 }
 
 @test "network: a namespace set up by the prestart hook (docker's way): address, route, ping, http" {
@@ -200,13 +202,14 @@ EOF
 @test "network: the host's namespace as path is refused, nothing left" {
   hull_only
   for p in /proc/1/ns/net /proc/self/ns/net; do
-    update_config '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' --arg p "$p"
+    # shellcheck disable=SC2016  # a jq program
+  update_config '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' --arg p "$p"
     run rtd create -b "$BUNDLE" e2e-net-host
     [ "$status" -ne 0 ]
     [[ $output == *"is the host's own"*"needs a namespace of its own"* ]]
     assert_no_state
   done
-  ! ip -o link show | grep -q hulltap
+  run ! grep -q hulltap < <(ip -o link show)
 }
 
 @test "network: another process's namespace (container:X) is refused, nothing left" {
@@ -215,6 +218,7 @@ EOF
   unshare -n sleep 1000 3>&- &
   local xpid=$!
   wait_for 10 bash -c "[ \"\$(readlink /proc/$xpid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+  # shellcheck disable=SC2016  # a jq program
   update_config '(.linux.namespaces[] | select(.type == "network")) |= . + {"path": $p}' \
     --arg p "/proc/$xpid/ns/net"
   run rtd create -b "$BUNDLE" e2e-net-y

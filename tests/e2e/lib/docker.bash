@@ -44,6 +44,7 @@ start_dockerd() {
     enter=(nsenter "--net=$DOCKERD_NETNS")
   fi
   # fd 3 closed: bats waits for every holder of it before finishing the file.
+  # shellcheck disable=SC2086  # DOCKERD_EXTRA_ARGS is zero or more words
   "${enter[@]}" unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
     "$DOCKERD" --config-file "$DOCKER_DIR/daemon.json" \
     --data-root "$DOCKER_DIR/data" --exec-root "$DOCKER_DIR/exec" \
