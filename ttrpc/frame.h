@@ -64,6 +64,9 @@ class FrameReader {
   // length or died mid-frame.
   bool mid_frame() const { return skip_ > 0 || pos_ < buf_.size(); }
 
+  // Bytes held for frames not yet handed out (never a refused body).
+  size_t buffered() const { return buf_.size() - pos_; }
+
  private:
   uint32_t max_length_;
   std::vector<std::byte> buf_;

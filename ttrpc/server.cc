@@ -132,8 +132,9 @@ void Server::accept_one() {
   }
   if (peer->uid != uid_ && peer->uid != 0) {
     log::warn("ttrpc: refused a connection from pid " + std::to_string(peer->pid) + " (uid " +
-              std::to_string(peer->uid) + "): only uid " + std::to_string(uid_) +
-              " or root may call this server");
+              std::to_string(peer->uid) + "): only " +
+              (uid_ == 0 ? std::string("root") : "uid " + std::to_string(uid_) + " or root") +
+              " may call this server");
     return;
   }
   if (auto st = set_send_timeout(fd.get()); !st) {
