@@ -38,7 +38,9 @@ class Server {
   // Stops accepting, asks every running call to stop (stop token), waits for
   // them (up to kStopGrace before their sockets are shut under them, then
   // until they return), closes every connection and the listening socket.
-  // Idempotent.
+  // Idempotent. Never call it from a handler (it waits for every handler,
+  // that one too): let the handler tell another thread to do it (the shim's
+  // Task.Shutdown wakes its main thread).
   void shutdown();
 
   // Connections being served now.

@@ -486,6 +486,60 @@ TEST_F(ServerTest, ShutdownStopsRunningCallsAndClosesEverything) {
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
+TEST_F(ServerTest, CallsBeyondThePerConnectionLimitAreRefused) {
+  auto fd = raw();
+  std::string all;
+  for (uint32_t i = 0; i < kMaxCallsPerConnection; ++i) {
+    all += raw_frame(2 * i + 1, 1, request_body("test.Echo", "Block", ""));
+  }
+  ASSERT_TRUE(write_all(fd.get(), all));
+  ASSERT_TRUE(gate_.wait_entered(static_cast<int>(kMaxCallsPerConnection), 30s));
+  const uint32_t extra = 2 * static_cast<uint32_t>(kMaxCallsPerConnection) + 1;
+  ASSERT_TRUE(write_all(fd.get(), raw_frame(extra, 1, request_body("test.Echo", "Echo", "x"))));
+  uint32_t id = 0;
+  auto refused = read_response(fd.get(), &id);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(id, extra);
+  EXPECT_EQ(refused->status().code(), static_cast<int>(Code::ResourceExhausted));
+  gate_.release();
+  for (size_t i = 0; i < kMaxCallsPerConnection; ++i) {
+    auto resp = read_response(fd.get());
+    ASSERT_TRUE(resp);
+    EXPECT_EQ(resp->payload(), "released");
+  }
+}
+
+size_t count_entries(const char* dir) {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir),
+                                           std::filesystem::directory_iterator()));
+}
+
+// RAII: after shutdown no descriptor and no thread of the server is left.
+TEST(ServerLifetime, NothingLeftAfterShutdown) {
+  test::TempDir dir;
+  const size_t fds = count_entries("/proc/self/fd");
+  const size_t threads = count_entries("/proc/self/task");
+  {
+    Gate gate;
+    auto server = Server::listen(dir / "s.sock", test_services(gate));
+    ASSERT_TRUE(server) << server.error().what();
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::thread> blocked;
+    for (int i = 0; i < 4; ++i) {
+      auto c = Client::connect(dir / "s.sock");
+      ASSERT_TRUE(c) << c.error().what();
+      clients.push_back(std::move(*c));
+      ASSERT_TRUE(clients.back()->call("test.Echo", "Echo", "x"));
+    }
+    for (auto& c : clients) blocked.emplace_back([&c] { (void)c->call("test.Echo", "Block", ""); });
+    ASSERT_TRUE(gate.wait_entered(4, 5s));
+    (*server)->shutdown();
+    for (auto& t : blocked) t.join();
+  }
+  EXPECT_EQ(count_entries("/proc/self/fd"), fds);
+  EXPECT_EQ(count_entries("/proc/self/task"), threads);
+}
+
 TEST_F(ServerTest, ClosedConnectionsAreReaped) {
   for (int i = 0; i < 5; ++i) {
     auto c = client();
