@@ -10,6 +10,10 @@ packages=(
   libseccomp-dev libcap-ng-dev nlohmann-json3-dev libcli11-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libmnl-dev
   libgtest-dev libgmock-dev
+  # containerd's own .proto files for the shim (shim/proto, ttrpc/): containerd 1.6's
+  # task API, gogoproto options, google.rpc.Status, cgroups v2 metrics
+  golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev
+  golang-github-gogo-googleapis-dev golang-github-containerd-cgroups-dev
   # guest kernel and initrd (guest-image/build.sh)
   linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils cpio lz4 busybox-static
   # running sandboxes
