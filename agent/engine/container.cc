@@ -239,13 +239,13 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   if (!plan.has_namespace(CLONE_NEWNS)) {
     return fail(Errc::Invalid, "linux.namespaces: a container needs its own mount namespace");
   }
-  std::unique_ptr<Container> c(new Container());
-  c->id_ = o.id;
-  c->spec_ = o.spec;
-  c->timeout_ = o.timeout;
+  // The Container object is made only once its init runs: every Container has
+  // an init (pid(), exit_status() and destroy() rely on it), so a refusal
+  // before that point is a plain error with nothing to destroy.
+  std::optional<SeccompProgram> seccomp;
   if (o.spec.linux && o.spec.linux->seccomp) {
     HULL_ASSIGN(prog, compile_seccomp(*o.spec.linux->seccomp));
-    c->seccomp_ = std::move(prog);
+    seccomp = std::move(prog);
   }
   std::string rootfs = o.rootfs;
   if (rootfs.empty()) {
@@ -261,22 +261,22 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
     return fail(Errc::Invalid, cat("root.path: ", resolved, " is not a directory"));
   }
 
+  std::optional<Cgroup> cgroup;
   if (o.cgroup_root) {
     HULL_ASSIGN(rel,
                 cgroup::vm_path(o.spec.linux ? o.spec.linux->cgroups_path : std::nullopt, o.id));
     HULL_ASSIGN(cg, Cgroup::create(*o.cgroup_root, rel));
-    c->cgroup_ = std::move(cg);
+    cgroup = std::move(cg);
     auto applied = [&]() -> Status {
       const oci::Linux* l = o.spec.linux ? &*o.spec.linux : nullptr;
-      if (l && l->resources) HULL_TRY(c->cgroup_->apply(*l->resources));
+      if (l && l->resources) HULL_TRY(cgroup->apply(*l->resources));
       // Always: without rules the container gets runc's default devices only.
       HULL_ASSIGN(rules, device_rules(l && l->resources ? l->resources->devices : std::nullopt,
                                       l ? l->devices : std::nullopt));
-      return c->cgroup_->set_devices(rules);
+      return cgroup->set_devices(rules);
     }();
     if (!applied) {
-      (void)c->cgroup_->remove(o.timeout);
-      c->destroyed_ = true;
+      (void)cgroup->remove(o.timeout);
       return fail(std::move(applied.error()));
     }
   }
@@ -288,18 +288,23 @@ Result<std::unique_ptr<Container>> Container::create(const CreateOptions& o) {
   a.req.bundle = o.bundle.empty() ? "/" : o.bundle;
   a.req.id = o.id;
   a.req.state_bundle = o.state_bundle.empty() ? a.req.bundle : o.state_bundle;
-  a.req.seccomp = c->seccomp_;
+  a.req.seccomp = seccomp;
   a.terminal = plan.process.terminal;
   a.stdio = o.stdio;
-  a.cgroup = c->cgroup_ ? &*c->cgroup_ : nullptr;
+  a.cgroup = cgroup ? &*cgroup : nullptr;
   a.userns = plan.creates_userns() ? &plan : nullptr;
   a.timeout = o.timeout;
   auto l = launch(a);
   if (!l) {
-    if (c->cgroup_) (void)c->cgroup_->remove(o.timeout);
-    c->destroyed_ = true;
+    if (cgroup) (void)cgroup->remove(o.timeout);
     return fail(std::move(l.error()).wrap(cat("create container ", o.id)));
   }
+  std::unique_ptr<Container> c(new Container());
+  c->id_ = o.id;
+  c->spec_ = o.spec;
+  c->timeout_ = o.timeout;
+  c->seccomp_ = std::move(seccomp);
+  c->cgroup_ = std::move(cgroup);
   c->init_.reset(new Process(l->pid, std::move(l->pidfd), std::move(l->console), false));
   c->sync_ = std::move(l->sync);
   c->plan_ = std::move(plan);

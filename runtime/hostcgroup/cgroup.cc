@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -170,21 +171,57 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
   }
 }
 
-// SIGKILL to the tasks of a leaf hull joined (and of its sub-cgroups), then
-// waits until they are gone; the directories stay.
+// Whether the process behind `pidfd` has exited: every thread of it is past
+// cgroup_exit, so it no longer holds any cgroup (pidfd poll semantics).
+bool has_exited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+// SIGKILL to the tasks of a leaf hull joined (and of its sub-cgroups) that the
+// rule covers, then waits until they have exited; the directories stay.
+//
+// Whose a task is, is judged once, while it is alive: a killed task stops
+// showing its environment (the kOwnerEnv tag) as soon as it drops its memory,
+// but stays in the cgroup until that memory is freed, which for a VM's
+// gigabytes takes a while. Judged again then, it would pass for nobody's, and
+// in a shared leaf be left to exit on its own while the leaf, still
+// populated, could not be removed. So the tasks killed are waited for through
+// their pidfds; only tasks not killed yet (forked meanwhile) meet the rule.
 Status kill_joined(const std::string& where, const std::string& dir, const KillRule& rule) {
   using Clock = std::chrono::steady_clock;
   std::vector<std::string> all{dir};
   for (size_t i = 0; i < all.size() && all.size() < kMaxPathDepth * 16; ++i) {
     for (auto& sub : subdirs(all[i])) all.push_back(std::move(sub));
   }
+  struct Killed {
+    pid_t pid;
+    UniqueFd pidfd;
+  };
+  std::vector<Killed> killed;
+  auto dying = [&](pid_t pid) {
+    return std::any_of(killed.begin(), killed.end(),
+                       [&](const Killed& k) { return k.pid == pid && !has_exited(k.pidfd.get()); });
+  };
   auto deadline = Clock::now() + kRemoveRetryBudget;
   auto delay = std::chrono::milliseconds(1);
-  for (bool killed = false;; killed = true) {
-    std::vector<pid_t> left;
+  while (true) {
     for (const auto& d : all) {
-      if (!killed) kill_tasks(d, rule);
-      for (pid_t p : covered_tasks(d, rule)) left.push_back(p);
+      for (pid_t pid : tasks_of(d)) {
+        if (dying(pid) || !rule.covers(pid)) continue;
+        // Through a pidfd opened while it still is in the cgroup: a pid
+        // recycled meanwhile is not hit.
+        UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+        if (!pfd) continue;  // gone already
+        auto again = tasks_of(d);
+        if (std::find(again.begin(), again.end(), pid) == again.end()) continue;
+        (void)::syscall(SYS_pidfd_send_signal, pfd.get(), SIGKILL, nullptr, 0);
+        killed.push_back(Killed{pid, std::move(pfd)});
+      }
+    }
+    std::vector<pid_t> left;
+    for (const auto& k : killed) {
+      if (!has_exited(k.pidfd.get())) left.push_back(k.pid);
     }
     if (left.empty()) return {};
     if (Clock::now() >= deadline) {

@@ -341,6 +341,57 @@ TEST_F(ContainerTest, BadSpecValuesAreErrorsNamingTheField) {
   EXPECT_EQ(Container::create(o).error().code, Errc::Invalid);
 }
 
+// Refusals before the init exists (the seccomp profile, the rootfs, the
+// cgroup) are errors and nothing else: the agent is PID 1, and a crash there
+// is a kernel panic that takes every other container of the VM with it.
+TEST_F(ContainerTest, RefusalsBeforeTheInitAreErrorsNotCrashes) {
+  oci::Spec s = spec("true");
+  oci::Seccomp sc;
+  sc.default_action = "SCMP_ACT_ALLOW";
+  sc.listener_path = "/run/seccomp-agent.sock";
+  sc.syscalls = std::vector<oci::Syscall>(1);
+  (*sc.syscalls)[0].names = {"mkdir"};
+  (*sc.syscalls)[0].action = "SCMP_ACT_NOTIFY";
+  s.linux->seccomp = sc;
+  auto c = Container::create(options(s));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, Errc::Unsupported);
+  EXPECT_EQ(c.error().msg.rfind("linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY is not "
+                                "supported",
+                                0),
+            0u)
+      << c.error().msg;
+
+  (*s.linux->seccomp->syscalls)[0].action = "SCMP_ACT_PANIC";
+  c = Container::create(options(s));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().msg, "linux.seccomp.syscalls[0].action: unknown action \"SCMP_ACT_PANIC\"");
+
+  s = spec("true");
+  s.root->path = "/no/such/rootfs";
+  c = Container::create(options(s));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().sys_errno, ENOENT) << c.error().what();
+
+  s = spec("true");
+  s.root->path = rootfs_->path() + "/bin/busybox";
+  c = Container::create(options(s));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().msg.find("is not a directory"), std::string::npos) << c.error().msg;
+
+  // A cgroup root that is not there: Cgroup::create fails before any init.
+  s = spec("true");
+  s.linux->cgroups_path = "/pods/c1";
+  CreateOptions o = options(s);
+  o.cgroup_root = "/no/such/cgroup/root";
+  c = Container::create(o);
+  ASSERT_FALSE(c);
+
+  // And the engine still creates containers afterwards.
+  auto out = run_ok(spec("echo after"));
+  EXPECT_EQ(out.out, "after\n");
+}
+
 TEST_F(ContainerTest, ConcurrentCreatesFromThreads) {
   // The agent creates containers from gRPC threads while others run: the
   // vfork-style spawn must work from any thread of a busy process.

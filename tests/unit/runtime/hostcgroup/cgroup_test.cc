@@ -1,5 +1,7 @@
 #include "runtime/hostcgroup/cgroup.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -304,10 +308,8 @@ pid_t tagged_child(const Cgroup& cg, const std::string& owner) {
 
 // Two containers given one linux.cgroupsPath: the first makes the leaf, the
 // second joins it. Deleting either kills its own VM only; the last one out
-// removes the leaf. Disabled: in the full unit run the leaf outlives the last
-// record (the third record below is committed and never removed); open in
-// issue 15's note until the test or the removal rule is fixed.
-TEST_F(RealCgroup, DISABLED_TwoContainersInOneCgroupKillOnlyTheirOwn) {
+// removes the leaf.
+TEST_F(RealCgroup, TwoContainersInOneCgroupKillOnlyTheirOwn) {
   auto a = make(base_, nullptr);
   ASSERT_TRUE(a) << a.error().what();
   pid_t a_vm = tagged_child(*a, a->owner());
@@ -319,6 +321,8 @@ TEST_F(RealCgroup, DISABLED_TwoContainersInOneCgroupKillOnlyTheirOwn) {
   auto b_again = make(base_, nullptr);  // a third sees the two tasks
   ASSERT_TRUE(b_again);
   EXPECT_EQ(b_again->foreign_tasks(), 2u);
+  // It joined the leaf and made nothing: committing it keeps nothing alive.
+  for (const auto& d : b_again->dirs()) EXPECT_TRUE(d.created.empty()) << d.path;
   b_again->commit();
   b->commit();
 
@@ -336,6 +340,76 @@ TEST_F(RealCgroup, DISABLED_TwoContainersInOneCgroupKillOnlyTheirOwn) {
   tb.join();
   EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
   for (const auto& h : hs_) EXPECT_FALSE(exists(h.mount_point + base_)) << "the last one out";
+}
+
+// A stand-in for a VM: this binary re-executed with kStandInEnv=<bytes>
+// holds that much memory (small pages, as a VM's guest RAM) and waits to be
+// killed; it writes one byte to fd 3 once the memory is touched. It runs from
+// a static initializer, before the tests' main.
+constexpr const char* kStandInEnv = "HULL_TEST_VM_STAND_IN";
+[[maybe_unused]] const bool kIsStandIn = [] {
+  const char* bytes_text = std::getenv(kStandInEnv);
+  if (!bytes_text) return false;
+  size_t bytes = std::strtoull(bytes_text, nullptr, 10);
+  void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) _exit(126);
+  (void)::madvise(mem, bytes, MADV_NOHUGEPAGE);
+  std::memset(mem, 1, bytes);
+  (void)!::write(3, "r", 1);
+  while (true) ::pause();
+}();
+
+// A stand-in VM of `bytes`, tagged with `owner` as the monitor tags the VM's
+// processes, moved into `cg`. A process that is killed frees its memory after
+// it stops showing its environment and before it leaves its cgroup: for a
+// VM's gigabytes that takes a while.
+pid_t big_tagged_child(const Cgroup& cg, const std::string& owner, size_t bytes) {
+  int ready[2];
+  EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    std::string tag = std::string(kOwnerEnv) + "=" + owner;
+    std::string size = std::string(kStandInEnv) + "=" + std::to_string(bytes);
+    char* envp[] = {tag.data(), size.data(), nullptr};
+    if (::dup2(ready[1], 3) != 3) _exit(127);
+    ::execle("/proc/self/exe", "hull-vm-stand-in", static_cast<char*>(nullptr), envp);
+    _exit(127);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  EXPECT_EQ(::read(ready[0], &c, 1), 1) << "the stand-in did not get ready";
+  ::close(ready[0]);
+  EXPECT_EQ(owner_in_environ(slurp("/proc/" + std::to_string(child) + "/environ")), owner);
+  EXPECT_TRUE(cg.attach(child));
+  return child;
+}
+
+// The same with VMs that take a while to exit: the second container's delete
+// waits for its VM to be gone before it removes the leaf, though an exiting
+// VM no longer shows whose it is.
+TEST_F(RealCgroup, TheLastOneOutWaitsForItsExitingVm) {
+  constexpr size_t kVmBytes = 256u << 20;
+  auto a = make(base_, nullptr);
+  ASSERT_TRUE(a) << a.error().what();
+  pid_t a_vm = big_tagged_child(*a, a->owner(), kVmBytes);
+  auto b = make(base_, nullptr);
+  ASSERT_TRUE(b) << b.error().what();
+  pid_t b_vm = big_tagged_child(*b, b->owner(), kVmBytes);
+  b->commit();
+
+  std::thread ta([a_vm] { ::waitpid(a_vm, nullptr, 0); });
+  auto rm = a->remove(true);
+  ta.join();
+  EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
+  EXPECT_EQ(::kill(b_vm, 0), 0) << "deleting the first container killed the second's VM";
+
+  auto b_record = Cgroup::from_json(b->to_json());
+  ASSERT_TRUE(b_record);
+  std::thread tb([b_vm] { ::waitpid(b_vm, nullptr, 0); });
+  rm = b_record->remove(true);
+  tb.join();
+  EXPECT_TRUE(rm) << (rm ? "" : rm.error().what());
+  for (const auto& h : hs_) EXPECT_FALSE(exists(h.mount_point + base_)) << h.mount_point;
 }
 
 // runc refuses a frozen cgroup at create: joining it would freeze `hull
