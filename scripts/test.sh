@@ -73,6 +73,9 @@ rm -rf "$logs" && mkdir -p "$logs"
 run_gate gate-format gate_format
 run_gate gate-shellcheck gate_shellcheck
 
+# The ASan and fuzz trees build in the background from here on (gates.sh).
+start_gate_builds
+
 # build_all: the binaries, tests and guest image of the unit, integration and
 # e2e suites. The gates, fuzz targets and scripts' tests need none of it.
 build_all() {

@@ -65,31 +65,93 @@ launcher_args() {
   fi
 }
 
+# The unit-* targets CMake knows in build tree $1, but the *-static one:
+# the sanitizer runtimes do not link -static (unit-agent-engine runs the same
+# objects dynamically linked).
+unit_targets() {
+  # The target list of Makefiles ("... unit-x") or Ninja ("unit-x: phony").
+  cmake --build "$1" --target help |
+    sed -n -E 's/^(\.\.\. )?(unit-[A-Za-z0-9_-]+)(:.*)?$/\2/p' | grep -v -- '-static$' | sort -u
+}
+
+# Configures and builds the unit suites with ASan+UBSan in $build-asan.
+# Output goes to the caller's stdout (a log); the status is the build's.
+asan_build() {
+  local abuild=$build-asan targets=()
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) || return
+  mapfile -t targets < <(unit_targets "$abuild")
+  [ ${#targets[@]} -gt 0 ] || { echo "CMake lists no unit-* targets in $abuild"; return 1; }
+  cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}"
+}
+
+# Configures and builds the fuzz targets named in $@ with clang in $build-fuzz.
+fuzz_build() {
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  cmake -S "$top" -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON $(launcher_args) || return
+  cmake --build "$build-fuzz" -j"$(nproc)" --target "$@"
+}
+
+# The selected fuzz targets.
+wanted_fuzz_targets() {
+  local t
+  fuzz_targets | while read -r t; do wants "$t" && echo "$t"; done
+}
+
+# Starts the gates' own builds (the ASan tree, the fuzz tree) in the
+# background at the lowest CPU priority, so that they take only the CPU the
+# main build and the VM suites leave idle (a VM suite keeps about one core
+# busy); their gates wait for them. Each writes its log and, when done, its
+# exit status to $logs/<name>-build.{log,rc}.
+# Each runs in its own process group (set -m), which stop_gate_builds ends
+# when test.sh exits before its gate waited for it.
+start_gate_builds() {
+  local targets=()
+  set -m
+  if wants gate-asan; then
+    (renice -n 19 -p "$BASHPID" >/dev/null; asan_build >"$logs/asan-build.log" 2>&1; echo $? >"$logs/asan-build.rc") &
+    asan_build_pid=$!
+  fi
+  mapfile -t targets < <(wanted_fuzz_targets)
+  if [ ${#targets[@]} -gt 0 ] && command -v clang++ >/dev/null; then
+    (renice -n 19 -p "$BASHPID" >/dev/null; fuzz_build "${targets[@]}" >"$logs/fuzz-build.log" 2>&1; echo $? >"$logs/fuzz-build.rc") &
+    fuzz_build_pid=$!
+  fi
+  set +m
+  trap stop_gate_builds EXIT
+}
+
+stop_gate_builds() {
+  local pid
+  for pid in ${asan_build_pid:-} ${fuzz_build_pid:-}; do
+    kill -0 "$pid" 2>/dev/null && kill -- "-$pid" 2>/dev/null
+  done
+  return 0
+}
+
+# wait_gate_build NAME PID: waits for a background build; its status.
+wait_gate_build() {
+  local t0
+  t0=$(date +%s)
+  [ -n "$2" ] && wait "$2"
+  case $1 in asan) asan_build_pid= ;; fuzz) fuzz_build_pid= ;; esac
+  echo "   $1 build: waited $(($(date +%s) - t0)) s for it"
+  [ -f "$logs/$1-build.rc" ] && [ "$(cat "$logs/$1-build.rc")" -eq 0 ]
+}
+
 # The unit suites built with AddressSanitizer and UndefinedBehaviorSanitizer
-# in $build-asan, each run; one gate for all of them (their tests are the
-# normal unit tests, counted once already). Any sanitizer report fails it.
-# The unit-* targets CMake knows are built; the *-static one is left out,
-# since the sanitizer runtimes do not link -static (unit-agent-engine runs the
-# same objects dynamically linked).
+# in $build-asan (by start_gate_builds), each run; one gate for all of them
+# (their tests are the normal unit tests, counted once already). Any
+# sanitizer report fails it.
 gate_asan() {
   local abuild=$build-asan targets=() t log bad=() t0
-  # shellcheck disable=SC2046  # launcher_args is zero or two words
-  if ! cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) \
-      >"$logs/asan-configure.log" 2>&1; then
-    echo "   configuring $abuild failed (log: $logs/asan-configure.log)"
-    return 1
-  fi
-  # The target list of Makefiles ("... unit-x") or Ninja ("unit-x: phony").
-  mapfile -t targets < <(cmake --build "$abuild" --target help |
-    sed -n -E 's/^(\.\.\. )?(unit-[A-Za-z0-9_-]+)(:.*)?$/\2/p' | grep -v -- '-static$' | sort -u)
-  [ ${#targets[@]} -gt 0 ] || { echo "   CMake lists no unit-* targets in $abuild"; return 1; }
-  t0=$(date +%s)
-  if ! cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}" >"$logs/asan-build.log" 2>&1; then
-    echo "   building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
+  if ! wait_gate_build asan "${asan_build_pid:-}"; then
+    echo "   configuring or building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
     grep -E 'error|Error' "$logs/asan-build.log" | head -20 | indent
     return 1
   fi
-  echo "   built ${#targets[@]} suites in $(($(date +%s) - t0)) s"
+  mapfile -t targets < <(unit_targets "$abuild")
   for t in "${targets[@]}"; do
     log=$logs/asan-$t.log
     t0=$(date +%s)
@@ -113,23 +175,20 @@ fuzz_targets() {
   sed -n 's/.*add_executable(\(fuzz-[a-z0-9-]*\).*/\1/p' "$top/tests/fuzz/CMakeLists.txt"
 }
 
-# Builds the fuzz targets with clang in $build-fuzz and runs each for
-# $fuzz_seconds; each target is one gate. Without clang, or when the build
-# fails, that is one failure: the fuzz targets must not go unbuilt silently.
+# Runs each fuzz target built by start_gate_builds for $fuzz_seconds; each
+# target is one gate. Without clang, or when the build fails, that is one
+# failure: the fuzz targets must not go unbuilt silently.
 run_fuzz_gates() {
   local fbuild=$build-fuzz targets=() t corpus
-  mapfile -t targets < <(fuzz_targets | while read -r t; do wants "$t" && echo "$t"; done)
+  mapfile -t targets < <(wanted_fuzz_targets)
   [ ${#targets[@]} -gt 0 ] || return 0
   echo "== fuzz targets ($fbuild, ${fuzz_seconds}s each)"
   if ! command -v clang++ >/dev/null; then
     count_gate fuzz-build 1 "clang++ is not installed: the fuzz targets need it (scripts/setup.sh installs clang)"
     return
   fi
-  # shellcheck disable=SC2046  # launcher_args is zero or two words
-  if ! cmake -S "$top" -B "$fbuild" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-      -DCMAKE_CXX_COMPILER=clang++ -DHULL_FUZZ=ON $(launcher_args) >"$logs/fuzz-configure.log" 2>&1 ||
-    ! cmake --build "$fbuild" -j"$(nproc)" --target "${targets[@]}" >"$logs/fuzz-build.log" 2>&1; then
-    count_gate fuzz-build 1 "building the fuzz targets failed (logs: $logs/fuzz-configure.log, $logs/fuzz-build.log)"
+  if ! wait_gate_build fuzz "${fuzz_build_pid:-}"; then
+    count_gate fuzz-build 1 "configuring or building the fuzz targets failed (log: $logs/fuzz-build.log)"
     tail -20 "$logs/fuzz-build.log" 2>/dev/null | indent
     return
   fi
