@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include "agent/proto/constants.h"
 #include "common/log.h"
@@ -126,6 +127,12 @@ bool IoRelay::write_output(int fd, std::string_view data) {
 }
 
 void IoRelay::copy_output(bool stderr_stream, int fd) {
+  // A write to a fifo nobody reads raises SIGPIPE at this thread: blocked, it
+  // is only EPIPE, whatever the process does with the signal.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   const char* call = stderr_stream ? "ReadStderr" : "ReadStdout";
   agent::ProcessRequest req;
   req.set_container_id(container_id_);
