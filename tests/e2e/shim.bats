@@ -63,6 +63,22 @@ teardown() {
   assert_shim_nothing_left
 }
 
+@test "ctr run --runtime-config-path: the runtime options name the hull config" {
+  printf '{"vm": {"kernel": "%s", "initrd": "%s", "memory_mib": 400}}\n' "$HULL_BUILD_DIR/guest/vmlinux" \
+    "$HULL_BUILD_DIR/guest/initrd.img" >"$E2E_TMP/vm400.json"
+  run sr --rm --runtime-config-path "$E2E_TMP/vm400.json" "$CTR_IMAGE" e2e-config head -1 /proc/meminfo
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  # 400 MiB of guest RAM (the default, 256 MiB, shows about 245000 kB).
+  [ "$(awk '{print $2}' <<<"$output")" -gt 350000 ]
+
+  echo '{"vm": {"bogus": 1}}' >"$E2E_TMP/bad.json"
+  run sr --rm --runtime-config-path "$E2E_TMP/bad.json" "$CTR_IMAGE" e2e-badconfig true
+  [ "$status" -ne 0 ]
+  [[ $output == *"bad.json: vm.bogus: unknown key"* ]]
+  c containers delete e2e-badconfig 2>/dev/null || true
+  assert_shim_nothing_left
+}
+
 @test "ctr run -d, task exec, ps, metrics, pause/resume, kill, delete" {
   sr -d "$CTR_IMAGE" e2e-d sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done' >/dev/null
   [[ $(c tasks ls) == *e2e-d*RUNNING* ]]
