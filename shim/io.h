@@ -52,7 +52,7 @@ Result<StdioTarget> parse_stdio_path(std::string_view uri);
 
 // How long output may still come after the process ended (a child that keeps
 // the pipe open) before the host ends are closed anyway.
-inline constexpr std::chrono::milliseconds kOutputDrain{2000};
+inline constexpr std::chrono::milliseconds kOutputDrain{5000};
 inline constexpr size_t kStdinChunkBytes = 64 * 1024;
 
 class IoRelay {

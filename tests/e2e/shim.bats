@@ -224,6 +224,21 @@ teardown() {
   assert_shim_nothing_left
 }
 
+@test "the VM killed: the task exits 137, and delete leaves nothing" {
+  sr -d "$CTR_IMAGE" e2e-vmdead sleep 1000 >/dev/null
+  local qemu
+  qemu=$(c tasks ls | awk '$1 == "e2e-vmdead" {print $2}')
+  [[ $(cat "/proc/$qemu/comm") == qemu* ]]
+  kill -KILL "$qemu"
+  wait_for 30 bash -c '[[ $(ctr --address "$0" -n "$1" tasks ls) == *e2e-vmdead*STOPPED* ]]' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE"
+  run c tasks delete e2e-vmdead
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit code 137"* ]]
+  c containers delete e2e-vmdead
+  assert_shim_nothing_left
+}
+
 @test "containerd: no task or container left" {
   [ -z "$(c tasks ls -q)" ]
   [ -z "$(c containers ls -q)" ]
