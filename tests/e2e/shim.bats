@@ -174,6 +174,29 @@ teardown() {
   assert_shim_nothing_left
 }
 
+@test "out of memory: /tasks/oom and an exit with 137" {
+  ctr --address "$CONTAINERD_DIR/containerd.sock" events >"$E2E_TMP/oom-events.log" 2>&1 &
+  EVENTS_PID=$!
+  sleep 1
+  # /dev/shm's pages count against the container's 32 MiB: the writer is OOM-killed.
+  run sr --rm --memory-limit 33554432 "$CTR_IMAGE" e2e-oom sh -c 'head -c 60m /dev/zero >/dev/shm/x'
+  [ "$status" -eq 137 ] || { echo "$output" >&2; false; }
+  wait_for 10 grep -q '/tasks/delete.*e2e-oom' "$E2E_TMP/oom-events.log"
+  kill "$EVENTS_PID"
+  wait "$EVENTS_PID" 2>/dev/null || true
+  EVENTS_PID=
+  # The OOM kill and the exit reach the shim on separate streams: their
+  # order is not fixed (nor is it with runc's shim).
+  local topics
+  topics=$(grep -F '"e2e-oom"' "$E2E_TMP/oom-events.log" | awk '{print $6}' | grep '^/tasks/' | tr '\n' ' ')
+  [[ $topics == *"/tasks/oom "* ]] || { echo "topics: $topics" >&2; false; }
+  [ "${topics//\/tasks\/oom /}" = "/tasks/create /tasks/start /tasks/exit /tasks/delete " ] || {
+    echo "topics: $topics" >&2
+    false
+  }
+  assert_shim_nothing_left
+}
+
 @test "a pod's second task joins the pod's shim and VM" {
   local pod=io.kubernetes.cri.sandbox-id=e2e-pod
   sr -d --annotation "$pod" "$CTR_IMAGE" e2e-pod sleep 1001 >/dev/null
