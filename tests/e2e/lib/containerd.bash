@@ -24,7 +24,8 @@ ctr_run() {
 }
 
 # Starts containerd and imports the busybox image. Sets and exports
-# CONTAINERD_DIR, CONTAINERD_PID, CONTAINERD_MNTNS.
+# CONTAINERD_DIR, CONTAINERD_PID, CONTAINERD_MNTNS. With CONTAINERD_NETNS=1
+# it also gets a network namespace of its own (nothing but loopback).
 start_containerd() {
   CONTAINERD_DIR=$E2E_TMP/containerd
   mkdir -p "$CONTAINERD_DIR/fifo"
@@ -43,7 +44,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CONTAINERD_DIR/opt"
 EOF
-  unshare --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
+  local netns=()
+  [ "${CONTAINERD_NETNS:-}" != 1 ] || netns=(--net)
+  unshare "${netns[@]}" --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
     containerd --config "$CONTAINERD_DIR/config.toml" \
     </dev/null >"$CONTAINERD_DIR/containerd.log" 2>&1 3>&- &
   CONTAINERD_PID=$!

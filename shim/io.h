@@ -1,0 +1,109 @@
+// A process's stdio: containerd's fifos (the paths of CreateTaskRequest /
+// ExecProcessRequest) on the host, the agent's stdio streams on the other
+// side.
+//
+//   stdin fifo  --read--> agent WriteStdin     (EOF or CloseIO -> CloseStdin)
+//   agent ReadStdout --write--> stdout fifo    (the pty's stream with a terminal)
+//   agent ReadStderr --write--> stderr fifo    (pipes only)
+//
+// The host ends are opened before the process exists (open()), as the
+// containerd client expects, and closed when the process's output has ended
+// (after its exit: at EOF, or after `drain`), so the client's copy sees EOF
+// and `ctr` can go on to delete the task. An output reader that went away
+// (EPIPE: `ctr run -d` exited) loses what is written meanwhile, and gets the
+// stream again if it reopens the fifo. One thread per direction.
+//
+// A path is a fifo, "file:///abs/path" (appended to), or empty (no stream;
+// output is read and dropped, so the process never blocks on a full pipe).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "agent.grpc.pb.h"
+#include "common/error.h"
+#include "common/unique_fd.h"
+#include "shim/cancel.h"
+
+namespace hull::shim {
+
+struct StdioPaths {
+  std::string in;
+  std::string out;
+  std::string err;
+  bool terminal = false;
+};
+
+enum class TargetKind { None, Fifo, File };
+struct StdioTarget {
+  TargetKind kind = TargetKind::None;
+  std::string path;
+};
+
+// Pure: what a stdio path names. Errc::Unsupported for binary:// (a logging
+// binary) and Errc::Invalid for another scheme or a relative path.
+Result<StdioTarget> parse_stdio_path(std::string_view uri);
+
+// How long output may still come after the process ended (a child that keeps
+// the pipe open) before the host ends are closed anyway.
+inline constexpr std::chrono::milliseconds kOutputDrain{5000};
+inline constexpr size_t kStdinChunkBytes = 64 * 1024;
+
+class IoRelay {
+ public:
+  static Result<std::unique_ptr<IoRelay>> open(const StdioPaths& paths);
+  ~IoRelay();  // stop()
+  IoRelay(const IoRelay&) = delete;
+  IoRelay& operator=(const IoRelay&) = delete;
+
+  bool has_stdin() const { return static_cast<bool>(in_); }
+
+  // Starts copying for the process (the agent has made it).
+  void start(agent::Agent::Stub& stub, const std::string& container_id, const std::string& exec_id);
+  // CloseIO(stdin): what the fifo holds still goes in, then the process's
+  // stdin is closed.
+  void close_stdin();
+  // The process ended: waits up to `drain` for its output to end, then
+  // cancels the streams; joins every thread and closes the host ends.
+  void finish(std::chrono::milliseconds drain = kOutputDrain);
+  // Cancels everything now and joins (teardown; idempotent).
+  void stop();
+
+ private:
+  IoRelay() = default;
+  void copy_output(bool stderr_stream, int fd);
+  void copy_input();
+  // Writes a chunk to the output fd: false when told to stop.
+  bool write_output(int fd, std::string_view data);
+  Status send_stdin(std::string_view data);
+  void join();
+
+  agent::Agent::Stub* stub_ = nullptr;
+  std::string container_id_;
+  std::string exec_id_;
+  bool terminal_ = false;
+
+  UniqueFd in_;
+  UniqueFd out_;
+  UniqueFd err_;
+  UniqueFd wake_;  // eventfd: close_stdin / stop for the stdin thread
+
+  Canceller calls_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> close_in_{false};
+
+  std::mutex stop_mu_;  // one stop() at a time (finish() and teardown may race)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int outputs_running_ = 0;  // guarded by mu_
+  bool started_ = false;     // guarded by mu_
+  std::thread out_thread_, err_thread_, in_thread_;
+};
+
+}  // namespace hull::shim

@@ -1,0 +1,74 @@
+// Pod: the one VM of a shim. containerd starts one shim per pod (address.h);
+// the pod's first task boots the VM (Sandbox::start, sized from that task's
+// spec and the hull config), every later task joins it, and the VM stops
+// when the pod's last task is deleted (or the shim exits).
+//
+// The VM's processes (QEMU, virtiofsd, hull-vsock) are the shim's children;
+// the pod record (record.h) names them for `delete` after a shim death.
+// Not thread-safe: the task service serializes calls (its pod lock).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agent.grpc.pb.h"
+#include "common/error.h"
+#include "runtime/oci/spec.h"
+#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/sandbox.h"
+#include "shim/record.h"
+
+namespace hull::shim {
+
+struct PodOptions {
+  std::string id;       // the group: the CRI sandbox id, or the task id
+  std::string root;     // pod_root(namespace)
+  std::string address;  // the socket this shim serves
+};
+
+class Pod {
+ public:
+  explicit Pod(PodOptions o);
+  ~Pod();  // stop()
+  Pod(const Pod&) = delete;
+  Pod& operator=(const Pod&) = delete;
+
+  const std::string& id() const { return opts_.id; }
+
+  // Writes the pod record naming this shim (the daemon, before any VM).
+  Status register_shim();
+
+  // Boots the VM for the pod's first task, sized from `first` (hull's
+  // io.hull.vm.* annotations, linux.resources, then the config's defaults).
+  // The hull config is loaded here ($HULL_CONFIG: `start` sets it from the
+  // runtime options' ConfigPath). `on_oom` gets the id of each container the
+  // guest reports an OOM kill for, from a thread of its own.
+  Status boot(const oci::Spec& first, std::function<void(const std::string&)> on_oom);
+  bool running() const { return sandbox_ != nullptr; }
+
+  sandbox::Sandbox& sandbox() { return *sandbox_; }
+  agent::Agent::Stub& stub() { return sandbox_->agent().stub(); }
+  sandbox::ContainerClient client() { return sandbox::ContainerClient(sandbox_->agent()); }
+  // The pid every task of the pod reports: QEMU's.
+  pid_t pid() const { return sandbox_ ? sandbox_->qemu_pid() : 0; }
+
+  // Sandbox::destroy_guest (before unsharing what the guest may still write).
+  void destroy_guest();
+  // Stops the OOM watch and the VM; the record no longer names a VM.
+  Status stop();
+  // Removes the pod record (the daemon's last step).
+  void remove_record();
+
+ private:
+  PodOptions opts_;
+  PodRecord record_;
+  std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<sandbox::OomEventReader> oom_;
+  std::thread oom_thread_;
+};
+
+}  // namespace hull::shim

@@ -1,0 +1,328 @@
+// A task's process and its stdio against a fake agent (a gRPC service on a
+// socketpair): fifos on one side, the agent's streams on the other, the
+// exit as the agent reports it, and everything ending when told to.
+#include "shim/process.h"
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/server_posix.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "raw_peer.h"  // TempDir
+#include "runtime/sandbox/agent_client.h"
+
+namespace hull::shim {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeAgent final : public agent::Agent::Service {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<agent::WaitProcessResponse> exit;  // set: the process has ended
+  std::vector<std::string> out_chunks;
+  std::vector<std::string> err_chunks;
+  bool hold_output = false;  // ReadStdout stays open until cancelled
+  std::string stdin_data;
+  bool stdin_closed = false;
+
+  void end(int status, bool signaled = false, int sig = 0) {
+    std::lock_guard lk(mu);
+    agent::WaitProcessResponse r;
+    r.set_exit_status(status);
+    r.set_signaled(signaled);
+    r.set_signal(static_cast<uint32_t>(sig));
+    exit = r;
+    cv.notify_all();
+  }
+
+  grpc::Status WaitProcess(grpc::ServerContext* ctx, const agent::ProcessRequest*,
+                           agent::WaitProcessResponse* r) override {
+    std::unique_lock lk(mu);
+    while (!exit) {
+      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+      cv.wait_for(lk, 10ms);
+    }
+    *r = *exit;
+    return grpc::Status::OK;
+  }
+  grpc::Status ReadStdout(grpc::ServerContext* ctx, const agent::ProcessRequest*,
+                          grpc::ServerWriter<agent::IoChunk>* w) override {
+    for (const auto& c : out_chunks) {
+      agent::IoChunk chunk;
+      chunk.set_data(c);
+      if (!w->Write(chunk)) break;
+    }
+    while (hold_output && !ctx->IsCancelled()) std::this_thread::sleep_for(10ms);
+    return grpc::Status::OK;
+  }
+  grpc::Status ReadStderr(grpc::ServerContext*, const agent::ProcessRequest*,
+                          grpc::ServerWriter<agent::IoChunk>* w) override {
+    for (const auto& c : err_chunks) {
+      agent::IoChunk chunk;
+      chunk.set_data(c);
+      if (!w->Write(chunk)) break;
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status WriteStdin(grpc::ServerContext*, const agent::WriteStdinRequest* req,
+                          agent::WriteStdinResponse* r) override {
+    std::lock_guard lk(mu);
+    stdin_data += req->data();
+    r->set_written(static_cast<uint32_t>(req->data().size()));
+    return grpc::Status::OK;
+  }
+  grpc::Status CloseStdin(grpc::ServerContext*, const agent::ProcessRequest*,
+                          agent::Empty*) override {
+    std::lock_guard lk(mu);
+    stdin_closed = true;
+    cv.notify_all();
+    return grpc::Status::OK;
+  }
+};
+
+// Reads a fifo to EOF (or `timeout`).
+std::string read_to_eof(int fd, std::chrono::milliseconds timeout = 10s) {
+  std::string out;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    (void)::poll(&p, 1, 50);
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 && (p.revents & POLLHUP)) {
+      return out;
+    }
+  }
+  return out + "<timeout>";
+}
+
+class ShimProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder b;
+    b.RegisterService(&agent_);
+    server_ = b.BuildAndStart();
+    ASSERT_TRUE(server_);
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+    grpc::AddInsecureChannelFromFd(server_.get(), sv[1]);
+    client_.emplace(sandbox::AgentClient::from_fd(UniqueFd(sv[0])));
+  }
+  void TearDown() override {
+    proc_.reset();
+    client_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() + 2s);
+  }
+
+  std::string fifo(const std::string& name) {
+    std::string p = dir_ / name;
+    EXPECT_EQ(::mkfifo(p.c_str(), 0600), 0);
+    return p;
+  }
+
+  void make(const StdioPaths& paths) {
+    auto io = IoRelay::open(paths);
+    ASSERT_TRUE(io) << io.error().what();
+    proc_ = std::make_unique<Process>("c1", "", paths, std::move(*io), "",
+                                      [this](const Process&, const ExitRecord& e) {
+                                        std::lock_guard lk(mu_);
+                                        log_.push_back("exit " + std::to_string(e.status));
+                                      });
+  }
+
+  Status start() {
+    proc_->attach_io(client_->stub());
+    return proc_->start(
+        client_->stub(), [] { return Status(); },
+        [this] {
+          std::lock_guard lk(mu_);
+          log_.push_back("start");
+        });
+  }
+
+  std::vector<std::string> log() {
+    std::lock_guard lk(mu_);
+    return log_;
+  }
+
+  ttrpc::test::TempDir dir_;
+  FakeAgent agent_;
+  std::unique_ptr<grpc::Server> server_;
+  std::optional<sandbox::AgentClient> client_;
+  std::unique_ptr<Process> proc_;
+  std::mutex mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(ShimProcess, OutputReachesTheFifosAndTheExitIsRuncs) {
+  const std::string out = fifo("out"), err = fifo("err");
+  UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd err_r(::open(err.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  agent_.out_chunks = {"hello ", "world\n"};
+  agent_.err_chunks = {"oops\n"};
+  make({"", out, err, false});
+  EXPECT_EQ(proc_->state(), ProcState::Created);
+  ASSERT_TRUE(start());
+  EXPECT_EQ(proc_->state(), ProcState::Running);
+  agent_.end(128 + 9, true, 9);
+  auto e = proc_->wait(std::stop_token());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 137u);
+  EXPECT_EQ(proc_->state(), ProcState::Stopped);
+  // The host ends close once the output has ended: the reader sees EOF.
+  EXPECT_EQ(read_to_eof(out_r.get()), "hello world\n");
+  EXPECT_EQ(read_to_eof(err_r.get()), "oops\n");
+  EXPECT_EQ(log(), (std::vector<std::string>{"start", "exit 137"}));
+}
+
+TEST_F(ShimProcess, WaitEndsWithItsStopToken) {
+  make({});
+  std::stop_source stop;
+  std::optional<ExitRecord> got{ExitRecord{}};
+  std::thread waiter([&] { got = proc_->wait(stop.get_token()); });
+  std::this_thread::sleep_for(50ms);
+  stop.request_stop();
+  waiter.join();
+  EXPECT_FALSE(got);
+}
+
+TEST_F(ShimProcess, StdinGoesInAndItsEofClosesIt) {
+  const std::string in = fifo("in");
+  make({in, "", "", false});
+  ASSERT_TRUE(proc_->io().has_stdin());
+  ASSERT_TRUE(start());
+  {
+    UniqueFd w(::open(in.c_str(), O_WRONLY | O_CLOEXEC));  // the relay holds the read side
+    ASSERT_TRUE(w);
+    ASSERT_EQ(::write(w.get(), "line one\n", 9), 9);
+  }
+  std::unique_lock lk(agent_.mu);
+  ASSERT_TRUE(agent_.cv.wait_for(lk, 10s, [&] { return agent_.stdin_closed; }));
+  EXPECT_EQ(agent_.stdin_data, "line one\n");
+}
+
+// CloseIO with no writer ever: the process's stdin closes all the same.
+TEST_F(ShimProcess, CloseIoWithoutAWriterClosesStdin) {
+  const std::string in = fifo("in");
+  make({in, "", "", false});
+  ASSERT_TRUE(start());
+  std::this_thread::sleep_for(50ms);
+  proc_->io().close_stdin();
+  std::unique_lock lk(agent_.mu);
+  ASSERT_TRUE(agent_.cv.wait_for(lk, 10s, [&] { return agent_.stdin_closed; }));
+  EXPECT_EQ(agent_.stdin_data, "");
+}
+
+// A child keeps the output open after the process exited: the fifo is closed
+// after the drain time anyway, so the client can go on.
+TEST_F(ShimProcess, OutputHeldOpenIsCutAfterTheDrain) {
+  const std::string out = fifo("out");
+  UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  agent_.out_chunks = {"partial"};
+  agent_.hold_output = true;
+  make({"", out, "", true});
+  ASSERT_TRUE(start());
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_to_eof(out_r.get()), "partial");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, kOutputDrain + 3s);
+}
+
+// The reader went away (ctr run -d exited): output is dropped, nothing blocks.
+TEST_F(ShimProcess, OutputWithoutAReaderDoesNotBlock) {
+  const std::string out = fifo("out");
+  UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  make({"", out, "", true});
+  out_r.reset();
+  agent_.out_chunks = std::vector<std::string>(100, std::string(4096, 'x'));
+  ASSERT_TRUE(start());
+  agent_.end(3);
+  auto e = proc_->wait(std::stop_token());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 3u);
+  const auto t0 = std::chrono::steady_clock::now();
+  proc_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+// Teardown while the process runs: the wait is cancelled, the process counts
+// as killed, and its exit is still reported once.
+TEST_F(ShimProcess, StopWhileRunningReportsKilled) {
+  agent_.hold_output = true;
+  make({});
+  ASSERT_TRUE(start());
+  proc_->stop();
+  auto e = proc_->exit();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, kKilledStatus);
+  proc_->stop();
+  EXPECT_EQ(log(), (std::vector<std::string>{"start", "exit 137"}));
+}
+
+TEST_F(ShimProcess, ALyingAgentsExitCountsAsKilled) {
+  make({});
+  ASSERT_TRUE(start());
+  agent_.end(70000);
+  auto e = proc_->wait(std::stop_token());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, kKilledStatus);
+}
+
+TEST_F(ShimProcess, StartsOnceAndAFailedStartStaysCreated) {
+  make({});
+  auto failed = proc_->start(
+      client_->stub(), [] { return Status(fail(Errc::NotFound, "no such file")); }, [] {});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(proc_->state(), ProcState::Created);
+  ASSERT_TRUE(start());
+  auto again = start();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::InvalidState);
+  EXPECT_NE(again.error().msg.find("it is running"), std::string::npos);
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+}
+
+TEST_F(ShimProcess, DeleteOfAnUnstartedProcess) {
+  make({});
+  proc_->stop_unstarted(kKilledStatus);
+  EXPECT_EQ(proc_->state(), ProcState::Stopped);
+  EXPECT_EQ(proc_->wait(std::stop_token())->status, kKilledStatus);
+  auto late = start();
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, Errc::InvalidState);
+}
+
+TEST(ShimStdio, PathsAndSchemes) {
+  EXPECT_EQ(parse_stdio_path("")->kind, TargetKind::None);
+  auto fifo = parse_stdio_path("/run/containerd/fifo/1/x-stdout");
+  ASSERT_TRUE(fifo);
+  EXPECT_EQ(fifo->kind, TargetKind::Fifo);
+  EXPECT_EQ(fifo->path, "/run/containerd/fifo/1/x-stdout");
+  auto file = parse_stdio_path("file:///var/log/x.log?mode=a");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->kind, TargetKind::File);
+  EXPECT_EQ(file->path, "/var/log/x.log");
+  EXPECT_EQ(parse_stdio_path("binary:///usr/bin/logger").error().code, Errc::Unsupported);
+  EXPECT_EQ(parse_stdio_path("http://x/y").error().code, Errc::Invalid);
+  EXPECT_EQ(parse_stdio_path("relative/fifo").error().code, Errc::Invalid);
+  EXPECT_EQ(parse_stdio_path("file://relative").error().code, Errc::Invalid);
+}
+
+}  // namespace
+}  // namespace hull::shim
