@@ -87,7 +87,7 @@ assert_dkns_clean() {
   wait_for 20 bash -c '[ "$(ip -n "$0" -o link show | grep -c veth)" -eq 0 ]' "$DKNS" || true
   now=$(dkns_links)
   [ "$now" = "$LINKS_BEFORE" ] || { echo "interfaces now: $now; before: $LINKS_BEFORE" >&2; return 1; }
-  ! ip -n "$DKNS" -o link show | grep -q hulltap
+  if ip -n "$DKNS" -o link show | grep -q hulltap; then echo "a tap left in $DKNS" >&2; return 1; fi
   [ -z "$(vms_left)" ] || { echo "VMs left: $(vms_left)" >&2; return 1; }
   [ -z "$(dk ps -aq)" ]
 }
@@ -132,8 +132,9 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
 @test "docker network: a page from an httpd on the bridge's gateway address" {
   local gw
   gw=$(gateway)
-  # In the foreground (-f), so that $! is the server itself (nsenter execs it).
-  in_dkns busybox httpd -f -p "$gw:8081" -h "$E2E_TMP/www" &
+  # In the foreground (-f), so that $! is the server itself (nsenter execs it;
+  # in_dkns in the background would be a subshell, and the server outlive its kill).
+  nsenter --net="/run/netns/$DKNS" busybox httpd -f -p "$gw:8081" -h "$E2E_TMP/www" &
   local srv=$!
   # shellcheck disable=SC2016  # expanded by the inner bash
   wait_for 10 bash -c 'nsenter --net="/run/netns/$0" busybox wget -q -O /dev/null "http://$1:8081/index.html"' "$DKNS" "$gw" || true

@@ -99,8 +99,8 @@ assert_netns_clean() {
   local ns=$1 before=$2 now
   now=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
   [ "$now" = "$before" ] || { echo "interfaces now: $now; before: $before" >&2; return 1; }
-  ! ip -n "$ns" -o link show | grep -q hulltap
-  ! tc -n "$ns" qdisc show | grep -q ingress
+  if ip -n "$ns" -o link show | grep -q hulltap; then echo "a tap left in $ns" >&2; return 1; fi
+  if tc -n "$ns" qdisc show | grep -q ingress; then echo "an ingress qdisc left in $ns" >&2; return 1; fi
 }
 
 @test "network: prestart hooks see the container's pid in a new network namespace, never the caller's" {
