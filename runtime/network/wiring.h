@@ -17,11 +17,17 @@
 // qdisc it added to each interface (its filters go along) and the taps; a
 // failed create() undoes its own steps. Nothing is done when the calling
 // thread is in the host's network namespace.
+//
+// An interface can vanish between the scan and the wiring, or while the VM
+// boots (a hook or the network's owner deletes it): create() and
+// check_links() then fail with Errc::NotFound and an error naming the
+// interface and the namespace and saying what to do (vanished_error).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -34,6 +40,7 @@ namespace hull::network {
 struct TapNic {
   std::string id;    // QEMU's netdev id: "net0", "net1", ...
   std::string link;  // the interface it serves
+  int link_index = 0;
   std::string tap;
   std::string mac;
   uint32_t mtu = 0;
@@ -43,27 +50,41 @@ struct TapNic {
 
 class Wiring {
  public:
-  static Result<std::unique_ptr<Wiring>> create(const Plan& plan);
+  // `netns` names the calling thread's namespace in errors ("/run/netns/x",
+  // "net:[4026532000], which hull made for the container").
+  static Result<std::unique_ptr<Wiring>> create(const Plan& plan, const std::string& netns);
   ~Wiring();
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 
   std::vector<TapNic>& nics() { return nics_; }
+  // Every interface it wired is still there (same index, same name):
+  // vanished_error for the first that is not.
+  Status check_links() const;
   // Deletes the ingress qdiscs and the taps (idempotent); the first failure
   // is returned, the other steps still run. Interfaces that vanished (docker
   // removed the veth) are not an error.
   Status remove();
 
  private:
-  explicit Wiring(NetlinkSocket nl) : nl_(std::move(nl)) {}
+  Wiring(NetlinkSocket nl, std::string netns) : nl_(std::move(nl)), netns_(std::move(netns)) {}
   Status wire_one(const NicPlan& n, size_t i);
 
   NetlinkSocket nl_;
+  std::string netns_;
   std::vector<int> ingress_on_;  // link indexes that have our ingress qdisc
   std::vector<int> taps_;        // tap indexes
   std::vector<TapNic> nics_;
   bool removed_ = false;
 };
+
+// Pure: the error for interface `link` (index `index`) gone from namespace
+// `netns` `when` ("before it was wired", "while the VM booted").
+Error vanished_error(const std::string& link, int index, const std::string& netns,
+                     std::string_view when);
+
+// Whether the calling thread's namespace has link `index` named `name`.
+bool link_exists(int index, const std::string& name);
 
 // What a dead monitor may have left in a namespace (hull delete): deletes
 // every tap named hulltap* and the ingress qdisc of each of `links`. In the

@@ -248,3 +248,27 @@ EOF
   assert_no_state
   assert_netns_clean "$CTR" "$before"
 }
+
+@test "network: an interface that vanishes while the VM boots: a clear error, nothing left" {
+  hull_only
+  make_ctr_netns
+  set_args true
+  # QEMU starts in the namespace after hull wired eth0; this stand-in deletes
+  # eth0 first (what a hook or the network's owner racing hull would do).
+  local qemu
+  qemu=$(jq -r '.hypervisor.path // empty' "${HULL_CONFIG:-/dev/null}" 2>/dev/null || true)
+  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) ip link del eth0 ;; esac\nexec %s "$@"\n' \
+    "${qemu:-/usr/bin/qemu-system-x86_64}" >"$BUNDLE/qemu.sh"
+  chmod +x "$BUNDLE/qemu.sh"
+  jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
+    [ -s "$BUNDLE/hull.json" ] ||
+    jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
+  HULL_CONFIG="$BUNDLE/hull.json" run rtd create -b "$BUNDLE" e2e-net-vanish
+  echo "$output"
+  assert_runc_error "interface eth0 \(index [0-9]+\) vanished from network namespace /run/netns/$CTR \(net:\[[0-9]+\]\) while the VM booted: .*create the container again"
+  assert_no_state
+  [ -z "$(processes_under "$E2E_TMP/root")" ]
+  # the namespace holds what it had, less eth0: no tap, no qdisc
+  [ "$(ip -n "$CTR" -o link show | awk -F': ' '{print $2}')" = lo ]
+  run ! grep -q ingress < <(tc -n "$CTR" qdisc show)
+}
