@@ -181,6 +181,34 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
   dk rm -f e2e-b
 }
 
+@test "docker network: monitor and QEMU SIGKILLed: docker's cleanup and hull's delete leave nothing" {
+  [ "$RUNTIME_NAME" = hull ] || skip "hull's monitor and VM"
+  local gw monitor qemu ns p left
+  gw=$(gateway)
+  dk_run -d --name e2e-kill "$E2E_IMAGE" sh -c "while :; do wget -q -O /dev/null http://$gw/ 2>/dev/null; sleep 0.1; done"
+  monitor=$(dk inspect -f '{{.State.Pid}}' e2e-kill)
+  [ "$monitor" -gt 0 ]
+  # the namespace hull made for the container (the spec has no path: docker's bridge)
+  ns=$(readlink "/proc/$monitor/ns/net")
+  [ "$ns" != "$(readlink "/proc/$DOCKERD_PID/ns/net")" ]
+  qemu=$(ps -o pid= -o comm= --ppid "$monitor" | awk '$2 ~ /^qemu-system/ {print $1}')
+  [ -n "$qemu" ]
+  kill -KILL "$monitor" "$qemu"
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  wait_for 60 bash -c '[ "$("$0" -H "unix://$1/docker.sock" inspect -f "{{.State.Running}}" e2e-kill)" = false ]' \
+    "$DOCKER_CLI" "$DOCKER_DIR"
+  dk rm -f e2e-kill
+  # nothing lives in the namespace and nothing (docker's bind mount) holds it
+  left=''
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] && left+=" ${p#/proc/}"
+  done
+  [ -z "$left" ] || { echo "processes left in $ns:$left" >&2; return 1; }
+  run ! grep -qF "$ns" "/proc/$DOCKERD_PID/mountinfo"
+  # and no sandbox directory of hull's is left in dockerd's mount namespace
+  run ! grep -q "/sandboxes/" "/proc/$DOCKERD_PID/mountinfo"
+}
+
 @test "docker network: --network none has only lo" {
   run dk_run --rm --network none "$E2E_IMAGE" sh -c 'ls /sys/class/net | tr "\n" " "'
   [ "$status" -eq 0 ]
