@@ -160,6 +160,15 @@ Result<VmNetwork> wire_network(const NetworkChoice& c) {
   for (const auto& note : plan.notes) log::debug("network: " + note);
   if (!plan.nics.empty()) {
     HULL_ASSIGN(w, wrap(network::Wiring::create(plan, v.netns), "wiring the container's network"));
+    for (const auto& n : w->nics()) {
+      if (n.vhost_note.empty()) continue;
+      const std::string line = "network: " + n.link + ": " + n.vhost_note;
+      if (n.vhost_warn) {
+        log::warn(line);
+      } else {
+        log::debug(line);
+      }
+    }
     v.wiring = std::move(w);
   }
   v.plan = std::move(plan);

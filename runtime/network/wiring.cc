@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "runtime/network/netns.h"
@@ -103,10 +104,40 @@ Status Wiring::wire_one(const NicPlan& n, size_t i) {
   seq = nl_.next_seq();
   HULL_TRY(wrap(nl_.request(build_redirect_filter(seq, tap_index, n.link_index), seq),
                 "redirecting tap " + n.tap + "'s traffic to it"));
-  UniqueFd vhost(::open("/dev/vhost-net", O_RDWR | O_CLOEXEC));
-  nic.vhost_fd = std::move(vhost);  // absent or not ours to open: QEMU's own virtio-net
+  open_vhost_net(kVhostNetPath, nic);
   nics_.push_back(std::move(nic));
   return {};
+}
+
+VhostChoice vhost_choice(int open_errno, const std::string& path) {
+  VhostChoice c;
+  if (open_errno == 0) {
+    c.use = true;
+    return c;
+  }
+  const std::string err = std::strerror(open_errno);
+  if (open_errno == ENOENT || open_errno == ENODEV || open_errno == ENXIO) {
+    c.note = path + ": " + err + " (the host kernel has no vhost_net, or the module is not " +
+             "loaded): QEMU moves the NIC's packets itself (vhost=off)";
+    return c;
+  }
+  c.warn = true;
+  c.note = "cannot open " + path + ": " + err +
+           ": QEMU moves the NIC's packets itself (vhost=off), which is slower; allow hull " +
+           "to open it (device cgroup, LSM policy) to use the host's vhost-net";
+  return c;
+}
+
+void open_vhost_net(const std::string& path, TapNic& nic) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  VhostChoice c = vhost_choice(fd ? 0 : errno, path);
+  if (c.use) {
+    nic.vhost_fd = std::move(fd);
+  } else {
+    nic.vhost_fd.reset();
+  }
+  nic.vhost_note = std::move(c.note);
+  nic.vhost_warn = c.warn;
 }
 
 Status Wiring::remove() {

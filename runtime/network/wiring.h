@@ -45,8 +45,30 @@ struct TapNic {
   std::string mac;
   uint32_t mtu = 0;
   UniqueFd tap_fd;
-  UniqueFd vhost_fd;  // /dev/vhost-net, when the host has it
+  UniqueFd vhost_fd;        // /dev/vhost-net, when the host has it
+  std::string vhost_note;   // why not, when not (for the log)
+  bool vhost_warn = false;  // the note deserves a warning, not a debug line
 };
+
+// vhost-net moves a NIC's packets in the host kernel instead of QEMU's main
+// loop. Pure: what the errno of opening `path` (/dev/vhost-net; 0: it opened)
+// means for a NIC. Opened: vhost=on with that fd. Absent (ENOENT, ENODEV,
+// ENXIO: the kernel has no vhost_net, or the module is not loaded): vhost=off,
+// quietly. Refused (EACCES, EPERM: a device cgroup, an LSM) or any other
+// error: vhost=off with a warning, since the host has vhost-net but hull
+// cannot use it.
+struct VhostChoice {
+  bool use = false;
+  bool warn = false;
+  std::string note;  // "" when used
+};
+VhostChoice vhost_choice(int open_errno, const std::string& path);
+
+// Opens `path` for one NIC as vhost_choice says: the fd when it is used,
+// else an invalid fd and the note (and whether to warn) in `nic`.
+void open_vhost_net(const std::string& path, TapNic& nic);
+
+inline constexpr const char* kVhostNetPath = "/dev/vhost-net";
 
 class Wiring {
  public:

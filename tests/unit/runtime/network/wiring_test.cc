@@ -8,7 +8,9 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -191,6 +193,55 @@ TEST_F(WiringTest, LeftoversOfADeadMonitorAreRemoved) {
     EXPECT_FALSE(sh("tc qdisc show dev eth0 | grep -q ingress"));
     EXPECT_TRUE(sh("tc qdisc show dev other0 | grep -q ingress")) << "not a wired interface";
   });
+}
+
+TEST(VhostChoice, OpenedIsUsed) {
+  auto c = vhost_choice(0, "/dev/vhost-net");
+  EXPECT_TRUE(c.use);
+  EXPECT_FALSE(c.warn);
+  EXPECT_EQ(c.note, "");
+}
+
+TEST(VhostChoice, AbsentMeansVhostOffQuietly) {
+  for (int e : {ENOENT, ENODEV, ENXIO}) {
+    auto c = vhost_choice(e, "/dev/vhost-net");
+    EXPECT_FALSE(c.use) << e;
+    EXPECT_FALSE(c.warn) << e;
+    EXPECT_EQ(c.note.rfind("/dev/vhost-net: ", 0), 0u) << c.note;
+    EXPECT_NE(c.note.find("(vhost=off)"), std::string::npos) << c.note;
+  }
+}
+
+TEST(VhostChoice, RefusedOrBrokenMeansVhostOffWithAWarning) {
+  for (int e : {EACCES, EPERM, EMFILE, EIO}) {
+    auto c = vhost_choice(e, "/dev/vhost-net");
+    EXPECT_FALSE(c.use) << e;
+    EXPECT_TRUE(c.warn) << e;
+    EXPECT_EQ(c.note.rfind("cannot open /dev/vhost-net: " + std::string(std::strerror(e)), 0), 0u)
+        << c.note;
+    EXPECT_NE(c.note.find("device cgroup"), std::string::npos) << c.note;
+  }
+}
+
+// The same choice with real opens: a device that opens gives its fd to the
+// NIC, a missing one none, one that fails otherwise none and a warning.
+TEST(VhostChoice, OpenVhostNetFollowsTheChoice) {
+  TapNic used;
+  open_vhost_net("/dev/null", used);
+  EXPECT_TRUE(used.vhost_fd.valid());
+  EXPECT_EQ(used.vhost_note, "");
+
+  TapNic absent;
+  absent.vhost_fd.reset(::dup(0));
+  open_vhost_net("/nonexistent/vhost-net", absent);
+  EXPECT_FALSE(absent.vhost_fd.valid());
+  EXPECT_FALSE(absent.vhost_warn);
+  EXPECT_NE(absent.vhost_note.find("vhost=off"), std::string::npos);
+
+  TapNic broken;
+  open_vhost_net("/", broken);  // a directory: EISDIR
+  EXPECT_FALSE(broken.vhost_fd.valid());
+  EXPECT_TRUE(broken.vhost_warn);
 }
 
 TEST(HostNetns, InitsOrTheInitialInode) {
