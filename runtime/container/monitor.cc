@@ -204,7 +204,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
                                 sandbox->timings().end - sandbox->timings().begin)
                                 .count()) +
              " ms");
-  if (auto st = configure_guest_network(sandbox->agent(), net->plan); !st) {
+  if (auto st = configure_guest_network(sandbox->agent(), *net); !st) {
     return failed(std::move(st.error()));
   }
   // docker's embedded DNS (user-defined networks): 127.0.0.11 answers in

@@ -142,16 +142,33 @@ std::vector<sandbox::SandboxNic> VmNetwork::sandbox_nics() const {
   return out;
 }
 
+std::string describe_netns(const NetworkChoice& c, uint64_t ino) {
+  const std::string id = "net:[" + std::to_string(ino) + "]";
+  if (c.mode == NetMode::Path) return c.path + " (" + id + ")";
+  return id + ", which hull made for the container";
+}
+
 Result<VmNetwork> wire_network(const NetworkChoice& c) {
   VmNetwork v;
   if (c.mode == NetMode::None) return v;
   HULL_TRY(network::refuse_host_netns("scanning the container's network namespace"));
+  HULL_ASSIGN(self, network::current_netns());
+  v.netns = describe_netns(c, self.ino);
   HULL_ASSIGN(nl, network::NetlinkSocket::open());
   HULL_ASSIGN(scan, wrap(nl.scan(), "scanning the container's network namespace"));
   HULL_ASSIGN(plan, wrap(network::plan_network(scan), "the container's network namespace"));
   for (const auto& note : plan.notes) log::debug("network: " + note);
   if (!plan.nics.empty()) {
-    HULL_ASSIGN(w, wrap(network::Wiring::create(plan), "wiring the container's network"));
+    HULL_ASSIGN(w, wrap(network::Wiring::create(plan, v.netns), "wiring the container's network"));
+    for (const auto& n : w->nics()) {
+      if (n.vhost_note.empty()) continue;
+      const std::string line = "network: " + n.link + ": " + n.vhost_note;
+      if (n.vhost_warn) {
+        log::warn(line);
+      } else {
+        log::debug(line);
+      }
+    }
     v.wiring = std::move(w);
   }
   v.plan = std::move(plan);
@@ -203,7 +220,8 @@ agent::Neighbors guest_neighbours(const network::Plan& plan) {
   return ns;
 }
 
-Status configure_guest_network(sandbox::AgentClient& agent, const network::Plan& plan) {
+Status configure_guest_network(sandbox::AgentClient& agent, const VmNetwork& net) {
+  const network::Plan& plan = net.plan;
   for (const auto& i : guest_interfaces(plan)) {
     HULL_TRY(wrap(agent.update_interface(i), "configuring the guest's " + i.name()));
   }
@@ -214,6 +232,7 @@ Status configure_guest_network(sandbox::AgentClient& agent, const network::Plan&
     HULL_TRY(
         wrap(agent.add_neighbours(guest_neighbours(plan)), "adding the guest's static neighbours"));
   }
+  if (net.wiring) HULL_TRY(net.wiring->check_links());
   return {};
 }
 

@@ -17,6 +17,7 @@
 //     (--network container:X)           (its interfaces are that container's)
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,7 @@ Status enter_network(const NetworkChoice& c);
 
 // What the monitor made in its namespace for the VM.
 struct VmNetwork {
+  std::string netns;  // the namespace, as errors name it
   network::Plan plan;
   std::unique_ptr<network::Wiring> wiring;  // null without NICs
 
@@ -74,8 +76,14 @@ std::vector<agent::Interface> guest_interfaces(const network::Plan& plan);
 agent::Routes guest_routes(const network::Plan& plan);
 agent::Neighbors guest_neighbours(const network::Plan& plan);
 
+// Pure: how errors name the namespace of `c` whose inode is `ino`:
+// "<path> (net:[ino])", or "net:[ino], which hull made for the container".
+std::string describe_netns(const NetworkChoice& c, uint64_t ino);
+
 // After boot, in Kata's order: UpdateInterface for each NIC, UpdateRoutes,
-// AddNeighbors (the namespace's permanent entries).
-Status configure_guest_network(sandbox::AgentClient& agent, const network::Plan& plan);
+// AddNeighbors (the namespace's permanent entries); then checks that every
+// wired interface is still there (one deleted while the VM booted would
+// leave the guest's NIC with no way out: Errc::NotFound, saying which).
+Status configure_guest_network(sandbox::AgentClient& agent, const VmNetwork& net);
 
 }  // namespace hull::container

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "runtime/network/netns.h"
@@ -32,21 +33,53 @@ Result<UniqueFd> open_tap(const std::string& name) {
 
 }  // namespace
 
-Result<std::unique_ptr<Wiring>> Wiring::create(const Plan& plan) {
+Error vanished_error(const std::string& link, int index, const std::string& netns,
+                     std::string_view when) {
+  return Error{Errc::NotFound, 0,
+               "interface " + link + " (index " + std::to_string(index) +
+                   ") vanished from network namespace " + netns + " " + std::string(when) +
+                   ": something deleted it while the container was being created (a hook, or "
+                   "the network's owner: docker, podman, a CNI plugin), and the VM's NIC would "
+                   "have no way out; nothing of the container was kept: find what removes the "
+                   "interface, then create the container again"};
+}
+
+bool link_exists(int index, const std::string& name) {
+  char buf[IF_NAMESIZE] = {};
+  return index > 0 && ::if_indextoname(static_cast<unsigned>(index), buf) != nullptr && name == buf;
+}
+
+Result<std::unique_ptr<Wiring>> Wiring::create(const Plan& plan, const std::string& netns) {
   HULL_TRY(refuse_host_netns("wiring the container's interfaces"));
   HULL_ASSIGN(nl, NetlinkSocket::open());
-  std::unique_ptr<Wiring> w(new Wiring(std::move(nl)));
+  std::unique_ptr<Wiring> w(new Wiring(std::move(nl), netns));
   for (size_t i = 0; i < plan.nics.size(); ++i) {
     // On failure the destructor removes what the earlier steps made.
-    HULL_TRY(wrap(w->wire_one(plan.nics[i], i), "interface " + plan.nics[i].link));
+    const NicPlan& n = plan.nics[i];
+    if (auto st = w->wire_one(n, i); !st) {
+      if (!link_exists(n.link_index, n.link)) {
+        return fail(vanished_error(n.link, n.link_index, netns, "before it was wired"));
+      }
+      return fail(std::move(st.error()).wrap("interface " + n.link));
+    }
   }
   return w;
+}
+
+Status Wiring::check_links() const {
+  for (const auto& n : nics_) {
+    if (!link_exists(n.link_index, n.link)) {
+      return fail(vanished_error(n.link, n.link_index, netns_, "while the VM booted"));
+    }
+  }
+  return {};
 }
 
 Status Wiring::wire_one(const NicPlan& n, size_t i) {
   TapNic nic;
   nic.id = "net" + std::to_string(i);
   nic.link = n.link;
+  nic.link_index = n.link_index;
   nic.tap = n.tap;
   nic.mac = n.mac;
   nic.mtu = n.mtu;
@@ -71,10 +104,40 @@ Status Wiring::wire_one(const NicPlan& n, size_t i) {
   seq = nl_.next_seq();
   HULL_TRY(wrap(nl_.request(build_redirect_filter(seq, tap_index, n.link_index), seq),
                 "redirecting tap " + n.tap + "'s traffic to it"));
-  UniqueFd vhost(::open("/dev/vhost-net", O_RDWR | O_CLOEXEC));
-  nic.vhost_fd = std::move(vhost);  // absent or not ours to open: QEMU's own virtio-net
+  open_vhost_net(kVhostNetPath, nic);
   nics_.push_back(std::move(nic));
   return {};
+}
+
+VhostChoice vhost_choice(int open_errno, const std::string& path) {
+  VhostChoice c;
+  if (open_errno == 0) {
+    c.use = true;
+    return c;
+  }
+  const std::string err = std::strerror(open_errno);
+  if (open_errno == ENOENT || open_errno == ENODEV || open_errno == ENXIO) {
+    c.note = path + ": " + err + " (the host kernel has no vhost_net, or the module is not " +
+             "loaded): QEMU moves the NIC's packets itself (vhost=off)";
+    return c;
+  }
+  c.warn = true;
+  c.note = "cannot open " + path + ": " + err +
+           ": QEMU moves the NIC's packets itself (vhost=off), which is slower; allow hull " +
+           "to open it (device cgroup, LSM policy) to use the host's vhost-net";
+  return c;
+}
+
+void open_vhost_net(const std::string& path, TapNic& nic) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  VhostChoice c = vhost_choice(fd ? 0 : errno, path);
+  if (c.use) {
+    nic.vhost_fd = std::move(fd);
+  } else {
+    nic.vhost_fd.reset();
+  }
+  nic.vhost_note = std::move(c.note);
+  nic.vhost_warn = c.warn;
 }
 
 Status Wiring::remove() {

@@ -87,7 +87,7 @@ assert_dkns_clean() {
   wait_for 20 bash -c '[ "$(ip -n "$0" -o link show | grep -c veth)" -eq 0 ]' "$DKNS" || true
   now=$(dkns_links)
   [ "$now" = "$LINKS_BEFORE" ] || { echo "interfaces now: $now; before: $LINKS_BEFORE" >&2; return 1; }
-  ! ip -n "$DKNS" -o link show | grep -q hulltap
+  if ip -n "$DKNS" -o link show | grep -q hulltap; then echo "a tap left in $DKNS" >&2; return 1; fi
   [ -z "$(vms_left)" ] || { echo "VMs left: $(vms_left)" >&2; return 1; }
   [ -z "$(dk ps -aq)" ]
 }
@@ -132,8 +132,9 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
 @test "docker network: a page from an httpd on the bridge's gateway address" {
   local gw
   gw=$(gateway)
-  # In the foreground (-f), so that $! is the server itself (nsenter execs it).
-  in_dkns busybox httpd -f -p "$gw:8081" -h "$E2E_TMP/www" &
+  # In the foreground (-f), so that $! is the server itself (nsenter execs it;
+  # in_dkns in the background would be a subshell, and the server outlive its kill).
+  nsenter --net="/run/netns/$DKNS" busybox httpd -f -p "$gw:8081" -h "$E2E_TMP/www" &
   local srv=$!
   # shellcheck disable=SC2016  # expanded by the inner bash
   wait_for 10 bash -c 'nsenter --net="/run/netns/$0" busybox wget -q -O /dev/null "http://$1:8081/index.html"' "$DKNS" "$gw" || true
@@ -178,6 +179,34 @@ gateway() { ip -n "$DKNS" -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -
   [ "$status" -eq 0 ]
   [ "$output" = "hello from b" ]
   dk rm -f e2e-b
+}
+
+@test "docker network: monitor and QEMU SIGKILLed: docker's cleanup and hull's delete leave nothing" {
+  [ "$RUNTIME_NAME" = hull ] || skip "hull's monitor and VM"
+  local gw monitor qemu ns p left
+  gw=$(gateway)
+  dk_run -d --name e2e-kill "$E2E_IMAGE" sh -c "while :; do wget -q -O /dev/null http://$gw/ 2>/dev/null; sleep 0.1; done"
+  monitor=$(dk inspect -f '{{.State.Pid}}' e2e-kill)
+  [ "$monitor" -gt 0 ]
+  # the namespace hull made for the container (the spec has no path: docker's bridge)
+  ns=$(readlink "/proc/$monitor/ns/net")
+  [ "$ns" != "$(readlink "/proc/$DOCKERD_PID/ns/net")" ]
+  qemu=$(ps -o pid= -o comm= --ppid "$monitor" | awk '$2 ~ /^qemu-system/ {print $1}')
+  [ -n "$qemu" ]
+  kill -KILL "$monitor" "$qemu"
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  wait_for 60 bash -c '[ "$("$0" -H "unix://$1/docker.sock" inspect -f "{{.State.Running}}" e2e-kill)" = false ]' \
+    "$DOCKER_CLI" "$DOCKER_DIR"
+  dk rm -f e2e-kill
+  # nothing lives in the namespace and nothing (docker's bind mount) holds it
+  left=''
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] && left+=" ${p#/proc/}"
+  done
+  [ -z "$left" ] || { echo "processes left in $ns:$left" >&2; return 1; }
+  run ! grep -qF "$ns" "/proc/$DOCKERD_PID/mountinfo"
+  # and no sandbox directory of hull's is left in dockerd's mount namespace
+  run ! grep -q "/sandboxes/" "/proc/$DOCKERD_PID/mountinfo"
 }
 
 @test "docker network: --network none has only lo" {

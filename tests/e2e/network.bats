@@ -99,8 +99,8 @@ assert_netns_clean() {
   local ns=$1 before=$2 now
   now=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
   [ "$now" = "$before" ] || { echo "interfaces now: $now; before: $before" >&2; return 1; }
-  ! ip -n "$ns" -o link show | grep -q hulltap
-  ! tc -n "$ns" qdisc show | grep -q ingress
+  if ip -n "$ns" -o link show | grep -q hulltap; then echo "a tap left in $ns" >&2; return 1; fi
+  if tc -n "$ns" qdisc show | grep -q ingress; then echo "an ingress qdisc left in $ns" >&2; return 1; fi
 }
 
 @test "network: prestart hooks see the container's pid in a new network namespace, never the caller's" {
@@ -247,4 +247,75 @@ EOF
   rt delete e2e-net-kill
   assert_no_state
   assert_netns_clean "$CTR" "$before"
+}
+
+# The namespace hull made for a container (a spec without a path: docker's
+# way) after SIGKILL of PROCS (monitor, qemu, or both) and `delete -f`:
+# nothing lives in it or holds it any more, so it is gone, and the veth the
+# hook moved in went with it (its peer in $PEER too); no tap anywhere.
+kill_and_delete_with_made_netns() {
+  local procs=$1 id=e2e-net-made-$BATS_TEST_NUMBER ns p pid
+  add_setkey_like_hook
+  set_args sh -c "while :; do wget -q -O /dev/null http://10.231.$NET.1:8080/index.html; done"
+  rtd create -b "$BUNDLE" "$id"
+  rt start "$id"
+  ns=$(cat "$BUNDLE/hook-saw-netns")
+  [[ $ns == net:\[* ]]
+  ip -n "$PEER" link show peer0
+  sleep 2
+  for p in $procs; do
+    if [ "$p" = monitor ]; then
+      pid=$(state_field "$id" pid)
+    else
+      pid=$(jq -r ".hull.procs[] | select(.name == \"$p\") | .pid" "$E2E_TMP/root/$id/state.json")
+    fi
+    [ -n "$pid" ] && [ "$pid" -gt 0 ]
+    kill -KILL "$pid"
+  done
+  rt delete -f "$id"
+  assert_no_state
+  # no process is left in the namespace, no bind mount holds it
+  local left=''
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] && left+=" ${p#/proc/}"
+  done
+  [ -z "$left" ] || { echo "processes left in $ns:$left" >&2; return 1; }
+  run ! grep -qF "$ns" /proc/self/mountinfo
+  # so the namespace is gone, and the veth with it
+  wait_for 10 bash -c "! ip -n $PEER link show peer0 >/dev/null 2>&1"
+  run ! grep -q hulltap < <(ip -o link show)
+}
+
+@test "network: a namespace hull made does not outlive a SIGKILLed monitor and QEMU" {
+  hull_only
+  kill_and_delete_with_made_netns "monitor qemu"
+}
+
+@test "network: a namespace hull made does not outlive a SIGKILLed monitor (QEMU still running)" {
+  hull_only
+  kill_and_delete_with_made_netns monitor
+}
+
+@test "network: an interface that vanishes while the VM boots: a clear error, nothing left" {
+  hull_only
+  make_ctr_netns
+  set_args true
+  # QEMU starts in the namespace after hull wired eth0; this stand-in deletes
+  # eth0 first (what a hook or the network's owner racing hull would do).
+  local qemu
+  qemu=$(jq -r '.hypervisor.path // empty' "${HULL_CONFIG:-/dev/null}" 2>/dev/null || true)
+  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) ip link del eth0 ;; esac\nexec %s "$@"\n' \
+    "${qemu:-/usr/bin/qemu-system-x86_64}" >"$BUNDLE/qemu.sh"
+  chmod +x "$BUNDLE/qemu.sh"
+  jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
+    [ -s "$BUNDLE/hull.json" ] ||
+    jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
+  HULL_CONFIG="$BUNDLE/hull.json" run rtd create -b "$BUNDLE" e2e-net-vanish
+  echo "$output"
+  assert_runc_error "interface eth0 \(index [0-9]+\) vanished from network namespace /run/netns/$CTR \(net:\[[0-9]+\]\) while the VM booted: .*create the container again"
+  assert_no_state
+  [ -z "$(processes_under "$E2E_TMP/root")" ]
+  # the namespace holds what it had, less eth0: no tap, no qdisc
+  [ "$(ip -n "$CTR" -o link show | awk -F': ' '{print $2}')" = lo ]
+  run ! grep -q ingress < <(tc -n "$CTR" qdisc show)
 }

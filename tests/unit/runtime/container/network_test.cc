@@ -59,6 +59,13 @@ TEST(NetworkChoice, HostAndOtherProcessesAreRefused) {
   EXPECT_TRUE(check_network_choice({NetMode::None, ""}));
 }
 
+TEST(NetworkChoice, HowErrorsNameTheNamespace) {
+  EXPECT_EQ(describe_netns({NetMode::Path, "/run/netns/cni-1"}, 4026532001),
+            "/run/netns/cni-1 (net:[4026532001])");
+  EXPECT_EQ(describe_netns({NetMode::New, ""}, 4026532002),
+            "net:[4026532002], which hull made for the container");
+}
+
 TEST(GuestRequests, FromAPlan) {
   network::Plan p;
   p.nics.push_back({"eth0",

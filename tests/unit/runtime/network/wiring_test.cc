@@ -4,10 +4,13 @@
 #include "runtime/network/wiring.h"
 
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -61,7 +64,7 @@ TEST_F(WiringTest, VethIsWiredToATapBothWaysAndUnwired) {
 
     Plan one = *plan;
     one.nics = {*eth0};
-    auto w = Wiring::create(one);
+    auto w = Wiring::create(one, "test-ns");
     ASSERT_TRUE(w) << w.error().what();
     ASSERT_EQ((*w)->nics().size(), 1u);
     EXPECT_TRUE((*w)->nics()[0].tap_fd.valid());
@@ -96,11 +99,86 @@ TEST_F(WiringTest, AFailedWiringLeavesNothing) {
     ASSERT_TRUE(scan);
     auto plan = plan_network(*scan);
     ASSERT_TRUE(plan);
-    auto w = Wiring::create(*plan);
+    auto w = Wiring::create(*plan, "test-ns");
     ASSERT_FALSE(w);
     EXPECT_NE(w.error().what().find("ingress qdisc"), std::string::npos) << w.error().what();
     EXPECT_FALSE(sh("ip -o link show | grep -q hulltap"));
     EXPECT_TRUE(sh("tc qdisc show dev eth0 | grep -q ingress")) << "not ours: left alone";
+  });
+}
+
+// Scanned, then deleted before the wiring reached it (a hook or the
+// network's owner racing hull): a clear error, and nothing left.
+TEST_F(WiringTest, AnInterfaceThatVanishesBeforeItIsWiredIsNamed) {
+  in_new_netns([] {
+    ASSERT_TRUE(sh("ip link add eth0 type veth peer name peer0 && ip link set eth0 up"));
+    auto nl = NetlinkSocket::open();
+    ASSERT_TRUE(nl);
+    auto scan = nl->scan();
+    ASSERT_TRUE(scan);
+    auto plan = plan_network(*scan);
+    ASSERT_TRUE(plan);
+    ASSERT_EQ(plan->nics.size(), 1u);
+    const int index = plan->nics[0].link_index;
+    ASSERT_TRUE(sh("ip link del eth0"));
+    auto w = Wiring::create(*plan, "/run/netns/test-ns (net:[1])");
+    ASSERT_FALSE(w);
+    EXPECT_EQ(w.error().code, Errc::NotFound);
+    const std::string want = "interface eth0 (index " + std::to_string(index) +
+                             ") vanished from network namespace /run/netns/test-ns (net:[1]) "
+                             "before it was wired: ";
+    EXPECT_EQ(w.error().what().rfind(want, 0), 0u) << w.error().what();
+    EXPECT_NE(w.error().what().find("create the container again"), std::string::npos);
+    EXPECT_FALSE(sh("ip -o link show | grep -q hulltap"));
+  });
+}
+
+// Wired, then deleted while the VM booted: check_links says which, and
+// remove() still takes the tap away (the qdisc went with the interface).
+TEST_F(WiringTest, AnInterfaceThatVanishesAfterTheWiringIsNamed) {
+  in_new_netns([] {
+    ASSERT_TRUE(
+        sh("ip link add eth0 type veth peer name peer0 && ip link set eth0 up && "
+           "ip link add eth1 type veth peer name peer1 && ip link set eth1 up"));
+    auto nl = NetlinkSocket::open();
+    ASSERT_TRUE(nl);
+    auto scan = nl->scan();
+    ASSERT_TRUE(scan);
+    auto plan = plan_network(*scan);
+    ASSERT_TRUE(plan);
+    Plan wired = *plan;
+    std::erase_if(wired.nics, [](const NicPlan& n) { return n.link.starts_with("peer"); });
+    ASSERT_EQ(wired.nics.size(), 2u);
+    auto w = Wiring::create(wired, "net:[2], which hull made for the container");
+    ASSERT_TRUE(w) << w.error().what();
+    EXPECT_TRUE((*w)->check_links());
+    ASSERT_TRUE(sh("ip link del eth1"));
+    auto st = (*w)->check_links();
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::NotFound);
+    EXPECT_NE(st.error().what().find("interface eth1 (index "), std::string::npos);
+    EXPECT_NE(st.error().what().find(
+                  "vanished from network namespace net:[2], which hull made for the container "
+                  "while the VM booted"),
+              std::string::npos)
+        << st.error().what();
+    EXPECT_TRUE((*w)->remove());
+    EXPECT_FALSE(sh("ip -o link show | grep -q hulltap"));
+    EXPECT_FALSE(sh("tc qdisc show dev eth0 | grep -q ingress"));
+  });
+}
+
+// A new interface with the old one's name is not the one that was wired.
+TEST_F(WiringTest, ALinkIsKnownByIndexAndName) {
+  in_new_netns([] {
+    ASSERT_TRUE(sh("ip link add eth0 type veth peer name peer0"));
+    const int index = static_cast<int>(::if_nametoindex("eth0"));
+    ASSERT_GT(index, 0);
+    EXPECT_TRUE(link_exists(index, "eth0"));
+    EXPECT_FALSE(link_exists(index, "eth1"));
+    ASSERT_TRUE(sh("ip link del eth0 && ip link add eth0 type veth peer name peer0"));
+    EXPECT_FALSE(link_exists(index, "eth0"));
+    EXPECT_FALSE(link_exists(0, "eth0"));
   });
 }
 
@@ -115,6 +193,55 @@ TEST_F(WiringTest, LeftoversOfADeadMonitorAreRemoved) {
     EXPECT_FALSE(sh("tc qdisc show dev eth0 | grep -q ingress"));
     EXPECT_TRUE(sh("tc qdisc show dev other0 | grep -q ingress")) << "not a wired interface";
   });
+}
+
+TEST(VhostChoice, OpenedIsUsed) {
+  auto c = vhost_choice(0, "/dev/vhost-net");
+  EXPECT_TRUE(c.use);
+  EXPECT_FALSE(c.warn);
+  EXPECT_EQ(c.note, "");
+}
+
+TEST(VhostChoice, AbsentMeansVhostOffQuietly) {
+  for (int e : {ENOENT, ENODEV, ENXIO}) {
+    auto c = vhost_choice(e, "/dev/vhost-net");
+    EXPECT_FALSE(c.use) << e;
+    EXPECT_FALSE(c.warn) << e;
+    EXPECT_EQ(c.note.rfind("/dev/vhost-net: ", 0), 0u) << c.note;
+    EXPECT_NE(c.note.find("(vhost=off)"), std::string::npos) << c.note;
+  }
+}
+
+TEST(VhostChoice, RefusedOrBrokenMeansVhostOffWithAWarning) {
+  for (int e : {EACCES, EPERM, EMFILE, EIO}) {
+    auto c = vhost_choice(e, "/dev/vhost-net");
+    EXPECT_FALSE(c.use) << e;
+    EXPECT_TRUE(c.warn) << e;
+    EXPECT_EQ(c.note.rfind("cannot open /dev/vhost-net: " + std::string(std::strerror(e)), 0), 0u)
+        << c.note;
+    EXPECT_NE(c.note.find("device cgroup"), std::string::npos) << c.note;
+  }
+}
+
+// The same choice with real opens: a device that opens gives its fd to the
+// NIC, a missing one none, one that fails otherwise none and a warning.
+TEST(VhostChoice, OpenVhostNetFollowsTheChoice) {
+  TapNic used;
+  open_vhost_net("/dev/null", used);
+  EXPECT_TRUE(used.vhost_fd.valid());
+  EXPECT_EQ(used.vhost_note, "");
+
+  TapNic absent;
+  absent.vhost_fd.reset(::dup(0));
+  open_vhost_net("/nonexistent/vhost-net", absent);
+  EXPECT_FALSE(absent.vhost_fd.valid());
+  EXPECT_FALSE(absent.vhost_warn);
+  EXPECT_NE(absent.vhost_note.find("vhost=off"), std::string::npos);
+
+  TapNic broken;
+  open_vhost_net("/", broken);  // a directory: EISDIR
+  EXPECT_FALSE(broken.vhost_fd.valid());
+  EXPECT_TRUE(broken.vhost_warn);
 }
 
 TEST(HostNetns, InitsOrTheInitialInode) {
@@ -134,7 +261,7 @@ TEST_F(WiringTest, NothingIsDoneInTheHostsNamespace) {
   }
   Plan p;
   p.nics.push_back(NicPlan{"lo", 1, "hulltap9", "02:00:00:00:00:01", 1500, {}});
-  auto w = Wiring::create(p);
+  auto w = Wiring::create(p, "the host's");
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code, Errc::Unsupported);
   EXPECT_NE(w.error().what().find("host's own network namespace"), std::string::npos);
