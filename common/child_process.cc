@@ -1,5 +1,4 @@
 #include "common/child_process.h"
-#include "common/pidfd.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -23,6 +22,10 @@ extern char** environ;
 namespace hull {
 
 namespace {
+
+int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
 
 ExitStatus from_siginfo(const siginfo_t& info) {
   ExitStatus st;
@@ -177,7 +180,7 @@ Result<ExitStatus> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
 
 Status ChildProcess::signal(int sig) {
   if (pid_ <= 0 || exit_) return {};
-  if (::pidfd_send_signal(pidfd_.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
+  if (pidfd_send_signal(pidfd_.get(), sig) != 0 && errno != ESRCH) {
     return fail_errno(name_ + ": signal " + std::to_string(sig));
   }
   return {};
@@ -186,7 +189,7 @@ Status ChildProcess::signal(int sig) {
 void ChildProcess::kill_and_reap() {
   if (pid_ <= 0) return;
   if (!exit_) {
-    ::pidfd_send_signal(pidfd_.get(), SIGKILL, nullptr, 0);
+    pidfd_send_signal(pidfd_.get(), SIGKILL);
     siginfo_t info{};
     while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
                     WEXITED) != 0 &&

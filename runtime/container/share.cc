@@ -13,7 +13,6 @@
 #include <array>
 #include <climits>
 
-#include "common/io.h"
 #include "common/unique_fd.h"
 
 namespace hull::container {
@@ -49,6 +48,10 @@ int namespace_flag(std::string_view type) {
     if (name == type) return flag;
   }
   return 0;
+}
+
+std::string fd_path(int fd, const std::string& name = "") {
+  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
 }
 
 UniqueFd open_dir_at(int dir, const std::string& name) {

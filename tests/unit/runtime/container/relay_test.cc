@@ -14,8 +14,6 @@
 #include <thread>
 
 #include "runtime/container/relay.h"
-
-#include "common/io.h"
 #include "tests/fakes/fake_guest.h"
 
 namespace hull::container {
