@@ -104,7 +104,8 @@ class FakeResolver {
         clients.emplace_back(::accept4(tcp_.get(), nullptr, nullptr, SOCK_CLOEXEC));
         readers.emplace_back();
       }
-      for (size_t i = 0; i < clients.size(); ++i) {
+      // Only the clients polled this round: one accepted above has no entry in p yet.
+      for (size_t i = 0; i + 2 < p.size(); ++i) {
         if (!p[2 + i].revents) continue;
         uint8_t buf[4096];
         ssize_t n = ::recv(clients[i].get(), buf, sizeof buf, 0);
