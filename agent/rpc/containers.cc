@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "agent/rpc/guest_info.h"
+#include "agent/rpc/proc_info.h"
 #include "agent/rpc/stats.h"
 #include "common/log.h"
 #include "runtime/oci/limits.h"
@@ -294,9 +295,23 @@ Result<ListProcessesResponse> ContainerRegistry::list_processes(const std::strin
   }
   ListProcessesResponse out;
   if (auto mem = read_meminfo()) out.set_mem_total_kib(mem->total_kib);
+  IdNameCache names;
+  size_t bytes = 0;
   for (pid_t pid : pids) {
-    auto info = read_process_info(pid);
-    if (info) *out.add_processes() = std::move(*info);  // NotFound: it exited meanwhile
+    auto info = read_process_info(pid, names);
+    if (!info) continue;  // NotFound: it exited meanwhile
+    // The reply must fit the channel's limit: past the budget, environments
+    // and thread lists go first, then whole processes (the host says so).
+    size_t size = info->ByteSizeLong();
+    if (bytes + size > kProcessListBudgetBytes) {
+      info->clear_environ();
+      info->clear_tasks();
+      size = info->ByteSizeLong();
+      out.set_truncated(true);
+    }
+    if (bytes + size > kProcessListBudgetBytes + kProcessListBudgetBytes / 4) break;
+    bytes += size;
+    *out.add_processes() = std::move(*info);
   }
   return out;
 }
