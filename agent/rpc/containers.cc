@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "agent/rpc/guest_info.h"
@@ -296,7 +297,22 @@ Result<ListProcessesResponse> ContainerRegistry::list_processes(const std::strin
   ListProcessesResponse out;
   if (auto mem = read_meminfo()) out.set_mem_total_kib(mem->total_kib);
   IdNameCache names;
-  size_t bytes = 0;
+  if (!pids.empty()) {  // the init's root (or the first process's)
+    pid_t root_of = std::find(pids.begin(), pids.end(), e->init->pid) != pids.end() ? e->init->pid
+                                                                                    : pids.front();
+    const IdNameCache::Tables& t = names.of(root_of);
+    auto add = [](const std::map<uint32_t, std::string>& from, auto* to) {
+      for (const auto& [id, name] : from) {
+        if (static_cast<size_t>(to->size()) >= kMaxReplyIdNames) break;
+        IdName* n = to->Add();
+        n->set_id(id);
+        n->set_name(name);
+      }
+    };
+    add(t.users, out.mutable_users());
+    add(t.groups, out.mutable_groups());
+  }
+  size_t bytes = out.ByteSizeLong();
   for (pid_t pid : pids) {
     auto info = read_process_info(pid, names);
     if (!info) continue;  // NotFound: it exited meanwhile

@@ -31,6 +31,8 @@ inline constexpr size_t kMaxIdNameBytes = 256;
 // ListProcesses reply fills with full entries; up to a quarter more holds
 // entries without environments and thread lists, then the list ends.
 inline constexpr size_t kProcessListBudgetBytes = 3 << 20;
+// Most names of each table a ListProcesses reply carries.
+inline constexpr size_t kMaxReplyIdNames = 4096;
 // Most threads listed of one process.
 inline constexpr size_t kMaxTasksPerProcess = 16384;
 

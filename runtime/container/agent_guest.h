@@ -26,7 +26,7 @@ class AgentGuest final : public Guest {
   Status close_stdin(const ProcessRef& p) override;
   Status read_output(const ProcessRef& p, Stream s, const ChunkSink& sink) override;
   Status resize(const ProcessRef& p, uint32_t rows, uint32_t cols) override;
-  Result<std::vector<GuestProcessInfo>> list_processes(const std::string& id) override;
+  Result<GuestProcessList> list_processes(const std::string& id) override;
   Status pause(const std::string& id) override;
   Status resume(const std::string& id) override;
   Status update(const std::string& id, const std::string& resources_json) override;

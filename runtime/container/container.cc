@@ -595,11 +595,16 @@ Status resume(const Context& ctx, const std::string& id) {
   return store.save(s0);
 }
 
-Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
+Result<GuestProcessList> process_list(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s, state(ctx, id));
-  if (s.status == ContainerStatus::Stopped) return std::vector<GuestProcessInfo>{};
+  if (s.status == ContainerStatus::Stopped) return GuestProcessList{};
   HULL_ASSIGN(conn, connect(s));
   return conn->guest.list_processes(id);
+}
+
+Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
+  HULL_ASSIGN(list, process_list(ctx, id));
+  return std::move(list.processes);
 }
 
 Status update(const Context& ctx, const std::string& id, const std::string& resources_json) {

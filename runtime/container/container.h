@@ -94,6 +94,8 @@ Status resume(const Context& ctx, const std::string& id);
 
 // The container's processes as the guest sees them (empty once stopped).
 Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id);
+// The same with the container's user and group names (hull ps).
+Result<GuestProcessList> process_list(const Context& ctx, const std::string& id);
 
 // linux.resources JSON (`runc update` flags or -r FILE): the host values
 // (runtime/hostcgroup/values.h) to the host cgroup, then all but the cpuset

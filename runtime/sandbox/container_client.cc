@@ -160,12 +160,12 @@ Status ContainerClient::read_output(const std::string& id, const std::string& ex
 }
 
 Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
-    const std::string& id, std::chrono::milliseconds timeout, uint64_t* mem_total_kib) {
+    const std::string& id, std::chrono::milliseconds timeout, ProcessListExtras* extras) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::ListProcesses, "ListProcesses", container_request(id),
                               timeout));
-  uint64_t mem = out.mem_total_kib();
+  HULL_ASSIGN(more, parse_process_list_extras(out));
   HULL_ASSIGN(ps, parse_processes(std::move(out)));
-  if (mem_total_kib) *mem_total_kib = mem;  // checked by parse_processes
+  if (extras) *extras = std::move(more);
   return ps;
 }
 

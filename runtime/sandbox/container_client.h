@@ -83,10 +83,11 @@ class ContainerClient {
   Status read_output(const std::string& id, const std::string& exec_id, OutputStream which,
                      const Sink& sink, std::chrono::milliseconds timeout = kWaitForever);
 
-  // `mem_total_kib`, when given, gets the guest's MemTotal.
+  // `extras`, when given, gets the rest of the reply (MemTotal, the name
+  // tables, whether the guest left details out).
   Result<std::vector<agent::ProcessInfo>> list_processes(
       const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout,
-      uint64_t* mem_total_kib = nullptr);
+      ProcessListExtras* extras = nullptr);
   Result<agent::CgroupStats> stats(const std::string& id,
                                    std::chrono::milliseconds timeout = kAgentCallTimeout);
   Status pause(const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout);

@@ -102,8 +102,8 @@ class FakeGuest final : public container::Guest {
     resizes_.emplace_back(rows, cols);
     return {};
   }
-  Result<std::vector<container::GuestProcessInfo>> list_processes(const std::string&) override {
-    return std::vector<container::GuestProcessInfo>{};
+  Result<container::GuestProcessList> list_processes(const std::string&) override {
+    return container::GuestProcessList{};
   }
   Status pause(const std::string&) override { return {}; }
   Status resume(const std::string&) override { return {}; }
