@@ -219,7 +219,7 @@ Status ContainerRegistry::exec(const ExecProcessRequest& req) {
   }
   {
     auto hold = opts_.reaper->hold();
-    HULL_ASSIGN(p, e->container->exec(process, child.stdio()));
+    HULL_ASSIGN(p, e->container->exec(process, child.stdio(), req.cgroup()));
     rec->pid = p->pid();
     rec->process = std::move(p);
     HULL_TRY(watch_exit(hold, rec));

@@ -23,8 +23,9 @@ Status AgentGuest::remove_container(const std::string& id, uint32_t timeout_s) {
 }
 
 Status AgentGuest::exec_process(const ProcessRef& p, const std::string& process_json,
-                                StdioMode stdio) {
-  return client_.exec(p.container_id, p.exec_id, process_json, mode(stdio));
+                                StdioMode stdio, const std::string& sub_cgroup) {
+  return client_.exec(p.container_id, p.exec_id, process_json, mode(stdio),
+                      sandbox::kContainerCallTimeout, sub_cgroup);
 }
 
 Status AgentGuest::signal(const ProcessRef& p, int sig, bool all) {

@@ -18,8 +18,8 @@ class AgentGuest final : public Guest {
                           const std::string& bundle) override;
   Status start_container(const std::string& id, std::chrono::milliseconds timeout) override;
   Status remove_container(const std::string& id, uint32_t timeout_s) override;
-  Status exec_process(const ProcessRef& p, const std::string& process_json,
-                      StdioMode stdio) override;
+  Status exec_process(const ProcessRef& p, const std::string& process_json, StdioMode stdio,
+                      const std::string& sub_cgroup) override;
   Status signal(const ProcessRef& p, int sig, bool all) override;
   Result<ExitStatus> wait(const ProcessRef& p) override;
   Result<size_t> write_stdin(const ProcessRef& p, std::string_view data) override;

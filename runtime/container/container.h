@@ -109,6 +109,9 @@ struct ExecOptions {
   std::string console_socket;
   bool detach = false;
   bool ignore_paused = false;  // a paused container: wait for its resume, do not refuse
+  // exec --cgroup: a cgroup below the container's in its VM (cgroup::exec_sub_cgroup's
+  // form), which must exist; "": the container's own.
+  std::string sub_cgroup;
 };
 
 // Starts another process in a running container through its own monitor.

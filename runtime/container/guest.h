@@ -174,8 +174,9 @@ class Guest {
   // starts: `timeout` covers them.
   virtual Status start_container(const std::string& id, std::chrono::milliseconds timeout) = 0;
   virtual Status remove_container(const std::string& id, uint32_t timeout_s) = 0;
-  virtual Status exec_process(const ProcessRef& p, const std::string& process_json,
-                              StdioMode stdio) = 0;
+  // `sub_cgroup`: a cgroup below the container's (exec --cgroup); "": its own.
+  virtual Status exec_process(const ProcessRef& p, const std::string& process_json, StdioMode stdio,
+                              const std::string& sub_cgroup) = 0;
   virtual Status signal(const ProcessRef& p, int sig, bool all) = 0;
   // Blocks until the process ends.
   virtual Result<ExitStatus> wait(const ProcessRef& p) = 0;

@@ -71,11 +71,12 @@ Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
 
 Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
                              std::string_view process_json, StdioMode stdio,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, std::string_view sub_cgroup) {
   agent::ExecProcessRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
   req.set_oci_process_json(std::string(process_json));
+  req.set_cgroup(std::string(sub_cgroup));
   set_stdio(req.mutable_stdio(), stdio);
   return call_status(*stub_, &Stub::ExecProcess, "ExecProcess", req, timeout);
 }

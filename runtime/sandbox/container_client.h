@@ -58,9 +58,11 @@ class ContainerClient {
   // SIGTERM, SIGKILL after `grace_s` seconds (0: SIGKILL at once); removes the cgroup.
   Status remove(const std::string& id, uint32_t grace_s = 0,
                 std::chrono::milliseconds timeout = kContainerCallTimeout);
-  // `process_json`: an OCI "process" object.
+  // `process_json`: an OCI "process" object; `sub_cgroup`: a cgroup below the
+  // container's to run it in (exec --cgroup), "" for the container's own.
   Status exec(const std::string& id, const std::string& exec_id, std::string_view process_json,
-              StdioMode stdio, std::chrono::milliseconds timeout = kContainerCallTimeout);
+              StdioMode stdio, std::chrono::milliseconds timeout = kContainerCallTimeout,
+              std::string_view sub_cgroup = {});
   // exec_id empty: the init; `all`: every process of the container. Signal 0
   // sends nothing: Errc::NotRunning unless the process still runs.
   Status signal(const std::string& id, const std::string& exec_id, int sig, bool all = false,

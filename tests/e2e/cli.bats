@@ -210,6 +210,29 @@ teardown() { cli_teardown; }
   rt delete e2e-execst
 }
 
+@test "exec --cgroup: runs the process in an existing sub-cgroup; a missing one fails" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc on a cgroup v1 host needs the sub-cgroup in every hierarchy"
+  # the container makes its sub-cgroup: its /sys/fs/cgroup writable
+  update_config '(.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) -= ["ro"]'
+  rtd run -d -b "$BUNDLE" e2e-execcg
+  rt exec e2e-execcg mkdir /sys/fs/cgroup/sub
+  run rt exec --cgroup sub e2e-execcg cat /proc/self/cgroup
+  [ "$status" -eq 0 ]
+  [ "$output" = "0::/sub" ]
+  run rt exec --cgroup cpu,memory:sub --cgroup pids:/sub e2e-execcg cat /proc/self/cgroup
+  [ "$output" = "0::/sub" ]
+  run rt exec e2e-execcg cat /proc/self/cgroup
+  [ "$output" = "0::/" ]
+  run rt exec --cgroup missing e2e-execcg true
+  [ "$status" -ne 0 ]
+  assert_runc_error "missing.*No such file or directory"
+  run rt exec --cgroup ../up e2e-execcg true
+  assert_runc_error "bad sub cgroup path: ../up"
+  run rt exec --cgroup cpu:sub --cgroup memory:other e2e-execcg true
+  assert_runc_error "same sub-cgroup"
+  rt delete -f e2e-execcg
+}
+
 @test "exec --ignore-paused: waits for resume instead of refusing" {
   rtd run -d -b "$BUNDLE" e2e-execip
   rt pause e2e-execip

@@ -44,7 +44,8 @@ class FakeGuest final : public container::Guest {
   }
   Status start_container(const std::string&, std::chrono::milliseconds) override { return {}; }
   Status remove_container(const std::string&, uint32_t) override { return {}; }
-  Status exec_process(const ProcessRef&, const std::string&, container::StdioMode) override {
+  Status exec_process(const ProcessRef&, const std::string&, container::StdioMode,
+                      const std::string&) override {
     return {};
   }
   Status signal(const ProcessRef&, int sig, bool) override {
