@@ -763,6 +763,20 @@ foreground_ctrl_c() {
   run ! grep -F "$BUNDLE" /proc/self/mountinfo
 }
 
+@test "hooks: a createContainer hook writes into a read-only rootfs, which the container then sees read-only" {
+  # runc runs createContainer hooks before it makes the rootfs read-only.
+  update_config '.root.readonly = true'
+  update_config '.hooks.createContainer = [{"path": "/bin/sh",
+    "args": ["sh", "-c", "echo from-hook-42 >./hook-was-here"]}]'
+  set_args sh -c 'cat /hook-was-here; if echo x >/hook-was-here; then echo writable; else echo read-only; fi'
+  run rt run -b "$BUNDLE" e2e-ccro
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [[ $output == *from-hook-42* ]]
+  [[ $output == *read-only* ]]
+  [ "$(cat "$BUNDLE/rootfs/hook-was-here")" = from-hook-42 ]
+  assert_no_state
+}
+
 @test "hooks: a startContainer hook runs inside the container, before its process" {
   # The path is the container's /bin/sh (busybox), / is the container's rootfs
   # and the hostname the container's.
