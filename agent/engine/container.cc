@@ -351,10 +351,31 @@ Status Container::start() {
   return {};
 }
 
-Result<std::unique_ptr<Process>> Container::exec(const oci::Process& process, Stdio stdio) {
+Result<std::unique_ptr<Process>> Container::exec(const oci::Process& process, Stdio stdio,
+                                                 std::string_view sub_cgroup) {
   std::lock_guard lock(mu_);
   if (destroyed_ || state() == ContainerState::Stopped) {
     return fail(Errc::NotRunning, cat("container ", id_, " is not running"));
+  }
+  // exec --cgroup: runc joins <container's cgroup>/<sub>, which must exist.
+  std::optional<Cgroup> sub;
+  if (!sub_cgroup.empty()) {
+    if (!cgroup_) {
+      return fail(Errc::Unsupported, cat("exec --cgroup: container ", id_, " has no cgroup"));
+    }
+    HULL_ASSIGN(rel, cgroup::sub_cgroup_path(sub_cgroup));
+    if (!rel.empty()) {
+      sub.emplace(Cgroup::open(cgroup_->path(), rel));
+      // As runc: the sub-cgroup must exist (a missing one is the error).
+      struct stat st {};
+      if (::stat(sub->path().c_str(), &st) != 0) {
+        return fail_errno(cat("exec --cgroup ", sub_cgroup, ": cgroup ", sub->path()));
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        return fail(Errc::Invalid,
+                    cat("exec --cgroup ", sub_cgroup, ": ", sub->path(), " is not a cgroup"));
+      }
+    }
   }
   HULL_ASSIGN(pp, plan_process(process, "process"));
   oci::Spec spec = spec_;
@@ -371,7 +392,7 @@ Result<std::unique_ptr<Process>> Container::exec(const oci::Process& process, St
   for (size_t i = 0; i < ns_fds.size(); ++i) a.extra.push_back({ns_fds[i].get(), a.req.join[i].fd});
   a.terminal = pp.terminal;
   a.stdio = stdio;
-  a.cgroup = cgroup_ ? &*cgroup_ : nullptr;
+  a.cgroup = sub ? &*sub : cgroup_ ? &*cgroup_ : nullptr;
   a.timeout = timeout_;
   auto l = launch(a);
   if (!l) return fail(std::move(l.error()).wrap(cat("exec in container ", id_)));

@@ -143,7 +143,11 @@ class Container {
 
   // Runs `process` in the container's namespaces and cgroup with the
   // container's seccomp profile; returns once it has exec'd.
-  Result<std::unique_ptr<Process>> exec(const oci::Process& process, Stdio stdio);
+  // `sub_cgroup` (exec --cgroup): an existing cgroup below the container's,
+  // relative; "" runs it in the container's own. A missing one is an error
+  // naming it (as runc's), one that would climb out Errc::Invalid.
+  Result<std::unique_ptr<Process>> exec(const oci::Process& process, Stdio stdio,
+                                        std::string_view sub_cgroup = {});
 
   // `all`: every process of the container (cgroup.kill / cgroup.procs; without
   // a cgroup every process in its pid namespace).

@@ -2,9 +2,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "agent/rpc/guest_info.h"
+#include "agent/rpc/proc_info.h"
 #include "agent/rpc/stats.h"
 #include "common/log.h"
 #include "runtime/oci/limits.h"
@@ -217,7 +219,7 @@ Status ContainerRegistry::exec(const ExecProcessRequest& req) {
   }
   {
     auto hold = opts_.reaper->hold();
-    HULL_ASSIGN(p, e->container->exec(process, child.stdio()));
+    HULL_ASSIGN(p, e->container->exec(process, child.stdio(), req.cgroup()));
     rec->pid = p->pid();
     rec->process = std::move(p);
     HULL_TRY(watch_exit(hold, rec));
@@ -294,9 +296,38 @@ Result<ListProcessesResponse> ContainerRegistry::list_processes(const std::strin
   }
   ListProcessesResponse out;
   if (auto mem = read_meminfo()) out.set_mem_total_kib(mem->total_kib);
+  IdNameCache names;
+  if (!pids.empty()) {  // the init's root (or the first process's)
+    pid_t root_of = std::find(pids.begin(), pids.end(), e->init->pid) != pids.end() ? e->init->pid
+                                                                                    : pids.front();
+    const IdNameCache::Tables& t = names.of(root_of);
+    auto add = [](const std::map<uint32_t, std::string>& from, auto* to) {
+      for (const auto& [id, name] : from) {
+        if (static_cast<size_t>(to->size()) >= kMaxReplyIdNames) break;
+        IdName* n = to->Add();
+        n->set_id(id);
+        n->set_name(name);
+      }
+    };
+    add(t.users, out.mutable_users());
+    add(t.groups, out.mutable_groups());
+  }
+  size_t bytes = out.ByteSizeLong();
   for (pid_t pid : pids) {
-    auto info = read_process_info(pid);
-    if (info) *out.add_processes() = std::move(*info);  // NotFound: it exited meanwhile
+    auto info = read_process_info(pid, names);
+    if (!info) continue;  // NotFound: it exited meanwhile
+    // The reply must fit the channel's limit: past the budget, environments
+    // and thread lists go first, then whole processes (the host says so).
+    size_t size = info->ByteSizeLong();
+    if (bytes + size > kProcessListBudgetBytes) {
+      info->clear_environ();
+      info->clear_tasks();
+      size = info->ByteSizeLong();
+      out.set_truncated(true);
+    }
+    if (bytes + size > kProcessListBudgetBytes + kProcessListBudgetBytes / 4) break;
+    bytes += size;
+    *out.add_processes() = std::move(*info);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <vector>
 
+#include "agent/rpc/proc_info.h"
 #include "common/file.h"
 
 namespace hull::agent::rpc {
@@ -111,6 +112,20 @@ Result<ProcStat> parse_proc_stat(std::string_view text) {
   opt(23, &st.vsize);
   opt(24, &st.rss);
   opt(39, &st.processor);
+  opt(8, &st.tpgid);
+  opt(9, &st.flags);
+  opt(10, &st.min_flt);
+  opt(12, &st.maj_flt);
+  opt(16, &st.cutime);
+  opt(17, &st.cstime);
+  opt(25, &st.rsslim);
+  opt(26, &st.start_code);
+  opt(27, &st.end_code);
+  opt(28, &st.start_stack);
+  opt(29, &st.kstk_esp);
+  opt(30, &st.kstk_eip);
+  opt(40, &st.rt_priority);
+  opt(41, &st.policy);
   return st;
 }
 
@@ -198,7 +213,7 @@ std::string printable_utf8(std::string_view text) {
   return out;
 }
 
-Result<ProcessInfo> read_process_info(pid_t pid) {
+Result<ProcessInfo> read_process_info(pid_t pid, IdNameCache& names) {
   std::string base = "/proc/" + std::to_string(pid) + "/";
   auto stat_text = read_file(base + "stat", kMaxProcFileBytes);
   if (!stat_text) return fail(Errc::NotFound, "process " + std::to_string(pid) + " has exited");
@@ -225,10 +240,11 @@ Result<ProcessInfo> read_process_info(pid_t pid) {
       uptime_ms = sec * 1000 + cs * 10;
     }
   }
-  long hz = ::sysconf(_SC_CLK_TCK);
+  long hz_value = ::sysconf(_SC_CLK_TCK);
   long page = ::sysconf(_SC_PAGESIZE);
-  set_times_and_sizes(st, uptime_ms, hz > 0 ? static_cast<uint64_t>(hz) : 100,
-                      page > 0 ? static_cast<uint64_t>(page) / 1024 : 4, &info);
+  uint64_t hz = hz_value > 0 ? static_cast<uint64_t>(hz_value) : 100;
+  uint64_t page_kib = page > 0 ? static_cast<uint64_t>(page) / 1024 : 4;
+  set_times_and_sizes(st, uptime_ms, hz, page_kib, &info);
   if (auto status = read_file(base + "status", kMaxProcFileBytes)) {
     if (auto uid = parse_status_uid(*status)) info.set_uid(*uid);
     if (auto gid = parse_status_gid(*status)) info.set_gid(*gid);
@@ -236,6 +252,7 @@ Result<ProcessInfo> read_process_info(pid_t pid) {
   if (auto cmd = read_file(base + "cmdline", kMaxProcFileBytes)) {
     for (const auto& a : split_cmdline(*cmd)) info.add_args(printable_utf8(a));
   }
+  read_process_details(pid, st, uptime_ms, hz, page_kib, names, &info);
   return info;
 }
 

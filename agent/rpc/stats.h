@@ -41,6 +41,21 @@ struct ProcStat {
   uint64_t vsize = 0;       // bytes
   uint64_t rss = 0;         // pages
   int32_t processor = 0;
+  // What else ps(1) can show.
+  int32_t tpgid = -1;
+  uint32_t flags = 0;
+  uint64_t min_flt = 0;
+  uint64_t maj_flt = 0;
+  uint64_t cutime = 0;  // clock ticks
+  uint64_t cstime = 0;
+  uint64_t rsslim = 0;  // bytes
+  uint64_t start_code = 0;
+  uint64_t end_code = 0;
+  uint64_t start_stack = 0;
+  uint64_t kstk_esp = 0;
+  uint64_t kstk_eip = 0;
+  uint32_t rt_priority = 0;
+  uint32_t policy = 0;
 };
 // /proc/<pid>/stat ("12 (sh) S 1 ..."; comm may hold spaces and parentheses). Pure.
 Result<ProcStat> parse_proc_stat(std::string_view text);
@@ -60,8 +75,10 @@ std::vector<std::string> split_cmdline(std::string_view text);
 // makes the host refuse the whole reply (one such process broke `hull ps`). Pure.
 std::string printable_utf8(std::string_view text);
 
-// Reads /proc/<pid>/{stat,status,cmdline} (and /proc/uptime). Errc::NotFound
-// when it has exited.
-Result<ProcessInfo> read_process_info(pid_t pid);
+// Reads /proc/<pid>/{stat,status,cmdline}, the rest proc_info.h reads, and
+// /proc/uptime. Errc::NotFound when it has exited. `names` resolves ids in
+// the process's own root (and caches each root's tables).
+class IdNameCache;
+Result<ProcessInfo> read_process_info(pid_t pid, IdNameCache& names);
 
 }  // namespace hull::agent::rpc

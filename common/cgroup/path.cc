@@ -1,5 +1,6 @@
 #include "common/cgroup/path.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace hull::cgroup {
@@ -110,6 +111,71 @@ Result<std::string> vm_path(const std::optional<std::string>& cgroups_path, std:
   std::string out = clean_path("/" + p);
   if (out == "/") return fail(Errc::Invalid, kField + ": names the cgroup root itself");
   return out;
+}
+
+Result<std::string> sub_cgroup_path(std::string_view p) {
+  std::vector<std::string_view> parts;
+  for (auto c : split(p, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (parts.empty()) return fail(Errc::Invalid, "bad sub cgroup path: " + std::string(p));
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(c);
+  }
+  std::string out;
+  for (auto c : parts) out += (out.empty() ? "" : "/") + std::string(c);
+  return out;
+}
+
+Result<std::string> exec_sub_cgroup(const std::vector<std::string>& args) {
+  // cgroup v1's controllers and v2's (runc 1.1 knows a controller by the
+  // hierarchy the host mounts it in).
+  static constexpr std::string_view kControllers[] = {
+      "blkio",  "cpu",  "cpuacct", "cpuset",   "devices",    "freezer", "hugetlb", "io",
+      "memory", "misc", "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "name=systemd"};
+  if (args.empty()) return std::string();
+  std::vector<std::string> named;
+  std::optional<std::string> path;
+  std::string first_arg;
+  for (const auto& a : args) {
+    size_t colon = a.find(':');
+    if (colon == std::string::npos) {
+      if (args.size() != 1) {
+        return fail(Errc::Invalid,
+                    "invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
+      }
+      return sub_cgroup_path(a);
+    }
+    std::string sub = a.substr(colon + 1);
+    for (auto ctrl : split(std::string_view(a).substr(0, colon), ',')) {
+      if (ctrl.empty()) {
+        return fail(Errc::Invalid,
+                    "invalid --cgroup argument: " + a + " (empty <controller> prefix)");
+      }
+      if (std::find(std::begin(kControllers), std::end(kControllers), ctrl) ==
+          std::end(kControllers)) {
+        return fail(Errc::Invalid, "invalid --cgroup argument: " + a + " (unknown controller " +
+                                       std::string(ctrl) + ")");
+      }
+      if (std::find(named.begin(), named.end(), ctrl) != named.end()) {
+        return fail(Errc::Invalid, "invalid --cgroup argument(s): controller " + std::string(ctrl) +
+                                       " specified multiple times");
+      }
+      named.emplace_back(ctrl);
+    }
+    HULL_ASSIGN(clean, sub_cgroup_path(sub));
+    if (path && *path != clean) {
+      return fail(Errc::Invalid,
+                  "--cgroup " + first_arg + " and " + a +
+                      ": a hull container's cgroup is cgroup v2 in its VM, one tree for every "
+                      "controller; give all controllers the same sub-cgroup");
+    }
+    if (!path) first_arg = a;
+    path = std::move(clean);
+  }
+  return *path;
 }
 
 }  // namespace hull::cgroup

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -42,5 +43,19 @@ Result<std::string> systemd_path(std::string_view given, std::string_view id);
 // as above. ".." components are refused (nothing to climb to), and so is the
 // root itself.
 Result<std::string> vm_path(const std::optional<std::string>& cgroups_path, std::string_view id);
+
+// A sub-cgroup of the container's (`exec --cgroup`), as runc joins it to
+// the container's path and refuses what climbs out: relative and cleaned,
+// "a/./b//c" -> "a/b/c", "/a" -> "a", "." and "" -> "" (the container's own).
+// Errc::Invalid "bad sub cgroup path: <p>" when ".." would leave it.
+Result<std::string> sub_cgroup_path(std::string_view p);
+
+// runc 1.1's `exec --cgroup` arguments: a single "path", or one or more
+// "controller[,controller...]:path". The VM's cgroup is v2, one tree for
+// every controller, so the controllers named must all name the same path;
+// each must be a cgroup controller and be named once. Returns the
+// sub-cgroup (sub_cgroup_path's form; "" without arguments); Errc::Invalid
+// in runc's words otherwise.
+Result<std::string> exec_sub_cgroup(const std::vector<std::string>& args);
 
 }  // namespace hull::cgroup

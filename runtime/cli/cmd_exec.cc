@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/cgroup/path.h"
 #include "common/file.h"
 #include "runtime/cli/command.h"
 #include "runtime/container/console.h"
@@ -49,8 +50,11 @@ int run_exec(const GlobalOptions& g, ExecFlags f) {
     if (!j) return failed(j.error());
     process_json = *j;
   }
+  auto sub_cgroup = cgroup::exec_sub_cgroup(f.cgroup);
+  if (!sub_cgroup) return failed(sub_cgroup.error());
   container::ExecOptions o;
   o.id = f.id;
+  o.sub_cgroup = *sub_cgroup;
   o.process_json = process_json;
   o.pid_file = f.pid_file;
   o.console_socket = f.console_socket;
@@ -119,7 +123,9 @@ Command exec_command() {
             ->allow_extra_args(false);
         sub.add_option("--preserve-fds", f->preserve_fds,
                        "pass N additional file descriptors to the container (hull: only 0)");
-        sub.add_option("--cgroup", f->cgroup, "accepted for compatibility; ignored")
+        sub.add_option("--cgroup", f->cgroup,
+                       "run the process in an (existing) sub-cgroup(s). Format is "
+                       "[<controller>:]<cgroup>.")
             ->allow_extra_args(false);
         sub.add_flag("--ignore-paused", f->ignore_paused,
                      "allow exec in a paused container: the exec waits for its resume");

@@ -40,6 +40,7 @@ Command monitor_command() {
             sub.add_option("--bundle", a->bundle);
             sub.add_option("--exec-id", a->exec_id);
             sub.add_option("--process", a->process_file);
+            sub.add_option("--sub-cgroup", a->sub_cgroup);
             sub.add_option("--console-socket", a->console_socket);
             return [a](const GlobalOptions& g) { return run_monitor(g, *a); };
           }};

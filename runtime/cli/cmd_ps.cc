@@ -2,10 +2,14 @@
 // ps(1) would for the options given (ps_format.h; runc's default is -ef). The
 // pids are guest pids (see docs/differences-from-runc.md); --format json
 // prints them as runc does, a JSON array of pids.
-#include <cstdio>
-#include <ctime>
-#include <optional>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "common/log.h"
 #include "runtime/cli/command.h"
 #include "runtime/cli/ps_format.h"
 
@@ -18,25 +22,46 @@ struct PsOptions {
   std::vector<std::string> ps_args;
 };
 
+// The caller's screen, as ps(1) finds it: $COLUMNS/$LINES, else the
+// terminal on stdout; no terminal: lines are not cut.
+void screen_size(PsContext& ctx) {
+  winsize ws{};
+  bool tty = ::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
+  if (tty && ws.ws_col > 0) ctx.screen_cols = ws.ws_col;
+  if (tty && ws.ws_row > 0) ctx.screen_rows = ws.ws_row;
+  if (const char* c = std::getenv("COLUMNS"); c && std::atoi(c) > 0) {
+    ctx.screen_cols = static_cast<size_t>(std::atoi(c));
+  }
+  if (const char* l = std::getenv("LINES"); l && std::atoi(l) > 0) {
+    ctx.screen_rows = static_cast<size_t>(std::atoi(l));
+  }
+}
+
 int run_ps(const GlobalOptions& g, const PsOptions& o) {
   if (o.format != "table" && o.format != "json") {
     return report_error(Error{Errc::Invalid, 0, "invalid format option"});
   }
-  std::optional<PsQuery> query;
-  if (o.format == "table") {  // json: the pids only, ps options aside (as runc)
-    auto q = parse_ps_args(o.ps_args);
-    if (!q) return report_error(q.error());
-    query = std::move(*q);
-  }
-  auto ps = container::processes(context_of(g), o.id);
-  if (!ps) return report_error(ps.error());
-  if (o.format == "json") {
+  auto list = container::process_list(context_of(g), o.id);
+  if (!list) return report_error(list.error());
+  if (o.format == "json") {  // the pids only, ps options aside (as runc)
     nlohmann::json pids = nlohmann::json::array();
-    for (const auto& p : *ps) pids.push_back(p.pid);
+    for (const auto& p : list->processes) pids.push_back(p.pid);
     std::printf("%s\n", pids.dump().c_str());
     return 0;
   }
-  std::fputs(format_ps(*query, *ps, std::time(nullptr)).c_str(), stdout);
+  PsNames names{list->user_ids, list->group_ids};
+  auto q = parse_ps_args(o.ps_args, names);
+  if (!q) return report_error(q.error());
+  if (list->truncated) {
+    log::warn("container " + o.id +
+              ": the guest left some environments and thread lists out of its answer (too "
+              "many processes for one reply)");
+  }
+  PsContext ctx;
+  ctx.now = std::time(nullptr);
+  ctx.euid = ::geteuid();
+  screen_size(ctx);
+  std::fputs(format_ps(*q, *list, ctx).c_str(), stdout);
   return 0;
 }
 

@@ -443,6 +443,17 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
     if (auto st = run_hooks(s, hooks::Kind::CreateContainer, rootfs->get()); !st) {
       return abort(std::move(st.error()));
     }
+    // root.readonly: what the hooks wrote stays, read-only from now on (the
+    // share was left writable for them; share.cc).
+    if (spec.root && spec.root->readonly.value_or(false)) {
+      mount_attr ro{};
+      ro.attr_set = MOUNT_ATTR_RDONLY;
+      if (::mount_setattr(rootfs->get(), "", AT_EMPTY_PATH, &ro, sizeof ro) != 0) {
+        return abort(Error{Errc::System, errno,
+                           "root.readonly: making the shared rootfs read-only after the "
+                           "createContainer hooks"});
+      }
+    }
   }
   if (!o.pid_file.empty()) {
     if (auto st = write_file_atomic(o.pid_file, std::to_string(pid), 0644); !st) {
@@ -595,11 +606,16 @@ Status resume(const Context& ctx, const std::string& id) {
   return store.save(s0);
 }
 
-Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
+Result<GuestProcessList> process_list(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(s, state(ctx, id));
-  if (s.status == ContainerStatus::Stopped) return std::vector<GuestProcessInfo>{};
+  if (s.status == ContainerStatus::Stopped) return GuestProcessList{};
   HULL_ASSIGN(conn, connect(s));
   return conn->guest.list_processes(id);
+}
+
+Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
+  HULL_ASSIGN(list, process_list(ctx, id));
+  return std::move(list.processes);
 }
 
 Status update(const Context& ctx, const std::string& id, const std::string& resources_json) {

@@ -94,6 +94,8 @@ Status resume(const Context& ctx, const std::string& id);
 
 // The container's processes as the guest sees them (empty once stopped).
 Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id);
+// The same with the container's user and group names (hull ps).
+Result<GuestProcessList> process_list(const Context& ctx, const std::string& id);
 
 // linux.resources JSON (`runc update` flags or -r FILE): the host values
 // (runtime/hostcgroup/values.h) to the host cgroup, then all but the cpuset
@@ -107,6 +109,9 @@ struct ExecOptions {
   std::string console_socket;
   bool detach = false;
   bool ignore_paused = false;  // a paused container: wait for its resume, do not refuse
+  // exec --cgroup: a cgroup below the container's in its VM (cgroup::exec_sub_cgroup's
+  // form), which must exist; "": the container's own.
+  std::string sub_cgroup;
 };
 
 // Starts another process in a running container through its own monitor.

@@ -149,6 +149,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   ma.id = o.id;
   ma.exec_id = exec_id;
   ma.process_file = file;
+  ma.sub_cgroup = o.sub_cgroup;
   ma.console_socket = console ? console->path() : o.console_socket;
   ma.log_path = ctx.log_path;
   ma.log_format = ctx.log_format;

@@ -312,7 +312,8 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
   AgentGuest guest(*client);
   ProcessRef ref{a.id, a.exec_id};
   log::debug("container " + a.id + ": exec " + a.exec_id + ": starting the process in the VM");
-  if (auto st = guest.exec_process(ref, *process_json, StdioMode{terminal, true}); !st) {
+  if (auto st = guest.exec_process(ref, *process_json, StdioMode{terminal, true}, a.sub_cgroup);
+      !st) {
     return failed(std::move(st.error()));
   }
   SyncMessage ready;
@@ -352,6 +353,7 @@ std::vector<std::string> MonitorArgs::to_argv(const std::string& exe) const {
   if (!bundle.empty()) v.insert(v.end(), {"--bundle", bundle});
   if (!exec_id.empty()) v.insert(v.end(), {"--exec-id", exec_id});
   if (!process_file.empty()) v.insert(v.end(), {"--process", process_file});
+  if (!sub_cgroup.empty()) v.insert(v.end(), {"--sub-cgroup", sub_cgroup});
   if (!console_socket.empty()) v.insert(v.end(), {"--console-socket", console_socket});
   v.push_back(id);
   return v;

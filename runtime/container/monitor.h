@@ -32,6 +32,7 @@ struct MonitorArgs {
   std::string bundle;          // init: the bundle (config.json); exec: unused
   std::string exec_id;         // "" for the container's init
   std::string process_file;    // exec: the OCI process JSON to run
+  std::string sub_cgroup;      // exec: a cgroup below the container's (exec --cgroup)
   std::string console_socket;  // terminal: where the pty master goes
   std::string log_path;
   std::string log_format = "text";

@@ -272,9 +272,16 @@ Result<SharedContainer> share_container(const std::string& shared_dir, const std
   HULL_TRY(check_namespace_paths(spec));
   HULL_ASSIGN(g, guest_spec(spec, id));
   std::string rootfs = absolute(bundle, spec.root->path);
-  HULL_ASSIGN(rfs, wrap(sandbox::SharedRootfs::create(shared_dir, id, rootfs,
-                                                      spec.root->readonly.value_or(false)),
-                        "sharing the rootfs " + rootfs));
+  // root.readonly: the host's view of the share is read-only from the start,
+  // unless createContainer hooks run in it first (runc makes the rootfs
+  // read-only after them; `create` does so once they ran). The container's
+  // own view is read-only either way: the guest remounts its root.
+  bool hooks_first =
+      spec.hooks && spec.hooks->create_container && !spec.hooks->create_container->empty();
+  HULL_ASSIGN(
+      rfs, wrap(sandbox::SharedRootfs::create(shared_dir, id, rootfs,
+                                              spec.root->readonly.value_or(false) && !hooks_first),
+                "sharing the rootfs " + rootfs));
   out.rootfs = std::move(rfs);
   std::string mdir = shared_dir + "/containers/" + id + "/mounts";
   if (::mkdirat(out.rootfs.dir_fd(), "mounts", 0711) != 0) return fail_errno("mkdir " + mdir);

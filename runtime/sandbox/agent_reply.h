@@ -22,6 +22,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent.pb.h"
@@ -60,6 +61,19 @@ inline constexpr size_t kMaxMemoryStatKeyBytes = 64;
 inline constexpr size_t kMaxIoDevices = 1024;
 inline constexpr uint32_t kMaxDeviceMajor = (1U << 12) - 1;
 inline constexpr uint32_t kMaxDeviceMinor = (1U << 20) - 1;
+// ps(1)'s other columns (ListProcesses fields 19 and up): a kernel symbol
+// (KSYM_NAME_LEN), a user or group name, supplementary groups (NGROUPS_MAX),
+// the environment (the agent sends at most 64 KiB), a path or label
+// (PATH_MAX), /proc/<pid>/cgroup lines, scheduling policy and priority.
+inline constexpr size_t kMaxWchanBytes = 512;
+inline constexpr size_t kMaxIdNameBytes = 256;
+inline constexpr uint64_t kMaxGroups = 65536;
+inline constexpr size_t kMaxEnvironBytes = 128 * 1024;
+inline constexpr size_t kMaxPathBytes = 4096;
+inline constexpr uint64_t kMaxCgroupLines = 64;
+inline constexpr uint64_t kMaxSchedPolicy = 7;
+inline constexpr uint64_t kMaxRtPriority = 99;
+inline constexpr size_t kMaxReplyIdNames = 4096;
 // A container id as hull accepts one (runtime/oci/state.h: validate_id).
 inline constexpr size_t kMaxContainerIdBytes = 255;
 
@@ -106,8 +120,28 @@ Status check_io_chunk(const agent::IoChunk& c, std::string_view call);
 // -20..19, processor below kMaxGuestCpus, threads at most kMaxGuestPid, times
 // at most kMaxProcessTimeMs, sizes and mem_total_kib at most kMaxMemoryBytes. Control characters in
 // comm and args come back as '?' (a container process chooses its own argv; it must not drive the
-// terminal of whoever runs `hull ps`).
+// terminal of whoever runs `hull ps`). The other columns (fields 19 and up):
+// tpgid -1..kMaxGuestPid, ids other than (uid_t)-1, at most kMaxGroups groups
+// with a name for each or none, names within kMaxIdNameBytes, wchan within
+// kMaxWchanBytes, sizes at most kMaxMemoryBytes, an environment within
+// kMaxEnvironBytes, threads with a tid in 1..kMaxGuestPid and the process's
+// bounds, label, cgroup lines (at most kMaxCgroupLines) and exe within
+// kMaxPathBytes, policy at most kMaxSchedPolicy, rt_priority at most
+// kMaxRtPriority, oom_score 0..2000, oom_score_adj -1000..1000; every string
+// printable the same way.
 Result<std::vector<agent::ProcessInfo>> parse_processes(agent::ListProcessesResponse r);
+
+// The rest of a ListProcesses reply: the guest's MemTotal, whether it left
+// details out, and the container's user and group names (each table at most
+// kMaxReplyIdNames entries with an id other than (uid_t)-1 and a name of
+// 1..kMaxIdNameBytes printable bytes).
+struct ProcessListExtras {
+  uint64_t mem_total_kib = 0;
+  bool truncated = false;
+  std::vector<std::pair<uint32_t, std::string>> users;
+  std::vector<std::pair<uint32_t, std::string>> groups;
+};
+Result<ProcessListExtras> parse_process_list_extras(const agent::ListProcessesResponse& r);
 
 // StatsContainer: the cgroup message present, CPU times at most kMaxCpuUsec,
 // memory counters at most kMaxMemoryBytes, pid counts at most kMaxGuestPid,

@@ -71,11 +71,12 @@ Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
 
 Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
                              std::string_view process_json, StdioMode stdio,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, std::string_view sub_cgroup) {
   agent::ExecProcessRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
   req.set_oci_process_json(std::string(process_json));
+  req.set_cgroup(std::string(sub_cgroup));
   set_stdio(req.mutable_stdio(), stdio);
   return call_status(*stub_, &Stub::ExecProcess, "ExecProcess", req, timeout);
 }
@@ -160,12 +161,12 @@ Status ContainerClient::read_output(const std::string& id, const std::string& ex
 }
 
 Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
-    const std::string& id, std::chrono::milliseconds timeout, uint64_t* mem_total_kib) {
+    const std::string& id, std::chrono::milliseconds timeout, ProcessListExtras* extras) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::ListProcesses, "ListProcesses", container_request(id),
                               timeout));
-  uint64_t mem = out.mem_total_kib();
+  HULL_ASSIGN(more, parse_process_list_extras(out));
   HULL_ASSIGN(ps, parse_processes(std::move(out)));
-  if (mem_total_kib) *mem_total_kib = mem;  // checked by parse_processes
+  if (extras) *extras = std::move(more);
   return ps;
 }
 

@@ -58,9 +58,11 @@ class ContainerClient {
   // SIGTERM, SIGKILL after `grace_s` seconds (0: SIGKILL at once); removes the cgroup.
   Status remove(const std::string& id, uint32_t grace_s = 0,
                 std::chrono::milliseconds timeout = kContainerCallTimeout);
-  // `process_json`: an OCI "process" object.
+  // `process_json`: an OCI "process" object; `sub_cgroup`: a cgroup below the
+  // container's to run it in (exec --cgroup), "" for the container's own.
   Status exec(const std::string& id, const std::string& exec_id, std::string_view process_json,
-              StdioMode stdio, std::chrono::milliseconds timeout = kContainerCallTimeout);
+              StdioMode stdio, std::chrono::milliseconds timeout = kContainerCallTimeout,
+              std::string_view sub_cgroup = {});
   // exec_id empty: the init; `all`: every process of the container. Signal 0
   // sends nothing: Errc::NotRunning unless the process still runs.
   Status signal(const std::string& id, const std::string& exec_id, int sig, bool all = false,
@@ -83,10 +85,11 @@ class ContainerClient {
   Status read_output(const std::string& id, const std::string& exec_id, OutputStream which,
                      const Sink& sink, std::chrono::milliseconds timeout = kWaitForever);
 
-  // `mem_total_kib`, when given, gets the guest's MemTotal.
+  // `extras`, when given, gets the rest of the reply (MemTotal, the name
+  // tables, whether the guest left details out).
   Result<std::vector<agent::ProcessInfo>> list_processes(
       const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout,
-      uint64_t* mem_total_kib = nullptr);
+      ProcessListExtras* extras = nullptr);
   Result<agent::CgroupStats> stats(const std::string& id,
                                    std::chrono::milliseconds timeout = kAgentCallTimeout);
   Status pause(const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout);

@@ -210,6 +210,29 @@ teardown() { cli_teardown; }
   rt delete e2e-execst
 }
 
+@test "exec --cgroup: runs the process in an existing sub-cgroup; a missing one fails" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc on a cgroup v1 host needs the sub-cgroup in every hierarchy"
+  # the container makes its sub-cgroup: its /sys/fs/cgroup writable
+  update_config '(.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) -= ["ro"]'
+  rtd run -d -b "$BUNDLE" e2e-execcg
+  rt exec e2e-execcg mkdir /sys/fs/cgroup/sub
+  run rt exec --cgroup sub e2e-execcg cat /proc/self/cgroup
+  [ "$status" -eq 0 ]
+  [ "$output" = "0::/sub" ]
+  run rt exec --cgroup cpu,memory:sub --cgroup pids:/sub e2e-execcg cat /proc/self/cgroup
+  [ "$output" = "0::/sub" ]
+  run rt exec e2e-execcg cat /proc/self/cgroup
+  [ "$output" = "0::/" ]
+  run rt exec --cgroup missing e2e-execcg true
+  [ "$status" -ne 0 ]
+  assert_runc_error "missing.*No such file or directory"
+  run rt exec --cgroup ../up e2e-execcg true
+  assert_runc_error "bad sub cgroup path: ../up"
+  run rt exec --cgroup cpu:sub --cgroup memory:other e2e-execcg true
+  assert_runc_error "same sub-cgroup"
+  rt delete -f e2e-execcg
+}
+
 @test "exec --ignore-paused: waits for resume instead of refusing" {
   rtd run -d -b "$BUNDLE" e2e-execip
   rt pause e2e-execip
@@ -253,6 +276,91 @@ teardown() { cli_teardown; }
   run rt ps e2e-psopt aux
   [ "$(echo "${lines[0]}" | xargs)" = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND" ]
   rt delete -f e2e-psopt
+}
+
+@test "ps: ps(1)'s thread views of a multi-threaded process (-eLf, -T, H)" {
+  local helper=$HULL_BUILD_DIR/tests/hull-e2e-threads
+  [ -x "$helper" ] || skip "hull-e2e-threads is not built ($helper)"
+  cp "$helper" "$BUNDLE/rootfs/bin/hull-e2e-threads"
+  set_args /bin/hull-e2e-threads 2
+  rtd run -d -b "$BUNDLE" e2e-psthreads
+  local i
+  for ((i = 0; i < 50; i++)); do  # the threads start right after exec
+    [ "$(rt ps e2e-psthreads -o pid,nlwp | awk 'NR == 2 {print $2}')" = 3 ] && break
+    sleep 0.2
+  done
+  run rt ps e2e-psthreads -eLf
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[0]}" | xargs)" = "UID PID PPID LWP C NLWP STIME TTY TIME CMD" ]
+  # one line per thread: one pid, three LWPs (the first the pid), NLWP 3 on each
+  echo "$output" | awk '/hull-e2e-threads 2$/ {n++; pid[$2]; lwp[$4]; if ($6 != 3) bad++}
+    END {exit !(n == 3 && length(pid) == 1 && length(lwp) == 3 && !bad)}'
+  echo "$output" | awk '/hull-e2e-threads 2$/ && $2 == $4 {main++} END {exit main != 1}'
+  run rt ps e2e-psthreads -T
+  [ "$(echo "${lines[0]}" | xargs)" = "PID SPID TTY TIME CMD" ]
+  [ "$(echo "$output" | grep -c 'hull-e2e-thread$')" -eq 3 ]
+  run rt ps e2e-psthreads axH -o pid,tid,stat,comm
+  [ "$(echo "$output" | awk '$4 == "hull-e2e-thread" && $3 ~ /l/' | wc -l)" -eq 3 ]
+  rt delete -f e2e-psthreads
+}
+
+@test "ps: the process tree (--forest, f, -H)" {
+  set_args sh -c 'sleep 1000 & sleep 1001 & wait'
+  rtd run -d -b "$BUNDLE" e2e-pstree
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(rt ps e2e-pstree -o pid,args | grep -c 'sleep 100[01]$')" -eq 2 ] && break
+    sleep 0.2
+  done
+  run rt ps e2e-pstree -o pid,args --forest
+  [ "$status" -eq 0 ]
+  [[ $output == *'\_ sleep 1000'* ]]
+  [[ $output == *'\_ sleep 1001'* ]]
+  run rt ps e2e-pstree axf
+  [ "$(echo "${lines[0]}" | xargs)" = "PID TTY STAT TIME COMMAND" ]
+  [[ $output == *'\_ sleep 1000'* ]]
+  # -H indents each child two columns past its parent
+  run rt ps e2e-pstree -e -H -o pid,comm
+  local sh_at sleep_at
+  sh_at=$(echo "$output" | sed -nE 's/^ *[0-9]+ ( *)sh$/\1/p' | awk '{print length}')
+  sleep_at=$(echo "$output" | sed -nE 's/^ *[0-9]+ ( *)sleep$/\1/p' | awk '{print length}' | sort -u)
+  [ -n "$sh_at" ] && [ "$sleep_at" = "$((sh_at + 2))" ]
+  rt delete -f e2e-pstree
+}
+
+@test "ps: the environment (e) and --sort" {
+  set_args sh -c 'sleep 1000 & sleep 1001 & wait'
+  rtd run -d -b "$BUNDLE" e2e-psenv
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(rt ps e2e-psenv -o pid,args | grep -c 'sleep 100[01]$')" -eq 2 ] && break
+    sleep 0.2
+  done
+  run rt ps e2e-psenv axe -o pid,args
+  [ "$status" -eq 0 ]
+  [[ $output == *"sleep 1000 "*"TERM=xterm"* ]]
+  run rt ps e2e-psenv -e --sort=-pid -o pid
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 4 ]  # the header, sh and two sleeps
+  [ "$(printf '%s\n' "${lines[@]:1}" | xargs)" = "$(printf '%s\n' "${lines[@]:1}" | sort -rn | xargs)" ]
+  run rt ps e2e-psenv -e --sort=args -o args
+  [ "$(echo "${lines[1]}" | xargs)" = "sh -c sleep 1000 & sleep 1001 & wait" ]
+  [ "$(echo "${lines[3]}" | xargs)" = "sleep 1001" ]
+  rt delete -f e2e-psenv
+}
+
+@test "ps: user names are the image's (-o user, -u NAME)" {
+  update_config '.process.user = {"uid": 65534, "gid": 65534}'
+  rtd run -d -b "$BUNDLE" e2e-psuser
+  run rt ps e2e-psuser -e -o user,group,args
+  [ "$status" -eq 0 ]
+  [ "$(echo "${lines[1]}" | xargs)" = "nobody nogroup sleep 1000" ]
+  run rt ps e2e-psuser -u nobody -o pid,ruser,args
+  [ "${#lines[@]}" -eq 2 ]
+  [[ ${lines[1]} == *" nobody   sleep 1000" ]]
+  run rt ps e2e-psuser -u root -o pid,args
+  [ "${#lines[@]}" -eq 1 ]  # the header only
+  rt delete -f e2e-psuser
 }
 
 @test "list: table, -q and json" {
@@ -653,6 +761,20 @@ foreground_ctrl_c() {
   # the mount was the container's: nothing of it is left on the host
   [ ! -s "$BUNDLE/rootfs/lib/x" ]
   run ! grep -F "$BUNDLE" /proc/self/mountinfo
+}
+
+@test "hooks: a createContainer hook writes into a read-only rootfs, which the container then sees read-only" {
+  # runc runs createContainer hooks before it makes the rootfs read-only.
+  update_config '.root.readonly = true'
+  update_config '.hooks.createContainer = [{"path": "/bin/sh",
+    "args": ["sh", "-c", "echo from-hook-42 >./hook-was-here"]}]'
+  set_args sh -c 'cat /hook-was-here; if echo x >/hook-was-here; then echo writable; else echo read-only; fi'
+  run rt run -b "$BUNDLE" e2e-ccro
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+  [[ $output == *from-hook-42* ]]
+  [[ $output == *read-only* ]]
+  [ "$(cat "$BUNDLE/rootfs/hook-was-here")" = from-hook-42 ]
+  assert_no_state
 }
 
 @test "hooks: a startContainer hook runs inside the container, before its process" {

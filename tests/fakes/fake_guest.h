@@ -44,7 +44,8 @@ class FakeGuest final : public container::Guest {
   }
   Status start_container(const std::string&, std::chrono::milliseconds) override { return {}; }
   Status remove_container(const std::string&, uint32_t) override { return {}; }
-  Status exec_process(const ProcessRef&, const std::string&, container::StdioMode) override {
+  Status exec_process(const ProcessRef&, const std::string&, container::StdioMode,
+                      const std::string&) override {
     return {};
   }
   Status signal(const ProcessRef&, int sig, bool) override {
@@ -102,8 +103,8 @@ class FakeGuest final : public container::Guest {
     resizes_.emplace_back(rows, cols);
     return {};
   }
-  Result<std::vector<container::GuestProcessInfo>> list_processes(const std::string&) override {
-    return std::vector<container::GuestProcessInfo>{};
+  Result<container::GuestProcessList> list_processes(const std::string&) override {
+    return container::GuestProcessList{};
   }
   Status pause(const std::string&) override { return {}; }
   Status resume(const std::string&) override { return {}; }

@@ -45,6 +45,13 @@ void check_wait(const agent::WaitProcessResponse& r) {
 }
 
 void check_processes(const agent::ListProcessesResponse& r) {
+  if (auto x = parse_process_list_extras(r)) {
+    require(x->users.size() <= kMaxReplyIdNames && x->groups.size() <= kMaxReplyIdNames);
+    for (const auto& [id, name] : x->users)
+      require(id != UINT32_MAX && !name.empty() && clean(name));
+    for (const auto& [id, name] : x->groups)
+      require(id != UINT32_MAX && !name.empty() && clean(name));
+  }
   auto ps = parse_processes(r);
   if (!ps) return;
   require(ps->size() <= kMaxReplyProcesses);
@@ -57,6 +64,18 @@ void check_processes(const agent::ListProcessesResponse& r) {
     require(p.priority() >= -100 && p.priority() <= 139 && p.processor() >= 0);
     require(p.elapsed_ms() <= kMaxProcessTimeMs && p.cpu_time_ms() <= kMaxProcessTimeMs);
     require(p.rss_kib() <= kMaxMemoryBytes / 1024 && p.vsz_kib() <= kMaxMemoryBytes / 1024);
+    require(p.tpgid() >= -1 && p.policy() <= kMaxSchedPolicy && clean(p.wchan()));
+    require(clean(p.names().user()) && clean(p.names().group()) && clean(p.exe()));
+    size_t env = 0;
+    for (const auto& e : p.environ()) {
+      require(clean(e));
+      env += e.size() + 1;
+    }
+    require(env <= kMaxEnvironBytes);
+    for (const auto& t : p.tasks()) {
+      require(t.tid() >= 1 && static_cast<uint64_t>(t.tid()) <= kMaxGuestPid);
+      require(clean(t.comm()) && clean(t.wchan()) && t.nice() >= -20 && t.nice() <= 19);
+    }
   }
   require(r.mem_total_kib() <= kMaxMemoryBytes / 1024);
 }
@@ -131,7 +150,19 @@ void fuzz_fields(const uint8_t* data, size_t size) {
     p->set_priority(in.ConsumeIntegralInRange<int32_t>(-110, 145));
     p->set_elapsed_ms(in.ConsumeIntegral<uint64_t>());
     p->set_rss_kib(in.ConsumeIntegral<uint64_t>());
+    p->set_tpgid(in.ConsumeIntegralInRange<int32_t>(-3, 10));
+    p->set_policy(in.ConsumeIntegralInRange<uint32_t>(0, 9));
+    p->set_wchan(in.ConsumeRandomLengthString(16));
+    p->mutable_names()->set_user(in.ConsumeRandomLengthString(16));
+    p->add_environ(in.ConsumeRandomLengthString(32));
+    agent::ThreadInfo* t = p->add_tasks();
+    t->set_tid(in.ConsumeIntegralInRange<int32_t>(-1, 10));
+    t->set_comm(in.ConsumeRandomLengthString(20));
+    t->set_nice(in.ConsumeIntegralInRange<int32_t>(-25, 25));
   }
+  agent::IdName* user = ps.add_users();
+  user->set_id(in.ConsumeIntegral<uint32_t>());
+  user->set_name(in.ConsumeRandomLengthString(16));
   ps.set_mem_total_kib(in.ConsumeIntegral<uint64_t>());
   check_processes(ps);
 

@@ -286,5 +286,32 @@ TEST(CpuMax, QuotaPeriodOrNeither) {
   EXPECT_EQ(cpu_max(c), "max 250000");
 }
 
+// exec --cgroup: runc's argument forms, mapped onto the VM's one cgroup v2 tree.
+TEST(ExecSubCgroup, RuncsFormsOnOneTree) {
+  EXPECT_EQ(exec_sub_cgroup({}), "");
+  EXPECT_EQ(exec_sub_cgroup({"sub"}), "sub");
+  EXPECT_EQ(exec_sub_cgroup({"/a/./b//c"}), "a/b/c");
+  EXPECT_EQ(exec_sub_cgroup({"a/../b"}), "b");
+  EXPECT_EQ(exec_sub_cgroup({"."}), "");
+  EXPECT_EQ(exec_sub_cgroup({"cpu:sub"}), "sub");
+  EXPECT_EQ(exec_sub_cgroup({"cpu,memory:sub", "pids:/sub/"}), "sub");
+  auto refused = [](std::vector<std::string> args, const std::string& what) {
+    auto r = exec_sub_cgroup(args);
+    ASSERT_FALSE(r) << args[0];
+    EXPECT_EQ(r.error().code, Errc::Invalid);
+    EXPECT_NE(r.error().msg.find(what), std::string::npos) << r.error().msg;
+  };
+  refused({"../up"}, "bad sub cgroup path: ../up");
+  refused({"a/../../up"}, "bad sub cgroup path");
+  refused({"cpu:.."}, "bad sub cgroup path");
+  refused({"a", "b"}, "invalid --cgroup argument: a (missing <controller>: prefix)");
+  refused({"cpu:a", "b"}, "(missing <controller>: prefix)");
+  refused({":a"}, "invalid --cgroup argument: :a (empty <controller> prefix)");
+  refused({"cpu,:a"}, "(empty <controller> prefix)");
+  refused({"cpu:a", "cpu:a"}, "controller cpu specified multiple times");
+  refused({"bogus:a"}, "(unknown controller bogus)");
+  refused({"cpu:a", "memory:b"}, "give all controllers the same sub-cgroup");
+}
+
 }  // namespace
 }  // namespace hull::cgroup

@@ -261,6 +261,119 @@ TEST(ParseProcesses, RefusesHugeCounts) {
   expect_refused(parse_processes(args), "processes[0].args bytes 131073 out of range");
 }
 
+// ps(1)'s other columns (ProcessInfo fields 19 and up): what an agent reads
+// passes, what no kernel or image writes is refused by field, and every
+// string comes back printable.
+TEST(ParseProcesses, TheOtherPsColumns) {
+  agent::ListProcessesResponse r;
+  agent::ProcessInfo* p = add_process(r, 5, 1);
+  p->set_tpgid(-1);
+  p->set_policy(2);
+  p->set_rt_priority(99);
+  p->set_euid(1000);
+  p->add_groups(5);
+  p->mutable_names()->set_user("alice");
+  p->mutable_names()->add_groups("tty");
+  p->set_wchan("do_nanosleep");
+  p->add_environ("TERM=xterm");
+  p->add_cgroups("0::/hull/c");
+  p->set_exe("/bin/sleep");
+  p->set_oom_score(2000);
+  p->set_oom_score_adj(-1000);
+  p->set_autogroup(-1);
+  agent::ThreadInfo* t = p->add_tasks();
+  t->set_tid(5);
+  t->set_state("S");
+  t->set_comm("sleep");
+  t->set_wchan("futex_wait");
+  ASSERT_TRUE(parse_processes(r));
+  auto refused = [&](auto set, const std::string& what) {
+    agent::ListProcessesResponse bad = r;
+    set(*bad.mutable_processes(0));
+    expect_refused(parse_processes(bad), what);
+  };
+  refused([](agent::ProcessInfo& q) { q.set_tpgid(-2); }, "processes[0].tpgid -2 out of range");
+  refused([](agent::ProcessInfo& q) { q.set_policy(8); }, "processes[0].policy 8");
+  refused([](agent::ProcessInfo& q) { q.set_rt_priority(100); }, "processes[0].rt_priority 100");
+  refused([](agent::ProcessInfo& q) { q.set_euid(UINT32_MAX); },
+          "processes[0].euid 4294967295 is not an id");
+  refused([](agent::ProcessInfo& q) { q.add_groups(UINT32_MAX); },
+          "processes[0].groups: 4294967295 is not a gid");
+  refused([](agent::ProcessInfo& q) { q.mutable_names()->add_groups("x"); },
+          "processes[0].names.groups: 2 names for 1 groups");
+  refused([](agent::ProcessInfo& q) { q.mutable_names()->set_user(std::string(257, 'u')); },
+          "processes[0].names.user of 257 bytes (at most 256)");
+  refused([](agent::ProcessInfo& q) { q.set_wchan("\xff"); }, "processes[0].wchan");
+  refused([](agent::ProcessInfo& q) { q.set_share_kib(UINT64_MAX); }, "processes[0].share_kib");
+  refused([](agent::ProcessInfo& q) { q.add_environ(std::string(kMaxEnvironBytes, 'e')); },
+          "processes[0].environ bytes");
+  refused([](agent::ProcessInfo& q) { q.mutable_tasks(0)->set_tid(0); },
+          "processes[0].tasks[0].tid 0 out of range");
+  refused([](agent::ProcessInfo& q) { q.mutable_tasks(0)->set_state("Q"); },
+          "processes[0].tasks[0].state \"Q\"");
+  refused([](agent::ProcessInfo& q) { q.mutable_tasks(0)->set_nice(20); },
+          "processes[0].tasks[0].nice 20 out of range");
+  refused([](agent::ProcessInfo& q) { q.set_label(std::string(kMaxPathBytes + 1, 'l')); },
+          "processes[0].label of 4097 bytes");
+  refused(
+      [](agent::ProcessInfo& q) {
+        for (int i = 0; i < 65; ++i) q.add_cgroups("0::/");
+      },
+      "processes[0].cgroups count 66");
+  refused([](agent::ProcessInfo& q) { q.set_oom_score(2001); }, "processes[0].oom_score 2001");
+  refused([](agent::ProcessInfo& q) { q.set_oom_score_adj(1001); },
+          "processes[0].oom_score_adj 1001");
+  refused([](agent::ProcessInfo& q) { q.set_autogroup_nice(20); },
+          "processes[0].autogroup_nice 20");
+
+  p->add_environ("EVIL=\x1b[2J");
+  p->mutable_names()->set_group("g\x1b");
+  t->set_comm("t\x07");
+  p->set_exe("/tmp/\x1b]0;x");
+  auto ps = parse_processes(r);
+  ASSERT_TRUE(ps) << ps.error().what();
+  EXPECT_EQ((*ps)[0].environ(1), "EVIL=?[2J");
+  EXPECT_EQ((*ps)[0].names().group(), "g?");
+  EXPECT_EQ((*ps)[0].tasks(0).comm(), "t?");
+  EXPECT_EQ((*ps)[0].exe(), "/tmp/?]0;x");
+}
+
+TEST(ParseProcessListExtras, TheNameTables) {
+  agent::ListProcessesResponse r;
+  r.set_mem_total_kib(2048);
+  r.set_truncated(true);
+  auto add = [](auto* to, uint32_t id, const std::string& name) {
+    agent::IdName* n = to->Add();
+    n->set_id(id);
+    n->set_name(name);
+  };
+  add(r.mutable_users(), 0, "root");
+  add(r.mutable_users(), 65534, "nobody");
+  add(r.mutable_groups(), 5, "tty");
+  auto x = parse_process_list_extras(r);
+  ASSERT_TRUE(x) << x.error().what();
+  EXPECT_EQ(x->mem_total_kib, 2048u);
+  EXPECT_TRUE(x->truncated);
+  ASSERT_EQ(x->users.size(), 2u);
+  EXPECT_EQ(x->users[1], (std::pair<uint32_t, std::string>{65534, "nobody"}));
+  EXPECT_EQ(x->groups[0].second, "tty");
+  agent::ListProcessesResponse bad = r;
+  add(bad.mutable_users(), UINT32_MAX, "x");
+  expect_refused(parse_process_list_extras(bad), "users: 4294967295 is not an id");
+  bad = r;
+  add(bad.mutable_groups(), 9, "");
+  expect_refused(parse_process_list_extras(bad), "groups: an empty name");
+  bad = r;
+  add(bad.mutable_users(), 9, "a\x1b");
+  expect_refused(parse_process_list_extras(bad), "has control characters");
+  bad = r;
+  for (size_t i = 0; i < kMaxReplyIdNames; ++i) add(bad.mutable_groups(), 1, "g");
+  expect_refused(parse_process_list_extras(bad), "groups count 4097");
+  bad = r;
+  bad.set_mem_total_kib(UINT64_MAX);
+  expect_refused(parse_process_list_extras(bad), "mem_total_kib");
+}
+
 agent::StatsContainerResponse stats_reply() {
   agent::StatsContainerResponse r;
   agent::CgroupStats* c = r.mutable_cgroup();
