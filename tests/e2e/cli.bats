@@ -19,7 +19,10 @@ bats_require_minimum_version 1.5.0
 load lib/common
 load lib/cli
 
-setup_file() { e2e_setup_file; }
+setup_file() {
+  e2e_setup_file
+  touch "$E2E_TMP/began"
+}
 teardown_file() {
   [ -n "${E2E_SKIP:-}" ] || delete_all
   e2e_teardown_file
@@ -824,7 +827,7 @@ foreground_ctrl_c() {
   run rt delete -f e2e-killcreate
   [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
   assert_no_state
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  [ -z "$(cgroups_left e2e-killcreate)" ] || { echo "cgroups left: $(cgroups_left e2e-killcreate)" >&2; false; }
 }
 
 @test "hooks: a hook past its timeout fails create" {
@@ -1031,7 +1034,9 @@ foreground_ctrl_c() {
   assert_no_state
   echo THAWED >"$fz$cg/freezer.state"
   rmdir "$fz$cg"
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  local left
+  left=$(cgroups_left e2e-frozen "${cg#/}")
+  [ -z "$left" ] || { echo "cgroups left: $left" >&2; false; }
 }
 
 @test "cgroupsPath: two containers in one cgroup; deleting one leaves the other running" {
@@ -1048,7 +1053,9 @@ foreground_ctrl_c() {
   [ "$output" = "still here" ]
   rt delete -f e2e-share2
   assert_no_state
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  local left
+  left=$(cgroups_left e2e-share1 e2e-share2 "e2e-shared-$$")
+  [ -z "$left" ] || { echo "cgroups left: $left" >&2; false; }
 }
 
 @test "root: a --root of about 200 bytes works, and its sockets go with the container" {
