@@ -1,4 +1,5 @@
 #include "common/child_process.h"
+#include "common/pidfd.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -22,10 +23,6 @@ extern char** environ;
 namespace hull {
 
 namespace {
-
-int pidfd_send_signal(int pidfd, int sig) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
 
 ExitStatus from_siginfo(const siginfo_t& info) {
   ExitStatus st;
@@ -180,7 +177,7 @@ Result<ExitStatus> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
 
 Status ChildProcess::signal(int sig) {
   if (pid_ <= 0 || exit_) return {};
-  if (pidfd_send_signal(pidfd_.get(), sig) != 0 && errno != ESRCH) {
+  if (::pidfd_send_signal(pidfd_.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
     return fail_errno(name_ + ": signal " + std::to_string(sig));
   }
   return {};
@@ -189,7 +186,7 @@ Status ChildProcess::signal(int sig) {
 void ChildProcess::kill_and_reap() {
   if (pid_ <= 0) return;
   if (!exit_) {
-    pidfd_send_signal(pidfd_.get(), SIGKILL);
+    ::pidfd_send_signal(pidfd_.get(), SIGKILL, nullptr, 0);
     siginfo_t info{};
     while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info,
                     WEXITED) != 0 &&

@@ -1,7 +1,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "runtime/container/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
@@ -204,7 +204,7 @@ Result<int> wait_forwarding(pid_t pid) {
   sigset_t old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
-  UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pfd(::pidfd_open(pid, 0));
   for (;;) {
     if (!sfd || !pfd) break;
     pollfd p[2] = {{pfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};

@@ -7,7 +7,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/container.h"
@@ -58,17 +58,7 @@ sigset_t forwarded_signals() {
 // Hands the pty master to the --console-socket listener (SCM_RIGHTS; the
 // message is the pty's name, as runc sends it).
 Status send_console(const std::string& socket_path, int master, const std::string& name) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return fail_errno("console socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid, "--console-socket " + socket_path + ": path too long");
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("connecting to --console-socket " + socket_path);
-  }
+  HULL_ASSIGN(s, wrap(connect_unix(socket_path), "--console-socket"));
   char cbuf[CMSG_SPACE(sizeof(int))] = {};
   iovec iov{const_cast<char*>(name.data()), name.size()};
   msghdr msg{};
@@ -140,7 +130,7 @@ bool wait_commit(int sync_fd) {
 }
 
 nlohmann::json proc_entry(const char* name, pid_t pid) {
-  auto st = read_proc_stat(pid);
+  auto st = read_proc_stat(pid, kProcStatStartTime);
   return {{"name", name}, {"pid", pid}, {"start", st ? st->start_time : 0}};
 }
 

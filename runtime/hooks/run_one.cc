@@ -5,12 +5,13 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/io.h"
+#include "common/pidfd.h"
 #include "common/unique_fd.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hooks/limits.h"
@@ -98,13 +99,7 @@ Result<UniqueFd> state_fd(std::string_view state) {
   }
   UniqueFd fd(::memfd_create("hull-hook-state", MFD_CLOEXEC));
   if (!fd) return fail_errno("memfd_create");
-  size_t done = 0;
-  while (done < state.size()) {
-    ssize_t n = ::write(fd.get(), state.data() + done, state.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("writing the state for the hook");
-    done += static_cast<size_t>(n);
-  }
+  HULL_TRY(wrap(write_all(fd.get(), state), "writing the state for the hook"));
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) return fail_errno("lseek");
   return above_stdio(std::move(fd));
 }
@@ -122,8 +117,7 @@ Result<Pipe> output_pipe() {
   HULL_ASSIGN(wr, above_stdio(UniqueFd(fds[1])));
   p.rd = std::move(rd);
   p.wr = std::move(wr);
-  int fl = ::fcntl(p.rd.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(p.rd.get(), F_SETFL, fl | O_NONBLOCK) != 0) return fail_errno("fcntl");
+  HULL_TRY(set_nonblocking(p.rd.get()));
   return p;
 }
 
@@ -207,7 +201,7 @@ Result<Outcome> run_one(const Hook& hook, std::string_view state, int cwd_fd) {
   out.wr.reset();
   err.wr.reset();
 
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pidfd(::pidfd_open(pid, 0));
   if (!pidfd) return fail_errno("pidfd_open");
 
   Outcome captured;

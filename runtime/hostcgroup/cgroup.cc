@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,8 @@
 #include "common/cgroup/resources.h"
 #include "common/cgroup/stats.h"
 #include "common/file.h"
+#include "common/pidfd.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 #include "runtime/hostcgroup/limits.h"
 #include "runtime/hostcgroup/values.h"
@@ -26,30 +27,20 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string parent_of(const std::string& p) {
   size_t at = p.rfind('/');
   return at == 0 ? "/" : p.substr(0, at);
 }
 
-// One write(2) of the whole value, as the kernel's cgroup files want it.
-// Returns 0 or the errno.
+// write_kernel_file, as 0 or the errno (callers branch on it).
 int write_value(const std::string& file, const std::string& value) {
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return errno;
-  ssize_t n = ::write(fd.get(), value.data(), value.size());
-  if (n < 0) return errno;
-  if (static_cast<size_t>(n) != value.size()) return EIO;
-  return 0;
+  auto w = write_kernel_file(file, value);
+  return w ? 0 : w.error().sys_errno;
 }
 
 Result<std::string> read_value(const std::string& file) {
   HULL_ASSIGN(text, read_file(file, kMaxProcFileBytes));
-  return trim(std::move(text));
+  return std::string(trim(text));
 }
 
 bool has_subdirs(const std::string& dir) {
@@ -115,11 +106,11 @@ std::vector<pid_t> covered_tasks(const std::string& dir, const KillRule& rule) {
 // while it still is in the cgroup (a pid recycled meanwhile is not hit).
 void kill_tasks(const std::string& dir, const KillRule& rule) {
   for (pid_t pid : covered_tasks(dir, rule)) {
-    UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    UniqueFd pfd(::pidfd_open(pid, 0));
     if (!pfd) continue;
     auto again = tasks_of(dir);
     if (std::find(again.begin(), again.end(), pid) == again.end()) continue;
-    (void)::syscall(SYS_pidfd_send_signal, pfd.get(), SIGKILL, nullptr, 0);
+    (void)::pidfd_send_signal(pfd.get(), SIGKILL, nullptr, 0);
   }
 }
 

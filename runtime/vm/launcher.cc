@@ -2,12 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/unix_socket.h"
 #include "runtime/vm/log_tail.h"
 
 namespace hull::vm {
@@ -34,24 +33,6 @@ std::string describe_exit(ChildProcess& p, const std::string& log_path) {
   std::string tail = tail_file(log_path, kErrorLogLines);
   if (!tail.empty()) s += "; " + p.name() + " output: " + tail;
   return s;
-}
-
-Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid,
-                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("socket");
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("unlink " + path);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("bind " + path);
-  }
-  if (::listen(fd.get(), backlog) != 0) return fail_errno("listen " + path);
-  return fd;
 }
 
 Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {

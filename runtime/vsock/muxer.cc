@@ -2,29 +2,19 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "runtime/vsock/limits.h"
 
 namespace hull::vsock {
 namespace {
 
 constexpr uint32_t kHostEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
-Result<sockaddr_un> unix_addr(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return fail(Errc::Invalid, "unix socket path longer than " +
-                                   std::to_string(sizeof addr.sun_path - 1) + " bytes: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
 
 }  // namespace
 
@@ -46,18 +36,10 @@ Muxer::~Muxer() {
 Result<std::unique_ptr<Muxer>> Muxer::create(EventLoop& loop, const std::string& uds_path,
                                              uint64_t guest_cid) {
   // Leave room for "_<port>" (up to 11 bytes) in guest-initiated paths.
-  HULL_ASSIGN(addr, unix_addr(uds_path + "_4294967295"));
-  (void)addr;
-  HULL_ASSIGN(listen_addr, unix_addr(uds_path));
+  HULL_TRY(unix_address(uds_path + "_4294967295"));
   std::unique_ptr<Muxer> m(new Muxer(loop, uds_path, guest_cid));
-  m->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!m->listener_) return fail_errno("socket for " + uds_path);
-  if (::unlink(uds_path.c_str()) < 0 && errno != ENOENT)
-    return fail_errno("removing stale " + uds_path);
-  if (::bind(m->listener_.get(), reinterpret_cast<const sockaddr*>(&listen_addr),
-             sizeof listen_addr) < 0)
-    return fail_errno("bind " + uds_path);
-  if (::listen(m->listener_.get(), 128) < 0) return fail_errno("listen " + uds_path);
+  HULL_ASSIGN(listener, listen_unix(uds_path, 128, SOCK_NONBLOCK));
+  m->listener_ = std::move(listener);
   Muxer* self = m.get();
   HULL_TRY(loop.add(m->listener_.get(), EPOLLIN, [self](uint32_t ev) { self->on_listener(ev); }));
   return m;
@@ -234,14 +216,13 @@ void Muxer::on_guest_request(const packet::Header& h) {
     return;
   }
   const std::string path = uds_path_ + "_" + std::to_string(h.dst_port);
-  auto addr = unix_addr(path);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!addr || !fd ||
-      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) < 0) {
-    log::debug("guest connect to " + path + " refused: " + std::strerror(errno));
+  auto connected = connect_unix(path, SOCK_NONBLOCK);
+  if (!connected) {
+    log::debug("guest connect refused: " + connected.error().what());
     send_rst_for(h);
     return;
   }
+  UniqueFd fd = std::move(*connected);
   const uint64_t key = map_key(k);
   const int raw = fd.get();
   if (auto r = loop_.add(raw, kHostEvents, [this, key](uint32_t ev) { on_host_event(key, ev); });
