@@ -60,7 +60,7 @@ TEST_F(FileTest, WriteKernelFileIsOneWriteToAnExistingFile) {
   ASSERT_TRUE(write_kernel_file(p, "max 100000"));
   EXPECT_EQ(*read_file(p, 100), "max 100000");
   ASSERT_TRUE(write_kernel_file(p, "+cpu", KernelWrite::InPlace));
-  EXPECT_EQ(*read_file(p, 100), "+cpu100000");  // over "max ", in place
+  EXPECT_EQ(*read_file(p, 100), "+cpu100000");               // over "max ", in place
   auto missing = write_kernel_file(dir_ + "/cpu.max", "1");  // never created
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().sys_errno, ENOENT);
