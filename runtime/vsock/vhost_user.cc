@@ -33,10 +33,10 @@ VhostUserServer::VhostUserServer(EventLoop& loop, VsockDevice& device, std::stri
 
 VhostUserServer::~VhostUserServer() {
   if (listener_) {
-    loop_.remove(listener_.get());
+    (void)loop_.remove(listener_watch_);
     ::unlink(path_.c_str());
   }
-  if (conn_) loop_.remove(conn_.get());
+  if (conn_) (void)loop_.remove(conn_watch_);
 }
 
 Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop,
@@ -46,7 +46,9 @@ Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop
   std::unique_ptr<VhostUserServer> s(new VhostUserServer(loop, device, path));
   s->listener_ = std::move(listener);
   VhostUserServer* self = s.get();
-  HULL_TRY(loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
+  HULL_ASSIGN(watch,
+              loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
+  s->listener_watch_ = watch;
   return s;
 }
 
@@ -57,19 +59,22 @@ void VhostUserServer::on_listener() {
              (limits::kVhostUserRecvTimeoutMs % 1000) * 1000};
   ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   // One front end per device: stop listening, the socket file goes too.
-  loop_.remove(listener_.get());
+  (void)loop_.remove(listener_watch_);
   listener_.reset();
   ::unlink(path_.c_str());
   conn_ = std::move(c);
-  if (auto r = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }); !r) {
-    end(r.error());
+  auto watch = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  if (!watch) {
+    conn_.reset();  // never watched: nothing for end() to remove
+    end(watch.error());
     return;
   }
+  conn_watch_ = *watch;
   log::info("vhost-user front end connected");
 }
 
 void VhostUserServer::end(std::optional<Error> why) {
-  if (conn_) loop_.remove(conn_.get());
+  if (conn_) (void)loop_.remove(conn_watch_);
   conn_.reset();
   finished_ = true;
   failure_ = std::move(why);
