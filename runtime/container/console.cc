@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "common/io.h"
 #include "common/pidfd.h"
 #include "common/unix_socket.h"
@@ -131,14 +133,26 @@ RawTerminal::~RawTerminal() {
   if (saved_) (void)::tcsetattr(fd_, TCSANOW, &*saved_);
 }
 
-void copy_window_size(int master) {
+std::optional<winsize> caller_window_size() {
   for (int fd : {STDIN_FILENO, STDOUT_FILENO}) {
     winsize ws{};
-    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &ws) == 0) {
-      (void)::ioctl(master, TIOCSWINSZ, &ws);
-      return;
-    }
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &ws) == 0) return ws;
   }
+  return std::nullopt;
+}
+
+void copy_window_size(int master) {
+  if (auto ws = caller_window_size()) (void)::ioctl(master, TIOCSWINSZ, &*ws);
+}
+
+Result<std::string> with_console_size(std::string_view process_json, const winsize& size) {
+  auto proc = nlohmann::json::parse(process_json, nullptr, false);
+  if (!proc.is_object()) return fail(Errc::Invalid, "exec: the process is not a JSON object");
+  if (proc.contains("consoleSize") || size.ws_row == 0 || size.ws_col == 0) {
+    return std::string(process_json);
+  }
+  proc["consoleSize"] = {{"height", size.ws_row}, {"width", size.ws_col}};
+  return proc.dump();
 }
 
 sigset_t foreground_signals() {

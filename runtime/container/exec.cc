@@ -131,13 +131,20 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
     return fail(Errc::Invalid, "cannot use console socket if hull will not detach or allocate tty");
   }
   std::optional<ConsoleReceiver> console;
+  std::string process_json = o.process_json;
   if (terminal && !o.detach) {
     HULL_ASSIGN(r, ConsoleReceiver::listen());
     console.emplace(std::move(r));
+    // The process starts with our terminal's size: it runs before the
+    // master is ours to resize (with_console_size).
+    if (auto ws = caller_window_size()) {
+      HULL_ASSIGN(sized, with_console_size(process_json, *ws));
+      process_json = std::move(sized);
+    }
   }
   std::string exec_id = random_id();
   std::string file = ctx.root + "/" + o.id + "/exec-" + exec_id + ".json";
-  HULL_TRY(write_file_atomic(file, o.process_json, 0600));
+  HULL_TRY(write_file_atomic(file, process_json, 0600));
   struct Unlink {
     std::string f;
     ~Unlink() { ::unlink(f.c_str()); }
