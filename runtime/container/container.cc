@@ -15,6 +15,7 @@
 #include "common/container_id.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "common/unique_fd.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
@@ -216,7 +217,7 @@ Status remove_leftovers(const std::string& root, const oci::State& s) {
   if (auto st = unwire_leftovers(s); !st) log::warn(st.error().what());
   // A root too deep for socket paths keeps the sockets apart (layout.h).
   if (auto paths = sandbox::sandbox_paths(root, s.id); paths && paths->short_sockets()) {
-    HULL_TRY(wrap(sandbox::remove_tree(paths->socket_dir),
+    HULL_TRY(wrap(remove_tree(paths->socket_dir),
                   "container " + s.id + ": removing its socket directory"));
   }
   struct stat st {};
@@ -226,14 +227,14 @@ Status remove_leftovers(const std::string& root, const oci::State& s) {
   if (::umount2(shared.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
     return fail_errno("container " + s.id + ": unmounting " + shared);
   }
-  return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
+  return wrap(remove_tree(dir), "container " + s.id + ": removing its sandbox");
 }
 
 // Reaps the monitor (our child), giving it `wait_ms` to tear its VM down
 // first; then SIGKILL (its pid cannot be reused before it is reaped). Its VM's
 // processes, in the container's host cgroup, go with that cgroup.
 void reap_within(pid_t pid, int wait_ms) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd fd(::pidfd_open(pid, 0));
   if (!fd || !pidfd_wait_exit(fd.get(), wait_ms)) ::kill(pid, SIGKILL);
   int ws = 0;
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
@@ -321,7 +322,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // Until the monitor runs, the pid that keeps the status is this process's:
   // `state` says "creating" while it works and "stopped" if it died midway.
   s.pid = ::getpid();
-  if (auto self = read_proc_stat(s.pid)) s.pid_start_time = self->start_time;
+  if (auto self = read_proc_stat(s.pid, kProcStatStartTime)) s.pid_start_time = self->start_time;
   if (spec.annotations) s.annotations = *spec.annotations;
   if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
   // The host cgroup first: recorded in the state before anything runs in it,
@@ -404,7 +405,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   {
     oci::State hs = s;
     hs.pid = pid;
-    auto hstat = read_proc_stat(pid);
+    auto hstat = read_proc_stat(pid, kProcStatStartTime);
     hs.pid_start_time = hstat ? hstat->start_time : 0;
     for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
       if (auto st = run_hooks(hs, kind); !st) return abort(std::move(st.error()));
@@ -432,7 +433,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
       return abort(std::move(st.error()));
     }
   }
-  auto stat = read_proc_stat(pid);
+  auto stat = read_proc_stat(pid, kProcStatStartTime);
   s.pid = pid;
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;

@@ -13,6 +13,7 @@
 #include <array>
 #include <climits>
 
+#include "common/io.h"
 #include "common/unique_fd.h"
 
 namespace hull::container {
@@ -48,10 +49,6 @@ int namespace_flag(std::string_view type) {
     if (name == type) return flag;
   }
   return 0;
-}
-
-std::string fd_path(int fd, const std::string& name = "") {
-  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
 }
 
 UniqueFd open_dir_at(int dir, const std::string& name) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/container_id.h"
+#include "common/io.h"
 #include "runtime/sandbox/layout.h"
 
 namespace hull::sandbox {
@@ -17,10 +18,6 @@ std::string guest_rootfs_path(std::string_view container_id) {
 }
 
 namespace {
-
-std::string fd_path(int fd, const std::string& name = "") {
-  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
-}
 
 UniqueFd open_dir_at(int dir, const std::string& name) {
   return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

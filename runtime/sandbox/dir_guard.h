@@ -8,13 +8,9 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/file.h"  // remove_tree
 
 namespace hull::sandbox {
-
-// Removes `path` and its contents; refuses to descend into a directory on a
-// different device than `path` (Errc::InvalidState naming it). A missing
-// `path` is not an error.
-Status remove_tree(const std::string& path);
 
 class DirGuard {
  public:

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,46 @@ TEST_F(FileTest, ReadDirectoryIsInvalid) {
   auto r = read_file(dir_, 10);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::Invalid);
+}
+
+TEST_F(FileTest, WriteKernelFileIsOneWriteToAnExistingFile) {
+  std::string p = dir_ + "/value";
+  ASSERT_TRUE(write_file_atomic(p, "50000 100000\n"));
+  ASSERT_TRUE(write_kernel_file(p, "max 100000"));
+  EXPECT_EQ(*read_file(p, 100), "max 100000");
+  ASSERT_TRUE(write_kernel_file(p, "+cpu", KernelWrite::InPlace));
+  EXPECT_EQ(*read_file(p, 100), "+cpu100000");               // over "max ", in place
+  auto missing = write_kernel_file(dir_ + "/cpu.max", "1");  // never created
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().sys_errno, ENOENT);
+}
+
+TEST_F(FileTest, RemoveTreeTakesFilesAndDirectories) {
+  std::string box = dir_ + "/box";
+  ASSERT_EQ(::mkdir(box.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((box + "/a").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((box + "/a/b").c_str(), 0700), 0);
+  ASSERT_TRUE(write_file_atomic(box + "/a/b/f", "x"));
+  ASSERT_EQ(::symlink("/", (box + "/a/link").c_str()), 0);  // removed, not followed
+  ASSERT_TRUE(remove_tree(box));
+  struct stat st {};
+  EXPECT_NE(::lstat(box.c_str(), &st), 0);
+  EXPECT_TRUE(remove_tree(box)) << "a missing tree is not an error";
+}
+
+TEST_F(FileTest, RemoveTreeKeepingFilesLeavesThemToRmdir) {
+  // cgroupfs removes a cgroup's files with its directory; an ordinary file
+  // system refuses, so what was kept shows up as ENOTEMPTY.
+  std::string box = dir_ + "/cg";
+  ASSERT_EQ(::mkdir(box.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((box + "/child").c_str(), 0700), 0);
+  ASSERT_TRUE(write_file_atomic(box + "/cgroup.procs", ""));
+  auto st = remove_tree(box, TreeFiles::Keep);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().sys_errno, ENOTEMPTY);
+  struct stat sb {};
+  EXPECT_NE(::stat((box + "/child").c_str(), &sb), 0) << "the child directory went first";
+  EXPECT_EQ(::stat((box + "/cgroup.procs").c_str(), &sb), 0);
 }
 
 }  // namespace

@@ -48,20 +48,22 @@ TEST(Signals, Names) {
 
 TEST(ProcStat, ParsesStateAndStartTime) {
   auto st = parse_proc_stat(
-      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10");
+      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10",
+      kProcStatStartTime);
   ASSERT_TRUE(st) << st.error().what();
   EXPECT_EQ(st->state, 'S');
   EXPECT_EQ(st->start_time, 987654u);
 }
 
 TEST(ProcStat, RejectsShortOrGarbled) {
-  EXPECT_FALSE(parse_proc_stat(""));
-  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 2 3"));
-  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 0"));
+  EXPECT_FALSE(parse_proc_stat("", kProcStatStartTime));
+  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 2 3", kProcStatStartTime));
+  EXPECT_FALSE(
+      parse_proc_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 0", kProcStatStartTime));
 }
 
 TEST(ProcStat, OwnProcess) {
-  auto st = read_proc_stat(::getpid());
+  auto st = read_proc_stat(::getpid(), kProcStatStartTime);
   ASSERT_TRUE(st);
   EXPECT_TRUE(process_alive(::getpid(), st->start_time));
   EXPECT_FALSE(process_alive(::getpid(), st->start_time + 1));  // a recycled pid
