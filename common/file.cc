@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -71,6 +72,115 @@ Status write_file_atomic(const std::string& path, const std::string& data, int m
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());  // best effort: the rename itself already happened
   return {};
+}
+
+namespace {
+
+// Restores the umask it replaced.
+class UmaskScope {
+ public:
+  explicit UmaskScope(mode_t m) : old_(::umask(m)) {}
+  ~UmaskScope() { ::umask(old_); }
+  UmaskScope(const UmaskScope&) = delete;
+  UmaskScope& operator=(const UmaskScope&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+// Why the state directory at `path` (lstat'ed as `st`) is not private, or "".
+std::string private_dir_fault(const struct stat& st, const std::string& path) {
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  if (S_ISLNK(st.st_mode)) {
+    std::vector<char> buf(4096);
+    ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size() - 1);
+    std::string to = n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : "?";
+    return "is a symlink (to " + to + "); hull does not follow one there";
+  }
+  if (!S_ISDIR(st.st_mode)) return "is not a directory";
+  if (st.st_uid != ::geteuid()) {
+    return "is owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
+           std::to_string(::geteuid()) + " which runs hull";
+  }
+  if ((st.st_mode & 022) != 0) {
+    return std::string("has mode ") + mode + ": group or others may write it";
+  }
+  return "";
+}
+
+std::unexpected<Error> refuse_private_dir(const std::string& path, const std::string& fault) {
+  return fail(Errc::InvalidState,
+              "state directory " + path + " " + fault +
+                  ": remove it (hull creates it mode 0700), make it a directory of uid " +
+                  std::to_string(::geteuid()) + " with mode 0700, or choose another --root");
+}
+
+Result<UniqueFd> open_checked_at(int parent_fd, const std::string& name, const std::string& path) {
+  {
+    UmaskScope mask(077);
+    if (::mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST) {
+      return fail_errno("creating state directory " + path);
+    }
+  }
+  UniqueFd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!fd) {
+    int err = errno;
+    if ((err == ELOOP || err == ENOTDIR) &&
+        ::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      return refuse_private_dir(path, private_dir_fault(st, path));
+    }
+    return fail_errno("opening state directory " + path, err);
+  }
+  if (::fstat(fd.get(), &st) != 0) return fail_errno("stat " + path);
+  if (auto fault = private_dir_fault(st, path); !fault.empty()) {
+    return refuse_private_dir(path, fault);
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_private_dir(const std::string& path) {
+  if (path.empty() || path.front() != '/') {
+    return fail(Errc::Invalid, "state directory must be an absolute path: \"" + path + "\"");
+  }
+  std::string clean = path;
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  if (clean == "/") return fail(Errc::Invalid, "state directory cannot be /");
+  size_t slash = clean.rfind('/');
+  std::string parent = slash == 0 ? "/" : clean.substr(0, slash);
+  std::string name = clean.substr(slash + 1);
+  if (name == "." || name == "..") {
+    return fail(Errc::Invalid, "state directory must not end in . or ..: \"" + path + "\"");
+  }
+  UniqueFd pfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!pfd && errno == ENOENT) {
+    // Missing parents: 0700 each, as hull's own.
+    UmaskScope mask(077);
+    for (size_t pos = 1;;) {
+      size_t next = parent.find('/', pos);
+      std::string part = parent.substr(0, next);
+      if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+        return fail_errno("creating " + part + " (a parent of state directory " + path + ")");
+      }
+      if (next == std::string::npos) break;
+      pos = next + 1;
+    }
+    pfd = UniqueFd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
+  if (!pfd)
+    return fail_errno("opening " + parent + " (the parent of state directory " + path + ")");
+  return open_checked_at(pfd.get(), name, clean);
+}
+
+Result<UniqueFd> open_private_dir_at(int parent_fd, const std::string& parent_path,
+                                     const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return fail(Errc::Invalid, "state directory name must be one path component: \"" + name + "\"");
+  }
+  return open_checked_at(parent_fd, name, parent_path + "/" + name);
 }
 
 }  // namespace hull

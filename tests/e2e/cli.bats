@@ -1071,6 +1071,36 @@ foreground_ctrl_c() {
   rm -rf "${deep%/state}"
 }
 
+@test "root: a root others may write or own, and a symlinked sandboxes, are refused naming the path" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc takes any existing --root as it is"
+  local bad="$E2E_TMP/root-0777"
+  mkdir -m 0777 "$bad"
+  chmod 0777 "$bad"
+  chown 1000:1000 "$bad"
+  run "$RUNTIME" --root "$bad" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $bad is owned by uid 1000"*"remove it"* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$bad")" ]
+  chown 0:0 "$bad"
+  run "$RUNTIME" --root "$bad" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $bad has mode 0777"* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$bad")" ]
+  rm -rf "$bad"
+
+  local root="$E2E_TMP/root-link"
+  mkdir -m 0700 "$root" "$E2E_TMP/elsewhere"
+  ln -s "$E2E_TMP/elsewhere" "$root/sandboxes"
+  run "$RUNTIME" --root "$root" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $root/sandboxes is a symlink (to $E2E_TMP/elsewhere)"* ]] ||
+    { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$E2E_TMP/elsewhere")" ]
+  [ -z "$("$RUNTIME" --root "$root" list -q)" ]
+  [ "$(ls -A "$root")" = sandboxes ] || { ls -la "$root" >&2; false; }
+  rm -rf "$root" "$E2E_TMP/elsewhere"
+}
+
 @test "after the suite: no process, mount, cgroup or state of any container" {
   assert_no_state
   assert_nothing_left_under "$E2E_TMP"
