@@ -1101,6 +1101,57 @@ foreground_ctrl_c() {
   rm -rf "$root" "$E2E_TMP/elsewhere"
 }
 
+@test "vm size: io.hull.* annotations need the host's allow-list, and stay under its caps" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc has no VM to size"
+  update_config '.annotations = {"io.hull.vm.vcpus": "2"}'
+  run rt run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"does not allow the annotation io.hull.vm.vcpus"*"vm.allowed_annotations"* ]] ||
+    { echo "$output" >&2; false; }
+  assert_no_state
+  local base='{}'
+  [ -z "${HULL_CONFIG:-}" ] || base=$(cat "$HULL_CONFIG")
+  jq '.vm.allowed_annotations = ["io.hull.vm.vcpus", "io.hull.vm.memory-mib"] |
+      .vm.max_vcpus = 1 | .vm.max_memory_mib = 256' <<<"$base" >"$E2E_TMP/allowing.json"
+  run env HULL_CONFIG="$E2E_TMP/allowing.json" "$RUNTIME" --root "$E2E_TMP/root" run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"io.hull.vm.vcpus"*"above this host's cap vm.max_vcpus = 1"* ]] ||
+    { echo "$output" >&2; false; }
+  update_config '.annotations = {"io.hull.vm.memory-mib": "512"}'
+  run env HULL_CONFIG="$E2E_TMP/allowing.json" "$RUNTIME" --root "$E2E_TMP/root" run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"io.hull.vm.memory-mib"*"above this host's cap vm.max_memory_mib = 256"* ]] ||
+    { echo "$output" >&2; false; }
+  assert_no_state
+}
+
+@test "vm size: the host cgroup holds the VM to its RAM plus the overhead, with all RAM touched" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc has no VM"
+  [ -d /sys/fs/cgroup/memory ] || skip "needs the cgroup v1 memory controller"
+  local cg=/e2e-mem-$$
+  update_config '.linux.cgroupsPath = $p | .linux.resources = {"devices":[{"allow":true,"access":"rwm"}]} |
+    .mounts += [{"destination":"/mnt","type":"tmpfs","source":"tmpfs","options":["size=400m"]}]' --arg p "$cg"
+  rt run -d -b "$BUNDLE" e2e-mem </dev/null
+  local dir=/sys/fs/cgroup/memory$cg
+  # The default VM: 256 MiB, so 256 + 96 MiB on the host.
+  [ "$(cat "$dir/memory.limit_in_bytes")" -eq $(((256 + 96) << 20)) ]
+  # Fill the guest's RAM (about 215 MiB free for it) through a tmpfs, twice,
+  # freeing it after each, so the guest can still start processes.
+  rt exec e2e-mem sh -c 'yes 0123456789abcdef0123456789abcdef | head -c 200m >/mnt/f; rm -f /mnt/f'
+  rt exec e2e-mem sh -c 'yes fedcba9876543210 | head -c 200m >/mnt/g; rm -f /mnt/g'
+  local max
+  max=$(cat "$dir/memory.max_usage_in_bytes")
+  echo "host cgroup peak: $((max >> 20)) MiB" >&3
+  [ "$max" -gt $((200 << 20)) ]
+  [ "$max" -le $(((256 + 96) << 20)) ]
+  [ "$(cat "$dir/memory.failcnt")" -eq 0 ] || grep -E 'oom_kill |under_oom' "$dir/memory.oom_control" >&3
+  [ "$(rt state e2e-mem | jq -r .status)" = running ]
+  run rt exec e2e-mem echo alive
+  [ "$output" = alive ]
+  rt delete -f e2e-mem
+  assert_no_state
+}
+
 @test "after the suite: no process, mount, cgroup or state of any container" {
   assert_no_state
   assert_nothing_left_under "$E2E_TMP"
