@@ -1152,6 +1152,36 @@ foreground_ctrl_c() {
   assert_no_state
 }
 
+@test "share: guest root's mknod in its rootfs fails and the host sees no node" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc's container is on the host"
+  update_config '.linux.resources.devices = [{"allow":true,"access":"rwm"}] |
+    .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] |
+    .process.capabilities.permitted += ["CAP_MKNOD"]'
+  set_args sh -c 'mknod /hostnull c 1 3 && echo made; mknod /hostsda b 8 0 && echo made; mkfifo /fifo && echo fifo'
+  run rt run -b "$BUNDLE" e2e-mknod </dev/null
+  [[ $output != *made* ]] || { echo "$output" >&2; false; }
+  [[ $output == *fifo* ]] || { echo "$output" >&2; false; }
+  [ ! -e "$BUNDLE/rootfs/hostnull" ]
+  [ ! -e "$BUNDLE/rootfs/hostsda" ]
+  assert_no_state
+}
+
+@test "share: a ro volume is read-only with its submounts" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc's plain ro leaves submounts writable"
+  local src=$E2E_TMP/rosrc
+  mkdir -p "$src/sub"
+  mount -t tmpfs -o size=1m e2e-rosub "$src/sub"
+  update_config '.mounts += [{"destination":"/dst","type":"bind","source":$s,"options":["rbind","ro"]}]' --arg s "$src"
+  set_args sh -c 'touch /dst/top && echo top-written; touch /dst/sub/x && echo sub-written; ls /dst'
+  run rt run -b "$BUNDLE" e2e-rosub </dev/null
+  umount "$src/sub"
+  [[ $output != *written* ]] || { echo "$output" >&2; false; }
+  [[ $output == *sub* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$src/sub")" ]
+  [ "$(ls -A "$src")" = sub ]
+  assert_no_state
+}
+
 @test "after the suite: no process, mount, cgroup or state of any container" {
   assert_no_state
   assert_nothing_left_under "$E2E_TMP"
