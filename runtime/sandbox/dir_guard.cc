@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "common/file.h"
 #include "common/unique_fd.h"
@@ -14,9 +15,6 @@
 namespace hull::sandbox {
 
 namespace {
-
-// Depth bound: the sandbox tree is shallow; deeper means something is wrong.
-constexpr int kMaxDepth = 64;
 
 // The mount id of `name` relative to `dfd` ("" = dfd itself) and whether it is a directory.
 // A bind mount from the same file system has the same st_dev, so only the
@@ -31,52 +29,92 @@ Status mount_id_of(int dfd, const char* name, uint64_t* mnt_id, bool* is_dir) {
   return {};
 }
 
-// Empties the directory `dfd` (in mount `dev`); `where` names it in errors.
-Status empty_dir(int dfd, uint64_t dev, const std::string& where, int depth) {
-  if (depth > kMaxDepth) return fail(Errc::InvalidState, where + ": directory tree too deep");
-  int dup = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return fail_errno("dup " + where);
+// The first entry of directory `dfd` other than . and .., or "" when it is
+// empty.
+Result<std::string> first_entry(int dfd, const std::string& where) {
+  int dup = ::openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dup < 0) return fail_errno("open " + where);
   DIR* d = ::fdopendir(dup);
   if (!d) {
     ::close(dup);
     return fail_errno("opendir " + where);
   }
-  Status result;
+  std::string name;
+  errno = 0;
   while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    uint64_t mnt = 0;
-    bool is_dir = false;
-    if (auto s = mount_id_of(dfd, name.c_str(), &mnt, &is_dir); !s) {
-      if (s.error().sys_errno == ENOENT) continue;
-      result = fail(std::move(s.error()).wrap(where + "/" + name));
-      break;
-    }
-    if (is_dir) {
-      if (mnt != dev) {
-        result = fail(Errc::InvalidState, where + "/" + name + " is a mount point; left in place");
-        break;
-      }
-      UniqueFd sub(::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub) {
-        result = fail_errno("open " + where + "/" + name);
-        break;
-      }
-      if (auto s = empty_dir(sub.get(), dev, where + "/" + name, depth + 1); !s) {
-        result = s;
-        break;
-      }
-      if (::unlinkat(dfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-        result = fail_errno("rmdir " + where + "/" + name);
-        break;
-      }
-    } else if (::unlinkat(dfd, name.c_str(), 0) != 0 && errno != ENOENT) {
-      result = fail_errno("unlink " + where + "/" + name);
-      break;
-    }
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    name = std::move(n);
+    break;
   }
+  int err = errno;
   ::closedir(d);
-  return result;
+  if (name.empty() && err != 0) return fail_errno("readdir " + where, err);
+  return name;
+}
+
+// Empties the directory `top` (in mount `mnt`); `where` names it in errors.
+// Depth-first without recursion and with one directory open at a time, so a
+// tree of any depth (a guest can make one thousands of levels deep in its
+// share) goes without running out of stack or descriptors: it climbs back
+// with "..", checking each parent is the directory it came from.
+Status empty_dir(int top, uint64_t mnt, const std::string& where) {
+  struct Level {
+    std::string name;  // this directory's name in its parent
+    dev_t dev;         // the parent's identity, to check ".." against
+    ino_t ino;
+  };
+  std::vector<Level> stack;
+  UniqueFd cur(::openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cur) return fail_errno("open " + where);
+  auto path = [&] {
+    std::string p = where;
+    for (const auto& l : stack) p += "/" + l.name;
+    return p;
+  };
+  for (;;) {
+    HULL_ASSIGN(name, first_entry(cur.get(), path()));
+    if (name.empty()) {
+      if (stack.empty()) return {};
+      // This directory is empty: up to its parent, and remove it there.
+      Level l = std::move(stack.back());
+      stack.pop_back();
+      UniqueFd up(::openat(cur.get(), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!up) return fail_errno("open " + path() + " again");
+      struct stat st {};
+      if (::fstat(up.get(), &st) != 0) return fail_errno("stat " + path());
+      if (st.st_dev != l.dev || st.st_ino != l.ino) {
+        return fail(Errc::InvalidState, path() + "/" + l.name + " moved while it was removed");
+      }
+      cur = std::move(up);
+      if (::unlinkat(cur.get(), l.name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        return fail_errno("rmdir " + path() + "/" + l.name);
+      }
+      continue;
+    }
+    uint64_t sub_mnt = 0;
+    bool is_dir = false;
+    if (auto st = mount_id_of(cur.get(), name.c_str(), &sub_mnt, &is_dir); !st) {
+      if (st.error().sys_errno == ENOENT) continue;
+      return fail(std::move(st.error()).wrap(path() + "/" + name));
+    }
+    if (!is_dir) {
+      if (::unlinkat(cur.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+        return fail_errno("unlink " + path() + "/" + name);
+      }
+      continue;
+    }
+    if (sub_mnt != mnt) {
+      return fail(Errc::InvalidState, path() + "/" + name + " is a mount point; left in place");
+    }
+    UniqueFd sub(
+        ::openat(cur.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) return fail_errno("open " + path() + "/" + name);
+    struct stat st {};
+    if (::fstat(cur.get(), &st) != 0) return fail_errno("stat " + path());
+    stack.push_back(Level{name, st.st_dev, st.st_ino});
+    cur = std::move(sub);
+  }
 }
 
 }  // namespace
@@ -90,7 +128,7 @@ Status remove_tree(const std::string& path) {
   uint64_t mnt = 0;
   bool is_dir = false;
   HULL_TRY(wrap(mount_id_of(fd.get(), "", &mnt, &is_dir), path));
-  HULL_TRY(empty_dir(fd.get(), mnt, path, 0));
+  HULL_TRY(empty_dir(fd.get(), mnt, path));
   fd.reset();
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return fail_errno("rmdir " + path);
   return {};
