@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 
 namespace hull {
 
@@ -45,5 +46,19 @@ enum class TreeFiles {
 // it, and is left alone, so a forgotten bind mount of a container's rootfs is
 // never emptied. A missing `path` is not an error.
 Status remove_tree(const std::string& path, TreeFiles files = TreeFiles::Unlink);
+
+// hull's private state directories (--root, sandboxes/): opens the directory
+// `path`, creating it (mode 0700 under umask 077) and any missing parent (0700)
+// when absent. The parents resolve as usual (docker's /var/run is a symlink to
+// /run); the last component is opened with O_NOFOLLOW. Errc::InvalidState
+// naming the path and what to do for a symlink, a non-directory, a directory
+// of another uid than this process's, or one that group or others may write.
+Result<UniqueFd> open_private_dir(const std::string& path);
+
+// The same for `name` (one component) in the directory `parent_fd`, whose path
+// `parent_path` is for messages: mkdirat/openat with O_NOFOLLOW, so a symlink
+// put in place of `name` is refused, never followed.
+Result<UniqueFd> open_private_dir_at(int parent_fd, const std::string& parent_path,
+                                     const std::string& name);
 
 }  // namespace hull

@@ -295,7 +295,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
   log::debug("container " + o.id + ": loaded " + bundle + "/config.json");
   HULL_ASSIGN(cfg, config::load());
-  HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
+  // Annotation, cap and resources errors before any VM boots.
+  HULL_ASSIGN(size, vm_size(spec, cfg.vm));
   HULL_TRY(guest_spec(spec, o.id));
   // --network host / container:X are refused before anything exists.
   HULL_TRY(check_network_choice(network_choice(spec)));
@@ -361,6 +362,9 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                             "stopped: run `hull delete -f " + o.id + "` to finish");
   };
   if (auto st = store.save(s); !st) return give_up(std::move(st.error()));
+  if (auto st = cgroup.limit_memory(host_memory_limit_bytes(size.memory_mib)); !st) {
+    return give_up(std::move(st.error()));
+  }
 
   auto pair = sync_pair();
   if (!pair) return give_up(std::move(pair.error()));

@@ -288,6 +288,20 @@ Status Cgroup::unlimit_bandwidth() const {
   return {};
 }
 
+Status Cgroup::limit_memory(uint64_t bytes) const {
+  const Dir* d = dir_for("memory");
+  if (!d || d->shared) return {};
+  bool unified = dirs_.size() == 1 && dirs_[0].v2;
+  const char* file = unified ? "memory.max" : "memory.limit_in_bytes";
+  std::string value = std::to_string(bytes);
+  if (int e = write_value(d->path + "/" + file, value); e != 0) {
+    return std::unexpected(Error{
+        Errc::System, e,
+        where() + ": " + file + ": write " + value + " (the VM's RAM plus its host overhead)"});
+  }
+  return {};
+}
+
 Status Cgroup::update(const oci::Resources& r) const {
   return apply(r, Part::All);
 }

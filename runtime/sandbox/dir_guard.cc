@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "common/file.h"
 
@@ -13,6 +14,15 @@ namespace hull::sandbox {
 
 Result<DirGuard> DirGuard::create(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return fail(Errc::Exists, path + " already exists");
+    return fail_errno("mkdir " + path);
+  }
+  return DirGuard(path);
+}
+
+Result<DirGuard> DirGuard::create_at(int parent_fd, const std::string& name,
+                                     const std::string& path) {
+  if (::mkdirat(parent_fd, name.c_str(), 0700) != 0) {
     if (errno == EEXIST) return fail(Errc::Exists, path + " already exists");
     return fail_errno("mkdir " + path);
   }
@@ -37,17 +47,7 @@ Status make_dirs(const std::string& path) {
 }
 
 Status make_private_dir_base(const std::string& path) {
-  HULL_TRY(make_dirs(path));
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return fail_errno("stat " + path);
-  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
-    return fail(Errc::InvalidState,
-                path + " must be a directory of uid " + std::to_string(::geteuid()) +
-                    " that only it can write (found uid " + std::to_string(st.st_uid) + ", mode " +
-                    mode + (S_ISLNK(st.st_mode) ? ", a symlink" : "") + "): remove it and retry");
-  }
+  HULL_TRY(open_private_dir(path));
   return {};
 }
 

@@ -94,5 +94,66 @@ TEST_F(FileTest, RemoveTreeKeepingFilesLeavesThemToRmdir) {
   EXPECT_EQ(::stat((box + "/cgroup.procs").c_str(), &sb), 0);
 }
 
+TEST_F(FileTest, PrivateDirIsCreated0700WithParents) {
+  ::umask(0);
+  std::string p = dir_ + "/a/b/root";
+  auto fd = open_private_dir(p + "/");
+  ASSERT_TRUE(fd) << fd.error().what();
+  struct stat st {};
+  ASSERT_EQ(stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat((dir_ + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto sub = open_private_dir_at(fd->get(), p, "sandboxes");
+  ASSERT_TRUE(sub) << sub.error().what();
+  ASSERT_EQ(stat((p + "/sandboxes").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ::umask(022);
+  // An existing private one is opened again.
+  EXPECT_TRUE(open_private_dir(p));
+  EXPECT_TRUE(open_private_dir_at(fd->get(), p, "sandboxes"));
+}
+
+TEST_F(FileTest, PrivateDirRefusesWritableByOthers) {
+  std::string p = dir_ + "/root";
+  ASSERT_EQ(mkdir(p.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(p.c_str(), 0777), 0);
+  auto fd = open_private_dir(p);
+  ASSERT_FALSE(fd);
+  EXPECT_EQ(fd.error().code, Errc::InvalidState);
+  EXPECT_NE(fd.error().what().find(p + " has mode 0777"), std::string::npos) << fd.error().what();
+  EXPECT_NE(fd.error().what().find("remove it"), std::string::npos);
+}
+
+TEST_F(FileTest, PrivateDirRefusesSymlinkAndFile) {
+  std::string target = dir_ + "/elsewhere";
+  ASSERT_EQ(mkdir(target.c_str(), 0700), 0);
+  ASSERT_EQ(symlink(target.c_str(), (dir_ + "/sandboxes").c_str()), 0);
+  auto parent = open_private_dir(dir_);
+  ASSERT_TRUE(parent) << parent.error().what();
+  auto fd = open_private_dir_at(parent->get(), dir_, "sandboxes");
+  ASSERT_FALSE(fd);
+  EXPECT_EQ(fd.error().code, Errc::InvalidState);
+  EXPECT_NE(fd.error().what().find(dir_ + "/sandboxes is a symlink (to " + target),
+            std::string::npos)
+      << fd.error().what();
+  EXPECT_FALSE(open_private_dir(dir_ + "/sandboxes"));
+  ASSERT_TRUE(write_file_atomic(dir_ + "/file", "x"));
+  auto f = open_private_dir(dir_ + "/file");
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().what().find("is not a directory"), std::string::npos) << f.error().what();
+  EXPECT_FALSE(open_private_dir_at(parent->get(), dir_, "../x"));
+}
+
+TEST_F(FileTest, PrivateDirRefusesAnotherOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  std::string p = dir_ + "/root";
+  ASSERT_EQ(mkdir(p.c_str(), 0700), 0);
+  ASSERT_EQ(chown(p.c_str(), 1000, 1000), 0);
+  auto fd = open_private_dir(p);
+  ASSERT_FALSE(fd);
+  EXPECT_NE(fd.error().what().find("is owned by uid 1000"), std::string::npos) << fd.error().what();
+}
+
 }  // namespace
 }  // namespace hull
