@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 std::string temp_root() {
   char tmpl[] = "/tmp/hull-guard-XXXXXX";
-  return ::mkdtemp(tmpl);
+  const char* dir = ::mkdtemp(tmpl);
+  return dir ? dir : "";  // "": the caller's assertion fails
 }
 
 TEST(DirGuard, RemovesTreeOnDestruction) {
@@ -59,9 +60,8 @@ TEST(DirGuard, ReleaseKeepsIt) {
 // PATH_MAX, so it is made with mkdirat), wide directories, names with
 // newlines, spaces, non-UTF-8 bytes and leading dashes, unreadable modes.
 TEST(RemoveTree, DeepWideAndWeirdTreesGo) {
-  char tmpl[] = "/tmp/hull-deep.XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string box = tmpl;
+  std::string box = temp_root();
+  ASSERT_FALSE(box.empty());
   int dfd = ::open(box.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(dfd, 0);
   for (int i = 0; i < 1000; ++i) {
