@@ -333,7 +333,7 @@ TEST(Sizing, PodFromCriSandboxAnnotations) {
   // A pod's other containers, and ctr's tasks, are sized as in runc mode.
   auto app =
       spec_with(pause, {{kCriContainerType, "container"}, {kCriSandboxMemory, "1073741824"}});
-  EXPECT_EQ(pod_vm_size(app, d)->memory_mib, 8u + kGuestMemoryOverheadMiB);
+  EXPECT_EQ(pod_vm_size(app, d)->memory_mib, kMinMemoryMiB);  // 8 + 96 MiB, raised to the minimum
 }
 
 }  // namespace
