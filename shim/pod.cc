@@ -46,7 +46,10 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
   container::resolve_guest_image(cfg);
   HULL_ASSIGN(size, container::pod_vm_size(first, cfg.vm));
   HULL_ASSIGN(vsock, container::find_hull_vsock());
-  const container::NetworkChoice net_choice = container::network_choice(first);
+  // Only a path names the pod's network: the shim's own namespace (an entry
+  // without a path, `ctr run`) is containerd's, never the VM's to take.
+  container::NetworkChoice net_choice = container::network_choice(first);
+  if (net_choice.mode != container::NetMode::Path) net_choice = {};
   if (net_choice.mode == container::NetMode::Path) {
     HULL_TRY(container::check_network_choice(net_choice));
   }
