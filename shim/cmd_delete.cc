@@ -16,6 +16,7 @@
 
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "runtime/container/proc.h"
+#include "runtime/hostcgroup/cgroup.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "shim/address.h"
@@ -54,6 +55,14 @@ Status clean_dead_pod(const PodRecord& r, const std::string& record_file) {
       note(fail_errno("unmounting " + shared));
     }
     note(sandbox::remove_tree(r.sandbox_dir));
+  }
+  if (!r.cgroup.empty()) {
+    auto cg = hostcgroup::Cgroup::from_json(nlohmann::json::parse(r.cgroup, nullptr, false));
+    if (cg) {
+      note(wrap(cg->remove(), "the pod's host cgroup"));
+    } else {
+      note(fail(std::move(cg.error()).wrap("the pod's host cgroup")));
+    }
   }
   if (!r.socket_dir.empty()) note(sandbox::remove_tree(r.socket_dir));
   if (!r.address.empty()) ::unlink(socket_path_of(r.address).c_str());

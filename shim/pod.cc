@@ -1,6 +1,11 @@
 #include "shim/pod.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <vector>
 
 #include "common/log.h"
 #include "runtime/config/config.h"
@@ -113,12 +118,15 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
 
   record_.sandbox_dir = sandbox_->paths().dir;
   record_.socket_dir = sandbox_->paths().short_sockets() ? sandbox_->paths().socket_dir : "";
+  record_.cgroup = cgroup_ ? cgroup_->to_json().dump() : "";
   record_.procs = {proc_ref("qemu", sandbox_->qemu_pid()),
                    proc_ref("virtiofsd", sandbox_->virtiofsd_pid()),
                    proc_ref("hull-vsock", sandbox_->vsock_pid())};
   if (auto st = write_record(record_path(opts_.root, opts_.id), record_); !st) {
     log::warn("pod " + opts_.id + ": " + st.error().what());
   }
+
+  watch_helpers();
 
   if (auto reader = sandbox::OomEventReader::open(stub()); reader) {
     oom_ = std::move(*reader);
@@ -135,7 +143,58 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
   return {};
 }
 
+void Pod::watch_helpers() {
+  struct Watched {
+    std::string name;
+    pid_t pid;
+    UniqueFd fd;
+  };
+  std::vector<Watched> ws;
+  for (const auto& p : record_.procs) {
+    if (p.name == "qemu") continue;
+    auto fd = container::open_pidfd(p.pid, p.start);
+    if (!fd) {
+      log::warn("pod " + opts_.id + ": cannot watch " + p.name + ": " + fd.error().what());
+      continue;
+    }
+    ws.push_back({p.name, p.pid, std::move(*fd)});
+  }
+  watch_stop_ = UniqueFd(::eventfd(0, EFD_CLOEXEC));
+  if (!watch_stop_ || ws.empty()) return;
+  const pid_t qemu = sandbox_->qemu_pid();
+  watch_thread_ = std::thread([this, ws = std::move(ws), qemu] {
+    std::vector<pollfd> pfds{{watch_stop_.get(), POLLIN, 0}};
+    for (const auto& w : ws) pfds.push_back({w.fd.get(), POLLIN, 0});
+    for (;;) {
+      if (::poll(pfds.data(), pfds.size(), -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (pfds[0].revents != 0) return;
+      for (size_t i = 1; i < pfds.size(); ++i) {
+        if (pfds[i].revents == 0) continue;
+        const Watched& w = ws[i - 1];
+        log::warn("pod " + opts_.id + ": " + w.name + " (pid " + std::to_string(w.pid) +
+                  ") exited; the VM cannot serve without it: killing QEMU (pid " +
+                  std::to_string(qemu) + "), every task of the pod exits");
+        ::kill(qemu, SIGKILL);  // our unreaped child: the pid is still QEMU's
+        return;
+      }
+    }
+  });
+}
+
+void Pod::stop_watch() {
+  if (watch_stop_) {
+    uint64_t one = 1;
+    (void)!::write(watch_stop_.get(), &one, sizeof one);
+  }
+  if (watch_thread_.joinable()) watch_thread_.join();
+  watch_stop_.reset();
+}
+
 void Pod::destroy_guest() {
+  stop_watch();  // the helpers end with the guest now
   if (sandbox_) sandbox_->destroy_guest();
 }
 
@@ -143,6 +202,7 @@ Status Pod::stop() {
   if (oom_) oom_->cancel();
   if (oom_thread_.joinable()) oom_thread_.join();
   oom_.reset();
+  stop_watch();
   if (!sandbox_) return {};
   log::info("pod " + opts_.id + ": stopping its VM");
   Status st = sandbox_->stop();
@@ -161,6 +221,7 @@ Status Pod::stop() {
   record_.sandbox_dir.clear();
   record_.socket_dir.clear();
   record_.procs.clear();
+  record_.cgroup.clear();
   if (record_.shim.pid != 0) {
     if (auto w = write_record(record_path(opts_.root, opts_.id), record_); !w) {
       log::warn("pod " + opts_.id + ": " + w.error().what());

@@ -4,6 +4,7 @@
 // when the pod's last task is deleted (or the shim exits).
 //
 // The VM's processes (QEMU, virtiofsd, hull-vsock) are the shim's children;
+// when virtiofsd or hull-vsock dies, QEMU is killed (the pod has failed);
 // the pod record (record.h) names them for `delete` after a shim death.
 // Not thread-safe: the task service serializes calls (its pod lock).
 #pragma once
@@ -18,6 +19,7 @@
 
 #include "agent.grpc.pb.h"
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "runtime/container/network.h"
 #include "runtime/hostcgroup/cgroup.h"
 #include "runtime/oci/spec.h"
@@ -91,6 +93,14 @@ class Pod {
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   std::unique_ptr<sandbox::OomEventReader> oom_;
   std::thread oom_thread_;
+  // Watches virtiofsd and hull-vsock: without either the VM cannot serve
+  // (no files, no agent), so QEMU is killed and every task exits as when
+  // QEMU itself dies. Stopped (watch_stop_) before the VM's processes are
+  // reaped, so it never signals a pid that is no longer QEMU's.
+  UniqueFd watch_stop_;
+  std::thread watch_thread_;
+  void watch_helpers();
+  void stop_watch();
 };
 
 }  // namespace hull::shim

@@ -151,3 +151,73 @@ teardown() {
   ! kill -0 "$qemu" 2>/dev/null
   assert_cri_nothing_left
 }
+
+# A running pod of one busybox container; sets POD, POD_CFG, CTR, QEMU.
+run_pod_with_container() {
+  POD_CFG=$(cri_pod_config "$1")
+  POD=$(cri RunPodSandbox "{\"config\": $POD_CFG, \"runtime_handler\": \"hull\"}" | jq -r .pod_sandbox_id)
+  CTR=$(cri_create "$POD" "$POD_CFG" "$1-c" 'echo up; sleep 100000')
+  cri StartContainer "{\"container_id\": \"$CTR\"}" >/dev/null
+  QEMU=$(cri ContainerStatus "{\"container_id\": \"$CTR\", \"verbose\": true}" | jq -r '.info.info' | jq -r .pid)
+  [[ $(cat "/proc/$QEMU/comm") == qemu* ]]
+}
+
+# The pod failed: its container exited, the pod is NotReady, and stopping
+# and removing it leaves nothing.
+assert_pod_failed_and_removable() {
+  wait_for 60 bash -c '[ "$("$0" -a "$1" ContainerStatus "{\"container_id\": \"$2\"}" | jq -r .status.state)" = CONTAINER_EXITED ]' \
+    "$CRI_CLIENT" "$CONTAINERD_DIR/containerd.sock" "$CTR" || {
+    cri ContainerStatus "{\"container_id\": \"$CTR\"}" >&2
+    tail -20 "$CONTAINERD_DIR/containerd.log" >&2
+    false
+  }
+  [ "$(cri ContainerStatus "{\"container_id\": \"$CTR\"}" | jq -r .status.exit_code)" -eq 137 ]
+  wait_for 60 bash -c '[ "$("$0" -a "$1" PodSandboxStatus "{\"pod_sandbox_id\": \"$2\"}" | jq -r .status.state)" = SANDBOX_NOTREADY ]' \
+    "$CRI_CLIENT" "$CONTAINERD_DIR/containerd.sock" "$POD"
+  cri StopPodSandbox "{\"pod_sandbox_id\": \"$POD\"}" >/dev/null
+  cri RemovePodSandbox "{\"pod_sandbox_id\": \"$POD\"}" >/dev/null
+  assert_cri_nothing_left
+}
+
+@test "cri: QEMU killed: the pod's tasks exit, the pod is NotReady, removal leaves nothing" {
+  run_pod_with_container qdead
+  kill -KILL "$QEMU"
+  assert_pod_failed_and_removable
+}
+
+@test "cri: virtiofsd killed: the same" {
+  run_pod_with_container vdead
+  local vfs= p
+  for p in $(cri_processes); do
+    [[ $(cat "/proc/$p/comm") != virtiofsd* ]] || vfs+=" $p"
+  done
+  [ -n "$vfs" ]
+  # shellcheck disable=SC2086  # each of them (virtiofsd may be two processes)
+  kill -KILL $vfs
+  assert_pod_failed_and_removable
+}
+
+@test "cri: the shim SIGKILLed: containerd's delete leaves nothing" {
+  run_pod_with_container sdead
+  local shim
+  shim=$(cri_shim_pids)
+  [ "$(wc -w <<<"$shim")" -eq 1 ]
+  kill -KILL "$shim"
+  wait_for 30 bash -c '! kill -0 "$0" 2>/dev/null' "$QEMU"
+  assert_pod_failed_and_removable
+}
+
+@test "cri: an idle pod's host memory (PSS), for overhead.podFixed" {
+  run_pod_with_container idle
+  sleep 5
+  local p name pss total=0 shim=0
+  for p in $(cri_processes); do
+    name=$(cat "/proc/$p/comm")
+    pss=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
+    echo "# $name (pid $p): PSS $pss kB" >&3
+    total=$((total + pss))
+    [ "$name" != containerd-shim ] || shim=$pss
+  done
+  echo "# pod total PSS: $total kB (shim $shim kB)" >&3
+  [ "$shim" -gt 0 ] && [ "$shim" -lt 16384 ]
+}

@@ -168,17 +168,32 @@ cri_exec() {
 cri_container_state() { cri ContainerStatus "{\"container_id\": \"$1\"}" | jq -r .status.state; }
 cri_pod_state() { cri PodSandboxStatus "{\"pod_sandbox_id\": \"$1\"}" | jq -r .status.state; }
 
-# Every process in containerd's mount namespace but containerd: the shims
-# and their VMs (each of this suite's own, as the namespace is).
+# Every process in containerd's mount namespace but containerd (the shims
+# and their VMs, each of this suite's own, as the namespace is), and their
+# descendants (virtiofsd sandboxes itself in a mount namespace of its own).
 cri_processes() {
-  local p
+  local p found=" " more=1 ppid
   [ -n "${CONTAINERD_MNTNS:-}" ] || return 0
   for p in /proc/[0-9]*; do
     [ "${p#/proc/}" != "$CONTAINERD_PID" ] || continue
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$CONTAINERD_MNTNS" ] || continue
-    [ "$(awk '{print $3}' "$p/stat" 2>/dev/null)" != Z ] || continue
-    echo "${p#/proc/}"
+    found+="${p#/proc/} "
   done
+  while [ -n "$more" ]; do
+    more=
+    for p in /proc/[0-9]*; do
+      [[ $found == *" ${p#/proc/} "* ]] && continue
+      ppid=$(awk '{print $4}' "$p/stat" 2>/dev/null) || continue
+      [ "$ppid" != "$CONTAINERD_PID" ] || continue
+      [[ $found == *" $ppid "* ]] || continue
+      found+="${p#/proc/} "
+      more=1
+    done
+  done
+  for p in $found; do
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && [ -e "/proc/$p" ] && echo "$p"
+  done
+  return 0
 }
 
 # The shim daemons among them.
