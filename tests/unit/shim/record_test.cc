@@ -26,7 +26,7 @@ TEST(ShimRecord, RoundTrips) {
 
 TEST(ShimRecord, CarriesThePodsHostCgroup) {
   PodRecord r = sample();
-  r.cgroup = R"({"path":"/kubepods/pod1/p1","dirs":[]})";
+  r.cgroup = R"({"dirs":[],"path":"/kubepods/pod1/p1"})";  // as nlohmann dumps it
   auto back = parse_record(record_json(r));
   ASSERT_TRUE(back) << back.error().what();
   EXPECT_EQ(back->cgroup, r.cgroup);
