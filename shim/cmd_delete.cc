@@ -17,6 +17,7 @@
 #include "common/file.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "runtime/container/proc.h"
+#include "runtime/hostcgroup/cgroup.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "shim/address.h"
@@ -55,6 +56,14 @@ Status clean_dead_pod(const PodRecord& r, const std::string& record_file) {
       note(fail_errno("unmounting " + shared));
     }
     note(remove_tree(r.sandbox_dir));
+  }
+  if (!r.cgroup.empty()) {
+    auto cg = hostcgroup::Cgroup::from_json(nlohmann::json::parse(r.cgroup, nullptr, false));
+    if (cg) {
+      note(wrap(cg->remove(), "the pod's host cgroup"));
+    } else {
+      note(fail(std::move(cg.error()).wrap("the pod's host cgroup")));
+    }
   }
   if (!r.socket_dir.empty()) note(remove_tree(r.socket_dir));
   if (!r.address.empty()) ::unlink(socket_path_of(r.address).c_str());

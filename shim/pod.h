@@ -4,6 +4,7 @@
 // when the pod's last task is deleted (or the shim exits).
 //
 // The VM's processes (QEMU, virtiofsd, hull-vsock) are the shim's children;
+// when virtiofsd or hull-vsock dies, QEMU is killed (the pod has failed);
 // the pod record (record.h) names them for `delete` after a shim death.
 // Not thread-safe: the task service serializes calls (its pod lock).
 #pragma once
@@ -12,11 +13,15 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "agent.grpc.pb.h"
 #include "common/error.h"
+#include "common/unique_fd.h"
+#include "runtime/container/network.h"
+#include "runtime/hostcgroup/cgroup.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/container_client.h"
 #include "runtime/sandbox/sandbox.h"
@@ -42,11 +47,25 @@ class Pod {
   // Writes the pod record naming this shim (the daemon, before any VM).
   Status register_shim();
 
-  // Boots the VM for the pod's first task, sized from `first` (hull's
-  // io.hull.vm.* annotations, linux.resources, then the config's defaults).
+  // Boots the VM for the pod's first task `first` (for CRI the sandbox
+  // container), in this order:
+  //   size     container::pod_vm_size: CRI's io.kubernetes.cri.sandbox-*
+  //            annotations (else linux.resources), io.hull.vm.*, the config
+  //   cgroup   with a linux.cgroupsPath (CRI: <pod cgroup>/<sandbox id>),
+  //            that host cgroup is made and the shim joins it, so QEMU,
+  //            virtiofsd and hull-vsock start in it; no limits are written
+  //            there (the kubelet's pod cgroup above holds the pod's)
+  //   network  with a network namespace path (CRI: the pod's CNI netns), a
+  //            thread of the shim enters it, wires its interfaces to taps
+  //            (as runc mode does, container/network.h) and starts the VM's
+  //            processes from there, so QEMU lives in the pod's namespace;
+  //            after boot the guest gets the addresses, routes, neighbours.
+  //            A namespace entry without a path, or none: loopback only
+  //            (there is no process of the pod's to make one for)
   // The hull config is loaded here ($HULL_CONFIG: `start` sets it from the
   // runtime options' ConfigPath). `on_oom` gets the id of each container the
-  // guest reports an OOM kill for, from a thread of its own.
+  // guest reports an OOM kill for, from a thread of its own. On failure
+  // nothing of the above is left.
   Status boot(const oci::Spec& first, std::function<void(const std::string&)> on_oom);
   bool running() const { return sandbox_ != nullptr; }
 
@@ -66,9 +85,22 @@ class Pod {
  private:
   PodOptions opts_;
   PodRecord record_;
+  // Destroyed in reverse: the VM, then its taps, then the shim leaves the
+  // cgroup, which is removed (stop()).
+  std::optional<hostcgroup::Cgroup> cgroup_;
+  std::optional<hostcgroup::SelfJoin> in_cgroup_;
+  std::unique_ptr<container::VmNetwork> net_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   std::unique_ptr<sandbox::OomEventReader> oom_;
   std::thread oom_thread_;
+  // Watches virtiofsd and hull-vsock: without either the VM cannot serve
+  // (no files, no agent), so QEMU is killed and every task exits as when
+  // QEMU itself dies. Stopped (watch_stop_) before the VM's processes are
+  // reaped, so it never signals a pid that is no longer QEMU's.
+  UniqueFd watch_stop_;
+  std::thread watch_thread_;
+  void watch_helpers();
+  void stop_watch();
 };
 
 }  // namespace hull::shim

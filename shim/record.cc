@@ -75,6 +75,10 @@ std::string record_json(const PodRecord& r) {
             {"sandbox_dir", r.sandbox_dir},
             {"socket_dir", r.socket_dir},
             {"procs", procs}};
+  if (!r.cgroup.empty()) {
+    Json cg = Json::parse(r.cgroup, nullptr, false);
+    if (!cg.is_discarded()) j["cgroup"] = cg;
+  }
   return j.dump() + "\n";
 }
 
@@ -102,6 +106,10 @@ Result<PodRecord> parse_record(std::string_view text) {
       HULL_ASSIGN(p, parse_proc((*procs)[i], "procs[" + std::to_string(i) + "]"));
       r.procs.push_back(p);
     }
+  }
+  if (auto cg = j.find("cgroup"); cg != j.end() && !cg->is_null()) {
+    if (!cg->is_object()) return fail(Errc::Invalid, "pod record: cgroup: not an object");
+    r.cgroup = cg->dump();
   }
   return r;
 }

@@ -5,7 +5,8 @@
 //   {"pod": "p1", "address": "unix:///run/containerd/s/..",
 //    "shim": {"pid": 10, "start": 123},
 //    "sandbox_dir": "/run/hull/shim/default/sandboxes/p1", "socket_dir": "",
-//    "procs": [{"name": "qemu", "pid": 11, "start": 130}, ...]}
+//    "procs": [{"name": "qemu", "pid": 11, "start": 130}, ...],
+//    "cgroup": {...}}                     the pod's host cgroup, when it has one
 //
 // Processes are named with their start time (clock ticks since boot) so a
 // recycled pid is never signalled.
@@ -42,6 +43,8 @@ struct PodRecord {
   std::string sandbox_dir;  // empty until the VM has booted
   std::string socket_dir;   // the sockets' own directory for a deep root, else empty
   std::vector<ProcRef> procs;
+  // The pod's host cgroup (hostcgroup::Cgroup::to_json), "" without one.
+  std::string cgroup;
   bool operator==(const PodRecord&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "runtime/oci/spec.h"
 #include "shim/metrics.h"
+#include "shim/pod_spec.h"
 
 namespace hull::shim {
 namespace {
@@ -146,6 +147,7 @@ Status Service::create_in_pod(Container& c, const task::CreateTaskRequest& r,
                               const oci::Spec& spec) {
   {
     std::unique_lock boot(pod_mu_);
+    if (!pod_.running()) pod_hostname_ = spec.hostname.value_or("");
     HULL_TRY(pod_.boot(spec, [this](const std::string& cid) {
       if (!find(cid)) return;
       events::TaskOOM ev;
@@ -170,7 +172,8 @@ Status Service::create_in_pod(Container& c, const task::CreateTaskRequest& r,
   };
   if (!pod_.running()) return undo(Error{Errc::NotRunning, 0, "the pod's VM is not running"});
   c.pid = pod_.pid();
-  auto shared = container::share_container(pod_.sandbox().paths().shared_dir, c.id, spec, c.bundle);
+  auto shared = container::share_container(pod_.sandbox().paths().shared_dir, c.id,
+                                           pod_member_spec(spec, c.pid, pod_hostname_), c.bundle);
   if (!shared) return undo(std::move(shared.error()));
   c.shared.emplace(std::move(*shared));
   auto io = IoRelay::open(stdio_of(r.stdin(), r.stdout(), r.stderr(), r.terminal()));

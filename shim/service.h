@@ -113,6 +113,7 @@ class Service {
   // Exclusive to boot or stop the VM; shared by every call that uses it.
   std::shared_mutex pod_mu_;
   Pod pod_;
+  std::string pod_hostname_;  // the first task's (CRI: the sandbox's); guarded by pod_mu_
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Container>> containers_;  // guarded by mu_

@@ -18,6 +18,72 @@ std::optional<uint64_t> to_u64(std::string_view s) {
   return v;
 }
 
+// io.hull.vm.* over `size`: only the ones vm.allowed_annotations lists, and
+// none above the caps.
+Status apply_hull_annotations(const oci::Spec& spec, const config::Vm& defaults, const VmCaps& caps,
+                              VmSize& size) {
+  if (!spec.annotations) return {};
+  for (const auto& [key, value] : *spec.annotations) {
+    if (!key.starts_with("io.hull.")) continue;
+    auto bad = [&](const std::string& rule) {
+      return fail(Errc::Invalid,
+                  "config.json: annotations." + key + ": \"" + value + "\": " + rule);
+    };
+    if (key != kAnnotationVcpus && key != kAnnotationMemoryMib) {
+      return bad(std::string("unknown hull annotation; known: ") + kAnnotationVcpus + ", " +
+                 kAnnotationMemoryMib);
+    }
+    if (std::find(defaults.allowed_annotations.begin(), defaults.allowed_annotations.end(), key) ==
+        defaults.allowed_annotations.end()) {
+      return bad("this host does not allow the annotation " + key +
+                 " (hull's config vm.allowed_annotations does not list it): remove it, or "
+                 "have the host's administrator add it there");
+    }
+    auto n = to_u64(value);
+    if (key == kAnnotationVcpus) {
+      if (!n || *n < 1 || *n > kMaxVcpus) {
+        return bad("must be a number of vCPUs between 1 and " + std::to_string(kMaxVcpus));
+      }
+      if (*n > caps.vcpus) {
+        return bad("above this host's cap vm.max_vcpus = " + std::to_string(caps.vcpus) +
+                   ": ask for at most " + std::to_string(caps.vcpus));
+      }
+      size.vcpus = static_cast<uint32_t>(*n);
+    } else {
+      if (!n || *n < kMinMemoryMiB || *n > kMaxMemoryMiB) {
+        return bad("must be a size in MiB between " + std::to_string(kMinMemoryMiB) + " and " +
+                   std::to_string(kMaxMemoryMiB));
+      }
+      if (*n > caps.memory_mib) {
+        return bad("above this host's cap vm.max_memory_mib = " + std::to_string(caps.memory_mib) +
+                   ": ask for at most " + std::to_string(caps.memory_mib));
+      }
+      size.memory_mib = static_cast<uint32_t>(*n);
+    }
+  }
+  return {};
+}
+
+uint32_t vcpus_for(uint64_t quota, uint64_t period) {
+  return static_cast<uint32_t>(std::min<uint64_t>((quota + period - 1) / period, kMaxVcpus));
+}
+
+uint32_t memory_for(uint64_t limit_bytes) {
+  uint64_t mib = (limit_bytes + (1 << 20) - 1) >> 20;
+  mib += kGuestMemoryOverheadMiB;
+  return static_cast<uint32_t>(std::clamp<uint64_t>(mib, kMinMemoryMiB, kMaxMemoryMiB));
+}
+
+// The caps over a size from resources or defaults, then the annotations.
+Result<VmSize> finish_size(const oci::Spec& spec, const config::Vm& defaults, const VmCaps& caps,
+                           VmSize size) {
+  size.vcpus = std::min(size.vcpus, caps.vcpus);
+  size.memory_mib = std::min(size.memory_mib, caps.memory_mib);
+  HULL_TRY(apply_hull_annotations(spec, defaults, caps, size));
+  if (size.vcpus < 1) size.vcpus = 1;
+  return size;
+}
+
 }  // namespace
 
 Result<uint32_t> count_cpuset(std::string_view list) {
@@ -78,65 +144,46 @@ Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults, const 
   if (r && r->cpu) {
     const oci::Cpu& c = *r->cpu;
     if (c.quota && *c.quota > 0 && c.period && *c.period > 0) {
-      uint64_t q = static_cast<uint64_t>(*c.quota);
-      size.vcpus =
-          static_cast<uint32_t>(std::min<uint64_t>((q + *c.period - 1) / *c.period, kMaxVcpus));
+      size.vcpus = vcpus_for(static_cast<uint64_t>(*c.quota), *c.period);
     } else if (c.cpus && !c.cpus->empty()) {
       HULL_ASSIGN(n, count_cpuset(*c.cpus));
       size.vcpus = std::min(n, kMaxVcpus);
     }
   }
   if (r && r->memory && r->memory->limit && *r->memory->limit > 0) {
-    uint64_t mib = (static_cast<uint64_t>(*r->memory->limit) + (1 << 20) - 1) >> 20;
-    mib += kGuestMemoryOverheadMiB;
-    size.memory_mib =
-        static_cast<uint32_t>(std::clamp<uint64_t>(mib, kMinMemoryMiB, kMaxMemoryMiB));
+    size.memory_mib = memory_for(static_cast<uint64_t>(*r->memory->limit));
   }
-  size.vcpus = std::min(size.vcpus, caps.vcpus);
-  size.memory_mib = std::min(size.memory_mib, caps.memory_mib);
-  if (spec.annotations) {
-    for (const auto& [key, value] : *spec.annotations) {
-      if (!key.starts_with("io.hull.")) continue;
-      auto bad = [&](const std::string& rule) {
-        return fail(Errc::Invalid,
-                    "config.json: annotations." + key + ": \"" + value + "\": " + rule);
-      };
-      if (key != kAnnotationVcpus && key != kAnnotationMemoryMib) {
-        return bad(std::string("unknown hull annotation; known: ") + kAnnotationVcpus + ", " +
-                   kAnnotationMemoryMib);
-      }
-      if (std::find(defaults.allowed_annotations.begin(), defaults.allowed_annotations.end(),
-                    key) == defaults.allowed_annotations.end()) {
-        return bad("this host does not allow the annotation " + key +
-                   " (hull's config vm.allowed_annotations does not list it): remove it, or "
-                   "have the host's administrator add it there");
-      }
-      auto n = to_u64(value);
-      if (key == kAnnotationVcpus) {
-        if (!n || *n < 1 || *n > kMaxVcpus) {
-          return bad("must be a number of vCPUs between 1 and " + std::to_string(kMaxVcpus));
-        }
-        if (*n > caps.vcpus) {
-          return bad("above this host's cap vm.max_vcpus = " + std::to_string(caps.vcpus) +
-                     ": ask for at most " + std::to_string(caps.vcpus));
-        }
-        size.vcpus = static_cast<uint32_t>(*n);
-      } else {
-        if (!n || *n < kMinMemoryMiB || *n > kMaxMemoryMiB) {
-          return bad("must be a size in MiB between " + std::to_string(kMinMemoryMiB) + " and " +
-                     std::to_string(kMaxMemoryMiB));
-        }
-        if (*n > caps.memory_mib) {
-          return bad(
-              "above this host's cap vm.max_memory_mib = " + std::to_string(caps.memory_mib) +
-              ": ask for at most " + std::to_string(caps.memory_mib));
-        }
-        size.memory_mib = static_cast<uint32_t>(*n);
-      }
+  return finish_size(spec, defaults, caps, size);
+}
+
+Result<VmSize> pod_vm_size(const oci::Spec& spec, const config::Vm& defaults) {
+  auto annotation = [&](const char* key) -> const std::string* {
+    if (!spec.annotations) return nullptr;
+    auto it = spec.annotations->find(key);
+    return it == spec.annotations->end() ? nullptr : &it->second;
+  };
+  const std::string* type = annotation(kCriContainerType);
+  if (!type || *type != "sandbox") return vm_size(spec, defaults);
+  // CRI writes each as a decimal int64; 0 (or a negative quota: none) is unset.
+  auto number = [&](const char* key) -> Result<uint64_t> {
+    const std::string* v = annotation(key);
+    if (!v) return uint64_t{0};
+    std::string_view s = *v;
+    if (s.starts_with('-')) {
+      if (to_u64(s.substr(1))) return uint64_t{0};
+    } else if (auto n = to_u64(s)) {
+      return *n;
     }
-  }
-  if (size.vcpus < 1) size.vcpus = 1;
-  return size;
+    return fail(Errc::Invalid, std::string("config.json: annotations.") + key + ": \"" + *v +
+                                   "\" is not a number (containerd's CRI plugin writes one)");
+  };
+  VmSize size{defaults.vcpus, defaults.memory_mib};
+  HULL_ASSIGN(quota, number(kCriSandboxCpuQuota));
+  HULL_ASSIGN(period, number(kCriSandboxCpuPeriod));
+  HULL_ASSIGN(memory, number(kCriSandboxMemory));
+  if (quota > 0 && period > 0) size.vcpus = vcpus_for(quota, period);
+  if (memory > 0) size.memory_mib = memory_for(memory);
+  return finish_size(spec, defaults, vm_caps(defaults), size);
 }
 
 }  // namespace hull::container

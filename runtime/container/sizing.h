@@ -25,6 +25,14 @@ inline constexpr uint32_t kMaxVcpus = 255;
 using config::kAnnotationMemoryMib;
 using config::kAnnotationVcpus;
 
+// What containerd's CRI plugin writes on a pod's sandbox (pause) container:
+// the sums of the pod's containers' limits (kubelet 1.23+).
+inline constexpr const char* kCriContainerType = "io.kubernetes.cri.container-type";
+inline constexpr const char* kCriSandboxCpuQuota = "io.kubernetes.cri.sandbox-cpu-quota";
+inline constexpr const char* kCriSandboxCpuPeriod = "io.kubernetes.cri.sandbox-cpu-period";
+inline constexpr const char* kCriSandboxCpuShares = "io.kubernetes.cri.sandbox-cpu-shares";
+inline constexpr const char* kCriSandboxMemory = "io.kubernetes.cri.sandbox-memory";
+
 struct VmSize {
   uint32_t vcpus = 1;
   uint32_t memory_mib = 256;
@@ -56,6 +64,16 @@ Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults);
 // hull-vsock (docs/configuration.md has the measurement).
 inline constexpr uint32_t kHostMemoryOverheadMiB = 96;
 uint64_t host_memory_limit_bytes(uint32_t memory_mib);
+
+// Pure. The VM of a pod (the shim): for a CRI sandbox container
+// (kCriContainerType "sandbox"), ceil(sandbox-cpu-quota / sandbox-cpu-period)
+// vCPUs when both are positive, sandbox-memory rounded up to MiB plus
+// kGuestMemoryOverheadMiB when positive, else the config's defaults (the
+// sandbox's own linux.resources, CRI's pause limits, do not count);
+// sandbox-cpu-shares is a weight, not a size: the kubelet writes it to the
+// pod's host cgroup. io.hull.vm.* still override (allow-list and caps as in vm_size). Any other
+// spec: vm_size. A CRI annotation that is not a number is Errc::Invalid, naming it.
+Result<VmSize> pod_vm_size(const oci::Spec& spec, const config::Vm& defaults);
 
 // Pure: CPUs in a cpuset list such as "0-3,8,10-11"; Errc::Invalid if malformed.
 Result<uint32_t> count_cpuset(std::string_view list);

@@ -2,7 +2,8 @@
 # oci-image.sh ROOTFS REF OUT.tar: packs ROOTFS as a one-layer OCI image
 # archive (image layout tar) named REF (e.g. docker.io/hull-e2e/busybox:latest),
 # for `ctr images import` and `podman load`, with no registry involved.
-# Deterministic: sorted entries, numeric owner 0, mtime 0.
+# Deterministic: sorted entries, numeric owner 0, mtime 0. The image's Cmd
+# is ["sh"], or the JSON array in $OCI_IMAGE_CMD (cri.bats' pause image).
 set -euo pipefail
 rootfs=${1:?usage: oci-image.sh ROOTFS REF OUT.tar} ref=${2:?} out=${3:?}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hull-oci-image.XXXXXX")
@@ -24,7 +25,7 @@ diff_id=sha256:$(sha256sum "$work/layer" | cut -d' ' -f1)
 layer=$(blob "$work/layer" application/vnd.oci.image.layer.v1.tar)
 cat >"$work/config" <<JSON
 {"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z",
- "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},
+ "config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":${OCI_IMAGE_CMD:-[\"sh\"]}},
  "rootfs":{"type":"layers","diff_ids":["$diff_id"]}}
 JSON
 config=$(blob "$work/config" application/vnd.oci.image.config.v1+json)

@@ -24,6 +24,18 @@ TEST(ShimRecord, RoundTrips) {
   EXPECT_EQ(*back, sample());
 }
 
+TEST(ShimRecord, CarriesThePodsHostCgroup) {
+  PodRecord r = sample();
+  r.cgroup = R"({"dirs":[],"path":"/kubepods/pod1/p1"})";  // as nlohmann dumps it
+  auto back = parse_record(record_json(r));
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(back->cgroup, r.cgroup);
+  auto bad =
+      parse_record(R"({"pod": "p", "cgroup": "x", "shim": {"name": "s", "pid": 1, "start": 2}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().msg, "pod record: cgroup: not an object");
+}
+
 TEST(ShimRecord, ErrorsNameTheField) {
   auto not_json = parse_record("{");
   ASSERT_FALSE(not_json);

@@ -364,5 +364,50 @@ TEST(GuestSpec, BindName) {
   }
 }
 
+TEST(Sizing, PodFromCriSandboxAnnotations) {
+  config::Vm d;
+  d.vcpus = 1;
+  d.memory_mib = 256;
+  oci::Resources pause;  // CRI's own limits of the pause container do not size the VM
+  pause.memory = oci::Memory{};
+  pause.memory->limit = 8ll << 20;
+  auto sandbox = [&](std::map<std::string, std::string> ann) {
+    ann[kCriContainerType] = "sandbox";
+    return spec_with(pause, {ann.begin(), ann.end()});
+  };
+  auto plain = pod_vm_size(sandbox({}), d);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->vcpus, 1u);
+  EXPECT_EQ(plain->memory_mib, 256u);
+
+  auto sized = pod_vm_size(sandbox({{kCriSandboxCpuQuota, "250000"},
+                                    {kCriSandboxCpuPeriod, "100000"},
+                                    {kCriSandboxCpuShares, "2560"},
+                                    {kCriSandboxMemory, "268435456"}}),
+                           d);
+  ASSERT_TRUE(sized);
+  EXPECT_EQ(sized->vcpus, 3u);  // ceil(2.5)
+  EXPECT_EQ(sized->memory_mib, 256u + kGuestMemoryOverheadMiB);
+
+  // No quota (-1 or 0) and no memory: the defaults; io.hull.* still win.
+  auto unset = pod_vm_size(sandbox({{kCriSandboxCpuQuota, "-1"},
+                                    {kCriSandboxCpuPeriod, "100000"},
+                                    {kCriSandboxMemory, "0"},
+                                    {kAnnotationVcpus, "2"}}),
+                           d);
+  ASSERT_TRUE(unset);
+  EXPECT_EQ(unset->vcpus, 2u);
+  EXPECT_EQ(unset->memory_mib, 256u);
+
+  auto bad = pod_vm_size(sandbox({{kCriSandboxMemory, "lots"}}), d);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().msg.find(kCriSandboxMemory), std::string::npos) << bad.error().msg;
+
+  // A pod's other containers, and ctr's tasks, are sized as in runc mode.
+  auto app =
+      spec_with(pause, {{kCriContainerType, "container"}, {kCriSandboxMemory, "1073741824"}});
+  EXPECT_EQ(pod_vm_size(app, d)->memory_mib, kMinMemoryMiB);  // 8 + 96 MiB, raised to the minimum
+}
+
 }  // namespace
 }  // namespace hull::container
