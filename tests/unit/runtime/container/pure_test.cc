@@ -368,6 +368,9 @@ TEST(Sizing, PodFromCriSandboxAnnotations) {
   config::Vm d;
   d.vcpus = 1;
   d.memory_mib = 256;
+  d.max_vcpus = 8;  // fixed caps: the host's own CPU count would cap the 3 below
+  d.max_memory_mib = 4096;
+  d.allowed_annotations = {kAnnotationVcpus};
   oci::Resources pause;  // CRI's own limits of the pause container do not size the VM
   pause.memory = oci::Memory{};
   pause.memory->limit = 8ll << 20;
