@@ -109,7 +109,7 @@ Result<std::optional<VhostUserServer::Message>> VhostUserServer::receive() {
   }
   if (mh.msg_flags & MSG_CTRUNC)
     return fail(Errc::GuestProtocol, describe(Fault{FaultKind::MsgTooManyFds, m.fds.size() + 1,
-                                                    limits::kMaxVhostUserFds)));
+                                                    limits::kMaxVhostUserFds}));
   if (static_cast<size_t>(n) < raw.size())
     HULL_TRY(read_exact(conn_.get(), std::span(raw).subspan(static_cast<size_t>(n))));
   auto hdr = vhost::parse_header(raw);
