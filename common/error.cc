@@ -32,6 +32,14 @@ std::string_view errc_name(Errc code) {
   return "unknown";
 }
 
+std::optional<Errc> errc_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Errc::Internal); ++i) {
+    const auto c = static_cast<Errc>(i);
+    if (errc_name(c) == name) return c;
+  }
+  return std::nullopt;
+}
+
 std::string Error::what() const {
   if (sys_errno == 0) return msg;
   std::string s = msg;

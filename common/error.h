@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,9 @@ enum class Errc {
 };
 
 std::string_view errc_name(Errc code);
+
+// The Errc whose errc_name() is `name`, if any.
+std::optional<Errc> errc_from_name(std::string_view name);
 
 struct [[nodiscard]] Error {
   Errc code = Errc::Internal;

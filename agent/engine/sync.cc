@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/engine/str.h"
+#include "common/error_json.h"
 #include "common/io.h"
 
 namespace hull::engine {
@@ -135,13 +136,13 @@ Status send_sync_fd(int fd, SyncMsg type, int pass) {
   return {};
 }
 
-Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline) {
+Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline, bool* closed_at_start) {
   bool unlimited = deadline.count() < 0;
   auto until = Clock::now() + (unlimited ? std::chrono::milliseconds(0) : deadline);
   std::array<uint32_t, 2> hdr{};
   UniqueFd passed;
-  HULL_TRY(read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited, nullptr,
-                    &passed));
+  HULL_TRY(read_all(fd, reinterpret_cast<char*>(hdr.data()), sizeof(hdr), until, unlimited,
+                    closed_at_start, &passed));
   if (hdr[0] < static_cast<uint32_t>(SyncMsg::Config) ||
       hdr[0] > static_cast<uint32_t>(SyncMsg::Console)) {
     return fail(Errc::GuestProtocol, cat("sync: unknown message type ", hdr[0]));
@@ -156,9 +157,10 @@ Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline) {
 }
 
 Status wait_sync_eof(int fd, std::chrono::milliseconds deadline) {
-  auto m = recv_sync(fd, deadline);
+  bool closed = false;
+  auto m = recv_sync(fd, deadline, &closed);
   if (!m) {
-    if (m.error().code == Errc::NotRunning && m.error().msg == "sync: peer closed") return {};
+    if (closed) return {};
     return fail(std::move(m.error()));
   }
   if (m->type == SyncMsg::Error) return fail(decode_error(m->payload));
@@ -167,20 +169,12 @@ Status wait_sync_eof(int fd, std::chrono::milliseconds deadline) {
 }
 
 std::string encode_error(const Error& e) {
-  nlohmann::json j{{"code", static_cast<int>(e.code)}, {"errno", e.sys_errno}, {"msg", e.msg}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return error_to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Error decode_error(std::string_view payload) {
-  auto j = nlohmann::json::parse(payload, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("msg") || !j["msg"].is_string() ||
-      !j.contains("code") || !j["code"].is_number_integer() || !j.contains("errno") ||
-      !j["errno"].is_number_integer()) {
-    return Error{Errc::GuestProtocol, 0, "sync: malformed Error message from container init"};
-  }
-  int code = j["code"].get<int>();
-  if (code < 0 || code > static_cast<int>(Errc::Internal)) code = static_cast<int>(Errc::Internal);
-  return Error{static_cast<Errc>(code), j["errno"].get<int>(), j["msg"].get<std::string>()};
+  return error_from_json(nlohmann::json::parse(payload, nullptr, false),
+                         "sync: Error message from container init");
 }
 
 Result<std::string> expect_sync(int fd, SyncMsg want, std::chrono::milliseconds deadline) {

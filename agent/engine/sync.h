@@ -29,7 +29,7 @@
 //   Start ──────────────────────────────────────────────────────▶ seccomp, execve(args)
 //   ◀───────────────────────────────────────────── EOF (the socket is O_CLOEXEC: exec done)
 //
-// Any side may instead send Error {JSON: code, errno, msg} and exit; the
+// Any side may instead send Error {JSON: code, errno, msg: common/error_json.h} and exit; the
 // engine returns that error from create/start/exec. An exec into a running
 // container follows the same diagram without the user namespace step; the
 // namespaces to join arrive as fds (InitRequest.join) instead of spec paths.
@@ -74,8 +74,10 @@ Status send_sync(int fd, SyncMsg type, std::string_view payload = {});
 Status send_sync_fd(int fd, SyncMsg type, int pass);
 
 // Reads one message. A clean EOF before any byte is Errc::NotRunning ("peer
-// closed"). `deadline` bounds the wait (poll); negative means no limit.
-Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline);
+// closed"), with *closed_at_start set when given. `deadline` bounds the wait
+// (poll); negative means no limit.
+Result<SyncMessage> recv_sync(int fd, std::chrono::milliseconds deadline,
+                              bool* closed_at_start = nullptr);
 
 // Waits for EOF on fd (the init exec'd); an Error message is returned as error,
 // anything else is a protocol error.

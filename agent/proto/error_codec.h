@@ -57,15 +57,6 @@ inline grpc::Status to_grpc_status(const Error& e) {
   return grpc::Status(grpc_code_for(e.code), e.what(), std::string(errc_name(e.code)));
 }
 
-// The Errc whose errc_name() is `name`, if any.
-inline std::optional<Errc> errc_from_name(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(Errc::Internal); ++i) {
-    Errc c = static_cast<Errc>(i);
-    if (errc_name(c) == name) return c;
-  }
-  return std::nullopt;
-}
-
 // The Errc for a failed status: the details' name, else by the gRPC code.
 inline Errc errc_for_status(const grpc::Status& st) {
   if (auto c = errc_from_name(st.error_details())) return *c;

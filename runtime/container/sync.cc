@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "common/error_json.h"
+
 namespace hull::container {
 namespace {
 
@@ -21,10 +23,7 @@ std::string encode_sync(const SyncMessage& m) {
   for (const auto& [t, n] : kNames) {
     if (t == m.type) j["type"] = n;
   }
-  if (m.type == SyncType::Error) {
-    j["code"] = errc_name(m.error.code);
-    j["msg"] = m.error.what();
-  }
+  if (m.type == SyncType::Error) j.update(error_to_json(m.error));
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -47,17 +46,8 @@ Result<SyncMessage> parse_sync(std::string_view packet) {
   }
   if (!known) return bad("unknown message type \"" + t->get<std::string>() + "\"");
   if (m.type == SyncType::Error) {
-    auto msg = j.find("msg");
-    auto code = j.find("code");
-    m.error.msg = msg != j.end() && msg->is_string() ? msg->get<std::string>() : "unknown error";
-    m.error.code = Errc::Internal;
-    if (code != j.end() && code->is_string()) {
-      for (Errc c : {Errc::Invalid, Errc::NotFound, Errc::Exists, Errc::InvalidState,
-                     Errc::NotRunning, Errc::Paused, Errc::Timeout, Errc::GuestProtocol,
-                     Errc::Unsupported, Errc::System, Errc::Internal}) {
-        if (errc_name(c) == code->get<std::string>()) m.error.code = c;
-      }
-    }
+    m.error = error_from_json(j, "monitor handshake");
+    for (const char* k : {"code", "errno", "msg"}) j.erase(k);
   }
   j.erase("type");
   m.body = std::move(j);

@@ -60,7 +60,7 @@ Status VsockDevice::set_mem_table(const std::vector<vhost::RegionDesc>& regions,
       memory_.clear();
       mappings_.clear();
       return fail(Errc::GuestProtocol,
-                  "memory region " + std::to_string(i) + ": " + describe(ok.fault()));
+                  "memory region " + std::to_string(i) + ": " + describe(ok.error()));
     }
   }
   for (uint32_t i = 0; i < rings_.size(); ++i) try_start(i);
@@ -143,7 +143,7 @@ void VsockDevice::try_start(uint32_t index) {
   auto used = memory_.uaddr_to_gpa(r.addr->used, 6 + 8 * uint64_t{r.num});
   for (auto* g : {&desc, &avail, &used}) {
     if (!*g) {
-      report(index, g->fault());
+      report(index, g->error());
       r.broken = true;
       return;
     }
@@ -153,7 +153,7 @@ void VsockDevice::try_start(uint32_t index) {
   s.used_gpa = *used;
   auto q = virtq::SplitQueue::create(memory_, s, r.base);
   if (!q) {
-    report(index, q.fault());
+    report(index, q.error());
     r.broken = true;
     return;
   }
@@ -221,13 +221,13 @@ void VsockDevice::process_tx() {
     q.add_used(head, 0);
     used_any = true;
     if (!h) {
-      report(limits::kTxQueue, h.fault());
+      report(limits::kTxQueue, h.error());
       continue;
     }
     if (!r.enabled) continue;  // started but disabled: drain and discard
     if (auto ok = packet::validate_tx(*h, guest_cid_); !ok) {
-      report(limits::kTxQueue, ok.fault());
-      const FaultKind k = ok.fault().kind;
+      report(limits::kTxQueue, ok.error());
+      const FaultKind k = ok.error().kind;
       if (k != FaultKind::BadSrcCid && k != FaultKind::BadDstCid) muxer_.reject(*h);
       continue;
     }
@@ -260,7 +260,7 @@ void VsockDevice::process_rx() {
       continue;
     }
     if (auto room = packet::rx_payload_room(chain_); !room) {
-      report(limits::kRxQueue, room.fault());
+      report(limits::kRxQueue, room.error());
       q.add_used(chain_.head, 0);
       used_any = true;
       continue;

@@ -1,17 +1,16 @@
 // Fault: what a guest (or the vhost-user front end) did wrong, with its numbers
-// (one value per lie: docs/development.md "Code facing the guest"). Checked<T>: a T or a Fault.
-//
-// Why not hull::Result here: the pure core (guest memory, virtqueue, packet and
-// vhost-user message parsers) is also built by clang 14 for the libFuzzer
-// target, and clang 14 cannot instantiate libstdc++ 12's std::expected with
-// non-trivial types. The I/O layers turn a Fault into hull::Error with
-// Errc::GuestProtocol and describe(fault) as the message.
+// (one value per lie: docs/development.md "Code facing the guest").
+// Checked<T> is std::expected<T, Fault>: the pure core (guest memory,
+// virtqueue, packet and vhost-user message parsers) keeps the numbers as data,
+// and the I/O layers turn a Fault into hull::Error with Errc::GuestProtocol and
+// describe(fault) as the message. The fuzz targets, built by a clang that
+// cannot use libstdc++'s <expected>, get it from tests/fuzz/expected_compat.h.
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <string>
 #include <utility>
-#include <variant>
 
 namespace hull::vsock {
 
@@ -68,44 +67,17 @@ struct Fault {
   uint64_t b = 0;
 };
 
-inline Fault fault(FaultKind k, uint64_t a = 0, uint64_t b = 0) {
-  return Fault{k, a, b};
+// The error value for a function returning Checked<T>.
+inline std::unexpected<Fault> fault(FaultKind k, uint64_t a = 0, uint64_t b = 0) {
+  return std::unexpected(Fault{k, a, b});
 }
 
 // "descriptor chain too short: have 20 bytes, need 44"
 std::string describe(const Fault& f);
 const char* fault_name(FaultKind k);
 
-// A T or the Fault that stopped it. Minimal on purpose; see the header comment.
 template <typename T>
-class [[nodiscard]] Checked {
- public:
-  Checked(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  Checked(Fault f) : v_(std::in_place_index<1>, f) {}                 // NOLINT: implicit
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& operator*() { return std::get<0>(v_); }
-  const T& operator*() const { return std::get<0>(v_); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  const Fault& fault() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, Fault> v_;
-};
-
-// The void case: success or a Fault.
-class [[nodiscard]] CheckedStatus {
- public:
-  CheckedStatus() = default;
-  CheckedStatus(Fault f) : failed_(true), f_(f) {}  // NOLINT: implicit
-  bool ok() const { return !failed_; }
-  explicit operator bool() const { return ok(); }
-  const Fault& fault() const { return f_; }
-
- private:
-  bool failed_ = false;
-  Fault f_{};
-};
+using Checked = std::expected<T, Fault>;
+using CheckedStatus = std::expected<void, Fault>;
 
 }  // namespace hull::vsock

@@ -59,7 +59,7 @@ Checked<uint64_t> GuestMemory::uaddr_to_gpa(uint64_t uaddr, uint64_t len) const 
 
 CheckedStatus GuestMemory::read(uint64_t gpa, std::span<std::byte> out) const {
   auto s = slice(gpa, out.size());
-  if (!s) return s.fault();
+  if (!s) return std::unexpected(s.error());
   // memcpy of guest bytes: copy-once into host memory; the range was checked just above.
   if (!out.empty()) std::memcpy(out.data(), s->data(), out.size());
   return {};
@@ -67,7 +67,7 @@ CheckedStatus GuestMemory::read(uint64_t gpa, std::span<std::byte> out) const {
 
 CheckedStatus GuestMemory::write(uint64_t gpa, std::span<const std::byte> in) const {
   auto s = slice(gpa, in.size());
-  if (!s) return s.fault();
+  if (!s) return std::unexpected(s.error());
   // memcpy into guest memory: the destination range was checked just above.
   if (!in.empty()) std::memcpy(s->data(), in.data(), in.size());
   return {};

@@ -102,7 +102,7 @@ void Muxer::on_pending_stream(int fd, uint32_t) {
     (void)loop_.remove(stream.watch);
     pending_.erase(it);
     if (!port) {
-      log::warn("host stream on " + uds_path_ + ": " + describe(port.fault()) + ": closing");
+      log::warn("host stream on " + uds_path_ + ": " + describe(port.error()) + ": closing");
       return;
     }
     start_host_connection(std::move(stream), *port);
@@ -183,7 +183,7 @@ void Muxer::on_guest_packet(const packet::Header& h, std::span<const std::byte> 
   auto ev = e.conn.on_packet(h);
   if (!ev) {
     guest_log_.warn("guest port " + std::to_string(h.src_port) + " -> " +
-                    std::to_string(h.dst_port) + ": " + describe(ev.fault()) + ": reset");
+                    std::to_string(h.dst_port) + ": " + describe(ev.error()) + ": reset");
     reset_connection(key, "protocol error");
     return;
   }

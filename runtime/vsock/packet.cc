@@ -171,7 +171,7 @@ std::vector<std::span<std::byte>> rx_payload_spans(const virtq::Chain& chain, ui
 
 Checked<uint32_t> write_rx_header(const virtq::Chain& chain, const Header& h) {
   auto room = rx_payload_room(chain);
-  if (!room) return room.fault();
+  if (!room) return std::unexpected(room.error());
   if (h.len > *room)
     return fault(FaultKind::ChainTooShort, chain.writable_len, kHeaderSize + uint64_t{h.len});
   const auto raw = encode(h);
@@ -186,7 +186,7 @@ Checked<uint32_t> write_rx(const virtq::Chain& chain, const Header& h,
   if (payload.size() > limits::kMaxPacketPayload)
     return fault(FaultKind::PayloadTooLarge, payload.size(), limits::kMaxPacketPayload);
   auto used = write_rx_header(chain, with_len);
-  if (!used) return used.fault();
+  if (!used) return std::unexpected(used.error());
   scatter(chain, kHeaderSize, payload);
   return *used;
 }

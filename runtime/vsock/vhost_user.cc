@@ -108,12 +108,12 @@ Result<std::optional<VhostUserServer::Message>> VhostUserServer::receive() {
     }
   }
   if (mh.msg_flags & MSG_CTRUNC)
-    return fail(Errc::GuestProtocol, describe(fault(FaultKind::MsgTooManyFds, m.fds.size() + 1,
-                                                    limits::kMaxVhostUserFds)));
+    return fail(Errc::GuestProtocol, describe(Fault{FaultKind::MsgTooManyFds, m.fds.size() + 1,
+                                                    limits::kMaxVhostUserFds}));
   if (static_cast<size_t>(n) < raw.size())
     HULL_TRY(read_exact(conn_.get(), std::span(raw).subspan(static_cast<size_t>(n))));
   auto hdr = vhost::parse_header(raw);
-  if (!hdr) return fail(Errc::GuestProtocol, describe(hdr.fault()));
+  if (!hdr) return fail(Errc::GuestProtocol, describe(hdr.error()));
   m.hdr = *hdr;
   m.payload.resize(m.hdr.size);
   HULL_TRY(read_exact(conn_.get(), m.payload));
@@ -178,14 +178,14 @@ Result<std::vector<std::byte>> VhostUserServer::handle(Message& m) {
   const uint32_t req = m.hdr.request;
   const bool takes_fds =
       req == kSetMemTable || req == kSetVringKick || req == kSetVringCall || req == kSetVringErr;
-  if (!takes_fds && !m.fds.empty()) return guest(fault(FaultKind::MsgFdCount, req, m.fds.size()));
+  if (!takes_fds && !m.fds.empty()) return guest(Fault{FaultKind::MsgFdCount, req, m.fds.size()});
 
   switch (req) {
     case kGetFeatures:
       return build_u64_reply(req, kOfferedFeatures);
     case kSetFeatures: {
       auto v = parse_u64(req, p);
-      if (!v) return guest(v.fault());
+      if (!v) return guest(v.error());
       device_.set_features(*v);
       return std::vector<std::byte>{};
     }
@@ -197,7 +197,7 @@ Result<std::vector<std::byte>> VhostUserServer::handle(Message& m) {
       return build_u64_reply(req, kOfferedProtocolFeatures);
     case kSetProtocolFeatures: {
       auto v = parse_u64(req, p);
-      if (!v) return guest(v.fault());
+      if (!v) return guest(v.error());
       protocol_features_ = *v & kOfferedProtocolFeatures;
       return std::vector<std::byte>{};
     }
@@ -205,31 +205,31 @@ Result<std::vector<std::byte>> VhostUserServer::handle(Message& m) {
       return build_u64_reply(req, limits::kNumQueues);
     case kSetMemTable: {
       auto regions = parse_mem_table(p, m.fds.size());
-      if (!regions) return guest(regions.fault());
+      if (!regions) return guest(regions.error());
       HULL_TRY(device_.set_mem_table(*regions, std::move(m.fds)));
       return std::vector<std::byte>{};
     }
     case kSetVringNum: {
       auto s = parse_vring_state(req, p, rings);
-      if (!s) return guest(s.fault());
+      if (!s) return guest(s.error());
       HULL_TRY(device_.set_ring_num(s->index, s->num));
       return std::vector<std::byte>{};
     }
     case kSetVringBase: {
       auto s = parse_vring_state(req, p, rings);
-      if (!s) return guest(s.fault());
+      if (!s) return guest(s.error());
       device_.set_ring_base(s->index, s->num);
       return std::vector<std::byte>{};
     }
     case kGetVringBase: {
       auto s = parse_vring_state(req, p, rings);
-      if (!s) return guest(s.fault());
+      if (!s) return guest(s.error());
       const uint32_t state[2] = {s->index, device_.stop_ring(s->index)};
       return build_reply(req, std::as_bytes(std::span(state)));
     }
     case kSetVringAddr: {
       auto a = parse_vring_addr(p, rings);
-      if (!a) return guest(a.fault());
+      if (!a) return guest(a.error());
       device_.set_ring_addr(*a);
       return std::vector<std::byte>{};
     }
@@ -237,7 +237,7 @@ Result<std::vector<std::byte>> VhostUserServer::handle(Message& m) {
     case kSetVringCall:
     case kSetVringErr: {
       auto f = parse_vring_file(req, p, m.fds.size(), rings);
-      if (!f) return guest(f.fault());
+      if (!f) return guest(f.error());
       UniqueFd fd = f->has_fd ? std::move(m.fds[0]) : UniqueFd();
       if (req == kSetVringKick) HULL_TRY(device_.set_ring_kick(f->index, std::move(fd)));
       if (req == kSetVringCall) device_.set_ring_call(f->index, std::move(fd));
@@ -246,13 +246,13 @@ Result<std::vector<std::byte>> VhostUserServer::handle(Message& m) {
     }
     case kSetVringEnable: {
       auto s = parse_vring_state(req, p, rings);
-      if (!s) return guest(s.fault());
+      if (!s) return guest(s.error());
       device_.set_ring_enable(s->index, s->num != 0);
       return std::vector<std::byte>{};
     }
     case kGetConfig: {
       auto c = parse_config(p);
-      if (!c) return guest(c.fault());
+      if (!c) return guest(c.error());
       const uint64_t cid = device_.guest_cid();
       std::byte space[8];
       std::memcpy(space, &cid, sizeof cid);  // config space: le64 guest_cid

@@ -60,11 +60,11 @@ Checked<SplitQueue> SplitQueue::create(const GuestMemory& mem, const QueueSetup&
   if (s.avail_gpa % 2 != 0) return fault(FaultKind::RingMisaligned, s.avail_gpa, 2);
   if (s.used_gpa % 4 != 0) return fault(FaultKind::RingMisaligned, s.used_gpa, 4);
   auto desc = mem.slice(s.desc_gpa, uint64_t{s.size} * kDescSize);
-  if (!desc) return desc.fault();
+  if (!desc) return std::unexpected(desc.error());
   auto avail = mem.slice(s.avail_gpa, 4 + 2 * uint64_t{s.size} + 2);
-  if (!avail) return avail.fault();
+  if (!avail) return std::unexpected(avail.error());
   auto used = mem.slice(s.used_gpa, 4 + 8 * uint64_t{s.size} + 2);
-  if (!used) return used.fault();
+  if (!used) return std::unexpected(used.error());
 
   SplitQueue q;
   q.mem_ = &mem;
@@ -102,19 +102,19 @@ PopResult SplitQueue::pop(Chain& out) {
   }
   const uint16_t pending = static_cast<uint16_t>(avail_idx - last_avail_);
   if (pending > size_)
-    return {PopKind::RingBroken, false, fault(FaultKind::AvailIdxJump, avail_idx, last_avail_)};
+    return {PopKind::RingBroken, false, Fault{FaultKind::AvailIdxJump, avail_idx, last_avail_}};
   if (pending == 0) return {PopKind::Empty, false, {}};
 
   const uint16_t head = load16(avail_ + 4 + 2 * (last_avail_ % size_), std::memory_order_relaxed);
   ++last_avail_;
   if (head >= size_)
-    return {PopKind::BadChain, false, fault(FaultKind::HeadOutOfRange, head, size_)};
+    return {PopKind::BadChain, false, Fault{FaultKind::HeadOutOfRange, head, size_}};
   out.head = head;
   auto walked = walk(head, out);
   if (!walked) {
     out.clear();
     out.head = head;
-    return {PopKind::BadChain, true, walked.fault()};
+    return {PopKind::BadChain, true, walked.error()};
   }
   return {PopKind::Chain, true, {}};
 }
@@ -141,7 +141,7 @@ Checked<bool> SplitQueue::walk(uint16_t head, Chain& out) {
       if (d.len == 0 || d.len % kDescSize != 0 || d.len / kDescSize > size_)
         return fault(FaultKind::IndirectTableSize, d.len, size_);
       auto t = mem_->slice(d.addr, d.len);
-      if (!t) return t.fault();
+      if (!t) return std::unexpected(t.error());
       table = t->data();
       table_size = d.len / static_cast<uint32_t>(kDescSize);
       in_indirect = true;
@@ -152,7 +152,7 @@ Checked<bool> SplitQueue::walk(uint16_t head, Chain& out) {
 
     if (++count > size_) return fault(FaultKind::ChainTooLong, count, size_);
     auto buf = mem_->slice(d.addr, d.len);
-    if (!buf) return buf.fault();
+    if (!buf) return std::unexpected(buf.error());
     const bool writable = (d.flags & kDescWrite) != 0;
     if (!writable && seen_writable) return fault(FaultKind::ReadableAfterWritable, idx);
     seen_writable = seen_writable || writable;

@@ -101,11 +101,22 @@ TEST(Sync, BadHeaderAndTimeoutAndEof) {
   EXPECT_EQ(r.error().code, Errc::Timeout);
   q.a.reset();
   EXPECT_TRUE(wait_sync_eof(q.b.get(), kWait));
+
+  // EOF inside a header is not the clean EOF of an exec.
+  Pair h;
+  ASSERT_EQ(::write(h.a.get(), hdr, 3), 3);
+  h.a.reset();
+  auto cut = wait_sync_eof(h.b.get(), kWait);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().msg, "sync: peer closed mid-message");
 }
 
 TEST(Sync, MalformedErrorPayload) {
   Error e = decode_error("{not json");
   EXPECT_EQ(e.code, Errc::GuestProtocol);
+  // The integer code of the old engine-only form is refused, not guessed.
+  EXPECT_EQ(decode_error(R"({"code":1,"errno":0,"msg":"m"})").code, Errc::GuestProtocol);
+  EXPECT_EQ(decode_error(encode_error(Error{Errc::Paused, 0, "m"})).code, Errc::Paused);
 }
 
 TEST(InitRequest, RoundTrip) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
 
 #include "runtime/container/lifecycle.h"
@@ -119,11 +120,13 @@ TEST(Sync, RoundTrip) {
 
   SyncMessage e;
   e.type = SyncType::Error;
-  e.error = Error{Errc::NotFound, 0, "no such thing"};
+  e.error = Error{Errc::NotFound, ENOENT, "no such thing"};
   auto eb = parse_sync(encode_sync(e));
   ASSERT_TRUE(eb);
   EXPECT_EQ(eb->error.code, Errc::NotFound);
+  EXPECT_EQ(eb->error.sys_errno, ENOENT);
   EXPECT_EQ(eb->error.msg, "no such thing");
+  EXPECT_FALSE(eb->body.contains("code"));  // the error is in .error, not also in .body
 }
 
 TEST(Sync, RejectsBadPackets) {

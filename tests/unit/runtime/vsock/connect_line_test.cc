@@ -16,7 +16,7 @@ TEST(ConnectLine, Syntax) {
   for (const char* bad : {"", "CONNECT", "LISTEN 1024", "CONNECT 1024 extra", "CONNECTX 1"}) {
     auto r = parse_connect_line(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.fault().kind, FaultKind::ConnectLineSyntax) << bad;
+    EXPECT_EQ(r.error().kind, FaultKind::ConnectLineSyntax) << bad;
   }
 }
 
@@ -24,7 +24,7 @@ TEST(ConnectLine, BadPort) {
   for (const char* bad : {"CONNECT -1", "CONNECT 4294967296", "CONNECT 12ab", "CONNECT 0x10"}) {
     auto r = parse_connect_line(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.fault().kind, FaultKind::ConnectBadPort) << bad;
+    EXPECT_EQ(r.error().kind, FaultKind::ConnectBadPort) << bad;
   }
 }
 
@@ -33,9 +33,9 @@ TEST(ConnectLine, TooLong) {
   EXPECT_TRUE(r);
   auto l = parse_connect_line("CONNECT                     1024");
   ASSERT_FALSE(l);
-  EXPECT_EQ(l.fault().kind, FaultKind::ConnectLineTooLong);
-  EXPECT_EQ(l.fault().a, 33u);
-  EXPECT_EQ(l.fault().b, 32u);
+  EXPECT_EQ(l.error().kind, FaultKind::ConnectLineTooLong);
+  EXPECT_EQ(l.error().a, 33u);
+  EXPECT_EQ(l.error().b, 32u);
 }
 
 }  // namespace

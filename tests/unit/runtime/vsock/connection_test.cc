@@ -84,11 +84,11 @@ TEST(Connection, UnexpectedOps) {
   Connection c = Connection::host_initiated({1U << 30, 1024}, kCid, kBuf);
   auto rw = c.on_packet(from_guest(packet::kOpRw, 10));
   ASSERT_FALSE(rw);
-  EXPECT_EQ(rw.fault().kind, FaultKind::UnexpectedOp);
-  EXPECT_EQ(rw.fault().a, packet::kOpRw);
+  EXPECT_EQ(rw.error().kind, FaultKind::UnexpectedOp);
+  EXPECT_EQ(rw.error().a, packet::kOpRw);
   Connection e = established_host_conn();
-  EXPECT_EQ(e.on_packet(from_guest(packet::kOpRequest)).fault().kind, FaultKind::UnexpectedOp);
-  EXPECT_EQ(e.on_packet(from_guest(packet::kOpResponse)).fault().kind, FaultKind::UnexpectedOp);
+  EXPECT_EQ(e.on_packet(from_guest(packet::kOpRequest)).error().kind, FaultKind::UnexpectedOp);
+  EXPECT_EQ(e.on_packet(from_guest(packet::kOpResponse)).error().kind, FaultKind::UnexpectedOp);
 }
 
 TEST(Connection, SendCreditFollowsPeerBufAllocAndFwdCnt) {
@@ -131,9 +131,9 @@ TEST(Connection, ReceiveCreditIsEnforced) {
   EXPECT_EQ(c.unflushed(), kBuf);
   auto over = c.on_packet(from_guest(packet::kOpRw, 1));
   ASSERT_FALSE(over);
-  EXPECT_EQ(over.fault().kind, FaultKind::CreditViolation);
-  EXPECT_EQ(over.fault().a, 1u);
-  EXPECT_EQ(over.fault().b, 0u);
+  EXPECT_EQ(over.error().kind, FaultKind::CreditViolation);
+  EXPECT_EQ(over.error().a, 1u);
+  EXPECT_EQ(over.error().b, 0u);
   c.host_flushed(100);
   EXPECT_TRUE(c.on_packet(from_guest(packet::kOpRw, 100)));
 }
@@ -209,7 +209,7 @@ TEST(Connection, ShutdownFlagsAreSticky) {
   ASSERT_TRUE(c.on_packet(from_guest(packet::kOpShutdown, 0, 262144, 0, 0)));
   auto rw = c.on_packet(from_guest(packet::kOpRw, 5));  // it said it would send no more
   ASSERT_FALSE(rw);
-  EXPECT_EQ(rw.fault().kind, FaultKind::UnexpectedOp);
+  EXPECT_EQ(rw.error().kind, FaultKind::UnexpectedOp);
 }
 
 TEST(Connection, GuestShutdownRcvStopsHostReads) {

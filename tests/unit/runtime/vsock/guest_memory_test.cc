@@ -30,21 +30,21 @@ TEST_F(GuestMemoryTest, SliceInsideOneRegion) {
 TEST_F(GuestMemoryTest, SliceOutsideMemoryIsRefused) {
   auto s = mem_.slice(0x2000, 1);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.fault().kind, FaultKind::NotInGuestMemory);
-  EXPECT_EQ(s.fault().a, 0x2000u);
-  EXPECT_EQ(s.fault().b, 1u);
+  EXPECT_EQ(s.error().kind, FaultKind::NotInGuestMemory);
+  EXPECT_EQ(s.error().a, 0x2000u);
+  EXPECT_EQ(s.error().b, 1u);
 }
 
 TEST_F(GuestMemoryTest, SliceSpanningTwoAdjacentRegionsIsRefused) {
   auto s = mem_.slice(0xff0, 0x20);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.fault().kind, FaultKind::NotInGuestMemory);
+  EXPECT_EQ(s.error().kind, FaultKind::NotInGuestMemory);
 }
 
 TEST_F(GuestMemoryTest, WrappingRangeIsRefused) {
   auto s = mem_.slice(UINT64_MAX - 4, 16);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.fault().kind, FaultKind::RangeOverflow);
+  EXPECT_EQ(s.error().kind, FaultKind::RangeOverflow);
 }
 
 TEST_F(GuestMemoryTest, EmptySliceNeedsNoMemory) {
@@ -68,7 +68,7 @@ TEST_F(GuestMemoryTest, UserAddressTranslation) {
   EXPECT_EQ(*g, 0x1010u);
   auto bad = mem_.uaddr_to_gpa(0x7f0000100ff8, 0x10);
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.fault().kind, FaultKind::UaddrNotMapped);
+  EXPECT_EQ(bad.error().kind, FaultKind::UaddrNotMapped);
 }
 
 TEST(GuestMemory, RegionChecks) {
@@ -76,17 +76,17 @@ TEST(GuestMemory, RegionChecks) {
   GuestMemory m;
   auto empty = m.add_region({0, 0, 0, ram.data()});
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.fault().kind, FaultKind::RegionEmpty);
+  EXPECT_EQ(empty.error().kind, FaultKind::RegionEmpty);
   auto wrap = m.add_region({UINT64_MAX - 1, 16, 0, ram.data()});
   ASSERT_FALSE(wrap);
-  EXPECT_EQ(wrap.fault().kind, FaultKind::RangeOverflow);
+  EXPECT_EQ(wrap.error().kind, FaultKind::RangeOverflow);
   ASSERT_TRUE(m.add_region({0x100, 0x100, 0x1000, ram.data()}));
   auto overlap = m.add_region({0x180, 0x100, 0x9000, ram.data()});
   ASSERT_FALSE(overlap);
-  EXPECT_EQ(overlap.fault().kind, FaultKind::RegionOverlap);
+  EXPECT_EQ(overlap.error().kind, FaultKind::RegionOverlap);
   auto uoverlap = m.add_region({0x9000, 0x100, 0x1080, ram.data()});
   ASSERT_FALSE(uoverlap);
-  EXPECT_EQ(uoverlap.fault().kind, FaultKind::RegionOverlap);
+  EXPECT_EQ(uoverlap.error().kind, FaultKind::RegionOverlap);
 }
 
 TEST(GuestMemory, AtMostEightRegions) {
@@ -96,9 +96,9 @@ TEST(GuestMemory, AtMostEightRegions) {
     ASSERT_TRUE(m.add_region({i * 0x1000, 16, i * 0x1000, ram.data()}));
   auto r = m.add_region({0x100000, 16, 0x100000, ram.data()});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.fault().kind, FaultKind::TooManyRegions);
-  EXPECT_EQ(r.fault().a, 9u);
-  EXPECT_EQ(r.fault().b, 8u);
+  EXPECT_EQ(r.error().kind, FaultKind::TooManyRegions);
+  EXPECT_EQ(r.error().a, 9u);
+  EXPECT_EQ(r.error().b, 8u);
 }
 
 }  // namespace

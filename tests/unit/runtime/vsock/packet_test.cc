@@ -50,29 +50,29 @@ TEST(PacketValidate, EachErrorValue) {
   EXPECT_TRUE(validate_tx(sample(), 3));
   Header h = sample();
   h.src_cid = 4;
-  EXPECT_EQ(validate_tx(h, 3).fault().kind, FaultKind::BadSrcCid);
+  EXPECT_EQ(validate_tx(h, 3).error().kind, FaultKind::BadSrcCid);
   h = sample();
   h.dst_cid = 1;
-  EXPECT_EQ(validate_tx(h, 3).fault().kind, FaultKind::BadDstCid);
+  EXPECT_EQ(validate_tx(h, 3).error().kind, FaultKind::BadDstCid);
   h = sample();
   h.type = kTypeSeqpacket;
-  EXPECT_EQ(validate_tx(h, 3).fault().kind, FaultKind::BadType);
+  EXPECT_EQ(validate_tx(h, 3).error().kind, FaultKind::BadType);
   h = sample();
   h.op = kOpInvalid;
-  EXPECT_EQ(validate_tx(h, 3).fault().kind, FaultKind::BadOp);
+  EXPECT_EQ(validate_tx(h, 3).error().kind, FaultKind::BadOp);
   h.op = 8;
   auto f = validate_tx(h, 3);
-  EXPECT_EQ(f.fault().kind, FaultKind::BadOp);
-  EXPECT_EQ(f.fault().a, 8u);
+  EXPECT_EQ(f.error().kind, FaultKind::BadOp);
+  EXPECT_EQ(f.error().a, 8u);
   h = sample();
   h.len = 5;
   f = validate_tx(h, 3);
-  EXPECT_EQ(f.fault().kind, FaultKind::PayloadOnControlOp);
-  EXPECT_EQ(f.fault().a, kOpRequest);
-  EXPECT_EQ(f.fault().b, 5u);
+  EXPECT_EQ(f.error().kind, FaultKind::PayloadOnControlOp);
+  EXPECT_EQ(f.error().a, kOpRequest);
+  EXPECT_EQ(f.error().b, 5u);
   h.op = kOpRw;
   h.len = limits::kMaxPacketPayload + 1;
-  EXPECT_EQ(validate_tx(h, 3).fault().kind, FaultKind::PayloadTooLarge);
+  EXPECT_EQ(validate_tx(h, 3).error().kind, FaultKind::PayloadTooLarge);
   h.len = limits::kMaxPacketPayload;
   EXPECT_TRUE(validate_tx(h, 3));
 }
@@ -106,7 +106,7 @@ TEST_F(PacketChainTest, HeaderAndPayloadSplitAcrossDescriptors) {
   h.len = static_cast<uint32_t>(data.size());
   drv_.post_tx(h, testing::as_bytes(data), /*split=*/7);
   auto got = read_tx(pop(), payload_);
-  ASSERT_TRUE(got) << describe(got.fault());
+  ASSERT_TRUE(got) << describe(got.error());
   EXPECT_EQ(*got, h);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(payload_.data()), payload_.size()), data);
 }
@@ -117,9 +117,9 @@ TEST_F(PacketChainTest, ChainTooShortForHeader) {
   drv_.make_avail(0);
   auto got = read_tx(pop(), payload_);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.fault().kind, FaultKind::ChainTooShort);
-  EXPECT_EQ(got.fault().a, 20u);
-  EXPECT_EQ(got.fault().b, 44u);
+  EXPECT_EQ(got.error().kind, FaultKind::ChainTooShort);
+  EXPECT_EQ(got.error().a, 20u);
+  EXPECT_EQ(got.error().b, 44u);
 }
 
 TEST_F(PacketChainTest, ChainTooShortForPayload) {
@@ -129,9 +129,9 @@ TEST_F(PacketChainTest, ChainTooShortForPayload) {
   drv_.post_tx(h, testing::as_bytes("0123456789"));
   auto got = read_tx(pop(), payload_);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.fault().kind, FaultKind::ChainTooShort);
-  EXPECT_EQ(got.fault().a, 54u);
-  EXPECT_EQ(got.fault().b, 144u);
+  EXPECT_EQ(got.error().kind, FaultKind::ChainTooShort);
+  EXPECT_EQ(got.error().a, 54u);
+  EXPECT_EQ(got.error().b, 144u);
 }
 
 TEST_F(PacketChainTest, OversizedLenIsRefusedBeforeReading) {
@@ -141,7 +141,7 @@ TEST_F(PacketChainTest, OversizedLenIsRefusedBeforeReading) {
   drv_.post_tx(h);
   auto got = read_tx(pop(), payload_);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.fault().kind, FaultKind::PayloadTooLarge);
+  EXPECT_EQ(got.error().kind, FaultKind::PayloadTooLarge);
   EXPECT_TRUE(payload_.empty());
 }
 
@@ -151,8 +151,8 @@ TEST_F(PacketChainTest, TxChainWithWritableBuffer) {
   drv_.make_avail(0);
   auto got = read_tx(pop(), payload_);
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.fault().kind, FaultKind::TxWritableDescriptor);
-  EXPECT_EQ(got.fault().a, 8u);
+  EXPECT_EQ(got.error().kind, FaultKind::TxWritableDescriptor);
+  EXPECT_EQ(got.error().a, 8u);
 }
 
 TEST_F(PacketChainTest, WriteRxAcrossBuffers) {
@@ -181,7 +181,7 @@ TEST_F(PacketChainTest, WriteRxAcrossBuffers) {
   std::string big(87, 'x');
   auto over = write_rx(c, h, testing::as_bytes(big));
   ASSERT_FALSE(over);
-  EXPECT_EQ(over.fault().kind, FaultKind::ChainTooShort);
+  EXPECT_EQ(over.error().kind, FaultKind::ChainTooShort);
 }
 
 TEST_F(PacketChainTest, RxChainErrors) {
@@ -189,12 +189,12 @@ TEST_F(PacketChainTest, RxChainErrors) {
   drv_.make_avail(0);
   auto small = rx_payload_room(pop());
   ASSERT_FALSE(small);
-  EXPECT_EQ(small.fault().kind, FaultKind::ChainTooShort);
+  EXPECT_EQ(small.error().kind, FaultKind::ChainTooShort);
   drv_.set_desc(1, ram_.alloc(64), 64, 0, 0);
   drv_.make_avail(1);
   auto readable = rx_payload_room(pop());
   ASSERT_FALSE(readable);
-  EXPECT_EQ(readable.fault().kind, FaultKind::RxReadableDescriptor);
+  EXPECT_EQ(readable.error().kind, FaultKind::RxReadableDescriptor);
 }
 
 TEST_F(PacketChainTest, PayloadSpansSkipTheHeader) {

@@ -28,29 +28,29 @@ TEST(VhostUserHeader, Accepts) {
 }
 
 TEST(VhostUserHeader, EachErrorValue) {
-  EXPECT_EQ(parse_header(words({1, 2, 0})).fault().kind, FaultKind::MsgBadFlags);
-  EXPECT_EQ(parse_header(words({1, 1 | kFlagReply, 0})).fault().kind, FaultKind::MsgBadFlags);
+  EXPECT_EQ(parse_header(words({1, 2, 0})).error().kind, FaultKind::MsgBadFlags);
+  EXPECT_EQ(parse_header(words({1, 1 | kFlagReply, 0})).error().kind, FaultKind::MsgBadFlags);
   auto big = parse_header(words({1, 1, 4097}));
-  EXPECT_EQ(big.fault().kind, FaultKind::MsgTooLarge);
-  EXPECT_EQ(big.fault().a, 4097u);
-  EXPECT_EQ(big.fault().b, limits::kMaxVhostUserPayload);
-  EXPECT_EQ(parse_header(words({1, 1})).fault().kind, FaultKind::MsgSizeMismatch);
+  EXPECT_EQ(big.error().kind, FaultKind::MsgTooLarge);
+  EXPECT_EQ(big.error().a, 4097u);
+  EXPECT_EQ(big.error().b, limits::kMaxVhostUserPayload);
+  EXPECT_EQ(parse_header(words({1, 1})).error().kind, FaultKind::MsgSizeMismatch);
 }
 
 TEST(VhostUserPayload, VringStateAndAddr) {
   auto s = parse_vring_state(kSetVringNum, words({1, 1024}), 2);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->num, 1024u);
-  EXPECT_EQ(parse_vring_state(kSetVringNum, words({2, 1024}), 2).fault().kind,
+  EXPECT_EQ(parse_vring_state(kSetVringNum, words({2, 1024}), 2).error().kind,
             FaultKind::MsgBadRing);
-  EXPECT_EQ(parse_vring_state(kSetVringNum, words({1}), 2).fault().kind,
+  EXPECT_EQ(parse_vring_state(kSetVringNum, words({1}), 2).error().kind,
             FaultKind::MsgSizeMismatch);
   auto a = parse_vring_addr(words({1, 0, 0x1000, 0, 0x3000, 0, 0x2000, 0, 0, 0}), 2);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->desc, 0x1000u);
   EXPECT_EQ(a->used, 0x3000u);  // used comes before avail on the wire
   EXPECT_EQ(a->avail, 0x2000u);
-  EXPECT_EQ(parse_vring_addr(words({5, 0, 0, 0, 0, 0, 0, 0, 0, 0}), 2).fault().kind,
+  EXPECT_EQ(parse_vring_addr(words({5, 0, 0, 0, 0, 0, 0, 0, 0, 0}), 2).error().kind,
             FaultKind::MsgBadRing);
 }
 
@@ -61,11 +61,11 @@ TEST(VhostUserPayload, VringFileFdRules) {
   auto nofd = parse_vring_file(kSetVringCall, words({0x100, 0}), 0, 2);
   ASSERT_TRUE(nofd);
   EXPECT_FALSE(nofd->has_fd);
-  EXPECT_EQ(parse_vring_file(kSetVringKick, words({0, 0}), 0, 2).fault().kind,
+  EXPECT_EQ(parse_vring_file(kSetVringKick, words({0, 0}), 0, 2).error().kind,
             FaultKind::MsgFdCount);
-  EXPECT_EQ(parse_vring_file(kSetVringKick, words({0x100, 0}), 1, 2).fault().kind,
+  EXPECT_EQ(parse_vring_file(kSetVringKick, words({0x100, 0}), 1, 2).error().kind,
             FaultKind::MsgFdCount);
-  EXPECT_EQ(parse_vring_file(kSetVringKick, words({7, 0}), 1, 2).fault().kind,
+  EXPECT_EQ(parse_vring_file(kSetVringKick, words({7, 0}), 1, 2).error().kind,
             FaultKind::MsgBadRing);
 }
 
@@ -80,20 +80,20 @@ TEST(VhostUserPayload, MemTable) {
   ASSERT_EQ(t->size(), 2u);
   EXPECT_EQ((*t)[1].gpa, 0x100000u);
   EXPECT_EQ((*t)[1].mmap_offset, 0x100000u);
-  EXPECT_EQ(parse_mem_table(p, 1).fault().kind, FaultKind::MsgFdCount);
+  EXPECT_EQ(parse_mem_table(p, 1).error().kind, FaultKind::MsgFdCount);
   const uint32_t nine = 9;
   std::memcpy(p.data(), &nine, 4);
-  EXPECT_EQ(parse_mem_table(p, 9).fault().kind, FaultKind::TooManyRegions);
+  EXPECT_EQ(parse_mem_table(p, 9).error().kind, FaultKind::TooManyRegions);
   std::memcpy(p.data(), &n, 4);
-  EXPECT_EQ(parse_mem_table(std::span(p).first(40), 2).fault().kind, FaultKind::MsgSizeMismatch);
+  EXPECT_EQ(parse_mem_table(std::span(p).first(40), 2).error().kind, FaultKind::MsgSizeMismatch);
 }
 
 TEST(VhostUserPayload, ConfigAndU64) {
   auto c = parse_config(words({0, 8, 0, 0, 0}));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->size, 8u);
-  EXPECT_EQ(parse_config(words({0, 8, 0})).fault().kind, FaultKind::MsgSizeMismatch);
-  EXPECT_EQ(parse_u64(kSetFeatures, words({1})).fault().kind, FaultKind::MsgSizeMismatch);
+  EXPECT_EQ(parse_config(words({0, 8, 0})).error().kind, FaultKind::MsgSizeMismatch);
+  EXPECT_EQ(parse_u64(kSetFeatures, words({1})).error().kind, FaultKind::MsgSizeMismatch);
 }
 
 TEST(VhostUserReply, FlagsAreExactlyVersionAndReply) {

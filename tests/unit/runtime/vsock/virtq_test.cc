@@ -21,7 +21,7 @@ class VirtqTest : public ::testing::Test {
     QueueSetup s{drv_.size(),     drv_.desc_gpa(), drv_.avail_gpa(),
                  drv_.used_gpa(), event_idx,       indirect};
     auto q = SplitQueue::create(mem_, s, 0);
-    if (!q) ADD_FAILURE() << describe(q.fault());
+    if (!q) ADD_FAILURE() << describe(q.error());
     return std::move(*q);
   }
   uint64_t buf(uint32_t len) { return ram_.alloc(len, 8); }
@@ -282,17 +282,17 @@ TEST_F(VirtqTest, CreateChecksSizeAlignmentAndRanges) {
   QueueSetup s{12, drv_.desc_gpa(), drv_.avail_gpa(), drv_.used_gpa(), false, false};
   auto q = SplitQueue::create(mem_, s, 0);
   ASSERT_FALSE(q);
-  EXPECT_EQ(q.fault().kind, FaultKind::QueueSizeInvalid);
+  EXPECT_EQ(q.error().kind, FaultKind::QueueSizeInvalid);
   s.size = 65536;
-  EXPECT_EQ(SplitQueue::create(mem_, s, 0).fault().kind, FaultKind::QueueSizeInvalid);
+  EXPECT_EQ(SplitQueue::create(mem_, s, 0).error().kind, FaultKind::QueueSizeInvalid);
   s.size = 16;
   s.desc_gpa += 8;
-  EXPECT_EQ(SplitQueue::create(mem_, s, 0).fault().kind, FaultKind::RingMisaligned);
+  EXPECT_EQ(SplitQueue::create(mem_, s, 0).error().kind, FaultKind::RingMisaligned);
   s.desc_gpa = drv_.desc_gpa();
   s.used_gpa += 2;
-  EXPECT_EQ(SplitQueue::create(mem_, s, 0).fault().kind, FaultKind::RingMisaligned);
+  EXPECT_EQ(SplitQueue::create(mem_, s, 0).error().kind, FaultKind::RingMisaligned);
   s.used_gpa = 0x7ffffff0;
-  EXPECT_EQ(SplitQueue::create(mem_, s, 0).fault().kind, FaultKind::NotInGuestMemory);
+  EXPECT_EQ(SplitQueue::create(mem_, s, 0).error().kind, FaultKind::NotInGuestMemory);
 }
 
 TEST_F(VirtqTest, NotifyWithoutEventIdxHonoursNoInterrupt) {
