@@ -4,7 +4,7 @@
 // returning an owner (guard) of what it made:
 //
 //   accelerator -> layout -> sandbox directory -> shared mount -> hull-vsock
-//   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, with a deadline) -> qmp
+//   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, while the VM makes progress) -> qmp
 //
 // If a step fails, the guards made so far are destroyed in reverse order and
 // the error names the step, with the tails of the console log and of the
@@ -56,7 +56,9 @@ struct SandboxOptions {
   // -accel tcg,tb-size= (TCG only; 0: QEMU's default). 16 MiB measured 24 MiB less Pss per
   // sandbox than the default with no boot-time cost (scripts/bench/sandbox.sh).
   uint32_t tcg_tb_size_mib = 16;
-  // From QEMU's exec to the agent's Health answer.
+  // Waiting for the agent's Health answer fails once the VM has shown no progress for
+  // this long (boot_progress.h), or once config.vm.start_timeout_s has passed since
+  // QEMU's exec, whichever comes first.
   std::chrono::milliseconds agent_timeout{30000};
   // The VM's NICs, in guest order (none: the guest has loopback only).
   std::vector<SandboxNic> nics;

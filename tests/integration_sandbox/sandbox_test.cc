@@ -184,7 +184,11 @@ TEST_F(SandboxTest, EightInParallel) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kCount; ++i) {
     threads.emplace_back([&, i] {
-      auto sb = Sandbox::start(options_for(root_, "par" + std::to_string(i)));
+      auto o = options_for(root_, "par" + std::to_string(i));
+      // Eight boots on a 2-core TCG host each take longer than 2 s: the start waits
+      // while the VM makes progress (a fixed 2 s deadline failed them).
+      o.agent_timeout = 2000ms;
+      auto sb = Sandbox::start(o);
       if (sb) {
         boxes[i] = std::move(*sb);
       } else {

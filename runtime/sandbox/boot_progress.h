@@ -1,0 +1,86 @@
+// Boot progress: whether a sandbox start keeps waiting for the guest's agent.
+//
+// A fixed deadline fails guests that are still booting on a busy host (50 VMs on 2 cores
+// reach the agent after 20-60 s under TCG). Sandbox::start instead samples the VM while it
+// waits and fails only when the VM has shown no progress for a stall window, or when an
+// overall cap has passed:
+//
+//   progress = the console grew, or QEMU's threads wanted a CPU for at least
+//              kMinDemand of the wall time since the previous reference sample
+//              (time on a CPU + time runnable but waiting for one, from the host's
+//              /proc/<pid>/task/*/schedstat), measured over at least kDemandWindow.
+//
+// A booting guest's vCPU is always running or runnable (demand ~1 per vCPU) however
+// starved it is; a guest that idles without ever answering (an agent that hangs, a
+// listener on the wrong port) wants a few percent at most. BootWatch is pure: the
+// caller takes the samples (sample_boot) and feeds them in.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hull::sandbox {
+
+// Share of the wall time QEMU's threads must have been running or runnable for a
+// window to count as progress. Booting: ~1; idle (periodic ticks): ~0.03.
+inline constexpr double kMinDemand = 0.25;
+// The shortest window the demand is computed over (shorter samples are too noisy).
+inline constexpr std::chrono::milliseconds kDemandWindow{1000};
+
+struct BootSample {
+  std::chrono::steady_clock::time_point at;
+  // Sum over QEMU's threads of the time on a CPU and the time runnable on a run queue
+  // (nanoseconds); nullopt when it could not be read.
+  std::optional<uint64_t> cpu_demand_ns;
+  // The console marker (console_progress_marker): grows when the guest writes to its console.
+  uint64_t console = 0;
+};
+
+struct BootWaitPolicy {
+  std::chrono::milliseconds stall{30000};  // no progress for this long: fail
+  std::chrono::milliseconds cap{300000};   // waited this long in all: fail
+};
+
+enum class BootVerdict { Wait, Stalled, CapReached };
+
+class BootWatch {
+ public:
+  BootWatch(BootWaitPolicy policy, std::chrono::steady_clock::time_point start);
+
+  // Takes one sample (in time order) and says whether to keep waiting.
+  BootVerdict observe(const BootSample& s);
+
+  std::chrono::steady_clock::time_point last_progress() const { return last_progress_; }
+  // "the VM showed no progress for 30000 ms (QEMU wanted a CPU 2% of the time, console
+  // quiet)" or "the VM kept booting but 300000 ms passed", for the error message.
+  std::string describe(BootVerdict v) const;
+
+ private:
+  BootWaitPolicy policy_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_progress_;
+  std::optional<BootSample> ref_;  // the start of the current demand window
+  uint64_t console_ = 0;
+  double last_demand_ = -1;  // of the last complete window; < 0: none yet
+};
+
+// The sum of fields 1 (time on a CPU) and 2 (time waiting on a run queue), in ns, of one
+// /proc/<pid>/task/<tid>/schedstat line ("123 456 7\n"); nullopt if malformed.
+std::optional<uint64_t> parse_schedstat_demand(std::string_view text);
+
+// The sum of parse_schedstat_demand over every thread of pid; nullopt if none could be read.
+std::optional<uint64_t> read_cpu_demand_ns(pid_t pid);
+
+// A number that grows whenever the guest writes to its console: today the console
+// log's size. The one place that knows how the console is stored.
+uint64_t console_progress_marker(const std::string& console_log);
+
+// One sample of QEMU (pid) and its console, taken now.
+BootSample sample_boot(pid_t qemu_pid, const std::string& console_log);
+
+}  // namespace hull::sandbox
