@@ -7,6 +7,7 @@
 #include "agent/proto/constants.h"
 #include "common/log.h"
 #include "runtime/sandbox/boot_progress.h"
+#include "runtime/sandbox/boot_slots.h"
 #include "runtime/vm/accel.h"
 #include "runtime/vm/launcher.h"
 #include "runtime/vm/log_tail.h"
@@ -71,6 +72,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     return fail(Errc::Invalid, step("layout") + ": virtiofsd cannot export a path with a comma: " +
                                    paths.shared_dir);
   }
+
+  // boot slot: at most boot_slot_count() VMs boot at once per runtime root (boot_slots.h);
+  // held until the agent answers, released when start() returns
+  HULL_ASSIGN(slot, wrap(BootSlot::acquire(opts.root, boot_slot_count(),
+                                           std::chrono::seconds(cfg.vm.start_timeout_s)),
+                         step("boot slot")));
+  s.timings_.boot_slot = Clock::now();
 
   // sandbox directory
   HULL_TRY(wrap(make_dirs(opts.root + "/sandboxes"), step("sandbox directory")));

@@ -3,7 +3,7 @@
 // start() follows docs/design.md's start order as a straight line of named steps, each
 // returning an owner (guard) of what it made:
 //
-//   accelerator -> layout -> sandbox directory -> shared mount -> hull-vsock
+//   accelerator -> layout -> boot slot -> sandbox directory -> shared mount -> hull-vsock
 //   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, while the VM makes progress) -> qmp
 //
 // If a step fails, the guards made so far are destroyed in reverse order and
@@ -69,6 +69,7 @@ struct SandboxOptions {
 // When start() reached each point (steady clock).
 struct StartTimings {
   std::chrono::steady_clock::time_point begin;
+  std::chrono::steady_clock::time_point boot_slot;        // a boot slot taken (boot_slots.h)
   std::chrono::steady_clock::time_point qemu_exec;        // QEMU spawned
   std::chrono::steady_clock::time_point agent_connected;  // hybrid vsock "OK"
   std::chrono::steady_clock::time_point agent_healthy;    // Health answered
