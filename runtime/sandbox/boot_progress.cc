@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -41,6 +42,10 @@ BootVerdict BootWatch::observe(const BootSample& s) {
     console_ = s.console;
     last_progress_ = s.at;
   }
+  if (s.agent_ready && !ready_at_) {
+    ready_at_ = s.at;
+    last_progress_ = s.at;
+  }
   if (!ref_) {
     ref_ = s;
   } else if (s.at - ref_->at >= kDemandWindow) {
@@ -48,7 +53,7 @@ BootVerdict BootWatch::observe(const BootSample& s) {
       const double wall_ns = static_cast<double>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(s.at - ref_->at).count());
       last_demand_ = static_cast<double>(*s.cpu_demand_ns - *ref_->cpu_demand_ns) / wall_ns;
-      if (last_demand_ >= kMinDemand) last_progress_ = s.at;
+      if (last_demand_ >= kMinDemand && !ready_at_) last_progress_ = s.at;
     }
     ref_ = s;
   }
@@ -65,6 +70,10 @@ std::string BootWatch::describe(BootVerdict v) const {
       return "the VM still made progress, but the start waited its cap of " + ms_text(policy_.cap) +
              " (vm.start_timeout_s; the host is overloaded?)";
     case BootVerdict::Stalled: {
+      if (ready_at_) {
+        return "the agent printed its ready line but did not answer within " +
+               ms_text(policy_.stall);
+      }
       std::string demand =
           last_demand_ < 0 ? "QEMU's CPU use unknown"
                            : "QEMU ran or waited for a CPU " +
@@ -104,16 +113,26 @@ std::optional<uint64_t> read_cpu_demand_ns(pid_t pid) {
   return sum;
 }
 
-uint64_t console_progress_marker(const std::string& console_log) {
+ConsoleProgress console_progress(const std::string& console_log, bool scan) {
+  ConsoleProgress p;
   struct stat st {};
-  if (::stat(console_log.c_str(), &st) != 0) return 0;
-  return static_cast<uint64_t>(st.st_size);
+  if (::stat(console_log.c_str(), &st) != 0) return p;
+  p.marker = static_cast<uint64_t>(st.st_size);
+  if (!scan) return p;
+  std::ifstream f(console_log, std::ios::binary);
+  std::string text(std::min<size_t>(kConsoleScanBytes, p.marker), '\0');
+  f.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, f.gcount())));
+  p.agent_ready = text.find(kAgentReadyLine) != std::string::npos;
+  return p;
 }
 
-BootSample sample_boot(pid_t qemu_pid, const std::string& console_log) {
+BootSample sample_boot(pid_t qemu_pid, const std::string& console_log, bool ready_seen) {
+  auto c = console_progress(console_log, !ready_seen);
   return {.at = std::chrono::steady_clock::now(),
           .cpu_demand_ns = read_cpu_demand_ns(qemu_pid),
-          .console = console_progress_marker(console_log)};
+          .console = c.marker,
+          .agent_ready = ready_seen || c.agent_ready};
 }
 
 }  // namespace hull::sandbox

@@ -5,15 +5,18 @@
 // waits and fails only when the VM has shown no progress for a stall window, or when an
 // overall cap has passed:
 //
-//   progress = the console grew, or QEMU's threads wanted a CPU for at least
-//              kMinDemand of the wall time since the previous reference sample
-//              (time on a CPU + time runnable but waiting for one, from the host's
-//              /proc/<pid>/task/*/schedstat), measured over at least kDemandWindow.
+//   progress = the console grew, or (until the agent's ready line is on the console)
+//              QEMU's threads wanted a CPU for at least kMinDemand of the wall time
+//              since the previous reference sample (time on a CPU + time runnable but
+//              waiting for one, from the host's /proc/<pid>/task/*/schedstat), measured
+//              over at least kDemandWindow.
 //
 // A booting guest's vCPU is always running or runnable (demand ~1 per vCPU) however
-// starved it is; a guest that idles without ever answering (an agent that hangs, a
-// listener on the wrong port) wants a few percent at most. BootWatch is pure: the
-// caller takes the samples (sample_boot) and feeds them in.
+// starved it is; a guest that idles without ever answering (an agent that hangs) wants
+// a few percent at most. Once the agent has printed "hull-agent ready" the boot is over:
+// CPU use no longer counts (an idle guest's timer ticks each wait for a CPU on a loaded
+// host and add up to real demand), and the agent must answer within the stall window.
+// BootWatch is pure: the caller takes the samples (sample_boot) and feeds them in.
 #pragma once
 
 #include <sys/types.h>
@@ -37,8 +40,10 @@ struct BootSample {
   // Sum over QEMU's threads of the time on a CPU and the time runnable on a run queue
   // (nanoseconds); nullopt when it could not be read.
   std::optional<uint64_t> cpu_demand_ns;
-  // The console marker (console_progress_marker): grows when the guest writes to its console.
+  // The console marker (console_progress): grows when the guest writes to its console.
   uint64_t console = 0;
+  // The console shows the agent's "hull-agent ready" line.
+  bool agent_ready = false;
 };
 
 struct BootWaitPolicy {
@@ -56,6 +61,7 @@ class BootWatch {
   BootVerdict observe(const BootSample& s);
 
   std::chrono::steady_clock::time_point last_progress() const { return last_progress_; }
+  bool agent_ready_seen() const { return ready_at_.has_value(); }
   // "the VM showed no progress for 30000 ms (QEMU wanted a CPU 2% of the time, console
   // quiet)" or "the VM kept booting but 300000 ms passed", for the error message.
   std::string describe(BootVerdict v) const;
@@ -65,6 +71,7 @@ class BootWatch {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_progress_;
   std::optional<BootSample> ref_;  // the start of the current demand window
+  std::optional<std::chrono::steady_clock::time_point> ready_at_;  // ready line first seen
   uint64_t console_ = 0;
   double last_demand_ = -1;  // of the last complete window; < 0: none yet
 };
@@ -76,11 +83,20 @@ std::optional<uint64_t> parse_schedstat_demand(std::string_view text);
 // The sum of parse_schedstat_demand over every thread of pid; nullopt if none could be read.
 std::optional<uint64_t> read_cpu_demand_ns(pid_t pid);
 
-// A number that grows whenever the guest writes to its console: today the console
-// log's size. The one place that knows how the console is stored.
-uint64_t console_progress_marker(const std::string& console_log);
+// What the console shows of a boot. The one place that knows how the console is stored
+// (today a plain log file): `marker` grows whenever the guest writes to it, `agent_ready`
+// says whether the first kConsoleScanBytes hold the agent's ready line (the kernel boots
+// `quiet`: the line comes within the first few KiB). scan = false skips reading the text.
+struct ConsoleProgress {
+  uint64_t marker = 0;
+  bool agent_ready = false;
+};
+inline constexpr size_t kConsoleScanBytes = 256 * 1024;
+inline constexpr std::string_view kAgentReadyLine = "hull-agent ready ";
+ConsoleProgress console_progress(const std::string& console_log, bool scan);
 
-// One sample of QEMU (pid) and its console, taken now.
-BootSample sample_boot(pid_t qemu_pid, const std::string& console_log);
+// One sample of QEMU (pid) and its console, taken now; the console's text is read only
+// while the ready line has not been seen (ready_seen = false).
+BootSample sample_boot(pid_t qemu_pid, const std::string& console_log, bool ready_seen);
 
 }  // namespace hull::sandbox

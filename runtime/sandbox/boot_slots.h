@@ -6,7 +6,9 @@
 // before they make anything. A slot is a lock file <root>/boot-slots/<n> held with flock()
 // from just before the sandbox's directory is made until its agent answers (or the start
 // fails): the kernel drops the lock when the holder's fd closes, also when it dies, so a
-// crash never leaks a slot.
+// crash never leaks a slot. The holder removes its file (and the directory, once empty)
+// before it lets go, so nothing stays under the root; a waiter that locked a file that was
+// removed meanwhile sees another inode at the path and tries again.
 #pragma once
 
 #include <chrono>
@@ -28,16 +30,24 @@ unsigned boot_slot_count();
 class BootSlot {
  public:
   BootSlot() = default;
+  ~BootSlot() { release(); }
+  BootSlot(BootSlot&& o) noexcept = default;
+  BootSlot& operator=(BootSlot&& o) noexcept;
+  BootSlot(const BootSlot&) = delete;
+  BootSlot& operator=(const BootSlot&) = delete;
   // Takes a free slot under root, waiting up to `timeout` for one; Errc::Timeout naming
   // the slots when none came free.
   static Result<BootSlot> acquire(const std::string& root, unsigned slots,
                                   std::chrono::milliseconds timeout);
   bool held() const { return fd_.valid(); }
-  void release() { fd_.reset(); }
+  // Removes the slot's file (and the directory if it is empty), then unlocks.
+  void release();
   std::chrono::steady_clock::duration waited() const { return waited_; }
 
  private:
   UniqueFd fd_;
+  std::string dir_;
+  std::string path_;
   std::chrono::steady_clock::duration waited_{};
 };
 

@@ -150,9 +150,48 @@ TEST(Schedstat, ReadsThisProcess) {
   EXPECT_EQ(read_cpu_demand_ns(0), std::nullopt);
 }
 
-TEST(ConsoleMarker, IsTheLogSizeAndZeroWithoutALog) {
-  EXPECT_EQ(console_progress_marker("/nonexistent/console.log"), 0u);
-  EXPECT_GT(console_progress_marker("/proc/self/exe"), 0u);
+TEST(ConsoleProgress, MarkerIsTheLogSizeAndTheReadyLineIsFound) {
+  EXPECT_EQ(console_progress("/nonexistent/console.log", true).marker, 0u);
+  char tmpl[] = "/tmp/hull-console.XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const std::string boot = "[    0.1] PCI: Fatal: No config space access function found\n";
+  ASSERT_EQ(::write(fd, boot.data(), boot.size()), static_cast<ssize_t>(boot.size()));
+  auto a = console_progress(tmpl, true);
+  EXPECT_EQ(a.marker, boot.size());
+  EXPECT_FALSE(a.agent_ready);
+  const std::string ready = "hull-agent ready 12.005\n";
+  ASSERT_EQ(::write(fd, ready.data(), ready.size()), static_cast<ssize_t>(ready.size()));
+  EXPECT_TRUE(console_progress(tmpl, true).agent_ready);
+  EXPECT_FALSE(console_progress(tmpl, false).agent_ready);  // not scanned
+  EXPECT_EQ(console_progress(tmpl, false).marker, boot.size() + ready.size());
+  ::close(fd);
+  ::unlink(tmpl);
+}
+
+// After the ready line, CPU use is no progress: an idle guest's ticks on a loaded host
+// (each waiting for a CPU) must not keep a start waiting for an agent that never answers.
+TEST(BootWatch, AfterTheReadyLineOnlyTheStallWindowIsLeft) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(w.observe(vm.step(1.0)), BootVerdict::Wait);
+  vm.console += 24;
+  auto s = vm.step(1.0);
+  s.agent_ready = true;
+  ASSERT_EQ(w.observe(s), BootVerdict::Wait);
+  EXPECT_TRUE(w.agent_ready_seen());
+  const auto ready = vm.now;
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) {
+    s = vm.step(0.9);  // busy-looking: ticks waiting for a CPU
+    s.agent_ready = true;
+    v = w.observe(s);
+  }
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  EXPECT_EQ(vm.now - ready, 30000ms);
+  EXPECT_NE(w.describe(v).find("printed its ready line but did not answer within 30000 ms"),
+            std::string::npos)
+      << w.describe(v);
 }
 
 }  // namespace

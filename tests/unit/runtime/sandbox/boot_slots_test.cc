@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 namespace hull::sandbox {
 namespace {
@@ -56,6 +58,45 @@ TEST_F(BootSlotTest, ReleasedOnDestruction) {
   }
   auto b = BootSlot::acquire(root_, 1, 0ms);
   EXPECT_TRUE(b);
+}
+
+// Nothing stays under the root once every slot is released.
+TEST_F(BootSlotTest, ReleaseLeavesNothingBehind) {
+  {
+    auto a = BootSlot::acquire(root_, 2, 0ms);
+    auto b = BootSlot::acquire(root_, 2, 0ms);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    EXPECT_TRUE(std::filesystem::exists(root_ + "/boot-slots"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/boot-slots"));
+  auto c = BootSlot::acquire(root_, 1, 0ms);  // and the directory comes back
+  EXPECT_TRUE(c) << c.error().what();
+}
+
+// Many threads taking and releasing one slot: never two holders at once.
+TEST_F(BootSlotTest, OneHolderAtATimeWhileFilesComeAndGo) {
+  std::atomic<int> holders{0}, max_holders{0}, taken{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 6; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto s = BootSlot::acquire(root_, 1, 10s);
+        if (!s) continue;
+        int h = ++holders;
+        int m = max_holders.load();
+        while (h > m && !max_holders.compare_exchange_weak(m, h)) {
+        }
+        std::this_thread::sleep_for(1ms);
+        --holders;
+        ++taken;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(taken.load(), 120);
+  EXPECT_EQ(max_holders.load(), 1);
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/boot-slots"));
 }
 
 TEST(BootSlotCount, TwoPerCpuAndAtLeastTwo) {
