@@ -127,10 +127,15 @@ ConsoleProgress console_progress(const std::string& console_log, bool scan) {
   return p;
 }
 
-BootSample sample_boot(pid_t qemu_pid, const std::string& console_log, bool ready_seen) {
+BootSample sample_boot(std::span<const pid_t> vm_pids, const std::string& console_log,
+                       bool ready_seen) {
   auto c = console_progress(console_log, !ready_seen);
+  std::optional<uint64_t> demand;
+  for (pid_t p : vm_pids) {
+    if (auto d = read_cpu_demand_ns(p)) demand = demand.value_or(0) + *d;
+  }
   return {.at = std::chrono::steady_clock::now(),
-          .cpu_demand_ns = read_cpu_demand_ns(qemu_pid),
+          .cpu_demand_ns = demand,
           .console = c.marker,
           .agent_ready = ready_seen || c.agent_ready};
 }

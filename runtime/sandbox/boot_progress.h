@@ -6,10 +6,10 @@
 // overall cap has passed:
 //
 //   progress = the console grew, or (until the agent's ready line is on the console)
-//              QEMU's threads wanted a CPU for at least kMinDemand of the wall time
-//              since the previous reference sample (time on a CPU + time runnable but
-//              waiting for one, from the host's /proc/<pid>/task/*/schedstat), measured
-//              over at least kDemandWindow.
+//              the VM's threads (QEMU, virtiofsd, hull-vsock) wanted a CPU for at least kMinDemand
+//              of the wall time since the previous reference sample (time on a CPU + time runnable
+//              but waiting for one, from the host's /proc/<pid>/task/*/schedstat), measured over at
+//              least kDemandWindow.
 //
 // A booting guest's vCPU is always running or runnable (demand ~1 per vCPU) however
 // starved it is; a guest that idles without ever answering (an agent that hangs) wants
@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -95,8 +96,11 @@ inline constexpr size_t kConsoleScanBytes = 256 * 1024;
 inline constexpr std::string_view kAgentReadyLine = "hull-agent ready ";
 ConsoleProgress console_progress(const std::string& console_log, bool scan);
 
-// One sample of QEMU (pid) and its console, taken now; the console's text is read only
-// while the ready line has not been seen (ready_seen = false).
-BootSample sample_boot(pid_t qemu_pid, const std::string& console_log, bool ready_seen);
+// One sample of the VM's processes (QEMU and its vhost-user backends: QEMU waits for a
+// backend's answer while the guest probes a device, so a starved backend is the VM's
+// demand too) and its console, taken now; the console's text is read only while the ready
+// line has not been seen (ready_seen = false).
+BootSample sample_boot(std::span<const pid_t> vm_pids, const std::string& console_log,
+                       bool ready_seen);
 
 }  // namespace hull::sandbox

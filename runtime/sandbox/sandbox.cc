@@ -177,8 +177,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
       return fail(Errc::NotRunning,
                   step("agent") + ": " + dead + tail_note("console", paths.console_log));
     }
-    if (auto v =
-            watch.observe(sample_boot(s.qemu_.pid(), paths.console_log, watch.agent_ready_seen()));
+    const pid_t vm_pids[] = {s.qemu_.pid(), s.virtiofsd_.pid(), s.vsock_.pid()};
+    if (auto v = watch.observe(sample_boot(vm_pids, paths.console_log, watch.agent_ready_seen()));
         v != BootVerdict::Wait) {
       return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) + " (last: " +
                                      last.what() + ")" + tail_note("console", paths.console_log));
