@@ -75,8 +75,8 @@ std::string BootWatch::describe(BootVerdict v) const {
                ms_text(policy_.stall);
       }
       std::string demand =
-          last_demand_ < 0 ? "QEMU's CPU use unknown"
-                           : "QEMU ran or waited for a CPU " +
+          last_demand_ < 0 ? "the VM's CPU use unknown"
+                           : "QEMU and its backends ran or waited for a CPU " +
                                  std::to_string(static_cast<int>(std::lround(last_demand_ * 100))) +
                                  "% of the time";
       return "the VM showed no progress for " + ms_text(policy_.stall) + " (" + demand +
