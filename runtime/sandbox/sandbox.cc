@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent/proto/constants.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "runtime/sandbox/boot_progress.h"
 #include "runtime/sandbox/boot_slots.h"
@@ -81,8 +82,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   s.timings_.boot_slot = Clock::now();
 
   // sandbox directory
-  HULL_TRY(wrap(make_dirs(opts.root + "/sandboxes"), step("sandbox directory")));
-  HULL_ASSIGN(dir, wrap(DirGuard::create(paths.dir), step("sandbox directory")));
+  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("sandbox directory")));
+  HULL_ASSIGN(sandboxes_fd, wrap(open_private_dir_at(root_fd.get(), opts.root, "sandboxes"),
+                                 step("sandbox directory")));
+  std::string dir_name = paths.dir.substr(paths.dir.rfind('/') + 1);
+  HULL_ASSIGN(dir, wrap(DirGuard::create_at(sandboxes_fd.get(), dir_name, paths.dir),
+                        step("sandbox directory")));
   s.dir_ = std::move(dir);
   struct stat st {};
   if (::stat(paths.dir.c_str(), &st) != 0) return fail_errno(step("sandbox directory") + ": stat");

@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/spawn.h"
+#include "common/unix_socket.h"
 #include "runtime/vm/log_tail.h"
 
 namespace hull::vm {
@@ -36,28 +36,11 @@ std::string describe_exit(ChildProcess& p, const std::string& log_path) {
   return s;
 }
 
-Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid,
-                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("socket");
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("unlink " + path);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("bind " + path);
-  }
-  if (::listen(fd.get(), backlog) != 0) return fail_errno("listen " + path);
-  return fd;
-}
-
 Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
+  HULL_ASSIGN(log, open_output_log(l.log_path));
   SpawnOptions o;
   o.argv = {l.binary,
             "--socket",
@@ -68,9 +51,8 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
             std::to_string(l.guest_cid),
             "--ready-fd",
             std::to_string(kChildFd)};
-  o.output_path = l.log_path;
-  o.inherit_fds = {{wr.get(), kChildFd}};
-  HULL_ASSIGN(child, ChildProcess::spawn("hull-vsock", o));
+  o.fds = {{log.get(), 1}, {log.get(), 2}, {wr.get(), kChildFd}};
+  HULL_ASSIGN(child, spawn("hull-vsock", o));
   wr.reset();
 
   // Read "ready\n"; EOF or the process ending first means it failed.
@@ -111,21 +93,22 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   HULL_ASSIGN(sock, wrap(listen_unix(l.socket_path, 1), "virtiofsd socket"));
   VirtiofsdSpec spec = l.spec;
   spec.socket_fd = kChildFd;
+  HULL_ASSIGN(log, open_output_log(l.log_path));
   SpawnOptions o;
   o.argv = virtiofsd_argv(spec);
-  o.output_path = l.log_path;
-  o.inherit_fds = {{sock.get(), kChildFd}};
+  o.fds = {{log.get(), 1}, {log.get(), 2}, {sock.get(), kChildFd}};
   o.new_pid_namespace = true;
-  return ChildProcess::spawn("virtiofsd", o);
+  return spawn("virtiofsd", o);
 }
 
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
                                 const std::vector<std::pair<int, int>>& inherit_fds) {
+  HULL_ASSIGN(log, open_output_log(log_path));
   SpawnOptions o;
   o.argv = qemu_argv(spec);
-  o.output_path = log_path;
-  o.inherit_fds = inherit_fds;
-  return ChildProcess::spawn("qemu", o);
+  o.fds = {{log.get(), 1}, {log.get(), 2}};
+  for (auto [parent, child] : inherit_fds) o.fds.push_back({parent, child});
+  return spawn("qemu", o);
 }
 
 }  // namespace hull::vm

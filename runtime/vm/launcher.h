@@ -51,7 +51,4 @@ Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_pat
 // Empty when the process still runs. Reaps it if it ended.
 std::string describe_exit(ChildProcess& p, const std::string& log_path);
 
-// A listening unix stream socket at `path` (a stale file there is removed).
-Result<UniqueFd> listen_unix(const std::string& path, int backlog);
-
 }  // namespace hull::vm
