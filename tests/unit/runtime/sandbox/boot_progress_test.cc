@@ -1,6 +1,7 @@
 #include "runtime/sandbox/boot_progress.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -143,8 +144,12 @@ TEST(Schedstat, RejectsMalformedLines) {
 TEST(Schedstat, ReadsThisProcess) {
   auto a = read_cpu_demand_ns(::getpid());
   ASSERT_TRUE(a);
+  // The kernel adds a running thread's time to its schedstat at a tick or a switch, not
+  // when the file is read: spin for several ticks, then yield to bring the sum up to date.
   volatile uint64_t x = 0;
-  for (int i = 0; i < 5'000'000; ++i) x = x + static_cast<uint64_t>(i);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) x = x + 1;
+  ::sched_yield();
   auto b = read_cpu_demand_ns(::getpid());
   ASSERT_TRUE(b);
   EXPECT_GT(*b, *a);
