@@ -74,6 +74,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                                    paths.shared_dir);
   }
 
+  // the runtime root first: the boot slots live in it, so a root that another user may
+  // write (a planted boot-slots symlink) is refused before anything is made or removed there
+  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("runtime root")));
+
   // boot slot: at most boot_slot_count() VMs boot at once per runtime root (boot_slots.h);
   // held until the agent answers, released when start() returns
   HULL_ASSIGN(slot, wrap(BootSlot::acquire(opts.root, boot_slot_count(),
@@ -82,7 +86,6 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   s.timings_.boot_slot = Clock::now();
 
   // sandbox directory
-  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("sandbox directory")));
   HULL_ASSIGN(sandboxes_fd, wrap(open_private_dir_at(root_fd.get(), opts.root, "sandboxes"),
                                  step("sandbox directory")));
   std::string dir_name = paths.dir.substr(paths.dir.rfind('/') + 1);

@@ -3,8 +3,9 @@
 // start() follows docs/design.md's start order as a straight line of named steps, each
 // returning an owner (guard) of what it made:
 //
-//   accelerator -> layout -> boot slot -> sandbox directory -> shared mount -> hull-vsock
-//   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, while the VM makes progress) -> qmp
+//   accelerator -> layout -> runtime root -> boot slot -> sandbox directory -> shared mount
+//   -> hull-vsock -> virtiofsd -> qemu -> agent (hybrid vsock + Health, while the VM makes
+//   progress) -> qmp
 //
 // If a step fails, the guards made so far are destroyed in reverse order and
 // the error names the step, with the tails of the console log and of the
