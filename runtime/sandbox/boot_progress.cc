@@ -113,6 +113,38 @@ std::optional<uint64_t> read_cpu_demand_ns(pid_t pid) {
   return sum;
 }
 
+std::optional<ThreadState> parse_thread_stat(std::string_view text) {
+  const size_t open = text.find(" (");
+  const size_t close = text.rfind(") ");
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open + 2 ||
+      close + 2 >= text.size()) {
+    return std::nullopt;
+  }
+  const char state = text[close + 2];
+  if (state < 'A' || state > 'z') return std::nullopt;
+  return ThreadState{.comm = std::string(text.substr(open + 2, close - open - 2)), .state = state};
+}
+
+std::string describe_threads(pid_t pid) {
+  std::error_code ec;
+  const std::filesystem::path task = "/proc/" + std::to_string(pid) + "/task";
+  std::string out;
+  for (std::filesystem::directory_iterator it(task, ec), end; !ec && it != end; it.increment(ec)) {
+    std::ifstream f(it->path() / "stat");
+    std::string line;
+    std::getline(f, line);
+    auto t = parse_thread_stat(line);
+    if (!t) continue;  // the thread ended while listed
+    std::ifstream w(it->path() / "wchan");
+    std::string wchan;
+    std::getline(w, wchan);
+    if (wchan.empty() || wchan == "0") wchan = "-";
+    if (!out.empty()) out += ", ";
+    out += t->comm + " " + t->state + " " + wchan;
+  }
+  return out.empty() ? "gone" : out;
+}
+
 ConsoleProgress console_progress(const std::string& console_log, bool scan) {
   ConsoleProgress p;
   struct stat st {};

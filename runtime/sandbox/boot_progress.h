@@ -96,6 +96,20 @@ inline constexpr size_t kConsoleScanBytes = 256 * 1024;
 inline constexpr std::string_view kAgentReadyLine = "hull-agent ready ";
 ConsoleProgress console_progress(const std::string& console_log, bool scan);
 
+// One thread's name and scheduler state from its /proc/<pid>/task/<tid>/stat line
+// ("42 (CPU 0/TCG) S 1 ..."; the name may hold spaces and parentheses); nullopt if malformed.
+struct ThreadState {
+  std::string comm;
+  char state = '?';
+};
+std::optional<ThreadState> parse_thread_stat(std::string_view text);
+
+// "CPU 0/TCG S futex_wait_queue, vhost-user R -, ..." for every thread of pid (the wait
+// channel after the state letter, "-" while it runs), "gone" when pid has no threads:
+// written into a stall's error, to tell a halted guest (vCPU asleep) from a VM waiting
+// for a backend (vCPU asleep in a socket read) or for the host's kernel (state D).
+std::string describe_threads(pid_t pid);
+
 // One sample of the VM's processes (QEMU and its vhost-user backends: QEMU waits for a
 // backend's answer while the guest probes a device, so a starved backend is the VM's
 // demand too) and its console, taken now; the console's text is read only while the ready

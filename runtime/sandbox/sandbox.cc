@@ -188,8 +188,15 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     const pid_t vm_pids[] = {s.qemu_.pid(), s.virtiofsd_.pid(), s.vsock_.pid()};
     if (auto v = watch.observe(sample_boot(vm_pids, paths.console_log, watch.agent_ready_seen()));
         v != BootVerdict::Wait) {
-      return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) + " (last: " +
-                                     last.what() + ")" + tail_note("console", paths.console_log));
+      std::string threads;
+      if (v == BootVerdict::Stalled) {
+        threads = "; threads: qemu [" + describe_threads(s.qemu_.pid()) + "], virtiofsd [" +
+                  describe_threads(s.virtiofsd_.pid()) + "], hull-vsock [" +
+                  describe_threads(s.vsock_.pid()) + "]";
+      }
+      return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) +
+                                     " (last: " + last.what() + ")" + threads +
+                                     tail_note("console", paths.console_log));
     }
     auto client = AgentClient::connect(paths.vsock_socket, Clock::now() + kAgentAttempt);
     if (!client) {

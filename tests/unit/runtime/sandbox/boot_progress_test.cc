@@ -162,6 +162,29 @@ TEST(Schedstat, ReadsThisProcess) {
   EXPECT_FALSE(s.agent_ready);
 }
 
+TEST(ThreadStat, ParsesNameAndStateOfOneThread) {
+  auto t = parse_thread_stat("4242 (CPU 0/TCG) S 1 4242 4242 0 -1 4194560 0 0\n");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->comm, "CPU 0/TCG");
+  EXPECT_EQ(t->state, 'S');
+  // a name with ") " in it: the last one ends the name
+  t = parse_thread_stat("7 (a) b) D 1 7");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->comm, "a) b");
+  EXPECT_EQ(t->state, 'D');
+  EXPECT_EQ(parse_thread_stat(""), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x)"), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 x) S 1"), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x) "), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x) 1 2"), std::nullopt);
+}
+
+TEST(ThreadStat, DescribesEveryThreadOfThisProcess) {
+  std::string d = describe_threads(::getpid());
+  EXPECT_NE(d.find(" R "), std::string::npos) << d;  // this thread runs
+  EXPECT_EQ(describe_threads(0), "gone");
+}
+
 TEST(ConsoleProgress, MarkerIsTheLogSizeAndTheReadyLineIsFound) {
   EXPECT_EQ(console_progress("/nonexistent/console.log", true).marker, 0u);
   char tmpl[] = "/tmp/hull-console.XXXXXX";
