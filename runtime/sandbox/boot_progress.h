@@ -106,8 +106,9 @@ std::optional<ThreadState> parse_thread_stat(std::string_view text);
 
 // "CPU 0/TCG S futex_wait_queue, vhost-user R -, ..." for every thread of pid (the wait
 // channel after the state letter, "-" while it runs), "gone" when pid has no threads:
-// written into a stall's error, to tell a halted guest (vCPU asleep) from a VM waiting
-// for a backend (vCPU asleep in a socket read) or for the host's kernel (state D).
+// written into a stall's error, to tell a halted guest (QEMU's threads asleep in futex or
+// poll waits) from QEMU waiting for a backend (a thread asleep in a socket read) or a
+// process stuck in the host's kernel (state D).
 std::string describe_threads(pid_t pid);
 
 // One sample of the VM's processes (QEMU and its vhost-user backends: QEMU waits for a
