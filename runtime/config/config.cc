@@ -17,6 +17,8 @@ using Json = nlohmann::json;
 constexpr uint32_t kMaxVcpus = 64;
 constexpr uint32_t kMinMemoryMib = 64;
 constexpr uint32_t kMaxMemoryMib = 1 << 20;
+constexpr uint32_t kMinStartTimeoutS = 10;
+constexpr uint32_t kMaxStartTimeoutS = 3600;
 
 struct Ctx {
   std::string origin;
@@ -177,6 +179,11 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
        [&](const Json& v) {
          return read_string(c, v, "vm.kernel_params", &vm.kernel_params, false);
        }},
+      {"start_timeout_s",
+       [&](const Json& v) {
+         return read_u32(c, v, "vm.start_timeout_s", kMinStartTimeoutS, kMaxStartTimeoutS,
+                         &vm.start_timeout_s);
+       }},
   };
   std::map<std::string, Handler> virtiofsd{
       {"path", [&](const Json& v) { return read_string(c, v, "virtiofsd.path", &fs.path, true); }},
@@ -260,7 +267,8 @@ std::string to_json_text(const Config& c) {
         {"allowed_annotations", c.vm.allowed_annotations},
         {"kernel", c.vm.kernel},
         {"initrd", c.vm.initrd},
-        {"kernel_params", c.vm.kernel_params}}},
+        {"kernel_params", c.vm.kernel_params},
+        {"start_timeout_s", c.vm.start_timeout_s}}},
       {"virtiofsd", {{"path", c.virtiofsd.path}, {"cache", cache_name(c.virtiofsd.cache)}}},
       {"log_level", c.log_level},
   };

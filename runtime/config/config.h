@@ -47,6 +47,9 @@ struct Vm {
   std::string kernel = std::string(kDefaultShareDir) + "/vmlinux";
   std::string initrd = std::string(kDefaultShareDir) + "/initrd.img";
   std::string kernel_params;  // appended to hull's own kernel command line
+  // The longest a sandbox start waits for the guest's agent while the VM still makes
+  // progress (runtime/sandbox/boot_progress.h); a VM without progress fails sooner.
+  uint32_t start_timeout_s = 300;
 };
 
 struct Virtiofsd {

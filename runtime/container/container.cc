@@ -46,6 +46,13 @@ using Json = nlohmann::json;
 // From spawning the monitor to its `ready`: a VM boot (under TCG up to tens
 // of seconds) plus the container's creation in the guest.
 constexpr milliseconds kReadyTimeout{120000};
+// The monitor bounds its own wait for a boot slot and for the agent by
+// vm.start_timeout_s each (runtime/sandbox/boot_slots.h, boot_progress.h), then
+// creates the container; the CLI waits that long and a margin for its Ready.
+milliseconds boot_ready_timeout(const config::Config& cfg) {
+  return 2 * std::chrono::seconds(cfg.vm.start_timeout_s) + sandbox::kContainerCallTimeout +
+         kReadyTimeout;
+}
 constexpr milliseconds kAgentConnectTimeout{10000};
 constexpr int kMonitorExitWaitMs = 15000;
 
@@ -340,7 +347,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   SyncMessage boot;
   boot.type = SyncType::Boot;
   if (auto st = send_sync(pair->first.get(), boot); !st) return abort(std::move(st.error()));
-  auto ready = recv_sync(pair->first.get(), kReadyTimeout);
+  auto ready = recv_sync(pair->first.get(), boot_ready_timeout(cfg));
   if (!ready) return abort(std::move(ready.error()).wrap("container " + o.id), true);
   if (ready->type == SyncType::Error) return abort(std::move(ready->error));
   if (ready->type != SyncType::Ready) {

@@ -7,6 +7,8 @@
 #include "agent/proto/constants.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "runtime/sandbox/boot_progress.h"
+#include "runtime/sandbox/boot_slots.h"
 #include "runtime/vm/accel.h"
 #include "runtime/vm/launcher.h"
 #include "runtime/vm/log_tail.h"
@@ -19,20 +21,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// One attempt to reach the agent; start() retries until agent_timeout.
+// One attempt to reach the agent; start() retries while the VM makes progress
+// (boot_progress.h). A starved guest answers Health slowly: one attempt waits 5 s.
 constexpr milliseconds kAgentAttempt{500};
-constexpr milliseconds kHealthTimeout{2000};
+constexpr milliseconds kHealthTimeout{5000};
 constexpr milliseconds kQmpTimeout{5000};
 // DestroySandbox answers once the containers are dead and nothing written is
 // left in the guest's page cache: a sync of a large dirty cache takes a while.
 constexpr milliseconds kDestroyTimeout{10000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
-
-milliseconds left_until(Clock::time_point deadline) {
-  return std::max(milliseconds(0),
-                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
 
 // "; <what>: <tail>" or "" when the file says nothing.
 std::string tail_note(const std::string& what, const std::string& path) {
@@ -76,8 +74,18 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                                    paths.shared_dir);
   }
 
+  // the runtime root first: the boot slots live in it, so a root that another user may
+  // write (a planted boot-slots symlink) is refused before anything is made or removed there
+  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("runtime root")));
+
+  // boot slot: at most boot_slot_count() VMs boot at once per runtime root (boot_slots.h);
+  // held until the agent answers, released when start() returns
+  HULL_ASSIGN(slot, wrap(BootSlot::acquire(opts.root, boot_slot_count(),
+                                           std::chrono::seconds(cfg.vm.start_timeout_s)),
+                         step("boot slot")));
+  s.timings_.boot_slot = Clock::now();
+
   // sandbox directory
-  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("sandbox directory")));
   HULL_ASSIGN(sandboxes_fd, wrap(open_private_dir_at(root_fd.get(), opts.root, "sandboxes"),
                                  step("sandbox directory")));
   std::string dir_name = paths.dir.substr(paths.dir.rfind('/') + 1);
@@ -163,8 +171,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   s.qemu_ = std::move(qemu);
   s.timings_.qemu_exec = Clock::now();
 
-  // agent
-  auto agent_deadline = s.timings_.qemu_exec + opts.agent_timeout;
+  // agent: wait while the VM makes progress (boot_progress.h), up to the cap
+  BootWatch watch({.stall = opts.agent_timeout,
+                   .cap = std::max<milliseconds>(opts.agent_timeout,
+                                                 std::chrono::seconds(cfg.vm.start_timeout_s))},
+                  s.timings_.qemu_exec);
   Error last{Errc::Timeout, 0, "no answer"};
   while (!s.agent_) {
     std::string dead = vm::describe_exit(s.qemu_, paths.qemu_log);
@@ -174,19 +185,26 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
       return fail(Errc::NotRunning,
                   step("agent") + ": " + dead + tail_note("console", paths.console_log));
     }
-    if (Clock::now() >= agent_deadline) {
-      return fail(Errc::Timeout, step("agent") + ": no answer within " +
-                                     std::to_string(opts.agent_timeout.count()) + " ms (last: " +
-                                     last.what() + ")" + tail_note("console", paths.console_log));
+    const pid_t vm_pids[] = {s.qemu_.pid(), s.virtiofsd_.pid(), s.vsock_.pid()};
+    if (auto v = watch.observe(sample_boot(vm_pids, paths.console_log, watch.agent_ready_seen()));
+        v != BootVerdict::Wait) {
+      std::string threads;
+      if (v == BootVerdict::Stalled) {
+        threads = "; threads: qemu [" + describe_threads(s.qemu_.pid()) + "], virtiofsd [" +
+                  describe_threads(s.virtiofsd_.pid()) + "], hull-vsock [" +
+                  describe_threads(s.vsock_.pid()) + "]";
+      }
+      return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) +
+                                     " (last: " + last.what() + ")" + threads +
+                                     tail_note("console", paths.console_log));
     }
-    auto attempt = std::min(agent_deadline, Clock::now() + kAgentAttempt);
-    auto client = AgentClient::connect(paths.vsock_socket, attempt);
+    auto client = AgentClient::connect(paths.vsock_socket, Clock::now() + kAgentAttempt);
     if (!client) {
       last = std::move(client.error());
       continue;
     }
     s.timings_.agent_connected = Clock::now();
-    if (auto h = client->health(std::min(kHealthTimeout, left_until(agent_deadline))); !h) {
+    if (auto h = client->health(kHealthTimeout); !h) {
       last = std::move(h.error());
       continue;
     }

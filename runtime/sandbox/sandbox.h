@@ -3,8 +3,9 @@
 // start() follows docs/design.md's start order as a straight line of named steps, each
 // returning an owner (guard) of what it made:
 //
-//   accelerator -> layout -> sandbox directory -> shared mount -> hull-vsock
-//   -> virtiofsd -> qemu -> agent (hybrid vsock + Health, with a deadline) -> qmp
+//   accelerator -> layout -> runtime root -> boot slot -> sandbox directory -> shared mount
+//   -> hull-vsock -> virtiofsd -> qemu -> agent (hybrid vsock + Health, while the VM makes
+//   progress) -> qmp
 //
 // If a step fails, the guards made so far are destroyed in reverse order and
 // the error names the step, with the tails of the console log and of the
@@ -56,7 +57,9 @@ struct SandboxOptions {
   // -accel tcg,tb-size= (TCG only; 0: QEMU's default). 16 MiB measured 24 MiB less Pss per
   // sandbox than the default with no boot-time cost (scripts/bench/sandbox.sh).
   uint32_t tcg_tb_size_mib = 16;
-  // From QEMU's exec to the agent's Health answer.
+  // Waiting for the agent's Health answer fails once the VM has shown no progress for
+  // this long (boot_progress.h), or once config.vm.start_timeout_s has passed since
+  // QEMU's exec, whichever comes first.
   std::chrono::milliseconds agent_timeout{30000};
   // The VM's NICs, in guest order (none: the guest has loopback only).
   std::vector<SandboxNic> nics;
@@ -67,6 +70,7 @@ struct SandboxOptions {
 // When start() reached each point (steady clock).
 struct StartTimings {
   std::chrono::steady_clock::time_point begin;
+  std::chrono::steady_clock::time_point boot_slot;        // a boot slot taken (boot_slots.h)
   std::chrono::steady_clock::time_point qemu_exec;        // QEMU spawned
   std::chrono::steady_clock::time_point agent_connected;  // hybrid vsock "OK"
   std::chrono::steady_clock::time_point agent_healthy;    // Health answered

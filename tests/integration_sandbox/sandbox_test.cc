@@ -4,6 +4,8 @@
 // behind: no mount, no process, no file.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "runtime/sandbox/boot_slots.h"
 #include "sandbox_env.h"
 
 namespace hull::sandbox {
@@ -108,6 +111,33 @@ TEST_F(SandboxTest, StartFailsCleanlyWhenHullVsockIsMissing) {
   EXPECT_EQ(sb.error().code, Errc::NotFound);
 }
 
+// A runtime root that others may write is refused before the boot slots are touched: a
+// boot-slots symlink planted there must not make start() lock and unlink files elsewhere.
+TEST_F(SandboxTest, ForeignRootIsRefusedBeforeTheBootSlots) {
+  const std::string target = root_ + ".elsewhere";
+  ASSERT_EQ(::mkdir(target.c_str(), 0700), 0);
+  std::vector<std::string> planted;
+  for (unsigned i = 0; i < boot_slot_count(); ++i) {
+    planted.push_back(target + "/" + std::to_string(i));
+    std::ofstream(planted.back()) << "not hull's\n";
+  }
+  ASSERT_EQ(::symlink(target.c_str(), (root_ + "/boot-slots").c_str()), 0);
+  ASSERT_EQ(::chmod(root_.c_str(), 0777), 0);
+  auto sb = Sandbox::start(options_for(root_, "foreign"));
+  ASSERT_EQ(::chmod(root_.c_str(), 0700), 0);
+  ASSERT_FALSE(sb);
+  EXPECT_EQ(sb.error().code, Errc::InvalidState) << sb.error().what();
+  EXPECT_NE(sb.error().what().find("sandbox foreign: runtime root"), std::string::npos)
+      << sb.error().what();
+  for (const auto& f : planted) {
+    struct stat st {};
+    EXPECT_EQ(::stat(f.c_str(), &st), 0) << f << " was removed";
+    ::unlink(f.c_str());
+  }
+  ::unlink((root_ + "/boot-slots").c_str());
+  ::rmdir(target.c_str());
+}
+
 enum class Victim { Qemu, Virtiofsd, Vsock };
 
 class SandboxKillTest : public SandboxTest, public ::testing::WithParamInterface<Victim> {};
@@ -184,7 +214,11 @@ TEST_F(SandboxTest, EightInParallel) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kCount; ++i) {
     threads.emplace_back([&, i] {
-      auto sb = Sandbox::start(options_for(root_, "par" + std::to_string(i)));
+      auto o = options_for(root_, "par" + std::to_string(i));
+      // Eight boots on a 2-core TCG host each take longer than 2 s: the start waits
+      // while the VM makes progress (a fixed 2 s deadline failed them).
+      o.agent_timeout = 2000ms;
+      auto sb = Sandbox::start(o);
       if (sb) {
         boxes[i] = std::move(*sb);
       } else {

@@ -1,0 +1,233 @@
+#include "runtime/sandbox/boot_progress.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+
+namespace hull::sandbox {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kNsPerMs = 1'000'000;
+
+// Samples every 500 ms of a VM whose threads want `demand` of a CPU (0..1), from t0.
+struct Vm {
+  Clock::time_point t0 = Clock::time_point() + 1h;
+  Clock::time_point now = t0;
+  uint64_t cpu_ns = 0;
+  uint64_t console = 0;
+  BootSample step(double demand, std::chrono::milliseconds dt = 500ms) {
+    now += dt;
+    cpu_ns += static_cast<uint64_t>(demand * static_cast<double>(dt.count()) * kNsPerMs);
+    return {.at = now, .cpu_demand_ns = cpu_ns, .console = console};
+  }
+};
+
+const BootWaitPolicy kPolicy{.stall = 30000ms, .cap = 300000ms};
+
+// Overload: a booting guest that gets a CPU 5% of the time is still runnable the rest
+// of it; it keeps waiting for as long as it boots, past the old 30 s deadline.
+TEST(BootWatch, StarvedButRunnableGuestKeepsWaiting) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 240; ++i) {  // 120 s
+    ASSERT_EQ(w.observe(vm.step(0.95)), BootVerdict::Wait) << i;
+  }
+}
+
+// A guest that idles without answering (the agent hung, or listens elsewhere) fails
+// after the stall window, counted from its last progress.
+TEST(BootWatch, IdleGuestStallsAfterTheWindow) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(w.observe(vm.step(1.0)), BootVerdict::Wait);  // 5 s boot
+  const auto booted = vm.now;
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) v = w.observe(vm.step(0.03));
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  EXPECT_GE(vm.now - booted, 30000ms);
+  EXPECT_LE(vm.now - booted, 31000ms);
+  EXPECT_NE(w.describe(v).find(
+                "no progress for 30000 ms (QEMU and its backends ran or waited for a CPU 3% of"),
+            std::string::npos)
+      << w.describe(v);
+}
+
+// Never any progress: the stall window from QEMU's start, as the fixed deadline was.
+TEST(BootWatch, NoProgressAtAllFailsAtTheStallWindow) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) v = w.observe(vm.step(0.0));
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  EXPECT_EQ(vm.now - vm.t0, 30000ms);
+}
+
+// Console output is progress even while QEMU's CPU use cannot be read.
+TEST(BootWatch, ConsoleOutputIsProgress) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 200; ++i) {
+    vm.console += 10;
+    auto s = vm.step(0.0);
+    s.cpu_demand_ns.reset();
+    ASSERT_EQ(w.observe(s), BootVerdict::Wait) << i;
+  }
+  auto s = vm.step(0.0);
+  s.cpu_demand_ns.reset();
+  EXPECT_EQ(w.observe(s), BootVerdict::Wait);
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) {
+    s = vm.step(0.0);
+    s.cpu_demand_ns.reset();
+    v = w.observe(s);
+  }
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  EXPECT_NE(w.describe(v).find("the VM's CPU use unknown"), std::string::npos) << w.describe(v);
+}
+
+// A guest that spins forever (busy but never ready) ends at the cap.
+TEST(BootWatch, BusyForeverEndsAtTheCap) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) v = w.observe(vm.step(1.0));
+  EXPECT_EQ(v, BootVerdict::CapReached);
+  EXPECT_EQ(vm.now - vm.t0, 300000ms);
+  EXPECT_NE(w.describe(v).find("vm.start_timeout_s"), std::string::npos);
+}
+
+// The demand is taken over at least kDemandWindow: many quick samples (the connect loop
+// can spin) neither hide a booting guest nor make an idle one look busy.
+TEST(BootWatch, DemandIsMeasuredOverAWindowNotPerSample) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 4000; ++i) {  // 40 s in 10 ms steps
+    ASSERT_EQ(w.observe(vm.step(0.6, 10ms)), BootVerdict::Wait) << i;
+  }
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) v = w.observe(vm.step(0.1, 10ms));
+  EXPECT_EQ(v, BootVerdict::Stalled);
+}
+
+// Demand just under and at the threshold.
+TEST(BootWatch, ThresholdIsMinDemand) {
+  Vm a;
+  BootWatch wa(kPolicy, a.t0);
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) v = wa.observe(a.step(kMinDemand * 0.9));
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  Vm b;
+  BootWatch wb(kPolicy, b.t0);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(wb.observe(b.step(kMinDemand + 0.01)), BootVerdict::Wait);
+}
+
+TEST(Schedstat, ParsesTheSumOfRunAndWait) {
+  EXPECT_EQ(parse_schedstat_demand("1652284 51586 2\n"), 1652284u + 51586u);
+  EXPECT_EQ(parse_schedstat_demand("0 0 0"), 0u);
+}
+
+TEST(Schedstat, RejectsMalformedLines) {
+  EXPECT_EQ(parse_schedstat_demand(""), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("12 34\n"), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("12 x 3\n"), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("-1 2 3\n"), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("1 2 3 4\n"), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("18446744073709551615 1 1\n"), std::nullopt);
+  EXPECT_EQ(parse_schedstat_demand("99999999999999999999 1 1\n"), std::nullopt);
+}
+
+TEST(Schedstat, ReadsThisProcess) {
+  auto a = read_cpu_demand_ns(::getpid());
+  ASSERT_TRUE(a);
+  // The kernel adds a running thread's time to its schedstat at a tick or a switch, not
+  // when the file is read: spin for several ticks, then yield to bring the sum up to date.
+  volatile uint64_t x = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  while (std::chrono::steady_clock::now() < until) x = x + 1;
+  ::sched_yield();
+  auto b = read_cpu_demand_ns(::getpid());
+  ASSERT_TRUE(b);
+  EXPECT_GT(*b, *a);
+  EXPECT_EQ(read_cpu_demand_ns(0), std::nullopt);
+  const pid_t pids[] = {::getpid(), 0};  // an unreadable pid adds nothing
+  auto s = sample_boot(pids, "/nonexistent", false);
+  ASSERT_TRUE(s.cpu_demand_ns);
+  EXPECT_GE(*s.cpu_demand_ns, *b);
+  EXPECT_EQ(s.console, 0u);
+  EXPECT_FALSE(s.agent_ready);
+}
+
+TEST(ThreadStat, ParsesNameAndStateOfOneThread) {
+  auto t = parse_thread_stat("4242 (CPU 0/TCG) S 1 4242 4242 0 -1 4194560 0 0\n");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->comm, "CPU 0/TCG");
+  EXPECT_EQ(t->state, 'S');
+  // a name with ") " in it: the last one ends the name
+  t = parse_thread_stat("7 (a) b) D 1 7");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->comm, "a) b");
+  EXPECT_EQ(t->state, 'D');
+  EXPECT_EQ(parse_thread_stat(""), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x)"), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 x) S 1"), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x) "), std::nullopt);
+  EXPECT_EQ(parse_thread_stat("7 (x) 1 2"), std::nullopt);
+}
+
+TEST(ThreadStat, DescribesEveryThreadOfThisProcess) {
+  std::string d = describe_threads(::getpid());
+  EXPECT_NE(d.find(" R "), std::string::npos) << d;  // this thread runs
+  EXPECT_EQ(describe_threads(0), "gone");
+}
+
+TEST(ConsoleProgress, MarkerIsTheLogSizeAndTheReadyLineIsFound) {
+  EXPECT_EQ(console_progress("/nonexistent/console.log", true).marker, 0u);
+  char tmpl[] = "/tmp/hull-console.XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const std::string boot = "[    0.1] PCI: Fatal: No config space access function found\n";
+  ASSERT_EQ(::write(fd, boot.data(), boot.size()), static_cast<ssize_t>(boot.size()));
+  auto a = console_progress(tmpl, true);
+  EXPECT_EQ(a.marker, boot.size());
+  EXPECT_FALSE(a.agent_ready);
+  const std::string ready = "hull-agent ready 12.005\n";
+  ASSERT_EQ(::write(fd, ready.data(), ready.size()), static_cast<ssize_t>(ready.size()));
+  EXPECT_TRUE(console_progress(tmpl, true).agent_ready);
+  EXPECT_FALSE(console_progress(tmpl, false).agent_ready);  // not scanned
+  EXPECT_EQ(console_progress(tmpl, false).marker, boot.size() + ready.size());
+  ::close(fd);
+  ::unlink(tmpl);
+}
+
+// After the ready line, CPU use is no progress: an idle guest's ticks on a loaded host
+// (each waiting for a CPU) must not keep a start waiting for an agent that never answers.
+TEST(BootWatch, AfterTheReadyLineOnlyTheStallWindowIsLeft) {
+  Vm vm;
+  BootWatch w(kPolicy, vm.t0);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(w.observe(vm.step(1.0)), BootVerdict::Wait);
+  vm.console += 24;
+  auto s = vm.step(1.0);
+  s.agent_ready = true;
+  ASSERT_EQ(w.observe(s), BootVerdict::Wait);
+  EXPECT_TRUE(w.agent_ready_seen());
+  const auto ready = vm.now;
+  BootVerdict v = BootVerdict::Wait;
+  while (v == BootVerdict::Wait) {
+    s = vm.step(0.9);  // busy-looking: ticks waiting for a CPU
+    s.agent_ready = true;
+    v = w.observe(s);
+  }
+  EXPECT_EQ(v, BootVerdict::Stalled);
+  EXPECT_EQ(vm.now - ready, 30000ms);
+  EXPECT_NE(w.describe(v).find("printed its ready line but did not answer within 30000 ms"),
+            std::string::npos)
+      << w.describe(v);
+}
+
+}  // namespace
+}  // namespace hull::sandbox
