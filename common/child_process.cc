@@ -39,10 +39,23 @@ ExitStatus from_siginfo(const siginfo_t& info) {
   return st;
 }
 
-// In the child after clone3: report errno to the parent and end.
-[[noreturn]] void child_fail(int err_fd) {
-  int e = errno;
-  (void)!::write(err_fd, &e, sizeof e);
+// What a failed child reports: errno and the step that failed.
+struct ChildReport {
+  int err = 0;
+  char step[96] = {};
+};
+
+// In the child after clone3: report errno (and the step, if named) to the
+// parent and end.
+[[noreturn]] void child_fail(int err_fd, const char* step = nullptr) {
+  ChildReport r;
+  r.err = errno;
+  if (step) {
+    size_t i = 0;
+    for (; step[i] && i + 1 < sizeof r.step; ++i) r.step[i] = step[i];
+    r.step[i] = 0;
+  }
+  (void)!::write(err_fd, &r, sizeof r);
   ::_exit(127);
 }
 
@@ -99,6 +112,12 @@ Result<ChildProcess> ChildProcess::spawn(std::string name, const SpawnOptions& o
   std::vector<char*> args;
   for (const auto& a : opts.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (opts.env) {
+    for (const auto& e : *opts.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+  }
+  char** child_env = opts.env ? envp.data() : environ;
   int errpipe[2];
   if (::pipe2(errpipe, O_CLOEXEC) != 0) return fail_errno(name + ": pipe");
   UniqueFd err_rd(errpipe[0]), err_wr(errpipe[1]);
@@ -130,7 +149,11 @@ Result<ChildProcess> ChildProcess::spawn(std::string name, const SpawnOptions& o
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(args[0], args.data(), environ);
+    if (opts.pre_exec) {
+      const char* step = "preparing the process";
+      if (opts.pre_exec(opts.pre_exec_arg, &step) != 0) child_fail(err_wr.get(), step);
+    }
+    ::execve(args[0], args.data(), child_env);
     child_fail(err_wr.get());
   }
   ChildProcess child;
@@ -138,14 +161,17 @@ Result<ChildProcess> ChildProcess::spawn(std::string name, const SpawnOptions& o
   child.pidfd_.reset(pidfd);
   child.name_ = std::move(name);
   err_wr.reset();
-  int child_errno = 0;
+  ChildReport report;
   ssize_t n;
-  while ((n = ::read(err_rd.get(), &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  while ((n = ::read(err_rd.get(), &report, sizeof report)) < 0 && errno == EINTR) {
   }
   if (n > 0) {
     child.kill_and_reap();
-    return std::unexpected(Error{child_errno == ENOENT ? Errc::NotFound : Errc::System, child_errno,
-                                 child.name_ + ": starting " + opts.argv[0]});
+    report.step[sizeof report.step - 1] = 0;
+    std::string what =
+        report.step[0] ? std::string(report.step) + " before starting " : std::string("starting ");
+    return std::unexpected(Error{report.err == ENOENT ? Errc::NotFound : Errc::System, report.err,
+                                 child.name_ + ": " + what + opts.argv[0]});
   }
   return child;
 }

@@ -30,6 +30,13 @@ struct SpawnOptions {
   // every process it forked (virtiofsd forks its worker into namespaces of
   // its own, which a pidfd on the parent alone could not reach).
   bool new_pid_namespace = false;
+  // The environment ("NAME=value" each); nullopt: the caller's own.
+  std::optional<std::vector<std::string>> env;
+  // Runs in the child last, just before execve (runtime/jail's jailer step):
+  // only async-signal-safe calls. Returns 0, or -1 with errno set and *step
+  // naming what failed; spawn() then reports "<name>: <step>: <errno>".
+  int (*pre_exec)(const void* arg, const char** step) noexcept = nullptr;
+  const void* pre_exec_arg = nullptr;
 };
 
 // How a child ended: exit code, or 128 + signal number when killed.

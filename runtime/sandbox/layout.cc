@@ -28,6 +28,7 @@ SandboxPaths paths_in(const std::string& dir, const std::string& socket_dir) {
   p.virtiofsd_log = dir + "/virtiofsd.log";
   p.vsock_log = dir + "/hull-vsock.log";
   p.shared_dir = dir + "/shared";
+  p.jail_dir = dir + "/jail";
   return p;
 }
 

@@ -3,7 +3,7 @@
 //   <root>/sandboxes/<dir>/
 //     qmp.sock  vhost-vsock.sock  vsock.sock  virtiofsd.sock  console.log
 //     qemu.log  virtiofsd.log  hull-vsock.log      (each process's stdout+stderr)
-//     shared/
+//     shared/  jail/   (jail/: the empty mount point of the jailed processes' roots)
 //
 // <dir> is the sandbox id (common/container_id.h: validated before any path
 // is joined), unless the id cannot name it: it holds a ',' (virtiofsd's and
@@ -57,6 +57,7 @@ struct SandboxPaths {
   std::string virtiofsd_log;
   std::string vsock_log;
   std::string shared_dir;
+  std::string jail_dir;  // empty; QEMU and hull-vsock each mount their root on it (runtime/jail)
   bool hashed = false;  // <dir> is the hash of the id, not the id
   bool short_sockets() const { return socket_dir != dir; }
 };

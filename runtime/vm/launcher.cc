@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "runtime/jail/plans.h"
 #include "runtime/vm/log_tail.h"
 
 namespace hull::vm {
@@ -54,6 +55,34 @@ Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
   return fd;
 }
 
+Result<UniqueFd> connect_unix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return fail(Errc::Invalid,
+                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("socket");
+  while (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINTR) return fail_errno("connect " + path);
+  }
+  return fd;
+}
+
+namespace {
+
+void confine(SpawnOptions& o, const jail::Jail* jail) {
+  if (!jail) return;
+  o.pre_exec = jail::enter_hook;
+  o.pre_exec_arg = jail;
+  o.env = jail::jail_env();
+  o.new_pid_namespace = true;
+}
+
+}  // namespace
+
 Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
@@ -70,6 +99,7 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
             std::to_string(kChildFd)};
   o.output_path = l.log_path;
   o.inherit_fds = {{wr.get(), kChildFd}};
+  confine(o, l.jail);
   HULL_ASSIGN(child, ChildProcess::spawn("hull-vsock", o));
   wr.reset();
 
@@ -120,11 +150,13 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
 }
 
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
-                                const std::vector<std::pair<int, int>>& inherit_fds) {
+                                const std::vector<std::pair<int, int>>& inherit_fds,
+                                const jail::Jail* jail) {
   SpawnOptions o;
   o.argv = qemu_argv(spec);
   o.output_path = log_path;
   o.inherit_fds = inherit_fds;
+  confine(o, jail);
   return ChildProcess::spawn("qemu", o);
 }
 

@@ -3,12 +3,15 @@
 // Every test runs in a private runtime root and checks that nothing is left
 // behind: no mount, no process, no file.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "sandbox_env.h"
@@ -64,6 +67,92 @@ TEST_F(SandboxTest, StartsAndReportsGuestDetails) {
   EXPECT_EQ(*status, "running");
   EXPECT_GE(sb->guest_cid(), 3u);
   EXPECT_TRUE(sb->stop()) << "stop";
+}
+
+// "Key:\tvalue" of /proc/<pid>/status.
+std::string status_field(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) {
+      auto v = line.substr(key.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+std::string ns_of(const std::string& proc, const std::string& ns) {
+  char buf[64] = {};
+  ssize_t n = ::readlink((proc + "/ns/" + ns).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// One "Max ..." line of /proc/<pid>/limits: "soft hard".
+std::string limit_of(pid_t pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    std::istringstream f(line.substr(name.size()));
+    std::string soft, hard;
+    f >> soft >> hard;
+    return soft + " " + hard;
+  }
+  return "";
+}
+
+// docs/security.md: what the jail (runtime/jail) gives each guest-facing process.
+void expect_jailed(pid_t pid, const std::string& what) {
+  SCOPED_TRACE(what + " pid " + std::to_string(pid));
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::istringstream uids(status_field(pid, "Uid"));
+  std::string real, eff, saved, fsuid;
+  uids >> real >> eff >> saved >> fsuid;
+  EXPECT_NE(real, "0");
+  EXPECT_NE(eff, "0");
+  EXPECT_NE(saved, "0");
+  EXPECT_EQ(real, std::to_string(::getpwnam("hull") ? ::getpwnam("hull")->pw_uid : 0u));
+  EXPECT_NE(status_field(pid, "Gid").rfind("0\t", 0), 0u);
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_EQ(status_field(pid, set), "0000000000000000") << set;
+  }
+  EXPECT_EQ(status_field(pid, "NoNewPrivs"), "1");
+  EXPECT_EQ(status_field(pid, "Seccomp"), "2");
+  for (const char* ns : {"mnt", "ipc", "uts", "pid"}) {
+    EXPECT_NE(ns_of(proc, ns), ns_of("/proc/self", ns)) << ns;
+  }
+  EXPECT_NE(::access((proc + "/root/etc/shadow").c_str(), F_OK), 0);
+  EXPECT_NE(::access((proc + "/root/etc").c_str(), F_OK), 0);
+  EXPECT_EQ(::access((proc + "/root/usr/bin").c_str(), F_OK), 0);
+  EXPECT_EQ(limit_of(pid, "Max core file size"), "0 0");
+  EXPECT_NE(limit_of(pid, "Max open files"), "");
+  EXPECT_EQ(limit_of(pid, "Max processes"), "8192 8192");
+  std::string env;
+  std::ifstream(proc + "/environ") >> env;
+  EXPECT_EQ(env.find("HULL"), std::string::npos) << env;
+}
+
+TEST_F(SandboxTest, QemuRunsJailed) {
+  auto sb = start("jailed");
+  ASSERT_TRUE(sb);
+  expect_jailed(sb->qemu_pid(), "qemu");
+  const std::string proc = "/proc/" + std::to_string(sb->qemu_pid());
+  EXPECT_EQ(ns_of(proc, "net"), ns_of("/proc/self", "net"));  // the caller's (the container's)
+  EXPECT_EQ(::access((proc + "/root/boot/vmlinux").c_str(), R_OK), 0);
+  EXPECT_EQ(::access((proc + "/root/dev/kvm").c_str(), F_OK) == 0,
+            sb->accel() == config::Accel::Kvm);
+  // QEMU's file size limit leaves room for the guest RAM (its memfd).
+  EXPECT_EQ(limit_of(sb->qemu_pid(), "Max file size"),
+            std::to_string((256ull << 20) + (64ull << 20)) + " " +
+                std::to_string((256ull << 20) + (64ull << 20)));
+  // On the host the jail directory is only an empty mount point.
+  EXPECT_EQ(leftovers(sb->paths().jail_dir), "");
+  auto status = sb->qmp().query_status();
+  ASSERT_TRUE(status) << status.error().what();
+  EXPECT_EQ(*status, "running");
+  EXPECT_TRUE(sb->stop());
 }
 
 TEST_F(SandboxTest, GuestReadsAFileFromShared) {

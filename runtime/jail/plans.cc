@@ -1,0 +1,93 @@
+#include "runtime/jail/plans.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+namespace hull::jail {
+
+namespace {
+
+bool under_usr(const std::string& p) {
+  return p.rfind("/usr/", 0) == 0;
+}
+
+std::string basename_of(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// A program runs from /usr as it is, from anywhere else bound into kJailExecDir.
+std::string bind_program(JailSpec& spec, const std::string& path) {
+  if (under_usr(path)) return path;
+  std::string target = std::string(kJailExecDir) + "/" + basename_of(path);
+  spec.binds.push_back({path, target, false, false});
+  return target;
+}
+
+// The jailed process opens `path` as `id`: refuse early, naming the fix.
+Status readable_by(const std::string& key, const std::string& path, const Identity& id) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail_errno(key + " " + path);
+  const bool ok = (st.st_uid == id.uid && (st.st_mode & S_IRUSR)) ||
+                  (st.st_gid == id.gid && (st.st_mode & S_IRGRP)) || (st.st_mode & S_IROTH);
+  if (ok) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return fail(Errc::Invalid, key + " " + path + " (mode " + mode +
+                                 ") is not readable by the jail user " + id.user +
+                                 ": make it world-readable (chmod a+r)");
+}
+
+}  // namespace
+
+std::vector<std::string> jail_env() {
+  return {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+}
+
+Result<JailPlan> qemu_jail(const QemuJailInput& in) {
+  JailPlan p;
+  JailSpec& s = p.spec;
+  s.root = in.root;
+  s.id = in.id;
+  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  HULL_TRY(add_system_dirs(s));
+  HULL_TRY(readable_by("vm.kernel", in.kernel, in.id));
+  HULL_TRY(readable_by("vm.initrd", in.initrd, in.id));
+  p.exec_path = bind_program(s, in.qemu_path);
+  s.binds.push_back({in.kernel, kJailKernel, false, false});
+  s.binds.push_back({in.initrd, kJailInitrd, false, false});
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/urandom"}) add_device(s, dev);
+  if (in.kvm) {
+    add_device(s, "/dev/kvm");
+    if (in.kvm_group) s.groups.push_back(*in.kvm_group);
+  }
+  const uint64_t fsize = (uint64_t{in.memory_mib} << 20) + kQemuFileSlackBytes;
+  s.limits = {{RLIMIT_NOFILE, kQemuNofile},
+              {RLIMIT_FSIZE, static_cast<rlim_t>(fsize)},
+              {RLIMIT_CORE, 0},
+              {RLIMIT_NPROC, kNproc}};
+  p.env = jail_env();
+  return p;
+}
+
+Result<JailPlan> vsock_jail(const VsockJailInput& in) {
+  JailPlan p;
+  JailSpec& s = p.spec;
+  s.root = in.root;
+  s.id = in.id;
+  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+  HULL_TRY(add_system_dirs(s));
+  p.exec_path = bind_program(s, in.binary);
+  s.binds.push_back({in.socket_dir, in.socket_dir, true, false});
+  s.limits = {{RLIMIT_NOFILE, kVsockNofile},
+              {RLIMIT_FSIZE, kVsockFsize},
+              {RLIMIT_CORE, 0},
+              {RLIMIT_NPROC, kNproc}};
+  p.env = jail_env();
+  return p;
+}
+
+}  // namespace hull::jail
