@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -198,6 +199,13 @@ Result<std::unique_ptr<HostRelay>> HostRelay::start(HostRelayOptions opts) {
   ::unlink(s->opts.listen_path.c_str());
   if (::bind(s->listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     return fail_errno("dns relay: binding " + s->opts.listen_path);
+  }
+  // hull-vsock connects here as the jail user: the socket is open to all, the
+  // sandbox's vsock/ directory (0710, root and the jail group) keeps others out.
+  if (::chmod(s->opts.listen_path.c_str(), 0666) != 0) {
+    int err = errno;
+    ::unlink(s->opts.listen_path.c_str());
+    return fail_errno("dns relay: chmod " + s->opts.listen_path, err);
   }
   if (::listen(s->listener.get(), 64) != 0) {
     int err = errno;

@@ -154,7 +154,10 @@ Result<Jail> Jail::prepare(JailSpec spec) {
                   "jail bind needs clean absolute paths: " + b.source + " -> " + b.target);
     }
     struct stat s {};
-    if (::stat(b.source.c_str(), &s) != 0) return fail_errno("jail bind source " + b.source);
+    if (::stat(b.source.c_str(), &s) != 0) {
+      if (errno == ENOENT) return fail(Errc::NotFound, "jail: " + b.source + " does not exist");
+      return fail_errno("jail bind source " + b.source);
+    }
     const bool dir = S_ISDIR(s.st_mode);
     mkdirs(parent_of(b.target));
     if (dir) mkdirs(b.target);

@@ -4,7 +4,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <tuple>
 
 namespace hull::jail {
 
@@ -52,13 +56,20 @@ Result<JailPlan> qemu_jail(const QemuJailInput& in) {
   JailSpec& s = p.spec;
   s.root = in.root;
   s.id = in.id;
-  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (in.own_network ? CLONE_NEWNET : 0);
   HULL_TRY(add_system_dirs(s));
-  HULL_TRY(readable_by("vm.kernel", in.kernel, in.id));
-  HULL_TRY(readable_by("vm.initrd", in.initrd, in.id));
   p.exec_path = bind_program(s, in.qemu_path);
-  s.binds.push_back({in.kernel, kJailKernel, false, false});
-  s.binds.push_back({in.initrd, kJailInitrd, false, false});
+  for (auto [key, host, inside, out] :
+       {std::tuple{"vm.kernel", &in.kernel, kJailKernel, &p.kernel},
+        std::tuple{"vm.initrd", &in.initrd, kJailInitrd, &p.initrd}}) {
+    if (::access(host->c_str(), F_OK) != 0 && errno == ENOENT) {
+      *out = *host;
+      continue;
+    }
+    HULL_TRY(readable_by(key, *host, in.id));
+    s.binds.push_back({*host, inside, false, false});
+    *out = inside;
+  }
   for (const char* dev : {"/dev/null", "/dev/zero", "/dev/urandom"}) add_device(s, dev);
   if (in.kvm) {
     add_device(s, "/dev/kvm");
@@ -81,7 +92,8 @@ Result<JailPlan> vsock_jail(const VsockJailInput& in) {
   s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
   HULL_TRY(add_system_dirs(s));
   p.exec_path = bind_program(s, in.binary);
-  s.binds.push_back({in.socket_dir, in.socket_dir, true, false});
+  // Read-only: connect() needs no write access to the directory.
+  s.binds.push_back({in.socket_dir, in.socket_dir, false, false});
   s.limits = {{RLIMIT_NOFILE, kVsockNofile},
               {RLIMIT_FSIZE, kVsockFsize},
               {RLIMIT_CORE, 0},

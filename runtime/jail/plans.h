@@ -39,12 +39,18 @@ struct QemuJailInput {
   uint32_t memory_mib = 256;
   bool kvm = false;
   std::optional<gid_t> kvm_group;  // /dev/kvm's group, when only the group may open it
+  // No NIC: QEMU gets an empty network namespace of its own instead of the caller's.
+  bool own_network = false;
 };
 
 struct JailPlan {
   JailSpec spec;
   std::string exec_path;         // argv[0] inside the jail
   std::vector<std::string> env;  // the whole environment
+  // QEMU's boot files as it sees them: kJailKernel/kJailInitrd, or the host
+  // path of a file that does not exist (QEMU then names it as it fails).
+  std::string kernel;
+  std::string initrd;
 };
 
 // QEMU: mount, IPC and UTS namespaces (its PID namespace comes from the

@@ -57,7 +57,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                           step("accelerator")));
   s.accel_ = accel.accel;
   const bool tcg = s.accel_ == config::Accel::Tcg;
-  if (tcg && cfg.hypervisor.accel == config::Accel::Auto) log::warn(accel.reason);
+  if (tcg) log::warn(step("accelerator") + ": " + accel.reason + "; " + vm::kTcgNotABoundary);
   uint64_t tsc_khz = opts.tsc_khz;
   if (tcg && tsc_khz == 0) {
     auto rate = vm::host_tsc_rate();
@@ -100,6 +100,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     return fail_errno(step("sandbox directory") + ": mkdir " + paths.shared_dir);
   }
 
+  // hull-vsock's directory: root and the jail group may enter it (0710).
+  if (::mkdir(paths.vsock_dir.c_str(), 0710) != 0 ||
+      ::chown(paths.vsock_dir.c_str(), 0, ident.gid) != 0 ||
+      ::chmod(paths.vsock_dir.c_str(), 0710) != 0) {
+    return fail_errno(step("socket directory") + ": making " + paths.vsock_dir);
+  }
+
   // The jail's mount point: each jailed process mounts its own root on it,
   // in its own mount namespace; on the host it stays an empty directory.
   if (::mkdir(paths.jail_dir.c_str(), 0755) != 0) {
@@ -117,6 +124,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   vl.uds_path = paths.vsock_socket;
   vl.guest_cid = s.cid_;
   vl.log_path = paths.vsock_log;
+  HULL_ASSIGN(vplan, wrap(jail::vsock_jail({.root = paths.jail_dir,
+                                            .id = ident,
+                                            .binary = opts.hull_vsock_path,
+                                            .socket_dir = paths.vsock_dir}),
+                          step("hull-vsock jail")));
+  HULL_ASSIGN(vjail, wrap(jail::Jail::prepare(std::move(vplan.spec)), step("hull-vsock jail")));
+  vl.binary = vplan.exec_path;
+  vl.jail = &vjail;
   HULL_ASSIGN(vsock, wrap(vm::start_hull_vsock(vl), step("hull-vsock")));
   s.vsock_ = std::move(vsock);
 
@@ -138,7 +153,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                          .initrd = cfg.vm.initrd,
                          .memory_mib = cfg.vm.memory_mib,
                          .kvm = !tcg,
-                         .kvm_group = std::nullopt};
+                         .kvm_group = std::nullopt,
+                         .own_network = opts.nics.empty()};
   if (!tcg) {
     struct stat kvm {};
     if (::stat("/dev/kvm", &kvm) == 0 && (kvm.st_mode & 0006) != 0006) qj.kvm_group = kvm.st_gid;
@@ -159,8 +175,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   q.seccomp_sandbox = cfg.hypervisor.sandbox;
   q.vcpus = cfg.vm.vcpus;
   q.memory_mib = cfg.vm.memory_mib;
-  q.kernel = jail::kJailKernel;
-  q.initrd = jail::kJailInitrd;
+  q.kernel = qplan.kernel;
+  q.initrd = qplan.initrd;
   q.kernel_cmdline = vm::kernel_cmdline({.vcpus = cfg.vm.vcpus,
                                          .tcg = tcg,
                                          .tsc_khz = static_cast<uint32_t>(tsc_khz),

@@ -101,8 +101,9 @@ void check_accel(const config::Config& cfg, std::vector<CheckLine>& out) {
     out.push_back(ok("accel", choice->reason));
   } else {
     out.push_back(warn("accel", choice->reason,
-                       "VMs run under TCG: boots take seconds; use a host with hardware "
-                       "virtualization for production"));
+                       std::string("VMs run under TCG: boots take seconds, and ") +
+                           kTcgNotABoundary +
+                           "; use a host with hardware virtualization for production"));
   }
 }
 

@@ -99,6 +99,17 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
             std::to_string(kChildFd)};
   o.output_path = l.log_path;
   o.inherit_fds = {{wr.get(), kChildFd}};
+  UniqueFd vhost_listener, uds_listener;
+  if (l.jail) {
+    HULL_ASSIGN(v, wrap(listen_unix(l.vhost_user_socket, 1), "hull-vsock socket"));
+    HULL_ASSIGN(u, wrap(listen_unix(l.uds_path, 128), "hull-vsock socket"));
+    vhost_listener = std::move(v);
+    uds_listener = std::move(u);
+    o.inherit_fds.emplace_back(vhost_listener.get(), kChildFd + 1);
+    o.inherit_fds.emplace_back(uds_listener.get(), kChildFd + 2);
+    o.argv.insert(o.argv.end(), {"--socket-fd", std::to_string(kChildFd + 1), "--uds-fd",
+                                 std::to_string(kChildFd + 2)});
+  }
   confine(o, l.jail);
   HULL_ASSIGN(child, ChildProcess::spawn("hull-vsock", o));
   wr.reset();

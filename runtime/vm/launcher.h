@@ -23,6 +23,8 @@ struct VsockLaunch {
   std::string binary;             // hull-vsock
   std::string vhost_user_socket;  // --socket (QEMU connects)
   std::string uds_path;           // --uds (hybrid vsock: the host dials this)
+  // Jailed, the launcher binds both sockets and passes them (--socket-fd,
+  // --uds-fd): hull-vsock cannot bind in the directory it serves.
   uint32_t guest_cid = 3;
   std::string log_path;
   std::chrono::milliseconds ready_timeout{10000};

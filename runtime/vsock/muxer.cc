@@ -1,5 +1,6 @@
 #include "runtime/vsock/muxer.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -37,27 +38,32 @@ Muxer::Muxer(EventLoop& loop, std::string uds_path, uint64_t guest_cid)
 Muxer::~Muxer() {
   reset_all();
   for (auto& [fd, stream] : pending_) loop_.remove(fd);
-  if (listener_) {
-    loop_.remove(listener_.get());
-    ::unlink(uds_path_.c_str());
-  }
+  if (listener_) loop_.remove(listener_.get());
 }
 
 Result<std::unique_ptr<Muxer>> Muxer::create(EventLoop& loop, const std::string& uds_path,
-                                             uint64_t guest_cid) {
+                                             uint64_t guest_cid, int listen_fd) {
   // Leave room for "_<port>" (up to 11 bytes) in guest-initiated paths.
   HULL_ASSIGN(addr, unix_addr(uds_path + "_4294967295"));
   (void)addr;
   HULL_ASSIGN(listen_addr, unix_addr(uds_path));
   std::unique_ptr<Muxer> m(new Muxer(loop, uds_path, guest_cid));
-  m->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!m->listener_) return fail_errno("socket for " + uds_path);
-  if (::unlink(uds_path.c_str()) < 0 && errno != ENOENT)
-    return fail_errno("removing stale " + uds_path);
-  if (::bind(m->listener_.get(), reinterpret_cast<const sockaddr*>(&listen_addr),
-             sizeof listen_addr) < 0)
-    return fail_errno("bind " + uds_path);
-  if (::listen(m->listener_.get(), 128) < 0) return fail_errno("listen " + uds_path);
+  if (listen_fd >= 0) {
+    m->listener_.reset(listen_fd);
+    const int fl = ::fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
+      return fail_errno("hybrid vsock listening fd " + std::to_string(listen_fd));
+  } else {
+    m->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!m->listener_) return fail_errno("socket for " + uds_path);
+    if (::unlink(uds_path.c_str()) < 0 && errno != ENOENT)
+      return fail_errno("removing stale " + uds_path);
+    if (::bind(m->listener_.get(), reinterpret_cast<const sockaddr*>(&listen_addr),
+               sizeof listen_addr) < 0)
+      return fail_errno("bind " + uds_path);
+    if (::listen(m->listener_.get(), 128) < 0) return fail_errno("listen " + uds_path);
+  }
   Muxer* self = m.get();
   HULL_TRY(loop.add(m->listener_.get(), EPOLLIN, [self](uint32_t ev) { self->on_listener(ev); }));
   return m;

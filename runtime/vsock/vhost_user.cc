@@ -1,5 +1,6 @@
 #include "runtime/vsock/vhost_user.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,16 +32,14 @@ VhostUserServer::VhostUserServer(EventLoop& loop, VsockDevice& device, std::stri
     : loop_(loop), device_(device), path_(std::move(path)) {}
 
 VhostUserServer::~VhostUserServer() {
-  if (listener_) {
-    loop_.remove(listener_.get());
-    ::unlink(path_.c_str());
-  }
+  if (listener_) loop_.remove(listener_.get());
   if (conn_) loop_.remove(conn_.get());
 }
 
 Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop,
                                                                  const std::string& path,
-                                                                 VsockDevice& device) {
+                                                                 VsockDevice& device,
+                                                                 int listen_fd) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path)
@@ -48,12 +47,20 @@ Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop
                                    std::to_string(sizeof addr.sun_path - 1) + " bytes: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   std::unique_ptr<VhostUserServer> s(new VhostUserServer(loop, device, path));
-  s->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!s->listener_) return fail_errno("socket for " + path);
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT) return fail_errno("removing stale " + path);
-  if (::bind(s->listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
-    return fail_errno("bind " + path);
-  if (::listen(s->listener_.get(), 1) < 0) return fail_errno("listen " + path);
+  if (listen_fd >= 0) {
+    s->listener_.reset(listen_fd);
+    const int fl = ::fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
+      return fail_errno("vhost-user listening fd " + std::to_string(listen_fd));
+  } else {
+    s->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!s->listener_) return fail_errno("socket for " + path);
+    if (::unlink(path.c_str()) < 0 && errno != ENOENT) return fail_errno("removing stale " + path);
+    if (::bind(s->listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
+      return fail_errno("bind " + path);
+    if (::listen(s->listener_.get(), 1) < 0) return fail_errno("listen " + path);
+  }
   VhostUserServer* self = s.get();
   HULL_TRY(loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
   return s;
@@ -65,10 +72,9 @@ void VhostUserServer::on_listener() {
   timeval tv{limits::kVhostUserRecvTimeoutMs / 1000,
              (limits::kVhostUserRecvTimeoutMs % 1000) * 1000};
   ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  // One front end per device: stop listening, the socket file goes too.
+  // One front end per device: stop listening.
   loop_.remove(listener_.get());
   listener_.reset();
-  ::unlink(path_.c_str());
   conn_ = std::move(c);
   if (auto r = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }); !r) {
     end(r.error());

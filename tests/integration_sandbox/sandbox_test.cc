@@ -139,7 +139,8 @@ TEST_F(SandboxTest, QemuRunsJailed) {
   ASSERT_TRUE(sb);
   expect_jailed(sb->qemu_pid(), "qemu");
   const std::string proc = "/proc/" + std::to_string(sb->qemu_pid());
-  EXPECT_EQ(ns_of(proc, "net"), ns_of("/proc/self", "net"));  // the caller's (the container's)
+  // No NIC: an empty network namespace of its own (with NICs: the container's).
+  EXPECT_NE(ns_of(proc, "net"), ns_of("/proc/self", "net"));
   EXPECT_EQ(::access((proc + "/root/boot/vmlinux").c_str(), R_OK), 0);
   EXPECT_EQ(::access((proc + "/root/dev/kvm").c_str(), F_OK) == 0,
             sb->accel() == config::Accel::Kvm);
@@ -152,6 +153,23 @@ TEST_F(SandboxTest, QemuRunsJailed) {
   auto status = sb->qmp().query_status();
   ASSERT_TRUE(status) << status.error().what();
   EXPECT_EQ(*status, "running");
+  EXPECT_TRUE(sb->stop());
+}
+
+TEST_F(SandboxTest, HullVsockRunsJailed) {
+  auto sb = start("vsockjail");
+  ASSERT_TRUE(sb);
+  expect_jailed(sb->vsock_pid(), "hull-vsock");
+  const std::string proc = "/proc/" + std::to_string(sb->vsock_pid());
+  EXPECT_NE(ns_of(proc, "net"), ns_of("/proc/self", "net"));
+  // Its root holds the one directory it serves, and none of the sandbox's other files.
+  EXPECT_EQ(::access((proc + "/root" + sb->paths().vsock_dir).c_str(), F_OK), 0);
+  EXPECT_NE(::access((proc + "/root" + sb->paths().qmp_socket).c_str(), F_OK), 0);
+  EXPECT_NE(::access((proc + "/root" + sb->paths().shared_dir).c_str(), F_OK), 0);
+  EXPECT_EQ(limit_of(sb->vsock_pid(), "Max file size"), "0 0");
+  // The agent still answers through it.
+  auto d = sb->agent().guest_details();
+  ASSERT_TRUE(d) << d.error().what();
   EXPECT_TRUE(sb->stop());
 }
 
