@@ -12,6 +12,7 @@
 
 #include "common/process.h"
 #include "common/unique_fd.h"
+#include "runtime/jail/jail.h"
 #include "runtime/vm/accel.h"
 
 namespace hull::vm {
@@ -107,6 +108,18 @@ void check_accel(const config::Config& cfg, std::vector<CheckLine>& out) {
   }
 }
 
+// QEMU and hull-vsock run as the jail user (runtime/jail): without it no VM starts.
+void check_jail_user(const config::Config& cfg, std::vector<CheckLine>& out) {
+  auto id = jail::resolve_identity(cfg.jail.user, cfg.jail.group);
+  if (id) {
+    out.push_back(ok("jail user", cfg.jail.user + " (uid " + std::to_string(id->uid) + ", gid " +
+                                      std::to_string(id->gid) + ")"));
+  } else {
+    out.push_back(bad("jail user", id.error().what(),
+                      "run scripts/setup.sh, or set jail.user to an unprivileged user"));
+  }
+}
+
 void check_cgroup(std::vector<CheckLine>& out) {
   struct statfs fs {};
   if (::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
@@ -150,6 +163,7 @@ std::vector<CheckLine> run_host_checks(const config::Config& cfg, const std::str
                       "install hull-vsock next to the hull binary"));
   }
   check_accel(cfg, out);
+  check_jail_user(cfg, out);
   check_memfd(out);
   check_file(
       out, "kernel", cfg.vm.kernel,
