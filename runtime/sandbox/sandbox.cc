@@ -187,17 +187,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   q.fs_tag = agent::kSharedFsTag;
   q.console_log = paths.console_log;
   q.name = "hull-" + opts.id.substr(0, 32);
-  // QEMU sees its descriptors as 3, 4, ...: the console, the sockets, then
-  // the NICs' in the order of opts.nics.
+  // QEMU sees its descriptors as 3, 4, ...: the NICs' in the order of
+  // opts.nics (as before the jail), then the console and the sockets.
   std::vector<std::pair<int, int>> inherit;
   int next_fd = 3;
-  for (auto [fd, slot] :
-       {std::pair{console.get(), &q.console_fd}, std::pair{qmp_listener.get(), &q.qmp_fd},
-        std::pair{vsock_conn.get(), &q.vhost_vsock_fd},
-        std::pair{fs_conn.get(), &q.virtiofsd_fd}}) {
-    *slot = next_fd++;
-    inherit.emplace_back(fd, *slot);
-  }
   for (const auto& n : opts.nics) {
     vm::QemuNic qn;
     qn.id = n.id;
@@ -210,6 +203,13 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
       inherit.emplace_back(n.vhost_fd, qn.vhost_fd);
     }
     q.nics.push_back(std::move(qn));
+  }
+  for (auto [fd, slot] :
+       {std::pair{console.get(), &q.console_fd}, std::pair{qmp_listener.get(), &q.qmp_fd},
+        std::pair{vsock_conn.get(), &q.vhost_vsock_fd},
+        std::pair{fs_conn.get(), &q.virtiofsd_fd}}) {
+    *slot = next_fd++;
+    inherit.emplace_back(fd, *slot);
   }
   HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit, &qjail), step("qemu")));
   s.qemu_ = std::move(qemu);
