@@ -37,7 +37,7 @@ hull::Result<std::string> run_agent(uint64_t start_boottime_ns) {
     }
   }
   init::Reaper& reaper = guest.reaper;
-  init::EventLoop& loop = guest.loop;
+  hull::EventLoop& loop = guest.loop;
   HULL_TRY(loop.add(reaper.fd(), EPOLLIN, [&reaper](uint32_t) { return reaper.on_readable(); }));
 
   if (auto st = rpc::mount_shared_fs(hull::agent::kGuestSharedDir); !st) {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "common/io.h"
+
 namespace hull::log {
 namespace {
 
@@ -42,18 +44,6 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
-}
-
-void write_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // nowhere left to report a logging failure
-    }
-    off += static_cast<size_t>(n);
-  }
 }
 
 }  // namespace
@@ -135,7 +125,7 @@ void write(Level level, std::string_view msg) {
     append_json_string(line, full);
   }
   line += '\n';
-  write_all(g_sink.fd, line);
+  (void)write_all(g_sink.fd, line);  // nowhere left to report a logging failure
 }
 
 }  // namespace hull::log

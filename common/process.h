@@ -14,9 +14,9 @@ struct CommandOutput {
   std::string output;    // stdout and stderr, interleaved, capped at max_output bytes
 };
 
-// Runs argv[0] (searched in PATH when it has no '/') with stdin from /dev/null,
-// waits at most `timeout`, then kills it by pid. Errors: the program could not
-// be started (NotFound/System) or timed out (Timeout).
+// Runs argv[0] (searched in PATH when it has no '/') with stdin from /dev/null
+// (spawn(), common/spawn.h), waits at most `timeout`, then kills it. Errors:
+// the program could not be started (NotFound/System) or timed out (Timeout).
 Result<CommandOutput> run_capture(const std::vector<std::string>& argv,
                                   std::chrono::milliseconds timeout, size_t max_output = 1 << 20);
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "common/io.h"
 #include "common/unique_fd.h"
 
 namespace hull::guest_image {
@@ -23,7 +24,7 @@ class Output {
 
   Status append(std::string_view bytes) {
     if (buf_.size() + bytes.size() > kBufferSize) HULL_TRY(flush());
-    if (bytes.size() >= kBufferSize) return write_all(bytes);
+    if (bytes.size() >= kBufferSize) return write_out(bytes);
     buf_.append(bytes);
     return {};
   }
@@ -39,20 +40,13 @@ class Output {
   Status flush() {
     std::string pending = std::move(buf_);
     buf_.clear();
-    return write_all(pending);
+    return write_out(pending);
   }
 
  private:
-  Status write_all(std::string_view bytes) {
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return fail_errno("writing the cpio archive");
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-      written_ += static_cast<uint64_t>(n);
-    }
+  Status write_out(std::string_view bytes) {
+    HULL_TRY(wrap(write_all(fd_, bytes), "writing the cpio archive"));
+    written_ += bytes.size();
     return {};
   }
 

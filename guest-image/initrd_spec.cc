@@ -3,15 +3,10 @@
 #include <charconv>
 #include <string>
 
+#include "common/text.h"
+
 namespace hull::guest_image {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Splits one line into fields, resolving escapes.
 Result<std::vector<std::string>> split_fields(std::string_view line) {
@@ -40,8 +35,8 @@ Result<std::vector<std::string>> split_fields(std::string_view line) {
         cur += '\t';
         break;
       case 'x': {
-        int hi = i + 1 < line.size() ? hex_value(line[i + 1]) : -1;
-        int lo = i + 2 < line.size() ? hex_value(line[i + 2]) : -1;
+        int hi = i + 1 < line.size() ? hex_digit(line[i + 1]) : -1;
+        int lo = i + 2 < line.size() ? hex_digit(line[i + 2]) : -1;
         if (hi < 0 || lo < 0) return fail(Errc::Invalid, "\\x needs two hex digits");
         cur += static_cast<char>(hi * 16 + lo);
         i += 2;

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "common/file.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "runtime/container/proc.h"
 #include "runtime/oci/spec.h"
@@ -53,9 +54,9 @@ Status clean_dead_pod(const PodRecord& r, const std::string& record_file) {
     if (::umount2(shared.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
       note(fail_errno("unmounting " + shared));
     }
-    note(sandbox::remove_tree(r.sandbox_dir));
+    note(remove_tree(r.sandbox_dir));
   }
-  if (!r.socket_dir.empty()) note(sandbox::remove_tree(r.socket_dir));
+  if (!r.socket_dir.empty()) note(remove_tree(r.socket_dir));
   if (!r.address.empty()) ::unlink(socket_path_of(r.address).c_str());
   ::unlink(record_file.c_str());
   return result;

@@ -19,6 +19,7 @@
 
 #include "common/child_process.h"
 #include "common/file.h"
+#include "common/spawn.h"
 #include "github.com/containerd/containerd/pkg/runtimeoptions/v1/api.pb.h"
 #include "runtime/config/config.h"
 #include "runtime/container/paths.h"
@@ -130,9 +131,10 @@ Result<std::string> start(const ShimFlags& f) {
     so.argv.insert(so.argv.end(), {"-publish-binary", f.publish_binary});
   so.argv.insert(so.argv.end(), {"-socket", address});
   if (f.debug) so.argv.push_back("-debug");
-  so.inherit_fds = {{listener->get(), kListenerFd}};
-  so.new_session = true;  // and stdio on /dev/null: containerd's pipes stay with `start`
-  HULL_ASSIGN(daemon, ChildProcess::spawn(kBinaryName, so));
+  so.fds = {{listener->get(), kListenerFd}};
+  // Its own session, and stdio on /dev/null: containerd's pipes stay with `start`.
+  so.group = ProcessGroup::NewSession;
+  HULL_ASSIGN(daemon, spawn(kBinaryName, so));
   adjust_oom_score(daemon.pid());
   daemon.detach();
   unlink_on_error.keep = true;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/proc_stat.h"
 #include "runtime/config/config.h"
 #include "runtime/container/paths.h"
 #include "runtime/container/proc.h"
@@ -13,7 +14,7 @@ namespace {
 
 ProcRef proc_ref(const char* name, pid_t pid) {
   ProcRef p{name, pid, 0};
-  if (auto st = container::read_proc_stat(pid)) p.start = st->start_time;
+  if (auto st = read_proc_stat(pid, kProcStatStartTime)) p.start = st->start_time;
   return p;
 }
 

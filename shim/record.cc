@@ -6,6 +6,7 @@
 
 #include "common/container_id.h"
 #include "common/file.h"
+#include "common/proc_stat.h"
 #include "runtime/container/proc.h"
 #include "runtime/sandbox/dir_guard.h"
 
@@ -119,7 +120,7 @@ Result<std::optional<PodRecord>> read_record(const std::string& path) {
 
 ProcRef self_ref(std::string name) {
   ProcRef p{std::move(name), ::getpid(), 0};
-  if (auto st = container::read_proc_stat(p.pid)) p.start = st->start_time;
+  if (auto st = read_proc_stat(p.pid, kProcStatStartTime)) p.start = st->start_time;
   return p;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "ttrpc/limits.h"
 #include "ttrpc/socket.h"
@@ -48,10 +49,7 @@ Server::~Server() {
 Status Server::start() {
   // Non-blocking, so a connection that goes away between poll and accept
   // cannot block the accept loop.
-  const int flags = ::fcntl(listener_.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(listener_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    return fail_errno("making the ttrpc listening socket non-blocking");
-  }
+  HULL_TRY(wrap(set_nonblocking(listener_.get()), "the ttrpc listening socket"));
   wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_) return fail_errno("creating the wake-up eventfd of a ttrpc server");
   try {

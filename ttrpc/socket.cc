@@ -8,19 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/unix_socket.h"
 #include "ttrpc/limits.h"
 
 namespace hull::ttrpc {
-namespace {
-
-sockaddr_un unix_addr(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());  // size checked by socket_path()
-  return addr;
-}
-
-}  // namespace
 
 Result<std::string> socket_path(std::string_view address) {
   constexpr std::string_view kScheme = "unix://";
@@ -33,21 +24,13 @@ Result<std::string> socket_path(std::string_view address) {
                     "\": only unix:// addresses or plain socket paths are supported");
   }
   if (path.empty()) return fail(Errc::Invalid, "ttrpc address is empty: give a unix socket path");
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
-    return fail(Errc::Invalid, "ttrpc socket path \"" + std::string(path) + "\" is " +
-                                   std::to_string(path.size()) +
-                                   " bytes; a unix socket path holds at most " +
-                                   std::to_string(sizeof(sockaddr_un::sun_path) - 1));
-  }
-  if (path.find('\0') != std::string_view::npos) {
-    return fail(Errc::Invalid, "ttrpc socket path contains a NUL byte");
-  }
+  HULL_TRY(wrap(unix_address(path), "ttrpc address"));
   return std::string(path);
 }
 
 Result<UniqueFd> listen_unix(const std::string& path) {
   HULL_ASSIGN(checked, socket_path(path));
-  const sockaddr_un addr = unix_addr(checked);
+  HULL_ASSIGN(addr, unix_address(checked));
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return fail_errno("creating a unix socket for " + path);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -67,20 +50,14 @@ Result<UniqueFd> listen_unix(const std::string& path) {
 
 Result<UniqueFd> connect_unix(std::string_view address) {
   HULL_ASSIGN(path, socket_path(address));
-  const sockaddr_un addr = unix_addr(path);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("creating a unix socket to connect to " + path);
-  int rc;
-  do {
-    rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    const int err = errno;
-    Errc code = (err == ENOENT || err == ECONNREFUSED) ? Errc::NotRunning : Errc::System;
+  auto fd = hull::connect_unix(path);
+  if (!fd) {
+    const int err = fd.error().sys_errno;
+    Errc code = (err == ENOENT || err == ECONNREFUSED) ? Errc::NotRunning : fd.error().code;
     return std::unexpected(Error{code, err, "connecting to ttrpc socket " + path});
   }
-  HULL_TRY(set_send_timeout(fd.get()));
-  return fd;
+  HULL_TRY(set_send_timeout(fd->get()));
+  return std::move(*fd);
 }
 
 Status set_send_timeout(int fd) {

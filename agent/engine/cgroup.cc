@@ -1,6 +1,5 @@
 #include "agent/engine/cgroup.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -31,24 +30,6 @@ std::string join(const std::string& root, const std::string& rel) {
   return rel.empty() || rel == "/" ? r : r + (rel[0] == '/' ? "" : "/") + rel;
 }
 
-Status remove_tree(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return {};
-    return fail_errno(cat("open cgroup ", dir));
-  }
-  std::vector<std::string> children;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (e->d_type == DT_DIR) children.push_back(dir + "/" + name);
-  }
-  ::closedir(d);
-  for (const auto& c : children) HULL_TRY(remove_tree(c));
-  if (::rmdir(dir.c_str()) < 0 && errno != ENOENT) return fail_errno(cat("rmdir ", dir));
-  return {};
-}
-
 }  // namespace
 
 Result<Cgroup> Cgroup::create(const std::string& root, const std::string& rel) {
@@ -64,7 +45,7 @@ Result<Cgroup> Cgroup::create(const std::string& root, const std::string& rel) {
       std::string c, enable;
       while (cs >> c) enable += (enable.empty() ? "+" : " +") + c;
       if (!enable.empty()) {
-        auto r = write_string(cur + "/cgroup.subtree_control", enable);
+        auto r = write_kernel_file(cur + "/cgroup.subtree_control", enable);
         if (!r) return fail(std::move(r.error()).wrap("enable cgroup controllers"));
       }
     }
@@ -80,7 +61,7 @@ Cgroup Cgroup::open(const std::string& root, const std::string& rel) {
 }
 
 Status Cgroup::write(const std::string& file, std::string_view value) const {
-  return write_string(path_ + "/" + file, value);
+  return write_kernel_file(path_ + "/" + file, value);
 }
 
 Result<std::string> Cgroup::read(const std::string& file) const {
@@ -255,7 +236,7 @@ Status Cgroup::remove(std::chrono::milliseconds timeout) {
   (void)devices_.detach();
   auto until = Clock::now() + timeout;
   while (true) {
-    auto st = remove_tree(path_);
+    auto st = remove_tree(path_, TreeFiles::Keep);
     if (st || st.error().sys_errno != EBUSY || Clock::now() >= until) return st;
     std::this_thread::sleep_for(kPollInterval);
   }

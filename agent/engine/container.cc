@@ -9,11 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-// glibc 2.36 declares these without extern "C".
-extern "C" {
-#include <sys/pidfd.h>
-}
-
 #include <array>
 #include <charconv>
 #include <thread>
@@ -30,6 +25,7 @@ extern "C" {
 #include "common/cgroup/path.h"
 #include "common/container_id.h"
 #include "common/file.h"
+#include "common/pidfd.h"
 
 namespace hull::engine {
 namespace {
@@ -101,9 +97,9 @@ Result<Launch> launch(const LaunchArgs& a) {
   if (a.userns) {
     HULL_TRY(expect_sync(l.sync.get(), SyncMsg::UsernsCreated, a.timeout));
     std::string proc = cat("/proc/", l.bootstrap.pid, "/");
-    auto u = write_string(proc + "uid_map", idmap_text(a.userns->uid_mappings));
+    auto u = write_kernel_file(proc + "uid_map", idmap_text(a.userns->uid_mappings));
     if (!u) return fail(std::move(u.error()).wrap("linux.uidMappings"));
-    auto g = write_string(proc + "gid_map", idmap_text(a.userns->gid_mappings));
+    auto g = write_kernel_file(proc + "gid_map", idmap_text(a.userns->gid_mappings));
     if (!g) return fail(std::move(g.error()).wrap("linux.gidMappings"));
     HULL_TRY(send_sync(l.sync.get(), SyncMsg::UsernsMapped));
   }

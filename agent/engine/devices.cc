@@ -13,6 +13,7 @@
 #include "agent/engine/fs_util.h"
 #include "agent/engine/mounts.h"
 #include "agent/engine/str.h"
+#include "common/io.h"
 
 namespace hull::engine {
 namespace {

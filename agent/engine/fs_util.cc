@@ -60,21 +60,4 @@ Result<UniqueFd> touch_in_root(int rootfd, std::string_view path, mode_t mode) {
   return open_in_root(rootfd, path, O_PATH);
 }
 
-std::string fd_path(int fd) {
-  return cat("/proc/self/fd/", fd);
-}
-
-Status write_string(const std::string& path, std::string_view data) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-  if (!fd) return fail_errno(cat("open ", path));
-  while (true) {
-    ssize_t w = ::write(fd.get(), data.data(), data.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return fail_errno(cat("write ", path));
-    if (static_cast<size_t>(w) != data.size())
-      return fail(Errc::System, cat("short write to ", path));
-    return {};
-  }
-}
-
 }  // namespace hull::engine

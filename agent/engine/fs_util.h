@@ -25,12 +25,6 @@ Result<UniqueFd> mkdir_all_in_root(int rootfd, std::string_view path, mode_t mod
 // there yet; returns an O_PATH fd of whatever is at `path` afterwards.
 Result<UniqueFd> touch_in_root(int rootfd, std::string_view path, mode_t mode);
 
-// "/proc/self/fd/<fd>".
-std::string fd_path(int fd);
-
-// Writes a small file (no O_CREAT): /proc/sys/..., uid_map, cgroup files.
-Status write_string(const std::string& path, std::string_view data);
-
 // "a/b/c" -> {"a/b", "c"}; the parent of a top-level entry is "/".
 std::pair<std::string, std::string> split_parent(std::string_view path);
 

@@ -30,6 +30,7 @@
 #include "agent/engine/start_hooks.h"
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
+#include "common/file.h"
 #include "runtime/oci/spec.h"
 
 namespace hull::engine {
@@ -50,7 +51,7 @@ Status write_time_offsets(const ContainerPlan& plan) {
   std::string text;
   for (const auto& t : plan.time_offsets) text += cat(t.clock, " ", t.secs, " ", t.nanosecs, "\n");
   if (text.empty()) return {};
-  auto r = write_string("/proc/self/timens_offsets", text);
+  auto r = write_kernel_file("/proc/self/timens_offsets", text);
   if (!r) return fail(std::move(r.error()).wrap("linux.timeOffsets"));
   return {};
 }

@@ -13,6 +13,8 @@
 
 #include "agent/engine/fs_util.h"
 #include "agent/engine/str.h"
+#include "common/file.h"
+#include "common/io.h"
 
 namespace hull::engine {
 namespace {
@@ -329,7 +331,7 @@ Status finish_rootfs(const ContainerPlan& plan) {
     for (size_t i = 10; i < path.size(); ++i) {
       if (path[i] == '.') path[i] = '/';
     }
-    auto r = write_string(path, value);
+    auto r = write_kernel_file(path, value);
     if (!r) return fail(std::move(r.error()).wrap(cat("linux.sysctl.", key)));
   }
   for (size_t i = 0; i < plan.readonly_paths.size(); ++i) {

@@ -8,6 +8,7 @@
 #include "agent/engine/fs_util.h"
 #include "agent/engine/process_setup.h"
 #include "agent/engine/str.h"
+#include "common/file.h"
 
 namespace hull::engine {
 
@@ -23,7 +24,7 @@ Status apply_rlimits(const ProcessPlan& p) {
 
 Status apply_oom_score_adj(const ProcessPlan& p) {
   if (!p.oom_score_adj) return {};
-  auto r = write_string("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
+  auto r = write_kernel_file("/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
   if (!r) return fail(std::move(r.error()).wrap("process.oomScoreAdj"));
   return {};
 }

@@ -10,24 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/engine/str.h"
+#include "common/io.h"
 
 namespace hull::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Status write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("sync: write");
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return {};
-}
 
 // Reads exactly n bytes; *eof_at_start is set when EOF came before any byte.
 // An fd passed along (SCM_RIGHTS) lands in *passed (closed when null).
@@ -117,7 +105,7 @@ Status send_sync(int fd, SyncMsg type, std::string_view payload) {
   std::memcpy(buf.data(), hdr.data(), sizeof(hdr));  // plain integers, same binary both ends
   // An empty string_view may have a null data(), which memcpy must not get.
   if (!payload.empty()) std::memcpy(buf.data() + sizeof(hdr), payload.data(), payload.size());
-  return write_all(fd, buf.data(), buf.size());
+  return wrap(send_all(fd, buf), "sync");
 }
 
 Status send_sync_fd(int fd, SyncMsg type, int pass) {
@@ -140,8 +128,10 @@ Status send_sync_fd(int fd, SyncMsg type, int pass) {
   if (w < 0) return fail_errno(cat("sync: send ", sync_msg_name(type)));
   // The fd travels with the first byte; a short write only leaves header bytes.
   if (static_cast<size_t>(w) < sizeof(hdr))
-    return write_all(fd, reinterpret_cast<const char*>(hdr.data()) + w,
-                     sizeof(hdr) - static_cast<size_t>(w));
+    return wrap(
+        send_all(fd, std::string_view(reinterpret_cast<const char*>(hdr.data()), sizeof(hdr))
+                         .substr(static_cast<size_t>(w))),
+        "sync");
   return {};
 }
 

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "agent/init/cmdline.h"
-#include "agent/init/event_loop.h"
 #include "agent/init/reaper.h"
 #include "common/error.h"
+#include "common/event_loop.h"
 
 namespace hull::agent::init {
 

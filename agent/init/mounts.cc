@@ -18,17 +18,6 @@ Status ensure_dir(const std::string& path, mode_t mode) {
   return fail_errno("mkdir " + path);
 }
 
-Status write_string(const std::string& path, std::string_view data) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return fail_errno("opening " + path);
-  ssize_t n = ::write(fd.get(), data.data(), data.size());
-  if (n < 0) return fail_errno("writing \"" + std::string(data) + "\" to " + path);
-  if (static_cast<size_t>(n) != data.size()) {
-    return fail(Errc::System, "short write of \"" + std::string(data) + "\" to " + path);
-  }
-  return {};
-}
-
 }  // namespace
 
 Status leave_initramfs() {
@@ -103,7 +92,8 @@ Result<std::vector<std::string>> enable_all_controllers(const std::string& cgrou
   std::string failed;
   // One write per controller: one that cannot be enabled does not keep the others off.
   for (const std::string& name : parse_controllers(text)) {
-    auto st = write_string(cgroup_dir + "/cgroup.subtree_control", "+" + name);
+    auto st =
+        write_kernel_file(cgroup_dir + "/cgroup.subtree_control", "+" + name, KernelWrite::InPlace);
     if (st) {
       enabled.push_back(name);
     } else {

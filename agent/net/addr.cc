@@ -13,13 +13,6 @@ std::string quoted(std::string_view s) {
   return "\"" + std::string(s) + "\"";
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 size_t IpAddr::size() const {
@@ -92,33 +85,6 @@ Result<Prefix> parse_prefix(std::string_view text, int family_hint) {
 std::string format_prefix(const Prefix& p) {
   if (p.len == 0) return "default";
   return format_ip(p.addr) + "/" + std::to_string(p.len);
-}
-
-Result<Mac> parse_mac(std::string_view text) {
-  Mac m{};
-  auto bad = [&] {
-    return fail(Errc::Invalid,
-                "MAC address " + quoted(text) + " is not six hex pairs like 02:42:ac:11:00:02");
-  };
-  if (text.size() != 17) return bad();
-  for (size_t i = 0; i < 6; ++i) {
-    int hi = hex_digit(text[i * 3]);
-    int lo = hex_digit(text[i * 3 + 1]);
-    if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':')) return bad();
-    m[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return m;
-}
-
-std::string format_mac(std::span<const uint8_t> b) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i) out += ':';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
-  return out;
 }
 
 IpAddr broadcast_of(const IpAddr& addr, uint8_t len) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/mac.h"
 
 namespace hull::agent::net {
 
@@ -27,8 +28,6 @@ struct Prefix {
   bool operator==(const Prefix&) const = default;
 };
 
-using Mac = std::array<uint8_t, 6>;
-
 // "10.0.0.2" or "fd00::2". Invalid: anything else (names the input).
 Result<IpAddr> parse_ip(std::string_view text);
 // Bytes off the wire: 4 bytes are AF_INET, 16 AF_INET6, anything else is Invalid.
@@ -40,11 +39,6 @@ std::string format_ip(const IpAddr& a);
 Result<Prefix> parse_prefix(std::string_view text, int family_hint);
 // "default" for a zero-length prefix, "a.b.c.d/n" otherwise (even /32).
 std::string format_prefix(const Prefix& p);
-
-// "02:42:ac:11:00:02" (either case).
-Result<Mac> parse_mac(std::string_view text);
-// Lower-case, colon-separated; any length (an empty span gives "").
-std::string format_mac(std::span<const uint8_t> b);
 
 // The IPv4 broadcast address of addr/len (as `ip addr add ... brd +` sets it);
 // none (family 0) for prefixes longer than 30 or for IPv6.

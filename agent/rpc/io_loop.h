@@ -1,7 +1,7 @@
 // IoLoop: the agent's second event loop, on a thread of its own, for the fds
 // the RPC layer streams from (stdout/stderr pipes, pty masters) and the OOM
-// watch (inotify). The main loop (agent/init/event_loop.h) stays PID 1's:
-// reaping and accepting.
+// watch (inotify). The main loop (hull::EventLoop in agent/init/init.h)
+// stays PID 1's: reaping and accepting. Both are common/event_loop.h's.
 //
 // Every fd is watched one-shot: its handler runs once on the loop thread and
 // the fd stays quiet until rearm(). That is how a stdio stream applies
@@ -16,12 +16,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "common/error.h"
+#include "common/event_loop.h"
 #include "common/unique_fd.h"
 
 namespace hull::agent::rpc {
@@ -29,7 +28,7 @@ namespace hull::agent::rpc {
 class IoLoop {
  public:
   using Handler = std::function<void(uint32_t events)>;
-  using Token = uint64_t;
+  using Token = EventLoop::Token;
 
   static Result<std::unique_ptr<IoLoop>> start();
   ~IoLoop();  // stops and joins the thread
@@ -44,20 +43,12 @@ class IoLoop {
   void remove(Token token);
 
  private:
-  IoLoop() = default;
+  explicit IoLoop(EventLoop loop) : loop_(std::move(loop)) {}
   void run();
 
-  struct Watch {
-    int fd;
-    std::shared_ptr<Handler> handler;
-  };
-
-  UniqueFd epfd_;
-  UniqueFd stop_;  // eventfd
+  EventLoop loop_;
+  UniqueFd stop_;  // eventfd: the destructor's way to end run()
   std::thread thread_;
-  std::mutex mu_;
-  std::map<Token, Watch> watches_;  // guarded by mu_
-  Token next_ = 1;                  // guarded by mu_
 };
 
 }  // namespace hull::agent::rpc

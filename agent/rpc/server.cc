@@ -17,6 +17,7 @@
 
 #include "agent/rpc/guest_info.h"
 #include "agent/rpc/service.h"
+#include "common/io.h"
 #include "common/log.h"
 
 namespace hull::agent::rpc {
@@ -40,10 +41,7 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
   std::unique_ptr<AgentServer> s(new AgentServer());
   s->listener_ = std::move(listener);
   // Non-blocking, so on_listen_ready() can drain the accept queue.
-  int fl = ::fcntl(s->listener_.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(s->listener_.get(), F_SETFL, fl | O_NONBLOCK) != 0) {
-    return fail_errno("agent listener: O_NONBLOCK");
-  }
+  HULL_TRY(wrap(set_nonblocking(s->listener_.get()), "agent listener"));
   s->destroy_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!s->destroy_) return fail_errno("eventfd");
 

@@ -56,12 +56,7 @@ bool valid_sysctl_name(const std::string& key) {
 Status write_proc_sys(const std::string& key, const std::string& value) {
   std::string path = "/proc/sys/" + key;
   std::replace(path.begin() + 10, path.end(), '.', '/');
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return fail_errno("CreateSandbox: sysctls." + key);
-  if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-    return fail_errno("CreateSandbox: sysctls." + key + " = " + value);
-  }
-  return {};
+  return wrap(write_kernel_file(path, value), "CreateSandbox: sysctls." + key);
 }
 
 // Hostname, resolv.conf and sysctls of the guest (the containers' own UTS

@@ -2,23 +2,17 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <vector>
 
 #include "agent/rpc/proc_info.h"
 #include "common/file.h"
+#include "common/text.h"
 
 namespace hull::agent::rpc {
 
 namespace {
 
 constexpr size_t kMaxProcFileBytes = 64 << 10;
-
-template <typename T>
-bool parse_number(std::string_view s, T* out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc{} && end == s.data() + s.size();
-}
 
 uint64_t value_or_zero(const std::map<std::string, uint64_t>& m, const std::string& key) {
   auto it = m.find(key);
@@ -72,61 +66,6 @@ CgroupStats to_proto(const engine::CgroupStats& s) {
     d->set_wios(value_or_zero(dev.fields, "wios"));
   }
   return p;
-}
-
-Result<ProcStat> parse_proc_stat(std::string_view text) {
-  // "pid (comm) state ppid ...": comm ends at the last ')'.
-  size_t open = text.find(" (");
-  size_t close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
-      close + 2 >= text.size()) {
-    return fail(Errc::Invalid, "/proc/<pid>/stat: no \"pid (comm)\" prefix");
-  }
-  ProcStat st;
-  if (!parse_number(text.substr(0, open), &st.pid)) {
-    return fail(Errc::Invalid, "/proc/<pid>/stat: bad pid");
-  }
-  st.comm = std::string(text.substr(open + 2, close - open - 2));
-  // Fields 3 ("S") onwards; field[0] is field 3.
-  std::vector<std::string_view> field;
-  for (std::string_view rest = text.substr(close + 2); !rest.empty();) {
-    size_t sp = rest.find(' ');
-    field.push_back(rest.substr(0, sp));
-    rest.remove_prefix(sp == std::string_view::npos ? rest.size() : sp + 1);
-  }
-  if (field.size() < 2) return fail(Errc::Invalid, "/proc/<pid>/stat: no ppid");
-  if (!parse_number(field[1], &st.ppid)) return fail(Errc::Invalid, "/proc/<pid>/stat: bad ppid");
-  if (field[0].size() == 1) st.state = field[0][0];
-  auto opt = [&](size_t n, auto* out) {  // field n (numbered as proc(5) does)
-    if (n - 3 < field.size() && !parse_number(field[n - 3], out)) *out = {};
-  };
-  opt(5, &st.pgrp);
-  opt(6, &st.session);
-  opt(7, &st.tty_nr);
-  opt(14, &st.utime);
-  opt(15, &st.stime);
-  opt(18, &st.priority);
-  opt(19, &st.nice);
-  opt(20, &st.num_threads);
-  opt(22, &st.start_time);
-  opt(23, &st.vsize);
-  opt(24, &st.rss);
-  opt(39, &st.processor);
-  opt(8, &st.tpgid);
-  opt(9, &st.flags);
-  opt(10, &st.min_flt);
-  opt(12, &st.maj_flt);
-  opt(16, &st.cutime);
-  opt(17, &st.cstime);
-  opt(25, &st.rsslim);
-  opt(26, &st.start_code);
-  opt(27, &st.end_code);
-  opt(28, &st.start_stack);
-  opt(29, &st.kstk_esp);
-  opt(30, &st.kstk_eip);
-  opt(40, &st.rt_priority);
-  opt(41, &st.policy);
-  return st;
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "agent.pb.h"
 #include "agent/engine/cgroup.h"
 #include "common/error.h"
+#include "common/proc_stat.h"
 
 namespace hull::agent::rpc {
 
@@ -23,42 +24,7 @@ std::optional<uint64_t> flat_keyed_value(std::string_view text, std::string_view
 // devices; a limit of "max" is 0). Pure.
 CgroupStats to_proto(const engine::CgroupStats& s);
 
-struct ProcStat {
-  pid_t pid = 0;
-  pid_t ppid = 0;
-  std::string comm;
-  // The fields after ppid, 0 when the line ends before them.
-  char state = '?';
-  pid_t pgrp = 0;
-  pid_t session = 0;
-  uint32_t tty_nr = 0;
-  uint64_t utime = 0;  // clock ticks
-  uint64_t stime = 0;
-  int32_t priority = 0;
-  int32_t nice = 0;
-  uint32_t num_threads = 0;
-  uint64_t start_time = 0;  // clock ticks after boot
-  uint64_t vsize = 0;       // bytes
-  uint64_t rss = 0;         // pages
-  int32_t processor = 0;
-  // What else ps(1) can show.
-  int32_t tpgid = -1;
-  uint32_t flags = 0;
-  uint64_t min_flt = 0;
-  uint64_t maj_flt = 0;
-  uint64_t cutime = 0;  // clock ticks
-  uint64_t cstime = 0;
-  uint64_t rsslim = 0;  // bytes
-  uint64_t start_code = 0;
-  uint64_t end_code = 0;
-  uint64_t start_stack = 0;
-  uint64_t kstk_esp = 0;
-  uint64_t kstk_eip = 0;
-  uint32_t rt_priority = 0;
-  uint32_t policy = 0;
-};
-// /proc/<pid>/stat ("12 (sh) S 1 ..."; comm may hold spaces and parentheses). Pure.
-Result<ProcStat> parse_proc_stat(std::string_view text);
+// /proc/<pid>/stat is parsed by parse_proc_stat (common/proc_stat.h).
 // The real uid from /proc/<pid>/status ("Uid:\t0\t0\t0\t0"). Pure.
 Result<uint32_t> parse_status_uid(std::string_view text);
 // The real gid from /proc/<pid>/status ("Gid:\t0\t0\t0\t0"). Pure.

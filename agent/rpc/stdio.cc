@@ -10,17 +10,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/io.h"
+
 namespace hull::agent::rpc {
 
 namespace {
 
 constexpr int kStdinPollMs = 100;
-
-Status set_nonblocking(int fd) {
-  int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return fail_errno("O_NONBLOCK");
-  return {};
-}
 
 // A pipe: {read end, write end}, both O_CLOEXEC.
 Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {

@@ -3,23 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/text.h"
+
 namespace hull::cgroup {
 namespace {
 
 const std::string kField = "linux.cgroupsPath";
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t at = s.find(sep, start);
-    out.push_back(
-        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
 
 std::string in_quotes(std::string_view s) {
   return "\"" + std::string(s) + "\"";

@@ -1,25 +1,15 @@
 #include "common/cgroup/stats.h"
 
-#include <charconv>
 #include <climits>
+
+#include "common/text.h"
 
 namespace hull::cgroup {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
 Result<uint64_t> parse_u64(std::string_view s) {
   uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) {
-    return fail(Errc::Invalid, "not a number: \"" + std::string(s) + "\"");
-  }
+  if (!parse_number(s, &v)) return fail(Errc::Invalid, "not a number: \"" + std::string(s) + "\"");
   return v;
 }
 

@@ -20,7 +20,7 @@ constexpr uint32_t kMaxMemoryMib = 1 << 20;
 
 struct Ctx {
   std::string origin;
-  Result<void> err(const std::string& key, const std::string& rule) const {
+  std::unexpected<Error> err(const std::string& key, const std::string& rule) const {
     return fail(Errc::Invalid, origin + ": " + key + ": " + rule);
   }
 };
@@ -141,6 +141,36 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
        [&](const Json& v) {
          return read_u32(c, v, "vm.memory_mib", kMinMemoryMib, kMaxMemoryMib, &vm.memory_mib);
        }},
+      {"max_vcpus",
+       [&](const Json& v) { return read_u32(c, v, "vm.max_vcpus", 0, 255, &vm.max_vcpus); }},
+      {"max_memory_mib",
+       [&](const Json& v) -> Status {
+         HULL_TRY(read_u32(c, v, "vm.max_memory_mib", 0, kMaxMemoryMib, &vm.max_memory_mib));
+         if (vm.max_memory_mib != 0 && vm.max_memory_mib < kMinMemoryMib) {
+           return c.err("vm.max_memory_mib",
+                        "must be 0 (the host's RAM) or at least " + std::to_string(kMinMemoryMib));
+         }
+         return Status{};
+       }},
+      {"allowed_annotations",
+       [&](const Json& v) -> Status {
+         const std::string key = "vm.allowed_annotations";
+         std::string rule = std::string("must be an array of annotation names out of ") +
+                            kAnnotationVcpus + ", " + kAnnotationMemoryMib;
+         if (!v.is_array()) return c.err(key, rule);
+         vm.allowed_annotations.clear();
+         for (size_t i = 0; i < v.size(); ++i) {
+           const Json& e = v[i];
+           if (!e.is_string()) return c.err(key + "[" + std::to_string(i) + "]", rule);
+           std::string name = e.get<std::string>();
+           if (name != kAnnotationVcpus && name != kAnnotationMemoryMib) {
+             return c.err(key + "[" + std::to_string(i) + "]",
+                          "\"" + name + "\" is not an annotation hull knows; " + rule);
+           }
+           vm.allowed_annotations.push_back(std::move(name));
+         }
+         return {};
+       }},
       {"kernel", [&](const Json& v) { return read_string(c, v, "vm.kernel", &vm.kernel, true); }},
       {"initrd", [&](const Json& v) { return read_string(c, v, "vm.initrd", &vm.initrd, true); }},
       {"kernel_params",
@@ -193,6 +223,15 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
        }},
   };
   HULL_TRY(read_object(c, root, "", top));
+  if (vm.max_vcpus != 0 && vm.vcpus > vm.max_vcpus) {
+    return c.err("vm.vcpus", std::to_string(vm.vcpus) + " is above vm.max_vcpus (" +
+                                 std::to_string(vm.max_vcpus) + "): lower one or raise the other");
+  }
+  if (vm.max_memory_mib != 0 && vm.memory_mib > vm.max_memory_mib) {
+    return c.err("vm.memory_mib", std::to_string(vm.memory_mib) + " is above vm.max_memory_mib (" +
+                                      std::to_string(vm.max_memory_mib) +
+                                      "): lower one or raise the other");
+  }
   return cfg;
 }
 
@@ -228,6 +267,9 @@ std::string to_json_text(const Config& c) {
       {"vm",
        {{"vcpus", c.vm.vcpus},
         {"memory_mib", c.vm.memory_mib},
+        {"max_vcpus", c.vm.max_vcpus},
+        {"max_memory_mib", c.vm.max_memory_mib},
+        {"allowed_annotations", c.vm.allowed_annotations},
         {"kernel", c.vm.kernel},
         {"initrd", c.vm.initrd},
         {"kernel_params", c.vm.kernel_params}}},

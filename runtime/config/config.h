@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -29,9 +30,20 @@ struct Hypervisor {
   bool sandbox = true;  // QEMU -sandbox on,... (seccomp inside QEMU)
 };
 
+// The io.hull.* annotations that size a VM (docs/cli.md). A spec may use one
+// only when vm.allowed_annotations names it.
+inline constexpr const char* kAnnotationVcpus = "io.hull.vm.vcpus";
+inline constexpr const char* kAnnotationMemoryMib = "io.hull.vm.memory-mib";
+
 struct Vm {
   uint32_t vcpus = 1;
   uint32_t memory_mib = 256;
+  // Caps on every VM, whatever sizes it; 0: the host's online CPUs / RAM.
+  uint32_t max_vcpus = 0;
+  uint32_t max_memory_mib = 0;
+  // io.hull.* annotations a spec may set (default none, so a container's
+  // author cannot size the VM beyond linux.resources).
+  std::vector<std::string> allowed_annotations;
   std::string kernel = std::string(kDefaultShareDir) + "/vmlinux";
   std::string initrd = std::string(kDefaultShareDir) + "/initrd.img";
   std::string kernel_params;  // appended to hull's own kernel command line

@@ -5,8 +5,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "common/pidfd.h"
+#include "common/unix_socket.h"
 #include "runtime/container/container.h"
 #include "runtime/container/relay.h"
 
@@ -21,11 +24,6 @@ namespace hull::container {
 namespace {
 
 constexpr size_t kConsoleChunkBytes = 64 * 1024;
-
-bool set_nonblocking(int fd) {
-  int fl = ::fcntl(fd, F_GETFL);
-  return fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
-}
 
 // One read of `fd` into stdout: a single chunk per poll wakeup, so a
 // container that writes faster than the terminal drains (`yes`) cannot keep
@@ -39,7 +37,8 @@ bool pump_once(int fd, std::string& buf, bool& stdout_ok, bool* drained = nullpt
   } while (n < 0 && errno == EINTR);
   bool again = n < 0 && errno == EAGAIN;
   if (drained) *drained = again;
-  if (n > 0 && stdout_ok) stdout_ok = write_all(STDOUT_FILENO, std::string_view(buf.data(), n));
+  if (n > 0 && stdout_ok)
+    stdout_ok = write_all(STDOUT_FILENO, std::string_view(buf.data(), n)).has_value();
   return n > 0 || again;
 }
 
@@ -58,15 +57,8 @@ Result<ConsoleReceiver> ConsoleReceiver::listen() {
   if (!::mkdtemp(dir)) return fail_errno("creating a directory for the console socket in /tmp");
   r.dir_ = dir;
   r.path_ = r.dir_ + "/console.sock";
-  r.listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!r.listener_) return fail_errno("console socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, r.path_.c_str(), r.path_.size() + 1);
-  if (::bind(r.listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("binding the console socket " + r.path_);
-  }
-  if (::listen(r.listener_.get(), 1) != 0) return fail_errno("listening on " + r.path_);
+  HULL_ASSIGN(listener, wrap(listen_unix(r.path_, 1), "the console socket"));
+  r.listener_ = std::move(listener);
   return r;
 }
 
@@ -141,14 +133,26 @@ RawTerminal::~RawTerminal() {
   if (saved_) (void)::tcsetattr(fd_, TCSANOW, &*saved_);
 }
 
-void copy_window_size(int master) {
+std::optional<winsize> caller_window_size() {
   for (int fd : {STDIN_FILENO, STDOUT_FILENO}) {
     winsize ws{};
-    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &ws) == 0) {
-      (void)::ioctl(master, TIOCSWINSZ, &ws);
-      return;
-    }
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &ws) == 0) return ws;
   }
+  return std::nullopt;
+}
+
+void copy_window_size(int master) {
+  if (auto ws = caller_window_size()) (void)::ioctl(master, TIOCSWINSZ, &*ws);
+}
+
+Result<std::string> with_console_size(std::string_view process_json, const winsize& size) {
+  auto proc = nlohmann::json::parse(process_json, nullptr, false);
+  if (!proc.is_object()) return fail(Errc::Invalid, "exec: the process is not a JSON object");
+  if (proc.contains("consoleSize") || size.ws_row == 0 || size.ws_col == 0) {
+    return std::string(process_json);
+  }
+  proc["consoleSize"] = {{"height", size.ws_row}, {"width", size.ws_col}};
+  return proc.dump();
 }
 
 sigset_t foreground_signals() {
@@ -196,9 +200,9 @@ Result<int> relay_console(pid_t pid, int master) {
   } restore{old};
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sfd) return fail_errno("console relay: signalfd");
-  UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pfd(::pidfd_open(pid, 0));
   if (!pfd) return fail_errno("console relay: pidfd_open of the monitor " + std::to_string(pid));
-  if (!set_nonblocking(master)) return fail_errno("console relay: O_NONBLOCK on the terminal");
+  HULL_TRY(wrap(set_nonblocking(master), "console relay: the terminal"));
 
   std::string buf(kConsoleChunkBytes, '\0');
   std::string pending;  // read from stdin, not yet taken by the master

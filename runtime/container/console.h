@@ -17,12 +17,14 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <termios.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -66,9 +68,22 @@ class RawTerminal {
   std::optional<termios> saved_;
 };
 
+// The window size of the caller's terminal (stdin, else stdout); nullopt
+// when neither is a terminal.
+std::optional<winsize> caller_window_size();
+
 // Copies the window size of the caller's terminal (stdin, else stdout) to the
 // pty master; nothing when neither is a terminal.
 void copy_window_size(int master);
+
+// `process_json` (an OCI process object) with consoleSize set to `size`, as
+// `exec -t` in the foreground sends it: the guest starts an exec'd process
+// as soon as it is asked to, before this side has the master and can resize
+// the guest's pty through the monitor, so a pty made without the size has 0
+// rows until then and a first `stty size` in it fails. A process that names
+// its consoleSize keeps it; a size of 0 rows or columns sets none.
+// Errc::Invalid when `process_json` is not a JSON object. Pure.
+Result<std::string> with_console_size(std::string_view process_json, const winsize& size);
 
 // The signals `run` and `exec` in the foreground pass on to the container's
 // monitor (runc forwards every signal it gets): each that ends a process by

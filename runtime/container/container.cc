@@ -15,9 +15,11 @@
 #include "common/container_id.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "common/unique_fd.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
+#include "runtime/container/leftovers.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/monitor.h"
 #include "runtime/container/network.h"
@@ -46,7 +48,6 @@ using Json = nlohmann::json;
 constexpr milliseconds kReadyTimeout{120000};
 constexpr milliseconds kAgentConnectTimeout{10000};
 constexpr int kMonitorExitWaitMs = 15000;
-constexpr int kLeftoverExitWaitMs = 5000;
 
 // Removes a state directory unless committed (create's error paths).
 class StateGuard {
@@ -170,70 +171,11 @@ Result<std::unique_ptr<AgentGuestConn>> connect(const oci::State& s) {
   return std::make_unique<AgentGuestConn>(std::move(client));
 }
 
-// What a monitor that died left in a network namespace it joined by path
-// (its taps went with QEMU; the ingress qdiscs on the interfaces stay).
-// A namespace the monitor created went with it, or with the caller's bind
-// mount of it (docker removes that one itself).
-Status unwire_leftovers(const oci::State& s) {
-  auto it = s.hull.find("network");
-  if (it == s.hull.end() || !it->is_object()) return {};
-  std::string netns = it->value("netns", std::string());
-  if (netns.empty()) return {};
-  std::vector<std::string> links;
-  if (auto l = it->find("links"); l != it->end() && l->is_array()) {
-    for (const auto& n : *l) {
-      if (n.is_string()) links.push_back(n.get<std::string>());
-    }
-  }
-  if (::access(netns.c_str(), F_OK) != 0) return {};  // the namespace is gone: so is all of it
-  return wrap(network::in_netns(netns, [&] { return network::remove_leftovers(links); }),
-              "container " + s.id + ": unwiring network namespace " + netns);
-}
-
-// Kills what a dead monitor left of its VM (by recorded pid and start time)
-// and removes the sandbox directory with its mounts: the recorded one, or,
-// when the monitor died before reporting it, where the layout puts it.
-Status remove_leftovers(const std::string& root, const oci::State& s) {
-  std::string dir;
-  if (auto it = s.hull.find("sandbox_dir"); it != s.hull.end() && it->is_string()) {
-    dir = it->get<std::string>();
-  } else if (auto paths = sandbox::sandbox_paths(root, s.id)) {
-    dir = paths->dir;
-  } else {
-    return {};
-  }
-  if (auto procs = s.hull.find("procs"); procs != s.hull.end() && procs->is_array()) {
-    for (const auto& p : *procs) {
-      pid_t pid = p.value("pid", 0);
-      uint64_t start = p.value("start", uint64_t{0});
-      if (pid <= 0 || start == 0) continue;
-      auto fd = open_pidfd(pid, start);
-      if (!fd) continue;
-      (void)pidfd_signal(fd->get(), SIGKILL);
-      (void)pidfd_wait_exit(fd->get(), kLeftoverExitWaitMs);
-    }
-  }
-  if (auto st = unwire_leftovers(s); !st) log::warn(st.error().what());
-  // A root too deep for socket paths keeps the sockets apart (layout.h).
-  if (auto paths = sandbox::sandbox_paths(root, s.id); paths && paths->short_sockets()) {
-    HULL_TRY(wrap(sandbox::remove_tree(paths->socket_dir),
-                  "container " + s.id + ": removing its socket directory"));
-  }
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return {};
-  std::string shared = dir + "/shared";
-  // MNT_DETACH takes the rootfs and volume binds below it along.
-  if (::umount2(shared.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
-    return fail_errno("container " + s.id + ": unmounting " + shared);
-  }
-  return wrap(sandbox::remove_tree(dir), "container " + s.id + ": removing its sandbox");
-}
-
 // Reaps the monitor (our child), giving it `wait_ms` to tear its VM down
 // first; then SIGKILL (its pid cannot be reused before it is reaped). Its VM's
 // processes, in the container's host cgroup, go with that cgroup.
 void reap_within(pid_t pid, int wait_ms) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd fd(::pidfd_open(pid, 0));
   if (!fd || !pidfd_wait_exit(fd.get(), wait_ms)) ::kill(pid, SIGKILL);
   int ws = 0;
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
@@ -251,25 +193,6 @@ Result<pid_t> spawn_monitor_in(const hostcgroup::Cgroup& cgroup, const MonitorAr
     log::warn("leaving the container's host cgroup: " + st.error().what());
   }
   return pid;
-}
-
-// The VM's teardown at full speed: it is hull's work, not the container's.
-void unlimit_host_cgroup(const oci::State& s) {
-  auto it = s.hull.find("host_cgroup");
-  if (it == s.hull.end()) return;
-  auto cgroup = hostcgroup::Cgroup::from_json(*it);
-  if (!cgroup) return;
-  if (auto st = cgroup->unlimit_bandwidth(); !st) log::warn(st.error().what());
-}
-
-// Removes the host cgroup directories create made (recorded in the state);
-// what is still in them, or in a leaf it joined, can only be the
-// container's: it is killed.
-Status remove_host_cgroup(const oci::State& s) {
-  auto it = s.hull.find("host_cgroup");
-  if (it == s.hull.end()) return {};
-  HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*it));
-  return wrap(cgroup.remove(true), "container " + s.id);
 }
 
 }  // namespace
@@ -294,7 +217,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   HULL_ASSIGN(spec, oci::load_spec_file(bundle + "/config.json"));
   log::debug("container " + o.id + ": loaded " + bundle + "/config.json");
   HULL_ASSIGN(cfg, config::load());
-  HULL_TRY(vm_size(spec, cfg.vm));  // annotation and resources errors before any VM boots
+  // Annotation, cap and resources errors before any VM boots.
+  HULL_ASSIGN(size, vm_size(spec, cfg.vm));
   HULL_TRY(guest_spec(spec, o.id));
   // --network host / container:X are refused before anything exists.
   HULL_TRY(check_network_choice(network_choice(spec)));
@@ -321,7 +245,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // Until the monitor runs, the pid that keeps the status is this process's:
   // `state` says "creating" while it works and "stopped" if it died midway.
   s.pid = ::getpid();
-  if (auto self = read_proc_stat(s.pid)) s.pid_start_time = self->start_time;
+  if (auto self = read_proc_stat(s.pid, kProcStatStartTime)) s.pid_start_time = self->start_time;
   if (spec.annotations) s.annotations = *spec.annotations;
   if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
   // The host cgroup first: recorded in the state before anything runs in it,
@@ -360,6 +284,9 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                             "stopped: run `hull delete -f " + o.id + "` to finish");
   };
   if (auto st = store.save(s); !st) return give_up(std::move(st.error()));
+  if (auto st = cgroup.limit_memory(host_memory_limit_bytes(size.memory_mib)); !st) {
+    return give_up(std::move(st.error()));
+  }
 
   auto pair = sync_pair();
   if (!pair) return give_up(std::move(pair.error()));
@@ -404,7 +331,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   {
     oci::State hs = s;
     hs.pid = pid;
-    auto hstat = read_proc_stat(pid);
+    auto hstat = read_proc_stat(pid, kProcStatStartTime);
     hs.pid_start_time = hstat ? hstat->start_time : 0;
     for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
       if (auto st = run_hooks(hs, kind); !st) return abort(std::move(st.error()));
@@ -432,7 +359,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
       return abort(std::move(st.error()));
     }
   }
-  auto stat = read_proc_stat(pid);
+  auto stat = read_proc_stat(pid, kProcStatStartTime);
   s.pid = pid;
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;

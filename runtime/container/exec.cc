@@ -1,7 +1,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/pidfd.h"
 #include "runtime/container/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
@@ -131,13 +131,20 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
     return fail(Errc::Invalid, "cannot use console socket if hull will not detach or allocate tty");
   }
   std::optional<ConsoleReceiver> console;
+  std::string process_json = o.process_json;
   if (terminal && !o.detach) {
     HULL_ASSIGN(r, ConsoleReceiver::listen());
     console.emplace(std::move(r));
+    // The process starts with our terminal's size: it runs before the
+    // master is ours to resize (with_console_size).
+    if (auto ws = caller_window_size()) {
+      HULL_ASSIGN(sized, with_console_size(process_json, *ws));
+      process_json = std::move(sized);
+    }
   }
   std::string exec_id = random_id();
   std::string file = ctx.root + "/" + o.id + "/exec-" + exec_id + ".json";
-  HULL_TRY(write_file_atomic(file, o.process_json, 0600));
+  HULL_TRY(write_file_atomic(file, process_json, 0600));
   struct Unlink {
     std::string f;
     ~Unlink() { ::unlink(f.c_str()); }
@@ -204,7 +211,7 @@ Result<int> wait_forwarding(pid_t pid) {
   sigset_t old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
-  UniqueFd pfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pfd(::pidfd_open(pid, 0));
   for (;;) {
     if (!sfd || !pfd) break;
     pollfd p[2] = {{pfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};

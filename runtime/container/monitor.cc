@@ -2,12 +2,10 @@
 
 #include <fcntl.h>
 #include <pty.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,6 +16,8 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/spawn.h"
+#include "common/unix_socket.h"
 #include "runtime/config/config.h"
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/container.h"
@@ -59,17 +59,7 @@ sigset_t forwarded_signals() {
 // Hands the pty master to the --console-socket listener (SCM_RIGHTS; the
 // message is the pty's name, as runc sends it).
 Status send_console(const std::string& socket_path, int master, const std::string& name) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) return fail_errno("console socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid, "--console-socket " + socket_path + ": path too long");
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size());
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("connecting to --console-socket " + socket_path);
-  }
+  HULL_ASSIGN(s, wrap(connect_unix(socket_path), "--console-socket"));
   char cbuf[CMSG_SPACE(sizeof(int))] = {};
   iovec iov{const_cast<char*>(name.data()), name.size()};
   msghdr msg{};
@@ -141,7 +131,7 @@ bool wait_commit(int sync_fd) {
 }
 
 nlohmann::json proc_entry(const char* name, pid_t pid) {
-  auto st = read_proc_stat(pid);
+  auto st = read_proc_stat(pid, kProcStatStartTime);
   return {{"name", name}, {"pid", pid}, {"start", st ? st->start_time : 0}};
 }
 
@@ -397,23 +387,12 @@ int monitor_main(const MonitorArgs& a) {
 
 Result<pid_t> spawn_monitor(const MonitorArgs& args, int sync_fd) {
   HULL_ASSIGN(exe, self_exe());
-  std::vector<std::string> argv = args.to_argv(exe);
-  std::vector<char*> cargv;
-  for (auto& s : argv) cargv.push_back(s.data());
-  cargv.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&fa, sync_fd, kMonitorSyncFd);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  SpawnOptions o;
+  o.argv = args.to_argv(exe);
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) o.fds.push_back({fd, fd});  // a closed one gets /dev/null
+  }
+  o.fds.push_back({sync_fd, kMonitorSyncFd});
   std::vector<std::string> env = args.env;
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
@@ -422,15 +401,11 @@ Result<pid_t> spawn_monitor(const MonitorArgs& args, int sync_fd) {
     });
     if (!replaced) env.emplace_back(entry);
   }
-  std::vector<char*> cenv;
-  for (auto& e : env) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return fail_errno("starting the monitor " + exe, rc);
-  return pid;
+  o.env = std::move(env);
+  // The monitor is our child until `create` or `exec` returns; they reap it
+  // by pid when it fails early (its pid stays ours until then).
+  HULL_ASSIGN(monitor, spawn("monitor", o));
+  return monitor.detach();
 }
 
 }  // namespace hull::container

@@ -50,9 +50,9 @@ struct MonitorArgs {
 // process itself, with the status of the container's process.
 int monitor_main(const MonitorArgs& args);
 
-// Starts a monitor (posix_spawn of /proc/self/exe, its own session, default
+// Starts a monitor (spawn() of /proc/self/exe, its own session, default
 // signal dispositions, empty mask) inheriting fds 0-2 and `sync_fd` as
-// kMonitorSyncFd, nothing else.
+// kMonitorSyncFd, nothing else. It stays our child: the caller reaps it.
 Result<pid_t> spawn_monitor(const MonitorArgs& args, int sync_fd);
 
 // Ends this process the way `s` says: exit(code), or death by s.signal when

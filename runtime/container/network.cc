@@ -74,6 +74,17 @@ int process_netns_pid(const std::string& path) {
 }
 
 Status check_network_choice(const NetworkChoice& c) {
+  if (c.mode == NetMode::None) {
+    // OCI: no entry means the caller's namespace, which podman and ctr ask
+    // for with --network host / --net-host, and CRI for a hostNetwork pod.
+    return fail(Errc::Unsupported,
+                "config.json: linux.namespaces: there is no \"network\" entry, so the container "
+                "would share the network namespace of hull's caller (podman --network host, "
+                "ctr --net-host, a hostNetwork pod): " +
+                    std::string(kWhyNot) +
+                    "; add {\"type\": \"network\"} for a namespace of its own (loopback "
+                    "only), or name one by path (a bridge or CNI network)");
+  }
   if (c.mode != NetMode::Path) return {};
   const std::string what = "config.json: linux.namespaces: network namespace " + c.path;
   auto host_error = [&] {

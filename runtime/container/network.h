@@ -3,8 +3,9 @@
 //
 //   config.json linux.namespaces      what hull does
 //   -------------------------------   ---------------------------------------
-//   no "network" entry                 loopback only; the monitor stays where
-//                                      it was started (no interface is taken)
+//   no "network" entry                 refused: it means the caller's namespace
+//     (podman --network host, ctr       (the host's), which a VM cannot share
+//      --net-host, hostNetwork pods)
 //   "network" without a path           the monitor unshares a new namespace
 //     (docker bridge, user-defined,     before the create-time hooks run, so
 //      --network none)                  docker's setkey hook configures it; then
@@ -46,10 +47,11 @@ NetworkChoice network_choice(const oci::Spec& spec);
 // (/proc/<pid>/ns/net, /proc/<pid>/task/<tid>/ns/net), else 0.
 int process_netns_pid(const std::string& path);
 
-// For NetMode::Path: refuses the host's namespace (init's), the namespace
-// this process runs in (the caller's: `docker --network host` inside a
-// namespace of its own), and another process's (`--network container:X`),
-// with an error saying why a VM cannot share it. Errc::Unsupported.
+// Refuses a spec without a network namespace (it asks for the caller's) and,
+// for NetMode::Path, the host's namespace (init's), the namespace this
+// process runs in (the caller's: `docker --network host` inside a namespace
+// of its own), and another process's (`--network container:X`), with an
+// error saying why a VM cannot share it. Errc::Unsupported.
 Status check_network_choice(const NetworkChoice& c);
 
 // The monitor, before any thread exists: NetMode::New unshares a network

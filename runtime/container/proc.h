@@ -8,23 +8,13 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/proc_stat.h"
 #include "common/unique_fd.h"
 
 namespace hull::container {
 
-// What /proc/<pid>/stat says about a process: field 3 (state letter) and
-// field 22 (start time in clock ticks since boot).
-struct ProcStat {
-  char state = '?';
-  uint64_t start_time = 0;
-};
-
-// Pure: parses one /proc/<pid>/stat line. The command name (field 2) may hold
-// spaces and parentheses, so parsing starts after the last ')'.
-Result<ProcStat> parse_proc_stat(std::string_view line);
-
-// Reads /proc/<pid>/stat; Errc::NotFound when there is no such process.
-Result<ProcStat> read_proc_stat(pid_t pid);
+// The processes hull records are read with read_proc_stat(pid,
+// kProcStatStartTime) (common/proc_stat.h): field 22 is the pid-reuse guard.
 
 // True when `pid` runs and is the process that started at `start_time` (not
 // a zombie, not a recycled pid). start_time 0 skips the reuse check.

@@ -13,26 +13,10 @@
 #include <mutex>
 #include <thread>
 
+#include "common/io.h"
 #include "common/log.h"
 
 namespace hull::container {
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd p{fd, POLLOUT, 0};
-        (void)::poll(&p, 1, -1);
-        continue;
-      }
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
 
 void Relay::handle_signal(int sig) {
   if (sig == SIGWINCH) {
@@ -73,7 +57,7 @@ Result<ExitStatus> Relay::run() {
     readers.emplace_back([g = &guest_, pr = process_, sh, s, fd] {
       auto st = g->read_output(pr, s, [fd](std::string_view chunk) {
         if (fd < 0) return true;
-        return write_all(fd, chunk);
+        return write_all(fd, chunk).has_value();
       });
       if (!st && st.error().code != Errc::NotRunning) {
         log::warn(std::string(s == Stream::Stdout ? "stdout" : "stderr") +

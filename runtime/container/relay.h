@@ -56,8 +56,4 @@ class Relay {
   bool terminal_;
 };
 
-// Writes all of `data` to a blocking or non-blocking fd; false when the
-// reader has gone (EPIPE) or the fd failed.
-bool write_all(int fd, std::string_view data);
-
 }  // namespace hull::container

@@ -13,6 +13,7 @@
 #include <array>
 #include <climits>
 
+#include "common/io.h"
 #include "common/unique_fd.h"
 
 namespace hull::container {
@@ -50,10 +51,6 @@ int namespace_flag(std::string_view type) {
   return 0;
 }
 
-std::string fd_path(int fd, const std::string& name = "") {
-  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
-}
-
 UniqueFd open_dir_at(int dir, const std::string& name) {
   return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
@@ -82,18 +79,23 @@ Result<sandbox::MountGuard> bind_from_fd(int src, const std::string& what, int d
       AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0u);
   UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, src, "", tree_flags)));
   if (!tree) return fail_errno(what + ": bind mount onto " + target);
+  // Every mount of the clone nodev and nosuid (virtiofsd opens what the guest
+  // asks for as host root). A read-only volume is read-only with every mount
+  // below it: a plain "ro" too, not only "rro", so a submount of a volume's
+  // source is no way to write it; "rrw" alone makes all of it writable.
   mount_attr attr{};
-  unsigned setattr_flags = AT_EMPTY_PATH;
-  if (ro.recursive) {
-    (*ro.recursive ? attr.attr_set : attr.attr_clr) = MOUNT_ATTR_RDONLY;
-    setattr_flags |= AT_RECURSIVE;
-  } else if (ro.top) {
-    attr.attr_set = MOUNT_ATTR_RDONLY;
+  attr.attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
+  bool rdonly = ro.recursive ? *ro.recursive : ro.top;
+  if (rdonly) {
+    attr.attr_set |= MOUNT_ATTR_RDONLY;
+  } else if (ro.recursive) {
+    attr.attr_clr = MOUNT_ATTR_RDONLY;
   }
-  if ((attr.attr_set || attr.attr_clr) &&
-      ::syscall(SYS_mount_setattr, tree.get(), "", setattr_flags, &attr, sizeof(attr)) != 0) {
-    return fail_errno(what + ": making " + target + (ro.recursive ? " recursively " : " ") +
-                      (attr.attr_set ? "read-only" : "read-write"));
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                sizeof(attr)) != 0) {
+    return fail_errno(what + ": making " + target + " nodev, nosuid" +
+                      (rdonly ? " and recursively read-only"
+                              : (attr.attr_clr ? " and recursively read-write" : "")));
   }
   if (::syscall(SYS_move_mount, tree.get(), "", placeholder.get(), "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {

@@ -1,7 +1,12 @@
 #include "runtime/container/sizing.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <charconv>
 #include <string>
+
+#include "common/file.h"
 
 namespace hull::container {
 namespace {
@@ -35,7 +40,39 @@ Result<uint32_t> count_cpuset(std::string_view list) {
   return static_cast<uint32_t>(total);
 }
 
+VmCaps vm_caps(const config::Vm& vm) {
+  VmCaps caps;
+  if (vm.max_vcpus != 0) {
+    caps.vcpus = vm.max_vcpus;
+  } else if (long n = ::sysconf(_SC_NPROCESSORS_ONLN); n > 0) {
+    caps.vcpus = static_cast<uint32_t>(std::min<long>(n, kMaxVcpus));
+  }
+  if (vm.max_memory_mib != 0) {
+    caps.memory_mib = vm.max_memory_mib;
+  } else if (auto meminfo = read_file("/proc/meminfo", 1 << 16)) {
+    // "MemTotal:       16318212 kB"
+    std::string_view m = *meminfo;
+    if (m.starts_with("MemTotal:")) {
+      m.remove_prefix(9);
+      while (!m.empty() && m.front() == ' ') m.remove_prefix(1);
+      auto kb = to_u64(m.substr(0, m.find(' ')));
+      if (kb && *kb / 1024 >= kMinMemoryMiB) {
+        caps.memory_mib = static_cast<uint32_t>(std::min<uint64_t>(*kb / 1024, kMaxMemoryMiB));
+      }
+    }
+  }
+  return caps;
+}
+
+uint64_t host_memory_limit_bytes(uint32_t memory_mib) {
+  return (static_cast<uint64_t>(memory_mib) + kHostMemoryOverheadMiB) << 20;
+}
+
 Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults) {
+  return vm_size(spec, defaults, vm_caps(defaults));
+}
+
+Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults, const VmCaps& caps) {
   VmSize size{defaults.vcpus, defaults.memory_mib};
   const oci::Resources* r = spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
   if (r && r->cpu) {
@@ -55,6 +92,8 @@ Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults) {
     size.memory_mib =
         static_cast<uint32_t>(std::clamp<uint64_t>(mib, kMinMemoryMiB, kMaxMemoryMiB));
   }
+  size.vcpus = std::min(size.vcpus, caps.vcpus);
+  size.memory_mib = std::min(size.memory_mib, caps.memory_mib);
   if (spec.annotations) {
     for (const auto& [key, value] : *spec.annotations) {
       if (!key.starts_with("io.hull.")) continue;
@@ -62,21 +101,37 @@ Result<VmSize> vm_size(const oci::Spec& spec, const config::Vm& defaults) {
         return fail(Errc::Invalid,
                     "config.json: annotations." + key + ": \"" + value + "\": " + rule);
       };
+      if (key != kAnnotationVcpus && key != kAnnotationMemoryMib) {
+        return bad(std::string("unknown hull annotation; known: ") + kAnnotationVcpus + ", " +
+                   kAnnotationMemoryMib);
+      }
+      if (std::find(defaults.allowed_annotations.begin(), defaults.allowed_annotations.end(),
+                    key) == defaults.allowed_annotations.end()) {
+        return bad("this host does not allow the annotation " + key +
+                   " (hull's config vm.allowed_annotations does not list it): remove it, or "
+                   "have the host's administrator add it there");
+      }
       auto n = to_u64(value);
       if (key == kAnnotationVcpus) {
         if (!n || *n < 1 || *n > kMaxVcpus) {
           return bad("must be a number of vCPUs between 1 and " + std::to_string(kMaxVcpus));
         }
+        if (*n > caps.vcpus) {
+          return bad("above this host's cap vm.max_vcpus = " + std::to_string(caps.vcpus) +
+                     ": ask for at most " + std::to_string(caps.vcpus));
+        }
         size.vcpus = static_cast<uint32_t>(*n);
-      } else if (key == kAnnotationMemoryMib) {
+      } else {
         if (!n || *n < kMinMemoryMiB || *n > kMaxMemoryMiB) {
           return bad("must be a size in MiB between " + std::to_string(kMinMemoryMiB) + " and " +
                      std::to_string(kMaxMemoryMiB));
         }
+        if (*n > caps.memory_mib) {
+          return bad(
+              "above this host's cap vm.max_memory_mib = " + std::to_string(caps.memory_mib) +
+              ": ask for at most " + std::to_string(caps.memory_mib));
+        }
         size.memory_mib = static_cast<uint32_t>(*n);
-      } else {
-        return bad(std::string("unknown hull annotation; allowed: ") + kAnnotationVcpus + ", " +
-                   kAnnotationMemoryMib);
       }
     }
   }

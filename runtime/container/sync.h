@@ -4,7 +4,7 @@
 //
 //   hull create                                hull __monitor (own session)
 //     | state.json: creating, lock held           |
-//     |--- posix_spawn (fd 3 = sync socket) ----->|
+//     |--- spawn (fd 3 = sync socket) ----------->|
 //     |                                           | (init only) join the container's
 //     |                                           |   network namespace: a new one
 //     |                                           |   (unshare) or the spec's path

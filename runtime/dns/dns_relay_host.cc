@@ -6,7 +6,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -20,6 +19,7 @@
 #include "common/dns_stream.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "common/unix_socket.h"
 #include "runtime/sandbox/agent_client.h"
 
 namespace hull::dns {
@@ -184,33 +184,17 @@ Result<std::unique_ptr<HostRelay>> HostRelay::start(HostRelayOptions opts) {
     return fail(Errc::Invalid,
                 "dns relay: target " + opts.target_address + " is not an IPv4 address");
   }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (opts.listen_path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid, "dns relay: socket path " + opts.listen_path + " is longer than " +
-                                   std::to_string(sizeof addr.sun_path - 1) + " bytes");
-  }
-  std::memcpy(addr.sun_path, opts.listen_path.c_str(), opts.listen_path.size());
   s->opts = std::move(opts);
   s->stop = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!s->stop) return fail_errno("dns relay: eventfd");
-  s->listener = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s->listener) return fail_errno("dns relay: socket");
-  ::unlink(s->opts.listen_path.c_str());
-  if (::bind(s->listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("dns relay: binding " + s->opts.listen_path);
-  }
+  HULL_ASSIGN(listener, wrap(listen_unix(s->opts.listen_path, 64), "dns relay"));
+  s->listener = std::move(listener);
   // hull-vsock connects here as the jail user: the socket is open to all, the
   // sandbox's vsock/ directory (0710, root and the jail group) keeps others out.
   if (::chmod(s->opts.listen_path.c_str(), 0666) != 0) {
     int err = errno;
     ::unlink(s->opts.listen_path.c_str());
     return fail_errno("dns relay: chmod " + s->opts.listen_path, err);
-  }
-  if (::listen(s->listener.get(), 64) != 0) {
-    int err = errno;
-    ::unlink(s->opts.listen_path.c_str());
-    return fail_errno("dns relay: listening on " + s->opts.listen_path, err);
   }
   s->accept_thread = std::thread(accept_loop, s);
   return std::unique_ptr<HostRelay>(new HostRelay(std::move(s)));

@@ -26,19 +26,16 @@
 // and "warn and continue" for the last two (failure_rule()); the caller still
 // has to do the stopping and the logging, since only it owns the container.
 //
-// Running a hook: posix_spawn (not fork+exec). glibc's posix_spawn uses
-// clone(CLONE_VM|CLONE_VFORK), so it costs the same for a small CLI and a large
-// shim, is safe in a multithreaded caller, and reports exec failures (ENOENT,
-// EACCES, ENOEXEC) as its return value instead of through a hand-made error
-// pipe. Everything a hook needs is expressible with its file actions and
-// attributes: stdin, stdout and stderr; closefrom(3); its own process group;
-// default signal dispositions and an empty signal mask; argv[0] separate from
-// the path; its own environment.
+// Running a hook: spawn() (common/spawn.h), as hull starts every program:
+// stdin, stdout and stderr mapped, every other fd closed, its own process
+// group, default signal dispositions and an empty signal mask, argv[0] apart
+// from the path, its own environment. It costs the same for a small CLI and a
+// large shim and is safe in a multithreaded caller.
 //
 // The hook is the caller's child until it is reaped, so its pid (and its
 // process group id) cannot be recycled before then: the timeout kills the
-// hook's whole process group by pid, then reaps it. A pidfd is used only to
-// wait for the exit in poll() together with the output pipes. The caller must
+// hook's whole process group by pid, then reaps it. Its pidfd tells of the
+// exit in poll() together with the output pipes. The caller must
 // not set SIGCHLD to SIG_IGN (the exit status would be lost: Errc::Internal)
 // nor reap children with waitpid(-1) on another thread.
 #pragma once

@@ -103,6 +103,13 @@ class Cgroup {
   // not the container's, and at a 0.1 CPU quota takes seconds).
   Status unlimit_bandwidth() const;
 
+  // Caps the memory of everything in the cgroup (v1 memory.limit_in_bytes,
+  // v2 memory.max) at `bytes`: the VM's RAM plus its host overhead
+  // (container/sizing.h), so a guest cannot make its VM's host processes grow
+  // past it. Not in a leaf shared with another container's VM (the limit
+  // would be one VM's for two), nor without a memory controller.
+  Status limit_memory(uint64_t bytes) const;
+
   // Writes all the host values of `r` (`update`).
   Status update(const oci::Resources& r) const;
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/cgroup/path.h"
+#include "common/text.h"
 #include "runtime/hostcgroup/limits.h"
 
 namespace hull::hostcgroup {
@@ -16,19 +17,6 @@ namespace {
 constexpr std::string_view kV1Controllers[] = {
     "blkio",  "cpu",     "cpuacct",  "cpuset",     "devices", "freezer", "hugetlb",
     "memory", "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "misc"};
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t at = s.find(sep, start);
-    out.push_back(
-        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape_octal(std::string_view s) {

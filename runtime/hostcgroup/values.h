@@ -14,9 +14,9 @@
 //   cpu.cpus, cpu.mems          cpuset.cpus, cpuset.mems     cpuset.cpus, cpuset.mems
 //   pids.limit                  pids.max = max(limit, kPidsFloor); -1 -> "max"; 0 unset
 //
-// Not on the host: memory (the VM's size bounds the guest; a host limit
-// could OOM-kill QEMU), blockIO, hugepages, network, rdma, unified and
-// devices. Those, and the container's exact pids limit, apply in the guest.
+// Not on the host: the container's memory limit (the host cgroup gets the
+// VM's RAM plus its overhead instead, Cgroup::limit_memory), blockIO, hugepages, network, rdma,
+// unified and devices. Those, and the container's exact pids limit, apply in the guest.
 #pragma once
 
 #include <cstdint>

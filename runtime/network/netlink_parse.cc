@@ -352,34 +352,6 @@ Status for_each_message(std::span<const std::byte> datagram, uint32_t seq,
 
 }  // namespace
 
-std::string format_mac(std::span<const uint8_t> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0) s += ':';
-    s += kHex[bytes[i] >> 4];
-    s += kHex[bytes[i] & 0xf];
-  }
-  return s;
-}
-
-std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s) {
-  if (s.size() != 17) return std::nullopt;
-  std::array<uint8_t, 6> out{};
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < 6; ++i) {
-    int hi = hex(s[i * 3]), lo = hex(s[i * 3 + 1]);
-    if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':')) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
 Result<DumpBatch> parse_dump(std::span<const std::byte> datagram, uint32_t seq) {
   DumpBatch b;
   HULL_TRY(for_each_message(datagram, seq, [&](const nlmsghdr* nlh) -> Status {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/mac.h"
 
 namespace hull::network {
 
@@ -86,9 +87,5 @@ Result<DumpBatch> parse_dump(std::span<const std::byte> datagram, uint32_t seq);
 // An acknowledgement (NLMSG_ERROR with error 0) for request `seq`, or the
 // error the kernel reported for it (Errc::System with its errno).
 Status parse_ack(std::span<const std::byte> datagram, uint32_t seq);
-
-// "aa:bb:cc:dd:ee:ff" <-> 6 bytes. parse_mac accepts only that form.
-std::string format_mac(std::span<const uint8_t> bytes);
-std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s);
 
 }  // namespace hull::network

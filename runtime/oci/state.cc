@@ -27,13 +27,6 @@ constexpr const char* kStateFile = "state.json";
 constexpr const char* kLockFile = ".lock";
 constexpr std::string_view kSandboxesDir = "sandboxes";
 
-Status mkdir_p(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return fail(Error{Errc::System, ec.value(), "creating " + path});
-  return {};
-}
-
 // "(hull create)" for a process's comm, or "" when it is gone.
 std::string comm_note(pid_t pid) {
   auto comm = read_file("/proc/" + std::to_string(pid) + "/comm", 256);
@@ -213,9 +206,9 @@ Result<StateLock> StateStore::create(std::string_view id) {
                 "invalid container ID format: \"sandboxes\": the name is reserved "
                 "for hull's sandbox directory under the root");
   }
-  HULL_TRY(mkdir_p(root_));
+  HULL_ASSIGN(root_fd, open_private_dir(root_));
   std::string d = dir(id);
-  if (::mkdir(d.c_str(), 0711) != 0) {
+  if (::mkdirat(root_fd.get(), std::string(id).c_str(), 0711) != 0) {
     if (errno == EEXIST) {
       return fail(Errc::Exists, "container with id exists: " + std::string(id));
     }

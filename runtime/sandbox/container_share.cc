@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/container_id.h"
+#include "common/io.h"
 #include "runtime/sandbox/layout.h"
 
 namespace hull::sandbox {
@@ -17,10 +18,6 @@ std::string guest_rootfs_path(std::string_view container_id) {
 }
 
 namespace {
-
-std::string fd_path(int fd, const std::string& name = "") {
-  return "/proc/self/fd/" + std::to_string(fd) + (name.empty() ? "" : "/" + name);
-}
 
 UniqueFd open_dir_at(int dir, const std::string& name) {
   return UniqueFd(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -39,10 +36,13 @@ Status bind_as_slave(const std::string& source, int onto, const std::string& tar
   UniqueFd tree(
       ::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
   if (!tree) return fail_errno("cloning the mounts at " + source);
+  // nodev, nosuid: virtiofsd opens what the guest asks for as host root; a
+  // device node in an image (or one a guest made) must not open a host device.
   mount_attr attr{};
   attr.propagation = MS_SLAVE;
+  attr.attr_set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
   if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
-    return fail_errno("making the clone of " + source + " a slave mount");
+    return fail_errno("making the clone of " + source + " a nodev, nosuid slave mount");
   }
   if (::move_mount(tree.get(), "", onto, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
       0) {
@@ -102,7 +102,7 @@ Result<SharedRootfs> SharedRootfs::create(const std::string& shared_dir,
   s.mount_ = MountGuard(target);
   // rootfs is a mount point now: the guest can no longer rename it.
   if (readonly && ::mount(nullptr, fd_path(s.dir_fd_.get(), "rootfs").c_str(), nullptr,
-                          MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+                          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) != 0) {
     return fail_errno("making " + target + " read-only");
   }
   s.guest_path_ = guest_rootfs_path(container_id);

@@ -8,13 +8,9 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/file.h"  // remove_tree
 
 namespace hull::sandbox {
-
-// Removes `path` and its contents; refuses to descend into a directory on a
-// different device than `path` (Errc::InvalidState naming it). A missing
-// `path` is not an error.
-Status remove_tree(const std::string& path);
 
 class DirGuard {
  public:
@@ -33,6 +29,9 @@ class DirGuard {
 
   // Creates `path` (mode 0700; its parent must exist). Errc::Exists if it does.
   static Result<DirGuard> create(const std::string& path);
+  // The same with mkdirat(parent_fd, name): `path` is parent_fd's path + "/" + name.
+  static Result<DirGuard> create_at(int parent_fd, const std::string& name,
+                                    const std::string& path);
 
   const std::string& path() const { return path_; }
   Status remove();

@@ -50,6 +50,12 @@ Result<MountGuard> make_shared_mount(const std::string& dir) {
     return fail_errno("bind-mounting " + dir + " onto itself");
   }
   MountGuard guard(dir);
+  // nodev, nosuid: what virtiofsd serves from here never opens a host device
+  // or runs set-id (each container's binds below carry the same flags).
+  if (::mount(nullptr, dir.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_NODEV | MS_NOSUID,
+              nullptr) != 0) {
+    return fail_errno("making " + dir + " nodev, nosuid");
+  }
   if (::mount(nullptr, dir.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
     return fail_errno("making " + dir + " private");
   }

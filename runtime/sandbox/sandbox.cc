@@ -6,7 +6,9 @@
 #include <algorithm>
 
 #include "agent/proto/constants.h"
+#include "common/file.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "runtime/jail/plans.h"
 #include "runtime/vm/accel.h"
 #include "runtime/vm/launcher.h"
@@ -82,8 +84,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   }
 
   // sandbox directory
-  HULL_TRY(wrap(make_dirs(opts.root + "/sandboxes"), step("sandbox directory")));
-  HULL_ASSIGN(dir, wrap(DirGuard::create(paths.dir), step("sandbox directory")));
+  HULL_ASSIGN(root_fd, wrap(open_private_dir(opts.root), step("sandbox directory")));
+  HULL_ASSIGN(sandboxes_fd, wrap(open_private_dir_at(root_fd.get(), opts.root, "sandboxes"),
+                                 step("sandbox directory")));
+  std::string dir_name = paths.dir.substr(paths.dir.rfind('/') + 1);
+  HULL_ASSIGN(dir, wrap(DirGuard::create_at(sandboxes_fd.get(), dir_name, paths.dir),
+                        step("sandbox directory")));
   s.dir_ = std::move(dir);
   struct stat st {};
   if (::stat(paths.dir.c_str(), &st) != 0) return fail_errno(step("sandbox directory") + ": stat");
@@ -165,9 +171,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   UniqueFd console(::open(paths.console_log.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!console) return fail_errno(step("qemu") + ": opening " + paths.console_log);
-  HULL_ASSIGN(qmp_listener, wrap(vm::listen_unix(paths.qmp_socket, 1), step("qemu")));
-  HULL_ASSIGN(vsock_conn, wrap(vm::connect_unix(paths.vhost_vsock_socket), step("qemu")));
-  HULL_ASSIGN(fs_conn, wrap(vm::connect_unix(paths.virtiofsd_socket), step("qemu")));
+  HULL_ASSIGN(qmp_listener, wrap(listen_unix(paths.qmp_socket, 1), step("qemu")));
+  HULL_ASSIGN(vsock_conn, wrap(connect_unix(paths.vhost_vsock_socket), step("qemu")));
+  HULL_ASSIGN(fs_conn, wrap(connect_unix(paths.virtiofsd_socket), step("qemu")));
   vm::QemuSpec q;
   q.qemu_path = qplan.exec_path;
   q.accel = s.accel_;

@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/spawn.h"
+#include "common/unix_socket.h"
 #include "runtime/jail/plans.h"
 #include "runtime/vm/log_tail.h"
 
@@ -37,42 +37,10 @@ std::string describe_exit(ChildProcess& p, const std::string& log_path) {
   return s;
 }
 
-Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid,
-                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("socket");
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("unlink " + path);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno("bind " + path);
-  }
-  if (::listen(fd.get(), backlog) != 0) return fail_errno("listen " + path);
-  return fd;
-}
-
-Result<UniqueFd> connect_unix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid,
-                "socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("socket");
-  while (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (errno != EINTR) return fail_errno("connect " + path);
-  }
-  return fd;
-}
-
 namespace {
 
+// A jailed child: runtime/jail's jailer step before exec, PID 1 of its own
+// PID namespace, and the jail's environment.
 void confine(SpawnOptions& o, const jail::Jail* jail) {
   if (!jail) return;
   o.pre_exec = jail::enter_hook;
@@ -87,6 +55,7 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
+  HULL_ASSIGN(log, open_output_log(l.log_path));
   SpawnOptions o;
   o.argv = {l.binary,
             "--socket",
@@ -97,21 +66,20 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
             std::to_string(l.guest_cid),
             "--ready-fd",
             std::to_string(kChildFd)};
-  o.output_path = l.log_path;
-  o.inherit_fds = {{wr.get(), kChildFd}};
+  o.fds = {{log.get(), 1}, {log.get(), 2}, {wr.get(), kChildFd}};
   UniqueFd vhost_listener, uds_listener;
   if (l.jail) {
     HULL_ASSIGN(v, wrap(listen_unix(l.vhost_user_socket, 1), "hull-vsock socket"));
     HULL_ASSIGN(u, wrap(listen_unix(l.uds_path, 128), "hull-vsock socket"));
     vhost_listener = std::move(v);
     uds_listener = std::move(u);
-    o.inherit_fds.emplace_back(vhost_listener.get(), kChildFd + 1);
-    o.inherit_fds.emplace_back(uds_listener.get(), kChildFd + 2);
+    o.fds.push_back({vhost_listener.get(), kChildFd + 1});
+    o.fds.push_back({uds_listener.get(), kChildFd + 2});
     o.argv.insert(o.argv.end(), {"--socket-fd", std::to_string(kChildFd + 1), "--uds-fd",
                                  std::to_string(kChildFd + 2)});
   }
   confine(o, l.jail);
-  HULL_ASSIGN(child, ChildProcess::spawn("hull-vsock", o));
+  HULL_ASSIGN(child, spawn("hull-vsock", o));
   wr.reset();
 
   // Read "ready\n"; EOF or the process ending first means it failed.
@@ -152,23 +120,24 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   HULL_ASSIGN(sock, wrap(listen_unix(l.socket_path, 1), "virtiofsd socket"));
   VirtiofsdSpec spec = l.spec;
   spec.socket_fd = kChildFd;
+  HULL_ASSIGN(log, open_output_log(l.log_path));
   SpawnOptions o;
   o.argv = virtiofsd_argv(spec);
-  o.output_path = l.log_path;
-  o.inherit_fds = {{sock.get(), kChildFd}};
+  o.fds = {{log.get(), 1}, {log.get(), 2}, {sock.get(), kChildFd}};
   o.new_pid_namespace = true;
-  return ChildProcess::spawn("virtiofsd", o);
+  return spawn("virtiofsd", o);
 }
 
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
                                 const std::vector<std::pair<int, int>>& inherit_fds,
                                 const jail::Jail* jail) {
+  HULL_ASSIGN(log, open_output_log(log_path));
   SpawnOptions o;
   o.argv = qemu_argv(spec);
-  o.output_path = log_path;
-  o.inherit_fds = inherit_fds;
+  o.fds = {{log.get(), 1}, {log.get(), 2}};
+  for (auto [parent, child] : inherit_fds) o.fds.push_back({parent, child});
   confine(o, jail);
-  return ChildProcess::spawn("qemu", o);
+  return spawn("qemu", o);
 }
 
 }  // namespace hull::vm

@@ -60,10 +60,4 @@ Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_pat
 // Empty when the process still runs. Reaps it if it ended.
 std::string describe_exit(ChildProcess& p, const std::string& log_path);
 
-// A listening unix stream socket at `path` (a stale file there is removed).
-Result<UniqueFd> listen_unix(const std::string& path, int backlog);
-
-// A unix stream socket connected to `path` (blocking, O_CLOEXEC).
-Result<UniqueFd> connect_unix(const std::string& path);
-
 }  // namespace hull::vm

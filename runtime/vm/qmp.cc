@@ -2,11 +2,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <thread>
+
+#include "common/io.h"
+#include "common/unix_socket.h"
 
 namespace hull::vm {
 
@@ -56,22 +58,13 @@ Result<QmpMessage> parse_qmp_message(std::string_view text) {
 
 Result<QmpClient> QmpClient::connect(const std::string& socket_path,
                                      std::chrono::milliseconds timeout) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return fail(Errc::Invalid, "QMP socket path too long: " + socket_path);
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail_errno("QMP socket");
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      return handshake(std::move(fd), timeout);
-    }
-    int err = errno;
+    auto fd = connect_unix(socket_path);
+    if (fd) return handshake(std::move(*fd), timeout);
+    int err = fd.error().sys_errno;
     if ((err != ENOENT && err != ECONNREFUSED) || Clock::now() >= deadline) {
-      return fail_errno("connecting to QMP at " + socket_path, err);
+      return fail(std::move(fd.error()).wrap("connecting to QMP"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -90,13 +83,7 @@ Result<QmpClient> QmpClient::handshake(UniqueFd fd, std::chrono::milliseconds ti
 }
 
 Status QmpClient::send(std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::send(fd_.get(), text.data(), text.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("QMP: send");
-    text.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
+  return wrap(send_all(fd_.get(), text), "QMP");
 }
 
 Result<std::string> QmpClient::read_message(Clock::time_point deadline) {

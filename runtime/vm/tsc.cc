@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "common/file.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace hull::vm {
@@ -42,13 +43,6 @@ std::optional<uint64_t> parse_mhz(std::string_view s) {
     khz += static_cast<uint64_t>(frac[i] - '0') * scale;
   }
   return plausible(khz);
-}
-
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\n");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\n");
-  return s.substr(b, e - b + 1);
 }
 
 // The MHz value following the last occurrence of `marker` in `log`.

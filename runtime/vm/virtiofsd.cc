@@ -36,6 +36,9 @@ std::vector<std::string> virtiofsd_argv(const VirtiofsdSpec& spec) {
       // its own st_dev in the guest.
       "-o",
       "announce_submounts",
+      // A guest cannot make device nodes (nor file capabilities) on the host.
+      "-o",
+      "modcaps=-mknod:-setfcap",
       "--thread-pool-size=" + std::to_string(spec.thread_pool_size),
   };
 }

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/event_loop.h"
 #include "runtime/vsock/device.h"
-#include "runtime/vsock/event_loop.h"
 #include "runtime/vsock/muxer.h"
 #include "runtime/vsock/vhost_user.h"
 

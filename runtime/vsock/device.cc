@@ -20,8 +20,12 @@ VsockDevice::VsockDevice(EventLoop& loop, Muxer& muxer, uint64_t guest_cid)
     : loop_(loop), muxer_(muxer), guest_cid_(guest_cid) {}
 
 VsockDevice::~VsockDevice() {
-  for (Ring& r : rings_)
-    if (r.kick) loop_.remove(r.kick.get());
+  for (Ring& r : rings_) unwatch_kick(r);
+}
+
+void VsockDevice::unwatch_kick(Ring& r) {
+  if (r.kick_watch) (void)loop_.remove(r.kick_watch);
+  r.kick_watch = 0;
 }
 
 void VsockDevice::set_features(uint64_t acked) {
@@ -89,7 +93,7 @@ void VsockDevice::set_ring_addr(const vhost::VringAddr& addr) {
 uint16_t VsockDevice::stop_ring(uint32_t index) {
   Ring& r = rings_[index];
   drop_queue(index);
-  if (r.kick) loop_.remove(r.kick.get());
+  unwatch_kick(r);
   r.kick.reset();
   r.started = false;
   r.enabled = false;
@@ -99,10 +103,12 @@ uint16_t VsockDevice::stop_ring(uint32_t index) {
 
 Status VsockDevice::set_ring_kick(uint32_t index, UniqueFd fd) {
   Ring& r = rings_[index];
-  if (r.kick) loop_.remove(r.kick.get());
+  unwatch_kick(r);
   r.kick = std::move(fd);
   if (r.kick) {
-    HULL_TRY(loop_.add(r.kick.get(), EPOLLIN, [this, index](uint32_t) { on_kick(index); }));
+    HULL_ASSIGN(watch,
+                loop_.add(r.kick.get(), EPOLLIN, [this, index](uint32_t) { on_kick(index); }));
+    r.kick_watch = watch;
   }
   r.started = true;
   r.broken = false;

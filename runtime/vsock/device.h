@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/event_loop.h"
 #include "common/unique_fd.h"
-#include "runtime/vsock/event_loop.h"
 #include "runtime/vsock/guest_memory.h"
 #include "runtime/vsock/muxer.h"
 #include "runtime/vsock/rate_log.h"
@@ -84,10 +84,12 @@ class VsockDevice {
     bool enabled = false;
     bool broken = false;
     UniqueFd kick;
+    EventLoop::Token kick_watch = 0;  // the loop's registration of `kick`, 0: none
     UniqueFd call;
     std::optional<virtq::SplitQueue> queue;
   };
 
+  void unwatch_kick(Ring& r);
   void try_start(uint32_t index);
   void drop_queue(uint32_t index);
   void on_kick(uint32_t index);

@@ -2,12 +2,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <thread>
+
+#include "common/unix_socket.h"
 
 namespace hull::vsock {
 namespace {
@@ -27,17 +28,13 @@ int ms_left(Clock::time_point deadline) {
 Result<UniqueFd> attempt(const std::string& uds_path, uint32_t port, Clock::time_point deadline,
                          bool* retry) {
   *retry = false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (uds_path.size() >= sizeof addr.sun_path)
-    return fail(Errc::Invalid, "hybrid vsock path too long: " + uds_path);
-  std::memcpy(addr.sun_path, uds_path.c_str(), uds_path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("socket");
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
-    *retry = errno == ECONNREFUSED || errno == ENOENT || errno == EAGAIN;
-    return fail_errno("connect " + uds_path);
+  auto connected = connect_unix(uds_path);
+  if (!connected) {
+    int err = connected.error().sys_errno;
+    *retry = err == ECONNREFUSED || err == ENOENT || err == EAGAIN;
+    return fail(std::move(connected.error()));
   }
+  UniqueFd fd = std::move(*connected);
   const std::string cmd = "CONNECT " + std::to_string(port) + "\n";
   if (::send(fd.get(), cmd.data(), cmd.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(cmd.size())) {
     *retry = errno == EPIPE || errno == ECONNRESET;

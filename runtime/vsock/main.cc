@@ -17,13 +17,13 @@
 // 1 on a setup error or a broken vhost-user session; 2 on bad usage.
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "runtime/vsock/backend.h"
 #include "runtime/vsock/sandboxing.h"
@@ -40,12 +40,6 @@ constexpr const char* kUsage =
     "usage: hull-vsock --socket <vhost-user socket> --uds <hybrid vsock socket> --cid <guest cid>\n"
     "                  [--socket-fd N] [--uds-fd N] [--ready-fd N]\n"
     "                  [--log-level debug|info|warn|error]\n";
-
-template <typename T>
-bool parse_number(std::string_view s, T* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
 
 bool parse_args(int argc, char** argv, Options* o, std::string* err) {
   bool have_cid = false;
@@ -69,19 +63,19 @@ bool parse_args(int argc, char** argv, Options* o, std::string* err) {
     } else if (flag == "--uds") {
       o->backend.uds_path = value;
     } else if (flag == "--cid") {
-      if (!parse_number(value, &o->backend.guest_cid)) {
+      if (!hull::parse_number(value, &o->backend.guest_cid)) {
         *err = "--cid: not a number: " + std::string(value);
         return false;
       }
       have_cid = true;
     } else if (flag == "--socket-fd" || flag == "--uds-fd") {
       int* fd = flag == "--socket-fd" ? &o->backend.socket_fd : &o->backend.uds_fd;
-      if (!parse_number(value, fd) || *fd < 3) {
+      if (!hull::parse_number(value, fd) || *fd < 3) {
         *err = std::string(flag) + ": not a file descriptor above 2: " + std::string(value);
         return false;
       }
     } else if (flag == "--ready-fd") {
-      if (!parse_number(value, &o->ready_fd) || o->ready_fd < 0) {
+      if (!hull::parse_number(value, &o->ready_fd) || o->ready_fd < 0) {
         *err = "--ready-fd: not a file descriptor: " + std::string(value);
         return false;
       }

@@ -3,29 +3,19 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "runtime/vsock/limits.h"
 
 namespace hull::vsock {
 namespace {
 
 constexpr uint32_t kHostEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
-Result<sockaddr_un> unix_addr(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return fail(Errc::Invalid, "unix socket path longer than " +
-                                   std::to_string(sizeof addr.sun_path - 1) + " bytes: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
 
 }  // namespace
 
@@ -37,16 +27,15 @@ Muxer::Muxer(EventLoop& loop, std::string uds_path, uint64_t guest_cid)
 
 Muxer::~Muxer() {
   reset_all();
-  for (auto& [fd, stream] : pending_) loop_.remove(fd);
-  if (listener_) loop_.remove(listener_.get());
+  for (auto& [fd, stream] : pending_) (void)loop_.remove(stream.watch);
+  // No unlink: the launcher owns the socket file (runtime/vsock/main.cc).
+  if (listener_) (void)loop_.remove(listener_watch_);
 }
 
 Result<std::unique_ptr<Muxer>> Muxer::create(EventLoop& loop, const std::string& uds_path,
                                              uint64_t guest_cid, int listen_fd) {
   // Leave room for "_<port>" (up to 11 bytes) in guest-initiated paths.
-  HULL_ASSIGN(addr, unix_addr(uds_path + "_4294967295"));
-  (void)addr;
-  HULL_ASSIGN(listen_addr, unix_addr(uds_path));
+  HULL_TRY(unix_address(uds_path + "_4294967295"));
   std::unique_ptr<Muxer> m(new Muxer(loop, uds_path, guest_cid));
   if (listen_fd >= 0) {
     m->listener_.reset(listen_fd);
@@ -55,17 +44,13 @@ Result<std::unique_ptr<Muxer>> Muxer::create(EventLoop& loop, const std::string&
         ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
       return fail_errno("hybrid vsock listening fd " + std::to_string(listen_fd));
   } else {
-    m->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!m->listener_) return fail_errno("socket for " + uds_path);
-    if (::unlink(uds_path.c_str()) < 0 && errno != ENOENT)
-      return fail_errno("removing stale " + uds_path);
-    if (::bind(m->listener_.get(), reinterpret_cast<const sockaddr*>(&listen_addr),
-               sizeof listen_addr) < 0)
-      return fail_errno("bind " + uds_path);
-    if (::listen(m->listener_.get(), 128) < 0) return fail_errno("listen " + uds_path);
+    HULL_ASSIGN(listener, listen_unix(uds_path, 128, SOCK_NONBLOCK));
+    m->listener_ = std::move(listener);
   }
   Muxer* self = m.get();
-  HULL_TRY(loop.add(m->listener_.get(), EPOLLIN, [self](uint32_t ev) { self->on_listener(ev); }));
+  HULL_ASSIGN(
+      watch, loop.add(m->listener_.get(), EPOLLIN, [self](uint32_t ev) { self->on_listener(ev); }));
+  m->listener_watch_ = watch;
   return m;
 }
 
@@ -86,17 +71,18 @@ void Muxer::on_listener(uint32_t) {
       continue;  // closed by fd's destructor, as Firecracker does
     }
     const int raw = fd.get();
-    if (auto r = loop_.add(raw, EPOLLIN | EPOLLRDHUP,
+    auto watch = loop_.add(raw, EPOLLIN | EPOLLRDHUP,
                            [this, raw](uint32_t ev) { on_pending_stream(raw, ev); });
-        !r) {
-      log::warn(r.error().what());
+    if (!watch) {
+      log::warn(watch.error().what());
       continue;
     }
     pending_.emplace(
         raw,
         PendingStream{std::move(fd),
                       {},
-                      Clock::now() + std::chrono::milliseconds(limits::kConnectRequestTimeoutMs)});
+                      Clock::now() + std::chrono::milliseconds(limits::kConnectRequestTimeoutMs),
+                      *watch});
   }
 }
 
@@ -110,7 +96,7 @@ void Muxer::on_pending_stream(int fd, uint32_t) {
     const ssize_t n = ::read(fd, &c, 1);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) {
-      loop_.remove(fd);
+      (void)loop_.remove(s.watch);
       pending_.erase(it);
       return;
     }
@@ -120,7 +106,7 @@ void Muxer::on_pending_stream(int fd, uint32_t) {
     }
     auto port = parse_connect_line(s.line);
     PendingStream stream = std::move(s);
-    loop_.remove(fd);
+    (void)loop_.remove(stream.watch);
     pending_.erase(it);
     if (!port) {
       log::warn("host stream on " + uds_path_ + ": " + describe(port.fault()) + ": closing");
@@ -150,16 +136,16 @@ void Muxer::start_host_connection(PendingStream stream, uint32_t port) {
   const ConnKey k{*local, port};
   const uint64_t key = map_key(k);
   const int raw = stream.fd.get();
-  if (auto r = loop_.add(raw, kHostEvents, [this, key](uint32_t ev) { on_host_event(key, ev); });
-      !r) {
-    log::warn(r.error().what());
+  auto watch = loop_.add(raw, kHostEvents, [this, key](uint32_t ev) { on_host_event(key, ev); });
+  if (!watch) {
+    log::warn(watch.error().what());
     return;
   }
   local_ports_.insert(*local);
   Entry& e =
       conns_
           .emplace(key, Entry{Connection::host_initiated(k, guest_cid_, limits::kConnBufAlloc),
-                              std::move(stream.fd), false, false, std::nullopt})
+                              std::move(stream.fd), false, false, std::nullopt, *watch})
           .first->second;
   e.deadline = Clock::now() + std::chrono::milliseconds(limits::kConnectRequestTimeoutMs);
   log::debug("host CONNECT " + std::to_string(port) + " as local port " + std::to_string(*local));
@@ -240,26 +226,25 @@ void Muxer::on_guest_request(const packet::Header& h) {
     return;
   }
   const std::string path = uds_path_ + "_" + std::to_string(h.dst_port);
-  auto addr = unix_addr(path);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!addr || !fd ||
-      ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) < 0) {
-    log::debug("guest connect to " + path + " refused: " + std::strerror(errno));
+  auto connected = connect_unix(path, SOCK_NONBLOCK);
+  if (!connected) {
+    log::debug("guest connect refused: " + connected.error().what());
     send_rst_for(h);
     return;
   }
+  UniqueFd fd = std::move(*connected);
   const uint64_t key = map_key(k);
   const int raw = fd.get();
-  if (auto r = loop_.add(raw, kHostEvents, [this, key](uint32_t ev) { on_host_event(key, ev); });
-      !r) {
-    log::warn(r.error().what());
+  auto watch = loop_.add(raw, kHostEvents, [this, key](uint32_t ev) { on_host_event(key, ev); });
+  if (!watch) {
+    log::warn(watch.error().what());
     send_rst_for(h);
     return;
   }
   Entry& e =
       conns_
           .emplace(key, Entry{Connection::guest_initiated(k, guest_cid_, limits::kConnBufAlloc, h),
-                              std::move(fd), true, false, std::nullopt})
+                              std::move(fd), true, false, std::nullopt, *watch})
           .first->second;
   log::debug("guest port " + std::to_string(h.src_port) + " connected to " + path);
   schedule(key, e);
@@ -354,7 +339,7 @@ void Muxer::reset_connection(uint64_t key, std::string_view why) {
 void Muxer::forget(uint64_t key) {
   auto it = conns_.find(key);
   if (it == conns_.end()) return;
-  loop_.remove(it->second.fd.get());
+  (void)loop_.remove(it->second.watch);
   local_ports_.erase(it->second.conn.key().local_port);
   conns_.erase(it);  // closes the host stream; a stale ready_ entry is skipped
 }
@@ -422,7 +407,7 @@ void Muxer::tick(Clock::time_point now) {
   for (uint64_t key : expired) reset_connection(key, "timeout");
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.deadline <= now) {
-      loop_.remove(it->first);
+      (void)loop_.remove(it->second.watch);
       it = pending_.erase(it);
     } else {
       ++it;
@@ -443,7 +428,7 @@ int Muxer::next_timeout_ms(Clock::time_point now) const {
 }
 
 void Muxer::reset_all() {
-  for (auto& [key, e] : conns_) loop_.remove(e.fd.get());
+  for (auto& [key, e] : conns_) (void)loop_.remove(e.watch);
   conns_.clear();
   local_ports_.clear();
   ready_.clear();

@@ -24,10 +24,10 @@
 #include <unordered_set>
 
 #include "common/error.h"
+#include "common/event_loop.h"
 #include "common/unique_fd.h"
 #include "runtime/vsock/connect_line.h"
 #include "runtime/vsock/connection.h"
-#include "runtime/vsock/event_loop.h"
 #include "runtime/vsock/fault.h"
 #include "runtime/vsock/packet.h"
 #include "runtime/vsock/rate_log.h"
@@ -80,11 +80,13 @@ class Muxer {
     bool host_readable = false;  // edge seen, not drained yet
     bool in_ready = false;       // queued in ready_
     std::optional<Clock::time_point> deadline;
+    EventLoop::Token watch = 0;  // the loop's registration of fd
   };
   struct PendingStream {
     UniqueFd fd;
     std::string line;
     Clock::time_point deadline;
+    EventLoop::Token watch = 0;
   };
 
   Muxer(EventLoop& loop, std::string uds_path, uint64_t guest_cid);
@@ -109,7 +111,8 @@ class Muxer {
   std::string uds_path_;
   uint64_t guest_cid_;
   UniqueFd listener_;
-  std::unordered_map<int, PendingStream> pending_;
+  EventLoop::Token listener_watch_ = 0;
+  std::unordered_map<int, PendingStream> pending_;  // by fd number: each owns its fd
   std::unordered_map<uint64_t, Entry> conns_;
   std::unordered_set<uint32_t> local_ports_;  // host-initiated ports in use
   uint32_t next_port_;

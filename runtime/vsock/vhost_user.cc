@@ -2,12 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/io.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
 #include "runtime/vsock/limits.h"
 
 namespace hull::vsock {
@@ -32,37 +33,31 @@ VhostUserServer::VhostUserServer(EventLoop& loop, VsockDevice& device, std::stri
     : loop_(loop), device_(device), path_(std::move(path)) {}
 
 VhostUserServer::~VhostUserServer() {
-  if (listener_) loop_.remove(listener_.get());
-  if (conn_) loop_.remove(conn_.get());
+  // No unlink: the launcher owns the socket file (runtime/vsock/main.cc).
+  if (listener_) (void)loop_.remove(listener_watch_);
+  if (conn_) (void)loop_.remove(conn_watch_);
 }
 
 Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop,
                                                                  const std::string& path,
                                                                  VsockDevice& device,
                                                                  int listen_fd) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return fail(Errc::Invalid, "vhost-user socket path longer than " +
-                                   std::to_string(sizeof addr.sun_path - 1) + " bytes: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   std::unique_ptr<VhostUserServer> s(new VhostUserServer(loop, device, path));
   if (listen_fd >= 0) {
     s->listener_.reset(listen_fd);
+    HULL_TRY(unix_address(path));
     const int fl = ::fcntl(listen_fd, F_GETFL);
     if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
       return fail_errno("vhost-user listening fd " + std::to_string(listen_fd));
   } else {
-    s->listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!s->listener_) return fail_errno("socket for " + path);
-    if (::unlink(path.c_str()) < 0 && errno != ENOENT) return fail_errno("removing stale " + path);
-    if (::bind(s->listener_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
-      return fail_errno("bind " + path);
-    if (::listen(s->listener_.get(), 1) < 0) return fail_errno("listen " + path);
+    HULL_ASSIGN(listener, wrap(listen_unix(path, 1, SOCK_NONBLOCK), "vhost-user socket"));
+    s->listener_ = std::move(listener);
   }
   VhostUserServer* self = s.get();
-  HULL_TRY(loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
+  HULL_ASSIGN(watch,
+              loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
+  s->listener_watch_ = watch;
   return s;
 }
 
@@ -73,18 +68,21 @@ void VhostUserServer::on_listener() {
              (limits::kVhostUserRecvTimeoutMs % 1000) * 1000};
   ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   // One front end per device: stop listening.
-  loop_.remove(listener_.get());
+  (void)loop_.remove(listener_watch_);
   listener_.reset();
   conn_ = std::move(c);
-  if (auto r = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }); !r) {
-    end(r.error());
+  auto watch = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  if (!watch) {
+    conn_.reset();  // never watched: nothing for end() to remove
+    end(watch.error());
     return;
   }
+  conn_watch_ = *watch;
   log::info("vhost-user front end connected");
 }
 
 void VhostUserServer::end(std::optional<Error> why) {
-  if (conn_) loop_.remove(conn_.get());
+  if (conn_) (void)loop_.remove(conn_watch_);
   conn_.reset();
   finished_ = true;
   failure_ = std::move(why);
@@ -131,14 +129,9 @@ Result<std::optional<VhostUserServer::Message>> VhostUserServer::receive() {
 }
 
 Status VhostUserServer::send(const std::vector<std::byte>& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::send(conn_.get(), bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("writing vhost-user reply");
-    done += static_cast<size_t>(n);
-  }
-  return {};
+  // A reply is bytes of our own making; send_all takes them as chars.
+  std::string_view raw(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return wrap(send_all(conn_.get(), raw), "writing vhost-user reply");
 }
 
 void VhostUserServer::on_readable() {

@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/event_loop.h"
 #include "common/unique_fd.h"
 #include "runtime/vsock/device.h"
-#include "runtime/vsock/event_loop.h"
 #include "runtime/vsock/vhost_user_msg.h"
 
 namespace hull::vsock {
@@ -71,7 +71,9 @@ class VhostUserServer {
   VsockDevice& device_;
   std::string path_;
   UniqueFd listener_;
+  EventLoop::Token listener_watch_ = 0;
   UniqueFd conn_;
+  EventLoop::Token conn_watch_ = 0;
   uint64_t protocol_features_ = 0;
   bool finished_ = false;
   std::optional<Error> failure_;

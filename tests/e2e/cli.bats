@@ -19,7 +19,10 @@ bats_require_minimum_version 1.5.0
 load lib/common
 load lib/cli
 
-setup_file() { e2e_setup_file; }
+setup_file() {
+  e2e_setup_file
+  touch "$E2E_TMP/began"
+}
 teardown_file() {
   [ -n "${E2E_SKIP:-}" ] || delete_all
   e2e_teardown_file
@@ -824,7 +827,7 @@ foreground_ctrl_c() {
   run rt delete -f e2e-killcreate
   [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
   assert_no_state
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  [ -z "$(cgroups_left e2e-killcreate)" ] || { echo "cgroups left: $(cgroups_left e2e-killcreate)" >&2; false; }
 }
 
 @test "hooks: a hook past its timeout fails create" {
@@ -1031,7 +1034,9 @@ foreground_ctrl_c() {
   assert_no_state
   echo THAWED >"$fz$cg/freezer.state"
   rmdir "$fz$cg"
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  local left
+  left=$(cgroups_left e2e-frozen "${cg#/}")
+  [ -z "$left" ] || { echo "cgroups left: $left" >&2; false; }
 }
 
 @test "cgroupsPath: two containers in one cgroup; deleting one leaves the other running" {
@@ -1048,7 +1053,9 @@ foreground_ctrl_c() {
   [ "$output" = "still here" ]
   rt delete -f e2e-share2
   assert_no_state
-  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; false; }
+  local left
+  left=$(cgroups_left e2e-share1 e2e-share2 "e2e-shared-$$")
+  [ -z "$left" ] || { echo "cgroups left: $left" >&2; false; }
 }
 
 @test "root: a --root of about 200 bytes works, and its sockets go with the container" {
@@ -1069,6 +1076,117 @@ foreground_ctrl_c() {
   [ -d /run/hull-sock ] && after=$(ls /run/hull-sock)
   [ "$before" = "$after" ] || { echo "socket directories left: $after" >&2; false; }
   rm -rf "${deep%/state}"
+}
+
+@test "root: a root others may write or own, and a symlinked sandboxes, are refused naming the path" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc takes any existing --root as it is"
+  local bad="$E2E_TMP/root-0777"
+  mkdir -m 0777 "$bad"
+  chmod 0777 "$bad"
+  chown 1000:1000 "$bad"
+  run "$RUNTIME" --root "$bad" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $bad is owned by uid 1000"*"remove it"* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$bad")" ]
+  chown 0:0 "$bad"
+  run "$RUNTIME" --root "$bad" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $bad has mode 0777"* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$bad")" ]
+  rm -rf "$bad"
+
+  local root="$E2E_TMP/root-link"
+  mkdir -m 0700 "$root" "$E2E_TMP/elsewhere"
+  ln -s "$E2E_TMP/elsewhere" "$root/sandboxes"
+  run "$RUNTIME" --root "$root" run -b "$BUNDLE" e2e-badroot </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"state directory $root/sandboxes is a symlink (to $E2E_TMP/elsewhere)"* ]] ||
+    { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$E2E_TMP/elsewhere")" ]
+  [ -z "$("$RUNTIME" --root "$root" list -q)" ]
+  [ "$(ls -A "$root")" = sandboxes ] || { ls -la "$root" >&2; false; }
+  rm -rf "$root" "$E2E_TMP/elsewhere"
+}
+
+@test "vm size: io.hull.* annotations need the host's allow-list, and stay under its caps" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc has no VM to size"
+  update_config '.annotations = {"io.hull.vm.vcpus": "2"}'
+  run rt run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"does not allow the annotation io.hull.vm.vcpus"*"vm.allowed_annotations"* ]] ||
+    { echo "$output" >&2; false; }
+  assert_no_state
+  local base='{}'
+  [ -z "${HULL_CONFIG:-}" ] || base=$(cat "$HULL_CONFIG")
+  jq '.vm.allowed_annotations = ["io.hull.vm.vcpus", "io.hull.vm.memory-mib"] |
+      .vm.max_vcpus = 1 | .vm.max_memory_mib = 256' <<<"$base" >"$E2E_TMP/allowing.json"
+  run env HULL_CONFIG="$E2E_TMP/allowing.json" "$RUNTIME" --root "$E2E_TMP/root" run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"io.hull.vm.vcpus"*"above this host's cap vm.max_vcpus = 1"* ]] ||
+    { echo "$output" >&2; false; }
+  update_config '.annotations = {"io.hull.vm.memory-mib": "512"}'
+  run env HULL_CONFIG="$E2E_TMP/allowing.json" "$RUNTIME" --root "$E2E_TMP/root" run -b "$BUNDLE" e2e-ann </dev/null
+  [ "$status" -ne 0 ]
+  [[ $output == *"io.hull.vm.memory-mib"*"above this host's cap vm.max_memory_mib = 256"* ]] ||
+    { echo "$output" >&2; false; }
+  assert_no_state
+}
+
+@test "vm size: the host cgroup holds the VM to its RAM plus the overhead, with all RAM touched" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc has no VM"
+  [ -d /sys/fs/cgroup/memory ] || skip "needs the cgroup v1 memory controller"
+  local cg=/e2e-mem-$$
+  update_config '.linux.cgroupsPath = $p | .linux.resources = {"devices":[{"allow":true,"access":"rwm"}]} |
+    .mounts += [{"destination":"/mnt","type":"tmpfs","source":"tmpfs","options":["size=400m"]}]' --arg p "$cg"
+  rt run -d -b "$BUNDLE" e2e-mem </dev/null
+  local dir=/sys/fs/cgroup/memory$cg
+  # The default VM: 256 MiB, so 256 + 96 MiB on the host.
+  [ "$(cat "$dir/memory.limit_in_bytes")" -eq $(((256 + 96) << 20)) ]
+  # Fill the guest's RAM (about 215 MiB free for it) through a tmpfs, twice,
+  # freeing it after each, so the guest can still start processes.
+  rt exec e2e-mem sh -c 'yes 0123456789abcdef0123456789abcdef | head -c 200m >/mnt/f; rm -f /mnt/f'
+  rt exec e2e-mem sh -c 'yes fedcba9876543210 | head -c 200m >/mnt/g; rm -f /mnt/g'
+  local max
+  max=$(cat "$dir/memory.max_usage_in_bytes")
+  echo "host cgroup peak: $((max >> 20)) MiB" >&3
+  [ "$max" -gt $((200 << 20)) ]
+  [ "$max" -le $(((256 + 96) << 20)) ]
+  [ "$(cat "$dir/memory.failcnt")" -eq 0 ] || grep -E 'oom_kill |under_oom' "$dir/memory.oom_control" >&3
+  [ "$(rt state e2e-mem | jq -r .status)" = running ]
+  run rt exec e2e-mem echo alive
+  [ "$output" = alive ]
+  rt delete -f e2e-mem
+  assert_no_state
+}
+
+@test "share: guest root's mknod in its rootfs fails and the host sees no node" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc's container is on the host"
+  update_config '.linux.resources.devices = [{"allow":true,"access":"rwm"}] |
+    .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] |
+    .process.capabilities.permitted += ["CAP_MKNOD"]'
+  set_args sh -c 'mknod /hostnull c 1 3 && echo made; mknod /hostsda b 8 0 && echo made; mkfifo /fifo && echo fifo'
+  run rt run -b "$BUNDLE" e2e-mknod </dev/null
+  [[ $output != *made* ]] || { echo "$output" >&2; false; }
+  [[ $output == *fifo* ]] || { echo "$output" >&2; false; }
+  [ ! -e "$BUNDLE/rootfs/hostnull" ]
+  [ ! -e "$BUNDLE/rootfs/hostsda" ]
+  assert_no_state
+}
+
+@test "share: a ro volume is read-only with its submounts" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc's plain ro leaves submounts writable"
+  local src=$E2E_TMP/rosrc
+  mkdir -p "$src/sub"
+  mount -t tmpfs -o size=1m e2e-rosub "$src/sub"
+  update_config '.mounts += [{"destination":"/dst","type":"bind","source":$s,"options":["rbind","ro"]}]' --arg s "$src"
+  set_args sh -c 'touch /dst/top && echo top-written; touch /dst/sub/x && echo sub-written; ls /dst'
+  run rt run -b "$BUNDLE" e2e-rosub </dev/null
+  umount "$src/sub"
+  [[ $output != *written* ]] || { echo "$output" >&2; false; }
+  [[ $output == *sub* ]] || { echo "$output" >&2; false; }
+  [ -z "$(ls -A "$src/sub")" ]
+  [ "$(ls -A "$src")" = sub ]
+  assert_no_state
 }
 
 @test "after the suite: no process, mount, cgroup or state of any container" {

@@ -187,16 +187,20 @@ EOF
   ip -n "$CTR" -4 addr show eth0 | grep -q "10.231.$NET.2/24"  # the namespace keeps its address
 }
 
-@test "network: no network namespace in the spec, or an empty new one: loopback only" {
+@test "network: an empty new network namespace: loopback only" {
   set_args sh -c 'ls /sys/class/net | tr "\n" " "'
   run rt run -b "$BUNDLE" e2e-net-none
   [ "$status" -eq 0 ]
   [ "$output" = "lo " ]
+}
+
+@test "network: no network namespace in the spec (the caller's, as --network host) is refused, nothing left" {
   hull_only  # runc without a network namespace shares the caller's
   update_config '.linux.namespaces |= map(select(.type != "network"))'
-  run rt run -b "$BUNDLE" e2e-net-nonens
-  [ "$status" -eq 0 ]
-  [ "$output" = "lo " ]
+  run rtd create -b "$BUNDLE" e2e-net-nonens
+  [ "$status" -ne 0 ]
+  [[ $output == *"would share the network namespace of hull's caller"*"needs a namespace of its own"* ]]
+  assert_no_state
 }
 
 @test "network: the host's namespace as path is refused, nothing left" {

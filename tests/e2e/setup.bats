@@ -119,10 +119,16 @@ run_on_volume_with_submount() {
   run rt run -b "$BUNDLE" e2e-rro
 }
 
-@test "mounts: ro on an rbind is not recursive, rro is, rrw undoes both" {
+@test "mounts: ro on an rbind is not recursive in runc (it is in hull), rro is, rrw undoes both" {
   run_on_volume_with_submount '["rbind", "ro"]'
   [ "$status" -eq 0 ]
-  [ "$output" = "top=ro sub=rw" ]
+  # hull makes a read-only volume read-only with its submounts (the guest
+  # must not find writable holes in it: docs/differences-from-runc.md)
+  if [ "$RUNTIME_NAME" = hull ]; then
+    [ "$output" = "top=ro sub=ro" ]
+  else
+    [ "$output" = "top=ro sub=rw" ]
+  fi
   run_on_volume_with_submount '["rbind", "rro"]'
   [ "$status" -eq 0 ]
   [ "$output" = "top=ro sub=ro" ]

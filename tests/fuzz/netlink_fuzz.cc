@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!p) return 0;
   require(p->nics.size() <= kMaxNics);
   for (const auto& n : p->nics) {
-    require(parse_mac(n.mac).has_value());
+    require(hull::parse_mac(n.mac).has_value());
     require(n.mtu >= kMinMtu && n.mtu <= kMaxMtu);
     require(!n.tap.empty() && n.tap.size() < 16);
   }

@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (auto n = parse_neigh(as)) {
         require(sized(n->dst) && n->lladdr.size() <= 32);
-        format_mac(n->lladdr);
+        hull::format_mac(n->lladdr);
         format_ip(n->dst);
       }
     }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/file.h"
+#include "common/spawn.h"
 #include "common/unique_fd.h"
 #include "runtime/vm/tsc.h"
 
@@ -39,57 +40,6 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
-Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
-                                         const std::string& log_path) {
-  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!log) return fail_errno("creating " + log_path);
-  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!null) return fail_errno("opening /dev/null");
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return fail_errno("fork");
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec. dup2 clears O_CLOEXEC on the copies.
-    ::dup2(null.get(), 0);
-    ::dup2(log.get(), 1);
-    ::dup2(log.get(), 2);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return ChildProcess(pid);
-}
-
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
-
-ChildProcess::~ChildProcess() {
-  kill_and_reap();
-}
-
-void ChildProcess::kill_and_reap() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-}
-
-std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      return status;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(kPollInterval);
-  }
 }
 
 Result<GuestImage> find_guest_image(const std::string& dir) {
@@ -155,7 +105,14 @@ Result<Guest> Guest::start(const GuestImage& image, const BootOptions& options) 
   if (dir->path().empty()) return fail_errno("creating a temp dir for the guest");
   HULL_ASSIGN(argv, qemu_argv(image, options, dir->path() + "/console.log"));
   auto t0 = std::chrono::steady_clock::now();
-  HULL_ASSIGN(qemu, ChildProcess::spawn(argv, dir->path() + "/qemu.log"));
+  HULL_ASSIGN(log, open_output_log(dir->path() + "/qemu.log"));
+  SpawnOptions o;
+  HULL_ASSIGN(path, find_program(argv[0]));
+  o.path = path;
+  o.argv = argv;
+  o.fds = {{log.get(), 1}, {log.get(), 2}};
+  o.group = ProcessGroup::Inherit;
+  HULL_ASSIGN(qemu, spawn("qemu", o));
   return Guest(std::move(dir), std::move(qemu), t0);
 }
 
@@ -167,6 +124,12 @@ std::string Guest::qemu_log() const {
   return read_file(dir_->path() + "/qemu.log", kMaxConsoleBytes).value_or("");
 }
 
+std::optional<int> Guest::wait_exit(std::chrono::milliseconds timeout) {
+  auto st = qemu_.wait_for(timeout);
+  if (!st) return std::nullopt;
+  return st->signaled ? st->signal : st->code << 8;  // as waitpid reports it
+}
+
 Result<double> Guest::wait_ready(std::chrono::milliseconds timeout) {
   auto deadline = started_ + timeout;
   for (;;) {
@@ -176,7 +139,7 @@ Result<double> Guest::wait_ready(std::chrono::milliseconds timeout) {
         text.find('\n', at) != std::string::npos) {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     }
-    if (auto status = qemu_.wait_for(std::chrono::milliseconds(0))) {
+    if (auto status = wait_exit(std::chrono::milliseconds(0))) {
       return fail(Errc::NotRunning, "QEMU ended (wait status " + std::to_string(*status) +
                                         ") before the ready line; console:\n" + console() +
                                         "\nQEMU output:\n" + qemu_log());

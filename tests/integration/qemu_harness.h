@@ -2,7 +2,7 @@
 // watch its serial console file, wait for it to end. The real VM launcher (runtime/vm)
 // replaces it; it stays small on purpose.
 //
-// Every QEMU started here is killed and reaped by pid when its owner goes away, on every path.
+// Every QEMU started here is killed and reaped when its owner goes away, on every path.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/child_process.h"
 #include "common/error.h"
 
 namespace hull::boot_test {
@@ -28,28 +29,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-// A child process owned by pid: SIGKILL and waitpid in the destructor unless it was reaped.
-class ChildProcess {
- public:
-  // Starts argv with stdin from /dev/null and stdout+stderr to `log_path`.
-  static Result<ChildProcess> spawn(const std::vector<std::string>& argv,
-                                    const std::string& log_path);
-  ChildProcess(ChildProcess&& other) noexcept;
-  ChildProcess& operator=(ChildProcess&&) = delete;
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess();
-
-  pid_t pid() const { return pid_; }
-  // The wait status once it ended within `timeout`; nullopt if still running.
-  std::optional<int> wait_for(std::chrono::milliseconds timeout);
-  void kill_and_reap();
-
- private:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  pid_t pid_ = -1;
 };
 
 struct GuestImage {
@@ -82,9 +61,9 @@ class Guest {
   // seconds from start to then. Errc::Timeout if not within `timeout`; Errc::NotRunning if
   // QEMU ended first.
   Result<double> wait_ready(std::chrono::milliseconds timeout);
-  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
-    return qemu_.wait_for(timeout);
-  }
+  // QEMU's wait status (WIFEXITED and friends read it) once it ended within
+  // `timeout`; nullopt while it runs.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   std::string console() const;
   std::string qemu_log() const;
   pid_t pid() const { return qemu_.pid(); }

@@ -141,7 +141,16 @@ delete_all() {
 # cgroup directories a runc-style runtime left for our containers (named
 # after the container ids, all of which start with "e2e-").
 cgroups_left() {
-  find /sys/fs/cgroup -maxdepth 5 -type d -name 'e2e-*' 2>/dev/null
+  local args=() name
+  if [ $# -eq 0 ]; then
+    # Only those made since this suite began: another run on the host uses the
+    # same "e2e-" ids at the same time, and its cgroups are not ours to judge.
+    args=(-name 'e2e-*' -newer "$E2E_TMP/began")
+  else
+    for name in "$@"; do args+=(-name "$name" -o); done
+    unset 'args[-1]'
+  fi
+  find /sys/fs/cgroup -maxdepth 5 -type d \( "${args[@]}" \) 2>/dev/null
 }
 
 # Waits for the recvtty of start_recvtty to end (after its input closed);

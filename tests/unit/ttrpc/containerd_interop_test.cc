@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/child_process.h"
+#include "common/spawn.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb.h"
 #include "raw_peer.h"
@@ -85,13 +86,14 @@ class ContainerdInterop : public ::testing::Test {
                                       << "  path = \"" << d << "/opt\"\n";
     // A network namespace of its own (nothing but a downed loopback), and a
     // private /run so nothing lands on the host's.
-    auto c = ChildProcess::spawn(
+    auto log = open_output_log(log_);
+    ASSERT_TRUE(log) << log.error().what();
+    auto c = spawn(
         "containerd",
         {.argv = {"/usr/bin/unshare", "--net", "--mount", "--propagation", "private", "--", "sh",
                   "-c", "mount -t tmpfs -o mode=755 tmpfs /run && exec containerd --config \"$1\"",
                   "sh", d + "/config.toml"},
-         .output_path = log_,
-         .inherit_fds = {}});
+         .fds = {{log->get(), 1}, {log->get(), 2}}});
     ASSERT_TRUE(c) << c.error().what();
     containerd_ = std::move(*c);
     ASSERT_TRUE(wait_until(
@@ -110,10 +112,10 @@ class ContainerdInterop : public ::testing::Test {
 
   // `ctr events` printing to events_log_.
   void start_ctr_events() {
-    auto e =
-        ChildProcess::spawn("ctr events", {.argv = {"/usr/bin/ctr", "--address", grpc_, "events"},
-                                           .output_path = events_log_,
-                                           .inherit_fds = {}});
+    auto log = open_output_log(events_log_);
+    ASSERT_TRUE(log) << log.error().what();
+    auto e = spawn("ctr events", {.argv = {"/usr/bin/ctr", "--address", grpc_, "events"},
+                                  .fds = {{log->get(), 1}, {log->get(), 2}}});
     ASSERT_TRUE(e) << e.error().what();
     events_ = std::move(*e);
   }

@@ -96,6 +96,33 @@ TEST(Config, WrongTypesAndRangesNameTheKey) {
   EXPECT_NE(error_of(R"({"vm": )").find("not valid JSON"), std::string::npos);
 }
 
+TEST(Config, CapsAndAllowedAnnotations) {
+  auto c = parse(R"({"vm": {"max_vcpus": 4, "max_memory_mib": 2048,
+                     "allowed_annotations": ["io.hull.vm.vcpus"]}})",
+                 "/etc/hull/config.json");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->vm.max_vcpus, 4u);
+  EXPECT_EQ(c->vm.max_memory_mib, 2048u);
+  EXPECT_EQ(c->vm.allowed_annotations, std::vector<std::string>{"io.hull.vm.vcpus"});
+  auto d = parse("{}", "x");
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->vm.allowed_annotations.empty());
+  EXPECT_EQ(d->vm.max_vcpus, 0u);
+  EXPECT_EQ(d->vm.max_memory_mib, 0u);
+  EXPECT_NE(
+      error_of(R"({"vm": {"allowed_annotations": ["io.hull.vm.gpu"]}})")
+          .find("vm.allowed_annotations[0]: \"io.hull.vm.gpu\" is not an annotation hull knows"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"vm": {"allowed_annotations": "io.hull.vm.vcpus"}})")
+                .find("vm.allowed_annotations: must be an array"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"vm": {"vcpus": 8, "max_vcpus": 4}})"),
+            "/etc/hull/config.json: vm.vcpus: 8 is above vm.max_vcpus (4): lower one or raise "
+            "the other");
+  EXPECT_NE(error_of(R"({"vm": {"max_memory_mib": 10}})").find("vm.max_memory_mib: must be 0"),
+            std::string::npos);
+}
+
 TEST(Config, LoadHonoursHullConfigEnv) {
   char tmpl[] = "/tmp/hull-config-test.XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);

@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/container/console.h"
 
 namespace hull::container {
@@ -94,6 +96,43 @@ TEST(ConsoleReceiver, NothingSentIsATimeoutAndLeavesNothing) {
   }
   EXPECT_FALSE(exists(path));
   EXPECT_FALSE(exists(parent_of(path)));
+}
+
+// exec -t in the foreground: the guest starts the process before this side
+// can resize its pty, so the size travels in the process itself.
+TEST(WithConsoleSize, TheProcessStartsWithTheCallersSize) {
+  auto out = with_console_size(R"({"terminal":true,"args":["sh"]})", winsize{30, 100, 0, 0});
+  ASSERT_TRUE(out) << out.error().what();
+  auto j = nlohmann::json::parse(*out);
+  EXPECT_EQ(j["consoleSize"]["height"], 30);
+  EXPECT_EQ(j["consoleSize"]["width"], 100);
+  EXPECT_EQ(j["args"][0], "sh");
+  EXPECT_EQ(j["terminal"], true);
+}
+
+TEST(WithConsoleSize, AProcessThatNamesItsSizeKeepsIt) {
+  std::string own = R"({"terminal":true,"consoleSize":{"height":5,"width":7}})";
+  auto out = with_console_size(own, winsize{30, 100, 0, 0});
+  ASSERT_TRUE(out);
+  auto j = nlohmann::json::parse(*out);
+  EXPECT_EQ(j["consoleSize"]["height"], 5);
+  EXPECT_EQ(j["consoleSize"]["width"], 7);
+}
+
+TEST(WithConsoleSize, NoSizeWhenTheCallerHasNone) {
+  for (winsize ws : {winsize{0, 0, 0, 0}, winsize{0, 80, 0, 0}, winsize{24, 0, 0, 0}}) {
+    auto out = with_console_size(R"({"terminal":true})", ws);
+    ASSERT_TRUE(out);
+    EXPECT_FALSE(nlohmann::json::parse(*out).contains("consoleSize")) << *out;
+  }
+}
+
+TEST(WithConsoleSize, NotAnObjectIsInvalid) {
+  for (const char* bad : {"", "[1]", "{", "\"sh\""}) {
+    auto out = with_console_size(bad, winsize{30, 100, 0, 0});
+    ASSERT_FALSE(out) << bad;
+    EXPECT_EQ(out.error().code, Errc::Invalid) << bad;
+  }
 }
 
 TEST(RawTerminal, RawWhileAliveAndTheModeRestoredAfter) {

@@ -56,7 +56,15 @@ TEST(NetworkChoice, HostAndOtherProcessesAreRefused) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::NotFound);
   EXPECT_TRUE(check_network_choice({NetMode::New, ""}));
-  EXPECT_TRUE(check_network_choice({NetMode::None, ""}));
+}
+
+TEST(NetworkChoice, NoNetworkEntryIsTheCallersNamespaceAndRefused) {
+  auto none = check_network_choice({NetMode::None, ""});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::Unsupported);
+  EXPECT_NE(none.error().what().find("no \"network\" entry"), std::string::npos);
+  EXPECT_NE(none.error().what().find("podman --network host"), std::string::npos);
+  EXPECT_NE(none.error().what().find("add {\"type\": \"network\"}"), std::string::npos);
 }
 
 TEST(NetworkChoice, HowErrorsNameTheNamespace) {

@@ -1,6 +1,8 @@
 // The pure parts of hull::container: signal names, /proc stat parsing, the
 // state machine, the monitor handshake's wire format, VM sizing and the guest
 // spec.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -99,20 +101,22 @@ TEST(Signals, Names) {
 
 TEST(ProcStat, ParsesStateAndStartTime) {
   auto st = parse_proc_stat(
-      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10");
+      "1234 (a b) c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10",
+      kProcStatStartTime);
   ASSERT_TRUE(st) << st.error().what();
   EXPECT_EQ(st->state, 'S');
   EXPECT_EQ(st->start_time, 987654u);
 }
 
 TEST(ProcStat, RejectsShortOrGarbled) {
-  EXPECT_FALSE(parse_proc_stat(""));
-  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 2 3"));
-  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 0"));
+  EXPECT_FALSE(parse_proc_stat("", kProcStatStartTime));
+  EXPECT_FALSE(parse_proc_stat("1 (x) S 1 2 3", kProcStatStartTime));
+  EXPECT_FALSE(
+      parse_proc_stat("1 (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12x 0", kProcStatStartTime));
 }
 
 TEST(ProcStat, OwnProcess) {
-  auto st = read_proc_stat(::getpid());
+  auto st = read_proc_stat(::getpid(), kProcStatStartTime);
   ASSERT_TRUE(st);
   EXPECT_TRUE(process_alive(::getpid(), st->start_time));
   EXPECT_FALSE(process_alive(::getpid(), st->start_time + 1));  // a recycled pid
@@ -204,8 +208,18 @@ oci::Spec spec_with(std::optional<oci::Resources> r, oci::StringMap ann = {}) {
   return s;
 }
 
-TEST(Sizing, DefaultsQuotaCpusetMemoryAnnotations) {
+// A host config that allows both sizing annotations, with caps above what the
+// tests ask for (not this machine's CPUs and RAM).
+config::Vm allowing() {
   config::Vm d;
+  d.allowed_annotations = {kAnnotationVcpus, kAnnotationMemoryMib};
+  d.max_vcpus = 255;
+  d.max_memory_mib = 1 << 20;
+  return d;
+}
+
+TEST(Sizing, DefaultsQuotaCpusetMemoryAnnotations) {
+  config::Vm d = allowing();
   d.vcpus = 2;
   d.memory_mib = 512;
   auto plain = vm_size(spec_with(std::nullopt), d);
@@ -235,8 +249,67 @@ TEST(Sizing, DefaultsQuotaCpusetMemoryAnnotations) {
   EXPECT_EQ(ann->memory_mib, 1024u);
 }
 
-TEST(Sizing, BadAnnotationsNameTheKey) {
+TEST(Sizing, AnnotationNotAllowedIsRefusedNamingIt) {
+  config::Vm d;  // the default: no annotation allowed
+  d.max_vcpus = 8;
+  d.max_memory_mib = 4096;
+  auto r = vm_size(spec_with(std::nullopt, {{kAnnotationVcpus, "2"}}), d);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::Invalid);
+  EXPECT_NE(r.error().msg.find("does not allow the annotation io.hull.vm.vcpus"), std::string::npos)
+      << r.error().msg;
+  EXPECT_NE(r.error().msg.find("vm.allowed_annotations"), std::string::npos) << r.error().msg;
+  d.allowed_annotations = {kAnnotationVcpus};
+  EXPECT_EQ(vm_size(spec_with(std::nullopt, {{kAnnotationVcpus, "2"}}), d)->vcpus, 2u);
+  auto m = vm_size(spec_with(std::nullopt, {{kAnnotationMemoryMib, "512"}}), d);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().msg.find("does not allow the annotation io.hull.vm.memory-mib"),
+            std::string::npos)
+      << m.error().msg;
+}
+
+TEST(Sizing, CapsRefuseAnnotationsAndLowerTheRest) {
+  config::Vm d = allowing();
+  VmCaps caps{4, 1024};
+  auto v = vm_size(spec_with(std::nullopt, {{kAnnotationVcpus, "5"}}), d, caps);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().msg.find("above this host's cap vm.max_vcpus = 4"), std::string::npos)
+      << v.error().msg;
+  auto m = vm_size(spec_with(std::nullopt, {{kAnnotationMemoryMib, "2048"}}), d, caps);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().msg.find("above this host's cap vm.max_memory_mib = 1024"), std::string::npos)
+      << m.error().msg;
+  EXPECT_TRUE(vm_size(spec_with(std::nullopt, {{kAnnotationMemoryMib, "1024"}}), d, caps));
+  // linux.resources and the defaults are lowered to the caps, not refused.
+  oci::Resources r;
+  r.cpu = oci::Cpu{};
+  r.cpu->quota = 800000;
+  r.cpu->period = 100000;
+  r.memory = oci::Memory{};
+  r.memory->limit = 8ll << 30;
+  auto low = vm_size(spec_with(r), d, caps);
+  ASSERT_TRUE(low);
+  EXPECT_EQ(low->vcpus, 4u);
+  EXPECT_EQ(low->memory_mib, 1024u);
+  d.vcpus = 16;
+  EXPECT_EQ(vm_size(spec_with(std::nullopt), d, caps)->vcpus, 4u);
+  EXPECT_EQ(host_memory_limit_bytes(256), (256ull + kHostMemoryOverheadMiB) << 20);
+}
+
+TEST(Sizing, CapsOfZeroAreTheHosts) {
   config::Vm d;
+  VmCaps caps = vm_caps(d);
+  EXPECT_EQ(caps.vcpus, static_cast<uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  EXPECT_GE(caps.memory_mib, kMinMemoryMiB);
+  d.max_vcpus = 3;
+  d.max_memory_mib = 700;
+  caps = vm_caps(d);
+  EXPECT_EQ(caps.vcpus, 3u);
+  EXPECT_EQ(caps.memory_mib, 700u);
+}
+
+TEST(Sizing, BadAnnotationsNameTheKey) {
+  config::Vm d = allowing();
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{{kAnnotationVcpus, "0"},
                                                                       {kAnnotationVcpus, "lots"},
                                                                       {kAnnotationMemoryMib, "1"},

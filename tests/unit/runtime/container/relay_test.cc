@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "runtime/container/relay.h"
+
+#include "common/io.h"
 #include "tests/fakes/fake_guest.h"
 
 namespace hull::container {

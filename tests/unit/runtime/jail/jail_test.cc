@@ -19,6 +19,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/spawn.h"
 #include "common/unique_fd.h"
 #include "runtime/jail/jail.h"
 #include "runtime/jail/plans.h"
@@ -231,6 +232,16 @@ class RealJail : public ::testing::Test {
     return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
   }
 
+  // hull-vsock's jail with `binary` as the program: what spawn() gets.
+  Jail vsock_jail_for(const std::string& binary) {
+    auto plan =
+        vsock_jail({.root = dir_ + "/jail", .id = id_, .binary = binary, .socket_dir = serve_});
+    EXPECT_TRUE(plan);
+    auto jail = Jail::prepare(std::move(plan->spec));
+    EXPECT_TRUE(jail) << jail.error().what();
+    return std::move(*jail);
+  }
+
   Identity id_;
   std::string dir_, serve_;
   UniqueFd served_, other_;
@@ -280,6 +291,55 @@ TEST_F(RealJail, VsockConnectsOnlyInItsDirectoryAndCannotUnlink) {
   EXPECT_EQ(WTERMSIG(st), SIGSYS);
   EXPECT_TRUE(fs::exists(victim));
   EXPECT_TRUE(fs::exists(other));
+}
+
+// The jail goes through the one spawn() every program of hull starts by:
+// its pre_exec hook runs in the clone(CLONE_VM) child, which must leave the
+// caller's own namespaces, root, identity and directory as they were.
+TEST_F(RealJail, SpawnEntersTheJailThroughItsPreExecHook) {
+  const std::string host_mnt = fs::read_symlink("/proc/self/ns/mnt");
+  const std::string host_cwd = fs::current_path();
+  Jail jail = vsock_jail_for("/usr/bin/sh");
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd rd(p[0]), wr(p[1]);
+  SpawnOptions o;
+  o.path = "/usr/bin/sh";
+  o.argv = {"sh", "-c", "echo $(id -u) $$ $(pwd); test -e /etc || echo no-etc"};
+  o.fds = {{wr.get(), 1}};
+  o.env = jail_env();
+  o.new_pid_namespace = true;
+  o.pre_exec = enter_hook;
+  o.pre_exec_arg = &jail;
+  auto child = spawn("jailed sh", o);
+  ASSERT_TRUE(child) << child.error().what();
+  wr.reset();
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  auto st = child->wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(st->code, 0);
+  EXPECT_EQ(out, std::to_string(id_.uid) + " 1 /\nno-etc\n");
+  EXPECT_EQ(::geteuid(), 0u);
+  EXPECT_EQ(fs::read_symlink("/proc/self/ns/mnt").string(), host_mnt);
+  EXPECT_EQ(fs::current_path().string(), host_cwd);
+  EXPECT_TRUE(fs::is_empty(dir_ + "/jail"));
+}
+
+TEST_F(RealJail, SpawnNamesTheJailStepThatFailed) {
+  Jail jail = vsock_jail_for("/usr/bin/true");
+  ASSERT_EQ(::rmdir((dir_ + "/jail").c_str()), 0);  // nowhere to mount its root
+  SpawnOptions o;
+  o.argv = {"/usr/bin/true"};
+  o.pre_exec = enter_hook;
+  o.pre_exec_arg = &jail;
+  auto child = spawn("jailed true", o);
+  ASSERT_FALSE(child);
+  EXPECT_EQ(child.error().sys_errno, ENOENT);
+  EXPECT_EQ(child.error().msg,
+            "jailed true: mounting the jail's tmpfs before executing /usr/bin/true");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "agent/rpc/server.h"
+#include "common/unix_socket.h"
 #include "runtime/vm/launcher.h"
 
 namespace hull::sandbox {
@@ -28,7 +29,7 @@ class AgentClientTest : public ::testing::Test {
     dir_ = ::mkdtemp(tmpl);
     fs::create_directory(dir_ + "/shared");
     sock_ = dir_ + "/agent.sock";
-    auto l = vm::listen_unix(sock_, 4);
+    auto l = listen_unix(sock_, 4);
     ASSERT_TRUE(l);
     agent::rpc::ServerOptions o;
     o.shared_dir = dir_ + "/shared";

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 std::string temp_root() {
   char tmpl[] = "/tmp/hull-guard-XXXXXX";
-  return ::mkdtemp(tmpl);
+  const char* dir = ::mkdtemp(tmpl);
+  return dir ? dir : "";  // "": the caller's assertion fails
 }
 
 TEST(DirGuard, RemovesTreeOnDestruction) {
@@ -53,6 +54,40 @@ TEST(DirGuard, ReleaseKeepsIt) {
   }
   EXPECT_TRUE(fs::exists(root + "/box"));
   fs::remove_all(root);
+}
+
+// What a guest can leave in its share: a tree 1000 levels deep (deeper than
+// PATH_MAX, so it is made with mkdirat), wide directories, names with
+// newlines, spaces, non-UTF-8 bytes and leading dashes, unreadable modes.
+TEST(RemoveTree, DeepWideAndWeirdTreesGo) {
+  std::string box = temp_root();
+  ASSERT_FALSE(box.empty());
+  int dfd = ::open(box.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dfd, 0);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(::mkdirat(dfd, "dddddddddd", 0700), 0) << i;
+    int sub = ::openat(dfd, "dddddddddd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(sub, 0);
+    if (i % 100 == 0) {
+      for (const char* n : {"a\nb", " ", "-rf", "\xff\xfe", "...", "x y z"}) {
+        int f = ::openat(sub, n, O_WRONLY | O_CREAT | O_CLOEXEC, 0000);
+        ASSERT_GE(f, 0) << n;
+        ::close(f);
+      }
+      ASSERT_EQ(::symlinkat("/etc/passwd", sub, "link"), 0);
+    }
+    ::close(dfd);
+    dfd = sub;
+  }
+  ::fchmod(dfd, 0);
+  ::close(dfd);
+  std::filesystem::create_directories(box + "/wide");
+  for (int i = 0; i < 2000; ++i) std::ofstream(box + "/wide/f" + std::to_string(i)) << i;
+  std::filesystem::create_directories(box + "/wide/sub/deeper");
+  auto st = remove_tree(box);
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_FALSE(std::filesystem::exists(box));
+  EXPECT_TRUE(std::filesystem::exists("/etc/passwd"));
 }
 
 TEST(RemoveTree, MissingIsFine) {

@@ -19,6 +19,8 @@ TEST(VirtiofsdArgv, Defaults) {
                                    "sandbox=namespace",
                                    "-o",
                                    "announce_submounts",
+                                   "-o",
+                                   "modcaps=-mknod:-setfcap",
                                    "--thread-pool-size=0"};
   EXPECT_EQ(virtiofsd_argv(s), want);
 }

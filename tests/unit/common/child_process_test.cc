@@ -1,5 +1,7 @@
 #include "common/child_process.h"
 
+#include "common/spawn.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -30,19 +32,33 @@ std::string slurp(const std::string& p) {
   return ss.str();
 }
 
-SpawnOptions opts(std::vector<std::string> argv, std::string out = "",
-                  std::vector<std::pair<int, int>> fds = {}, bool new_pid_ns = false) {
+// The options of a child whose stdout and stderr go to `out` (/dev/null when
+// empty); the log stays open as long as the options live.
+struct Opts {
   SpawnOptions o;
-  o.argv = std::move(argv);
-  o.output_path = std::move(out);
-  o.inherit_fds = std::move(fds);
-  o.new_pid_namespace = new_pid_ns;
-  return o;
+  UniqueFd log;
+  operator const SpawnOptions&() const { return o; }
+};
+
+Opts opts(std::vector<std::string> argv, std::string out = "", std::vector<FdMap> fds = {},
+          bool new_pid_ns = false) {
+  Opts r;
+  r.o.argv = std::move(argv);
+  if (!out.empty()) {
+    auto log = open_output_log(out);
+    EXPECT_TRUE(log) << log.error().what();
+    r.log = std::move(*log);
+    fds.push_back({r.log.get(), 1});
+    fds.push_back({r.log.get(), 2});
+  }
+  r.o.fds = std::move(fds);
+  r.o.new_pid_namespace = new_pid_ns;
+  return r;
 }
 
 TEST(ChildProcess, ExitStatusAndOutput) {
   std::string out = temp_file();
-  auto c = ChildProcess::spawn("sh", opts({"/bin/sh", "-c", "echo hi; echo err >&2; exit 3"}, out));
+  auto c = spawn("sh", opts({"/bin/sh", "-c", "echo hi; echo err >&2; exit 3"}, out));
   ASSERT_TRUE(c) << c.error().what();
   auto st = c->wait_for(5s);
   ASSERT_TRUE(st);
@@ -53,16 +69,16 @@ TEST(ChildProcess, ExitStatusAndOutput) {
 }
 
 TEST(ChildProcess, MissingBinaryIsNotFound) {
-  auto c = ChildProcess::spawn("nope", opts({"/no/such/binary"}));
+  auto c = spawn("nope", opts({"/no/such/binary"}));
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, Errc::NotFound);
-  EXPECT_FALSE(ChildProcess::spawn("rel", opts({"sh"})));
+  EXPECT_FALSE(spawn("rel", opts({"sh"})));
 }
 
 TEST(ChildProcess, DestructorKillsAndReaps) {
   pid_t pid;
   {
-    auto c = ChildProcess::spawn("sleep", opts({"/bin/sleep", "100"}));
+    auto c = spawn("sleep", opts({"/bin/sleep", "100"}));
     ASSERT_TRUE(c);
     pid = c->pid();
     EXPECT_FALSE(c->poll_exit());
@@ -71,7 +87,7 @@ TEST(ChildProcess, DestructorKillsAndReaps) {
 }
 
 TEST(ChildProcess, SignalAndWait) {
-  auto c = ChildProcess::spawn("sleep", opts({"/bin/sleep", "100"}));
+  auto c = spawn("sleep", opts({"/bin/sleep", "100"}));
   ASSERT_TRUE(c);
   auto t = c->wait_for(50ms);
   ASSERT_FALSE(t);
@@ -90,14 +106,14 @@ TEST(ChildProcess, InheritsOnlyTheListedFds) {
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   int leaky = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC: must not reach the child anyway
   std::string out = temp_file();
-  auto c = ChildProcess::spawn("ls", opts({"/bin/ls", "/proc/self/fd"}, out, {{p[1], 5}}));
+  auto c = spawn("ls", opts({"/bin/ls", "/proc/self/fd"}, out, {{p[1], 5}}));
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->wait_for(5s));
   // 0-2, 5, and 3: the directory ls itself opens.
   EXPECT_EQ(slurp(out), "0\n1\n2\n3\n5\n");
   ::close(leaky);
 
-  auto w = ChildProcess::spawn("sh", opts({"/bin/sh", "-c", "echo via5 >&5"}, "", {{p[1], 5}}));
+  auto w = spawn("sh", opts({"/bin/sh", "-c", "echo via5 >&5"}, "", {{p[1], 5}}));
   ::close(p[1]);
   ASSERT_TRUE(w);
   ASSERT_TRUE(w->wait_for(5s));
@@ -121,8 +137,8 @@ TEST(ChildProcess, NewPidNamespaceKillsGrandchildren) {
     return false;
   };
   std::string out = temp_file();
-  auto c = ChildProcess::spawn(
-      "sh", opts({"/bin/sh", "-c", "echo $$; sleep " + marker + " & wait"}, out, {}, true));
+  auto c =
+      spawn("sh", opts({"/bin/sh", "-c", "echo $$; sleep " + marker + " & wait"}, out, {}, true));
   ASSERT_TRUE(c) << c.error().what();
   for (int i = 0; i < 200 && !sleeping(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(sleeping()) << slurp(out);
@@ -135,7 +151,7 @@ TEST(ChildProcess, NewPidNamespaceKillsGrandchildren) {
 TEST(ChildProcess, DetachLeavesItRunning) {
   pid_t pid;
   {
-    auto c = ChildProcess::spawn("sleep", opts({"/bin/sleep", "100"}));
+    auto c = spawn("sleep", opts({"/bin/sleep", "100"}));
     ASSERT_TRUE(c);
     pid = c->detach();
   }

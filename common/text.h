@@ -1,0 +1,31 @@
+// Small pure text helpers shared by host and guest code: trimming, splitting
+// and whole-string number parsing. No I/O.
+#pragma once
+
+#include <charconv>
+#include <concepts>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace hull {
+
+// `s` without leading and trailing blanks (space, tab, CR, LF).
+std::string_view trim(std::string_view s);
+
+// The fields of `s` between `sep`s, empty ones included:
+// "a,,b" -> {"a", "", "b"}; "" -> {""}.
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+// True when all of `s` is one decimal number in T's range (no blanks, no '+',
+// not empty); *out holds it then. On false *out is unspecified.
+template <std::integral T>
+bool parse_number(std::string_view s, T* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
+}
+
+// 0-15 for a hex digit of either case, -1 for any other character.
+int hex_digit(char c);
+
+}  // namespace hull

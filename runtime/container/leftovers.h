@@ -1,0 +1,25 @@
+// What a container leaves on the host when its monitor is gone, and how
+// delete removes it: its VM's processes, network wiring, sandbox directory
+// and host cgroup (runtime/container/container.cc calls these).
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+#include "runtime/oci/state.h"
+
+namespace hull::container {
+
+// Undoes what a dead monitor left in a namespace it joined by path.
+Status unwire_leftovers(const oci::State& s);
+
+// Kills a dead monitor's VM processes and removes its sandbox directory.
+Status remove_leftovers(const std::string& root, const oci::State& s);
+
+// Lifts the host cgroup's CPU quota so the teardown runs at full speed.
+void unlimit_host_cgroup(const oci::State& s);
+
+// Removes the host cgroup directories create made (killing what is left).
+Status remove_host_cgroup(const oci::State& s);
+
+}  // namespace hull::container
