@@ -318,18 +318,32 @@ kill_and_delete_with_made_netns() {
   hull_only
   make_ctr_netns
   set_args true
-  # QEMU starts in the namespace after hull wired eth0; this stand-in deletes
-  # eth0 first (what a hook or the network's owner racing hull would do).
-  local qemu
+  # QEMU starts in the namespace after hull wired eth0; then eth0 goes (what a
+  # hook or the network's owner racing hull would do). QEMU runs jailed, with
+  # no privilege to delete it: this stand-in marks its start in its log, and
+  # the test, as the network's owner, deletes eth0 at that mark.
+  local qemu owner
   qemu=$(jq -r '.hypervisor.path // empty' "${HULL_CONFIG:-/dev/null}" 2>/dev/null || true)
-  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) ip link del eth0 ;; esac\nexec %s "$@"\n' \
+  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) echo hull-e2e-qemu-starts ;; esac\nexec %s "$@"\n' \
     "${qemu:-/usr/bin/qemu-system-x86_64}" >"$BUNDLE/qemu.sh"
-  chmod +x "$BUNDLE/qemu.sh"
+  chmod 0755 "$BUNDLE/qemu.sh"
   jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
     [ -s "$BUNDLE/hull.json" ] ||
     jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
+  (
+    for _ in $(seq 1200); do
+      if find "$E2E_TMP/root" -name qemu.log -exec grep -l hull-e2e-qemu-starts {} + 2>/dev/null | grep -q .; then
+        exec ip -n "$CTR" link del eth0
+      fi
+      sleep 0.05
+    done
+    echo "QEMU did not start within 60 s" >&2
+  ) </dev/null &
+  owner=$!
   HULL_CONFIG="$BUNDLE/hull.json" run rtd create -b "$BUNDLE" e2e-net-vanish
   echo "$output"
+  kill "$owner" 2>/dev/null || true
+  wait "$owner" || true
   assert_runc_error "interface eth0 \(index [0-9]+\) vanished from network namespace /run/netns/$CTR \(net:\[[0-9]+\]\) while the VM booted: .*create the container again"
   assert_no_state
   [ -z "$(processes_under "$E2E_TMP/root")" ]
