@@ -8,7 +8,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <tuple>
+
+#include "runtime/hostcgroup/cgroup.h"
 
 namespace hull::jail {
 
@@ -48,7 +51,12 @@ Status readable_by(const std::string& key, const std::string& path, const Identi
 }  // namespace
 
 std::vector<std::string> jail_env() {
-  return {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  std::vector<std::string> env{"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  const std::string key(hostcgroup::kOwnerEnv);
+  if (const char* owner = std::getenv(key.c_str()); owner && *owner) {
+    env.push_back(key + "=" + owner);
+  }
+  return env;
 }
 
 Result<JailPlan> qemu_jail(const QemuJailInput& in) {

@@ -69,7 +69,10 @@ struct VsockJailInput {
 // the socket directory it serves, nothing else.
 Result<JailPlan> vsock_jail(const VsockJailInput& in);
 
-// The minimal environment of a jailed program.
+// The minimal environment of a jailed program: PATH and LC_ALL, and the
+// caller's host cgroup owner tag (hostcgroup::kOwnerEnv) when it has one:
+// in a cgroup shared by containers, delete judges by that tag which tasks
+// are whose, and an untagged task may be killed as nobody's.
 std::vector<std::string> jail_env();
 
 }  // namespace hull::jail

@@ -164,6 +164,17 @@ TEST(Plans, VsockGetsItsDirectoryAndANetworkNamespace) {
   ::rmdir(dir.c_str());
 }
 
+// A jailed VM process keeps its container's host cgroup owner tag: delete of
+// another container in a shared cgroup judges by it whose task it is.
+TEST(Plans, JailEnvKeepsTheCgroupOwnerTag) {
+  ::unsetenv("HULL_CGROUP_OWNER");
+  EXPECT_EQ(jail_env(), (std::vector<std::string>{"PATH=/usr/bin:/bin", "LC_ALL=C"}));
+  ::setenv("HULL_CGROUP_OWNER", "0123abcd", 1);
+  EXPECT_EQ(jail_env(), (std::vector<std::string>{"PATH=/usr/bin:/bin", "LC_ALL=C",
+                                                  "HULL_CGROUP_OWNER=0123abcd"}));
+  ::unsetenv("HULL_CGROUP_OWNER");
+}
+
 // ---- real jails -------------------------------------------------------------
 
 class RealJail : public ::testing::Test {
