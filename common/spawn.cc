@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/text.h"
 
@@ -23,11 +24,12 @@ namespace {
 constexpr size_t kChildStackBytes = 64 * 1024;
 
 // The step of the child that failed, sent back with its errno.
-enum class Step : int { Signals, Directory, Fds, Group, Exec };
+enum class Step : int { Signals, Directory, Fds, Group, PreExec, Exec };
 
 struct Report {
   Step step;
   int err;
+  char what[96];  // Step::PreExec: the step pre_exec named
 };
 
 // Everything the child reads, prepared by the parent: after clone the child
@@ -44,6 +46,8 @@ struct ChildArgs {
   int cwd_fd;
   ProcessGroup group;
   bool default_signals;
+  int (*pre_exec)(const void*, const char**) noexcept;
+  const void* pre_exec_arg;
   sigset_t final_mask;
 };
 
@@ -52,8 +56,10 @@ struct ChildArgs {
 // next child mapped at the same address: it is left uninstrumented.
 #define HULL_CHILD_CODE __attribute__((no_sanitize("address")))
 
-[[noreturn]] HULL_CHILD_CODE void child_fail(const ChildArgs& a, Step step) {
-  Report r{step, errno};
+[[noreturn]] HULL_CHILD_CODE void child_fail(const ChildArgs& a, Step step,
+                                             const char* what = nullptr) {
+  Report r{step, errno, {}};
+  for (size_t i = 0; what && what[i] && i + 1 < sizeof r.what; ++i) r.what[i] = what[i];
   (void)!::write(a.report_fd, &r, sizeof r);
   ::_exit(127);
 }
@@ -94,12 +100,17 @@ HULL_CHILD_CODE int child_main(void* arg) {
   }
   if (a.group == ProcessGroup::NewSession && ::setsid() < 0) child_fail(a, Step::Group);
   if (a.group == ProcessGroup::NewGroup && ::setpgid(0, 0) != 0) child_fail(a, Step::Group);
+  if (a.pre_exec) {
+    const char* what = "preparing the process";
+    if (a.pre_exec(a.pre_exec_arg, &what) != 0) child_fail(a, Step::PreExec, what);
+  }
   if (::sigprocmask(SIG_SETMASK, &a.final_mask, nullptr) != 0) child_fail(a, Step::Signals);
   ::execve(a.path, a.argv, a.envp);
   child_fail(a, Step::Exec);
 }
 
-std::string step_text(Step step, const std::string& path) {
+std::string step_text(const Report& r, const std::string& path) {
+  const Step step = r.step;
   switch (step) {
     case Step::Signals:
       return "resetting the signals of " + path;
@@ -109,6 +120,8 @@ std::string step_text(Step step, const std::string& path) {
       return "giving " + path + " its descriptors";
     case Step::Group:
       return "giving " + path + " its session or process group";
+    case Step::PreExec:
+      return std::string(r.what, ::strnlen(r.what, sizeof r.what)) + " before executing " + path;
     case Step::Exec:
       return "executing " + path;
   }
@@ -208,10 +221,20 @@ Result<ChildProcess> spawn(std::string name, const SpawnOptions& opts) {
 
   ChildStack stack;
   if (!stack.valid()) return fail_errno(name + ": mapping a stack for the child");
-  ChildArgs args{path.c_str(), argv.data(),          opts.env ? envp.data() : environ,
-                 moves.data(), moves.size(),         highest,
-                 fd_limit(),   report_wr.get(),      opts.cwd_fd,
-                 opts.group,   opts.default_signals, {}};
+  ChildArgs args{path.c_str(),
+                 argv.data(),
+                 opts.env ? envp.data() : environ,
+                 moves.data(),
+                 moves.size(),
+                 highest,
+                 fd_limit(),
+                 report_wr.get(),
+                 opts.cwd_fd,
+                 opts.group,
+                 opts.default_signals,
+                 opts.pre_exec,
+                 opts.pre_exec_arg,
+                 {}};
   // No handler of ours may run in the child: every signal stays blocked
   // until the child has reset the dispositions.
   sigset_t all, old;
@@ -240,7 +263,7 @@ Result<ChildProcess> spawn(std::string name, const SpawnOptions& opts) {
   if (n == static_cast<ssize_t>(sizeof r)) {
     child.kill_and_reap();
     Errc code = r.step == Step::Exec && r.err == ENOENT ? Errc::NotFound : Errc::System;
-    return std::unexpected(Error{code, r.err, child.name() + ": " + step_text(r.step, path)});
+    return std::unexpected(Error{code, r.err, child.name() + ": " + step_text(r, path)});
   }
   return child;
 }

@@ -13,6 +13,8 @@
 //   fds         exactly the `fds` map; 0-2 not in it are /dev/null; every
 //               other descriptor is closed, O_CLOEXEC or not
 //   group       its own session (default), its own process group, or ours
+//   pre_exec    the caller's last step, when given (runtime/jail enters its
+//               jail here: namespaces, root, identity, capabilities)
 //   program     execve(path, argv, env): no PATH search
 //
 // The child is a clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) of the caller, as
@@ -61,6 +63,14 @@ struct SpawnOptions {
   // every process it forked (virtiofsd forks its worker into namespaces of
   // its own, which a pidfd on the parent alone could not reach).
   bool new_pid_namespace = false;
+  // Runs in the child after every step above, with every signal still
+  // blocked, just before the mask is set and execve: it may make only
+  // async-signal-safe calls on memory prepared by the caller (the child
+  // shares it). Returns 0, or -1 with errno set and *step naming what failed
+  // ("pivot_root"); spawn() then fails with "<name>: <step> before executing
+  // <path>" and that errno.
+  int (*pre_exec)(const void* arg, const char** step) noexcept = nullptr;
+  const void* pre_exec_arg = nullptr;  // passed to pre_exec
 };
 
 // The highest child fd number a map may name, plus one.

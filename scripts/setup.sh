@@ -25,11 +25,26 @@ packages=(
   golang-github-google-uuid-dev containernetworking-plugins
 )
 
+# The unprivileged user QEMU and hull-vsock run as (config jail.user,
+# docs/security.md). A system user with no home and no login shell.
+ensure_jail_user() {
+  getent passwd hull >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: the jail user hull does not exist; run this script as root (or with sudo)" >&2
+    return 1
+  fi
+  echo "setup: creating the system user hull (QEMU and hull-vsock run as it)" >&2
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin --comment "hull VM processes" hull
+}
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = installed ] || missing+=("$p")
 done
+
+ensure_jail_user
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

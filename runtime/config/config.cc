@@ -203,7 +203,19 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
          return {};
        }},
   };
+  auto& jl = cfg.jail;
+  std::map<std::string, Handler> jail_keys{
+      {"user",
+       [&](const Json& v) -> Status {
+         HULL_TRY(read_string(c, v, "jail.user", &jl.user, false));
+         if (jl.user.empty())
+           return c.err("jail.user", "must name a user (or a uid), not be empty");
+         return {};
+       }},
+      {"group", [&](const Json& v) { return read_string(c, v, "jail.group", &jl.group, false); }},
+  };
   std::map<std::string, Handler> top{
+      {"jail", [&](const Json& v) { return read_object(c, v, "jail", jail_keys); }},
       {"hypervisor", [&](const Json& v) { return read_object(c, v, "hypervisor", hypervisor); }},
       {"vm", [&](const Json& v) { return read_object(c, v, "vm", vm_keys); }},
       {"virtiofsd", [&](const Json& v) { return read_object(c, v, "virtiofsd", virtiofsd); }},
@@ -270,6 +282,7 @@ std::string to_json_text(const Config& c) {
         {"kernel_params", c.vm.kernel_params},
         {"start_timeout_s", c.vm.start_timeout_s}}},
       {"virtiofsd", {{"path", c.virtiofsd.path}, {"cache", cache_name(c.virtiofsd.cache)}}},
+      {"jail", {{"user", c.jail.user}, {"group", c.jail.group}}},
       {"log_level", c.log_level},
   };
   return j.dump(2) + "\n";

@@ -57,8 +57,15 @@ struct Virtiofsd {
   VirtiofsCache cache = VirtiofsCache::Auto;
 };
 
+// Who QEMU and hull-vsock run as (runtime/jail, docs/security.md).
+struct Jail {
+  std::string user = "hull";  // a user name or a uid; scripts/setup.sh creates "hull"
+  std::string group;          // a group name or a gid; empty: the user's primary group
+};
+
 struct Config {
   Hypervisor hypervisor;
+  Jail jail;
   Vm vm;
   Virtiofsd virtiofsd;
   std::string log_level = "info";  // debug, info, warn, error

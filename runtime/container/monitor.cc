@@ -26,6 +26,7 @@
 #include "runtime/container/proc.h"
 #include "runtime/container/relay.h"
 #include "runtime/container/share.h"
+#include "runtime/container/signals.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/sync.h"
 #include "runtime/dns/dns_relay_host.h"
@@ -350,7 +351,9 @@ std::vector<std::string> MonitorArgs::to_argv(const std::string& exe) const {
 }
 
 [[noreturn]] void exit_like(const ExitStatus& s) {
-  if (s.signaled && s.signal > 0) {
+  // The status comes from the guest: a signal that stops or is ignored by
+  // default would freeze or not end the monitor (SIGSTOP stops it for good).
+  if (s.signaled && signal_ends_process(s.signal)) {
     rlimit no_core{0, 0};
     (void)::setrlimit(RLIMIT_CORE, &no_core);
     struct sigaction sa {};
@@ -361,9 +364,9 @@ std::vector<std::string> MonitorArgs::to_argv(const std::string& exe) const {
     sigaddset(&one, s.signal);
     (void)::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
     (void)::kill(::getpid(), s.signal);
-    // Signals whose default is to be ignored or to stop cannot end us.
     _exit(128 + s.signal);
   }
+  if (s.signaled) _exit((128 + s.signal) & 0xff);
   _exit(s.code & 0xff);
 }
 

@@ -55,7 +55,9 @@ int monitor_main(const MonitorArgs& args);
 // kMonitorSyncFd, nothing else. It stays our child: the caller reaps it.
 Result<pid_t> spawn_monitor(const MonitorArgs& args, int sync_fd);
 
-// Ends this process the way `s` says: exit(code), or death by s.signal.
+// Ends this process the way `s` says: exit(code), or death by s.signal when
+// that signal ends a process by default; a stop or ignored signal (which the
+// guest may report) becomes exit(128 + signal) instead of a frozen monitor.
 [[noreturn]] void exit_like(const ExitStatus& s);
 
 }  // namespace hull::container

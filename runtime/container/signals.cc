@@ -80,4 +80,21 @@ std::string signal_name(int sig) {
   return std::to_string(sig);
 }
 
+bool signal_ends_process(int sig) {
+  if (sig < 1 || sig > SIGRTMAX) return false;
+  switch (sig) {
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGCONT:
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH:
+      return false;
+    default:
+      return true;
+  }
+}
+
 }  // namespace hull::container

@@ -17,4 +17,11 @@ Result<int> parse_signal(std::string_view text);
 // "SIGTERM" for 15, "SIGRTMIN+2" for real-time signals, the number otherwise.
 std::string signal_name(int sig);
 
+// True when `sig`'s default action ends a process (terminate or core dump).
+// False for the ones that stop it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), that
+// are ignored (SIGCHLD, SIGURG, SIGWINCH), SIGCONT, 0 and numbers outside
+// 1..SIGRTMAX. A guest may report "killed by" any of these; only the first
+// kind can be re-raised to mirror that end.
+bool signal_ends_process(int sig);
+
 }  // namespace hull::container

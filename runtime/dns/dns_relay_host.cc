@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -188,6 +189,13 @@ Result<std::unique_ptr<HostRelay>> HostRelay::start(HostRelayOptions opts) {
   if (!s->stop) return fail_errno("dns relay: eventfd");
   HULL_ASSIGN(listener, wrap(listen_unix(s->opts.listen_path, 64), "dns relay"));
   s->listener = std::move(listener);
+  // hull-vsock connects here as the jail user: the socket is open to all, the
+  // sandbox's vsock/ directory (0710, root and the jail group) keeps others out.
+  if (::chmod(s->opts.listen_path.c_str(), 0666) != 0) {
+    int err = errno;
+    ::unlink(s->opts.listen_path.c_str());
+    return fail_errno("dns relay: chmod " + s->opts.listen_path, err);
+  }
   s->accept_thread = std::thread(accept_loop, s);
   return std::unique_ptr<HostRelay>(new HostRelay(std::move(s)));
 }

@@ -21,13 +21,16 @@ SandboxPaths paths_in(const std::string& dir, const std::string& socket_dir) {
   p.socket_dir = socket_dir;
   p.qmp_socket = socket_dir + "/qmp.sock";
   p.vhost_vsock_socket = socket_dir + "/vhost-vsock.sock";
-  p.vsock_socket = socket_dir + "/vsock.sock";
+  p.vsock_dir = socket_dir + "/vsock";
+  // "vsock/sock" is as long as the "vsock.sock" it replaced: the same ids fit.
+  p.vsock_socket = p.vsock_dir + "/sock";
   p.virtiofsd_socket = socket_dir + "/virtiofsd.sock";
   p.console_log = dir + "/console.log";
   p.qemu_log = dir + "/qemu.log";
   p.virtiofsd_log = dir + "/virtiofsd.log";
   p.vsock_log = dir + "/hull-vsock.log";
   p.shared_dir = dir + "/shared";
+  p.jail_dir = dir + "/jail";
   return p;
 }
 

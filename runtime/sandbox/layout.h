@@ -1,15 +1,15 @@
 // Where one sandbox lives on the host (docs/design.md "One sandbox on the host"):
 //
 //   <root>/sandboxes/<dir>/
-//     qmp.sock  vhost-vsock.sock  vsock.sock  virtiofsd.sock  console.log
+//     qmp.sock  vhost-vsock.sock  vsock/sock  virtiofsd.sock  console.log
 //     qemu.log  virtiofsd.log  hull-vsock.log      (each process's stdout+stderr)
-//     shared/
+//     shared/  jail/   (jail/: the empty mount point of the jailed processes' roots)
 //
 // <dir> is the sandbox id (common/container_id.h: validated before any path
 // is joined), unless the id cannot name it: it holds a ',' (virtiofsd's and
 // QEMU's option syntax split there), or the longest socket path would not fit
 // in sockaddr_un (108 bytes with the NUL, and hybrid vsock appends "_<port>"
-// to vsock.sock). Then <dir> is "h-" + 16 hex digits of a 64-bit FNV-1a hash
+// to vsock/sock). Then <dir> is "h-" + 16 hex digits of a 64-bit FNV-1a hash
 // of the id.
 //
 // The sockets live in <dir> unless even the hashed name leaves them too long
@@ -42,7 +42,9 @@ namespace hull::sandbox {
 inline constexpr std::string_view kShortSocketBase = "/run/hull-sock";
 // sockaddr_un.sun_path holds 107 bytes plus the NUL.
 inline constexpr size_t kMaxSocketPathBytes = 107;
-// "_4294967295": what hybrid vsock may append to vsock.sock.
+// "_4294967295": what hybrid vsock may append to vsock/sock. vsock/
+// (0710, group: the jail user's) is the one directory a jailed hull-vsock
+// sees and connects in (runtime/jail/plans.h).
 inline constexpr size_t kHybridSuffixBytes = 11;
 
 struct SandboxPaths {
@@ -50,6 +52,7 @@ struct SandboxPaths {
   std::string socket_dir;  // dir, or kShortSocketBase/<hash> for a deep root
   std::string qmp_socket;
   std::string vhost_vsock_socket;
+  std::string vsock_dir;  // what hull-vsock serves: sock and sock_<port>
   std::string vsock_socket;
   std::string virtiofsd_socket;
   std::string console_log;
@@ -57,7 +60,8 @@ struct SandboxPaths {
   std::string virtiofsd_log;
   std::string vsock_log;
   std::string shared_dir;
-  bool hashed = false;  // <dir> is the hash of the id, not the id
+  std::string jail_dir;  // empty; QEMU and hull-vsock each mount their root on it (runtime/jail)
+  bool hashed = false;   // <dir> is the hash of the id, not the id
   bool short_sockets() const { return socket_dir != dir; }
 };
 

@@ -1,5 +1,6 @@
 #include "runtime/sandbox/sandbox.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include "agent/proto/constants.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/unix_socket.h"
+#include "runtime/jail/plans.h"
 #include "runtime/sandbox/boot_progress.h"
 #include "runtime/sandbox/boot_slots.h"
 #include "runtime/vm/accel.h"
@@ -54,7 +57,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                           step("accelerator")));
   s.accel_ = accel.accel;
   const bool tcg = s.accel_ == config::Accel::Tcg;
-  if (tcg && cfg.hypervisor.accel == config::Accel::Auto) log::warn(accel.reason);
+  if (tcg) log::warn(step("accelerator") + ": " + accel.reason + "; " + vm::kTcgNotABoundary);
   uint64_t tsc_khz = opts.tsc_khz;
   if (tcg && tsc_khz == 0) {
     auto rate = vm::host_tsc_rate();
@@ -65,6 +68,10 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                 "; booting without tsc_early_khz (some TCG boots may hang)");
     }
   }
+
+  // jail user (runtime/jail): QEMU and hull-vsock run as it
+  HULL_ASSIGN(ident,
+              wrap(jail::resolve_identity(cfg.jail.user, cfg.jail.group), step("jail user")));
 
   // layout
   HULL_ASSIGN(paths, wrap(sandbox_paths(opts.root, opts.id), step("layout")));
@@ -107,6 +114,19 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     return fail_errno(step("sandbox directory") + ": mkdir " + paths.shared_dir);
   }
 
+  // hull-vsock's directory: root and the jail group may enter it (0710).
+  if (::mkdir(paths.vsock_dir.c_str(), 0710) != 0 ||
+      ::chown(paths.vsock_dir.c_str(), 0, ident.gid) != 0 ||
+      ::chmod(paths.vsock_dir.c_str(), 0710) != 0) {
+    return fail_errno(step("socket directory") + ": making " + paths.vsock_dir);
+  }
+
+  // The jail's mount point: each jailed process mounts its own root on it,
+  // in its own mount namespace; on the host it stays an empty directory.
+  if (::mkdir(paths.jail_dir.c_str(), 0755) != 0) {
+    return fail_errno(step("sandbox directory") + ": mkdir " + paths.jail_dir);
+  }
+
   // shared mount
   HULL_ASSIGN(mount, wrap(make_shared_mount(paths.shared_dir), step("shared mount")));
   s.shared_mount_ = std::move(mount);
@@ -118,6 +138,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   vl.uds_path = paths.vsock_socket;
   vl.guest_cid = s.cid_;
   vl.log_path = paths.vsock_log;
+  HULL_ASSIGN(vplan, wrap(jail::vsock_jail({.root = paths.jail_dir,
+                                            .id = ident,
+                                            .binary = opts.hull_vsock_path,
+                                            .socket_dir = paths.vsock_dir}),
+                          step("hull-vsock jail")));
+  HULL_ASSIGN(vjail, wrap(jail::Jail::prepare(std::move(vplan.spec)), step("hull-vsock jail")));
+  vl.binary = vplan.exec_path;
+  vl.jail = &vjail;
   HULL_ASSIGN(vsock, wrap(vm::start_hull_vsock(vl), step("hull-vsock")));
   s.vsock_ = std::move(vsock);
 
@@ -132,15 +160,37 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   s.virtiofsd_ = std::move(virtiofsd);
 
   // qemu
+  jail::QemuJailInput qj{.root = paths.jail_dir,
+                         .id = ident,
+                         .qemu_path = cfg.hypervisor.path,
+                         .kernel = cfg.vm.kernel,
+                         .initrd = cfg.vm.initrd,
+                         .memory_mib = cfg.vm.memory_mib,
+                         .kvm = !tcg,
+                         .kvm_group = std::nullopt,
+                         .own_network = opts.nics.empty()};
+  if (!tcg) {
+    struct stat kvm {};
+    if (::stat("/dev/kvm", &kvm) == 0 && (kvm.st_mode & 0006) != 0006) qj.kvm_group = kvm.st_gid;
+  }
+  HULL_ASSIGN(qplan, wrap(jail::qemu_jail(qj), step("qemu jail")));
+  HULL_ASSIGN(qjail, wrap(jail::Jail::prepare(std::move(qplan.spec)), step("qemu jail")));
+  // What QEMU would open by path it gets as descriptors: its jail has none of them.
+  UniqueFd console(::open(paths.console_log.c_str(),
+                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!console) return fail_errno(step("qemu") + ": opening " + paths.console_log);
+  HULL_ASSIGN(qmp_listener, wrap(listen_unix(paths.qmp_socket, 1), step("qemu")));
+  HULL_ASSIGN(vsock_conn, wrap(connect_unix(paths.vhost_vsock_socket), step("qemu")));
+  HULL_ASSIGN(fs_conn, wrap(connect_unix(paths.virtiofsd_socket), step("qemu")));
   vm::QemuSpec q;
-  q.qemu_path = cfg.hypervisor.path;
+  q.qemu_path = qplan.exec_path;
   q.accel = s.accel_;
   q.tcg_tb_size_mib = opts.tcg_tb_size_mib;
   q.seccomp_sandbox = cfg.hypervisor.sandbox;
   q.vcpus = cfg.vm.vcpus;
   q.memory_mib = cfg.vm.memory_mib;
-  q.kernel = cfg.vm.kernel;
-  q.initrd = cfg.vm.initrd;
+  q.kernel = qplan.kernel;
+  q.initrd = qplan.initrd;
   q.kernel_cmdline = vm::kernel_cmdline({.vcpus = cfg.vm.vcpus,
                                          .tcg = tcg,
                                          .tsc_khz = static_cast<uint32_t>(tsc_khz),
@@ -151,7 +201,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   q.fs_tag = agent::kSharedFsTag;
   q.console_log = paths.console_log;
   q.name = "hull-" + opts.id.substr(0, 32);
-  // NIC fds: QEMU sees them as 3, 4, ... in the order of opts.nics.
+  // QEMU sees its descriptors as 3, 4, ...: the NICs' in the order of
+  // opts.nics (as before the jail), then the console and the sockets.
   std::vector<std::pair<int, int>> inherit;
   int next_fd = 3;
   for (const auto& n : opts.nics) {
@@ -167,7 +218,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     }
     q.nics.push_back(std::move(qn));
   }
-  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit), step("qemu")));
+  for (auto [fd, slot] :
+       {std::pair{console.get(), &q.console_fd}, std::pair{qmp_listener.get(), &q.qmp_fd},
+        std::pair{vsock_conn.get(), &q.vhost_vsock_fd},
+        std::pair{fs_conn.get(), &q.virtiofsd_fd}}) {
+    *slot = next_fd++;
+    inherit.emplace_back(fd, *slot);
+  }
+  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit, &qjail), step("qemu")));
   s.qemu_ = std::move(qemu);
   s.timings_.qemu_exec = Clock::now();
 

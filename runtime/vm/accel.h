@@ -22,6 +22,12 @@ struct AccelChoice {
   std::string reason;                        // one line: why this accelerator
 };
 
+// Said wherever hull runs a VM under TCG (hull check, the log of every
+// create): QEMU's security guide does not treat TCG as a security boundary.
+inline constexpr const char* kTcgNotABoundary =
+    "TCG is not a security boundary (QEMU treats bugs reachable only under TCG as ordinary "
+    "bugs): the jail around QEMU is what confines a guest (docs/security.md)";
+
 // True when a "flags" line of /proc/cpuinfo text lists vmx or svm.
 bool cpuinfo_has_virt(std::string_view cpuinfo);
 

@@ -12,6 +12,7 @@
 
 #include "common/process.h"
 #include "common/unique_fd.h"
+#include "runtime/jail/jail.h"
 #include "runtime/vm/accel.h"
 
 namespace hull::vm {
@@ -101,8 +102,21 @@ void check_accel(const config::Config& cfg, std::vector<CheckLine>& out) {
     out.push_back(ok("accel", choice->reason));
   } else {
     out.push_back(warn("accel", choice->reason,
-                       "VMs run under TCG: boots take seconds; use a host with hardware "
-                       "virtualization for production"));
+                       std::string("VMs run under TCG: boots take seconds, and ") +
+                           kTcgNotABoundary +
+                           "; use a host with hardware virtualization for production"));
+  }
+}
+
+// QEMU and hull-vsock run as the jail user (runtime/jail): without it no VM starts.
+void check_jail_user(const config::Config& cfg, std::vector<CheckLine>& out) {
+  auto id = jail::resolve_identity(cfg.jail.user, cfg.jail.group);
+  if (id) {
+    out.push_back(ok("jail user", cfg.jail.user + " (uid " + std::to_string(id->uid) + ", gid " +
+                                      std::to_string(id->gid) + ")"));
+  } else {
+    out.push_back(bad("jail user", id.error().what(),
+                      "run scripts/setup.sh, or set jail.user to an unprivileged user"));
   }
 }
 
@@ -149,6 +163,7 @@ std::vector<CheckLine> run_host_checks(const config::Config& cfg, const std::str
                       "install hull-vsock next to the hull binary"));
   }
   check_accel(cfg, out);
+  check_jail_user(cfg, out);
   check_memfd(out);
   check_file(
       out, "kernel", cfg.vm.kernel,

@@ -8,6 +8,7 @@
 
 #include "common/spawn.h"
 #include "common/unix_socket.h"
+#include "runtime/jail/plans.h"
 #include "runtime/vm/log_tail.h"
 
 namespace hull::vm {
@@ -36,6 +37,20 @@ std::string describe_exit(ChildProcess& p, const std::string& log_path) {
   return s;
 }
 
+namespace {
+
+// A jailed child: runtime/jail's jailer step before exec, PID 1 of its own
+// PID namespace, and the jail's environment.
+void confine(SpawnOptions& o, const jail::Jail* jail) {
+  if (!jail) return;
+  o.pre_exec = jail::enter_hook;
+  o.pre_exec_arg = jail;
+  o.env = jail::jail_env();
+  o.new_pid_namespace = true;
+}
+
+}  // namespace
+
 Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
@@ -52,6 +67,18 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
             "--ready-fd",
             std::to_string(kChildFd)};
   o.fds = {{log.get(), 1}, {log.get(), 2}, {wr.get(), kChildFd}};
+  UniqueFd vhost_listener, uds_listener;
+  if (l.jail) {
+    HULL_ASSIGN(v, wrap(listen_unix(l.vhost_user_socket, 1), "hull-vsock socket"));
+    HULL_ASSIGN(u, wrap(listen_unix(l.uds_path, 128), "hull-vsock socket"));
+    vhost_listener = std::move(v);
+    uds_listener = std::move(u);
+    o.fds.push_back({vhost_listener.get(), kChildFd + 1});
+    o.fds.push_back({uds_listener.get(), kChildFd + 2});
+    o.argv.insert(o.argv.end(), {"--socket-fd", std::to_string(kChildFd + 1), "--uds-fd",
+                                 std::to_string(kChildFd + 2)});
+  }
+  confine(o, l.jail);
   HULL_ASSIGN(child, spawn("hull-vsock", o));
   wr.reset();
 
@@ -102,12 +129,14 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
 }
 
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
-                                const std::vector<std::pair<int, int>>& inherit_fds) {
+                                const std::vector<std::pair<int, int>>& inherit_fds,
+                                const jail::Jail* jail) {
   HULL_ASSIGN(log, open_output_log(log_path));
   SpawnOptions o;
   o.argv = qemu_argv(spec);
   o.fds = {{log.get(), 1}, {log.get(), 2}};
   for (auto [parent, child] : inherit_fds) o.fds.push_back({parent, child});
+  confine(o, jail);
   return spawn("qemu", o);
 }
 

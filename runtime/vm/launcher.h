@@ -10,6 +10,7 @@
 
 #include "common/child_process.h"
 #include "common/error.h"
+#include "runtime/jail/jail.h"
 #include "runtime/vm/qemu_cmdline.h"
 #include "runtime/vm/virtiofsd.h"
 
@@ -22,9 +23,14 @@ struct VsockLaunch {
   std::string binary;             // hull-vsock
   std::string vhost_user_socket;  // --socket (QEMU connects)
   std::string uds_path;           // --uds (hybrid vsock: the host dials this)
+  // Jailed, the launcher binds both sockets and passes them (--socket-fd,
+  // --uds-fd): hull-vsock cannot bind in the directory it serves.
   uint32_t guest_cid = 3;
   std::string log_path;
   std::chrono::milliseconds ready_timeout{10000};
+  // Jailed (runtime/jail): binary is its path inside the jail, and it runs
+  // as PID 1 of its own PID namespace with jail::jail_env().
+  const jail::Jail* jail = nullptr;
 };
 
 // Starts hull-vsock with --ready-fd and waits for its "ready" line: after
@@ -44,8 +50,11 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l);
 // Starts QEMU. It runs in the background; readiness is the agent answering.
 // `inherit_fds`: (fd here, fd number in QEMU) for the NICs' taps and vhost-net
 // (spec.nics names the QEMU-side numbers); nothing else is inherited.
+// `jail`: QEMU enters it before exec (spec.qemu_path is then its path inside
+// the jail) and runs as PID 1 of its own PID namespace with jail::jail_env().
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
-                                const std::vector<std::pair<int, int>>& inherit_fds = {});
+                                const std::vector<std::pair<int, int>>& inherit_fds = {},
+                                const jail::Jail* jail = nullptr);
 
 // "<name> exited with status 1; <name> log: ...": what a dead process left.
 // Empty when the process still runs. Reaps it if it ended.

@@ -46,18 +46,29 @@ std::vector<std::string> qemu_argv(const QemuSpec& spec) {
   a.insert(a.end(),
            {"-kernel", spec.kernel, "-initrd", spec.initrd, "-append", spec.kernel_cmdline});
 
-  a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_opt_value(spec.console_log),
-                     "-serial", "chardev:console"});
-  a.insert(
-      a.end(),
-      {"-chardev", "socket,id=qmp,path=" + qemu_opt_value(spec.qmp_socket) + ",server=on,wait=off",
-       "-mon", "chardev=qmp,mode=control"});
+  // A socket chardev's address: an inherited descriptor, or the path.
+  auto where = [](int fd, const std::string& path) {
+    return fd >= 0 ? "fd=" + std::to_string(fd) : "path=" + qemu_opt_value(path);
+  };
+  if (spec.console_fd >= 0) {
+    const std::string set = std::to_string(kConsoleFdSet);
+    a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(spec.console_fd) + ",set=" + set,
+                       "-chardev", "file,id=console,path=/dev/fdset/" + set});
+  } else {
+    a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_opt_value(spec.console_log)});
+  }
+  a.insert(a.end(), {"-serial", "chardev:console"});
+  a.insert(a.end(), {"-chardev",
+                     "socket,id=qmp," + where(spec.qmp_fd, spec.qmp_socket) + ",server=on,wait=off",
+                     "-mon", "chardev=qmp,mode=control"});
 
-  a.insert(a.end(), {"-chardev", "socket,id=vsock,path=" + qemu_opt_value(spec.vhost_vsock_socket),
-                     "-device", "vhost-user-vsock-device,chardev=vsock"});
-  if (!spec.virtiofsd_socket.empty()) {
-    a.insert(a.end(), {"-chardev", "socket,id=fs,path=" + qemu_opt_value(spec.virtiofsd_socket),
-                       "-device", "vhost-user-fs-device,chardev=fs,tag=" + spec.fs_tag});
+  a.insert(a.end(),
+           {"-chardev", "socket,id=vsock," + where(spec.vhost_vsock_fd, spec.vhost_vsock_socket),
+            "-device", "vhost-user-vsock-device,chardev=vsock"});
+  if (spec.virtiofsd_fd >= 0 || !spec.virtiofsd_socket.empty()) {
+    a.insert(a.end(),
+             {"-chardev", "socket,id=fs," + where(spec.virtiofsd_fd, spec.virtiofsd_socket),
+              "-device", "vhost-user-fs-device,chardev=fs,tag=" + spec.fs_tag});
   }
 
   for (const auto& n : spec.nics) {

@@ -52,11 +52,20 @@ struct QemuSpec {
   std::string virtiofsd_socket;    // virtiofsd listens; QEMU connects; empty: no virtio-fs
   std::string fs_tag;              // virtio-fs tag the agent mounts
   std::string console_log;         // serial console output file
-  std::string name;                // -name (shows in ps and QMP)
+  // Descriptors QEMU inherits instead of opening the paths above (a jailed
+  // QEMU sees none of them); -1: use the path.
+  int console_fd = -1;      // written (O_WRONLY), passed as fd set kConsoleFdSet
+  int qmp_fd = -1;          // a listening unix socket
+  int vhost_vsock_fd = -1;  // connected to hull-vsock
+  int virtiofsd_fd = -1;    // connected to virtiofsd
+  std::string name;         // -name (shows in ps and QMP)
   // One `-netdev tap,fd=` + `-device virtio-net-device` each (microvm has no
   // hotplug: every NIC exists at boot).
   std::vector<QemuNic> nics;
 };
+
+// The -add-fd set the console descriptor is passed in ("/dev/fdset/1").
+inline constexpr int kConsoleFdSet = 1;
 
 std::vector<std::string> qemu_argv(const QemuSpec& spec);
 

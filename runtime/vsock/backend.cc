@@ -14,10 +14,10 @@ Result<std::unique_ptr<Backend>> Backend::create(const BackendOptions& o) {
   std::unique_ptr<Backend> b(new Backend());
   HULL_ASSIGN(loop, EventLoop::create());
   b->loop_ = std::make_unique<EventLoop>(std::move(loop));
-  HULL_ASSIGN(muxer, Muxer::create(*b->loop_, o.uds_path, o.guest_cid));
+  HULL_ASSIGN(muxer, Muxer::create(*b->loop_, o.uds_path, o.guest_cid, o.uds_fd));
   b->muxer_ = std::move(muxer);
   b->device_ = std::make_unique<VsockDevice>(*b->loop_, *b->muxer_, o.guest_cid);
-  HULL_ASSIGN(server, VhostUserServer::listen(*b->loop_, o.socket_path, *b->device_));
+  HULL_ASSIGN(server, VhostUserServer::listen(*b->loop_, o.socket_path, *b->device_, o.socket_fd));
   b->server_ = std::move(server);
   return b;
 }

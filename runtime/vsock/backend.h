@@ -20,6 +20,10 @@ struct BackendOptions {
   std::string socket_path;  // vhost-user socket QEMU connects to
   std::string uds_path;     // hybrid vsock socket host clients connect to
   uint64_t guest_cid = 0;   // limits::kMinGuestCid .. kMaxGuestCid
+  // Listening sockets made by the launcher (a jailed hull-vsock cannot bind
+  // in its socket directory); -1: bind the paths above.
+  int socket_fd = -1;
+  int uds_fd = -1;
 };
 
 class Backend {

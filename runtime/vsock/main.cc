@@ -1,7 +1,12 @@
 // hull-vsock: the vhost-user-vsock backend, one per sandbox VM.
 //
 //   hull-vsock --socket <vhost-user socket> --uds <hybrid vsock socket> --cid <guest cid>
-//              [--ready-fd N] [--log-level debug|info|warn|error]
+//              [--socket-fd N] [--uds-fd N] [--ready-fd N] [--log-level debug|info|warn|error]
+//
+// --socket-fd / --uds-fd: the two sockets, already bound and listening (the
+// launcher makes them: a jailed hull-vsock cannot bind in the directory it
+// serves); --socket and --uds then only name them, and --uds stays the
+// prefix of "<uds>_<port>", where guest-initiated streams connect.
 //
 // Readiness: when both sockets listen (and the sandbox is in place), hull-vsock
 // writes "ready\n" to fd N and closes it, if --ready-fd was given. A launcher
@@ -33,7 +38,8 @@ struct Options {
 
 constexpr const char* kUsage =
     "usage: hull-vsock --socket <vhost-user socket> --uds <hybrid vsock socket> --cid <guest cid>\n"
-    "                  [--ready-fd N] [--log-level debug|info|warn|error]\n";
+    "                  [--socket-fd N] [--uds-fd N] [--ready-fd N]\n"
+    "                  [--log-level debug|info|warn|error]\n";
 
 bool parse_args(int argc, char** argv, Options* o, std::string* err) {
   bool have_cid = false;
@@ -62,6 +68,12 @@ bool parse_args(int argc, char** argv, Options* o, std::string* err) {
         return false;
       }
       have_cid = true;
+    } else if (flag == "--socket-fd" || flag == "--uds-fd") {
+      int* fd = flag == "--socket-fd" ? &o->backend.socket_fd : &o->backend.uds_fd;
+      if (!hull::parse_number(value, fd) || *fd < 3) {
+        *err = std::string(flag) + ": not a file descriptor above 2: " + std::string(value);
+        return false;
+      }
     } else if (flag == "--ready-fd") {
       if (!hull::parse_number(value, &o->ready_fd) || o->ready_fd < 0) {
         *err = "--ready-fd: not a file descriptor: " + std::string(value);

@@ -1,5 +1,6 @@
 #include "runtime/vsock/muxer.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -27,19 +28,25 @@ Muxer::Muxer(EventLoop& loop, std::string uds_path, uint64_t guest_cid)
 Muxer::~Muxer() {
   reset_all();
   for (auto& [fd, stream] : pending_) (void)loop_.remove(stream.watch);
-  if (listener_) {
-    (void)loop_.remove(listener_watch_);
-    ::unlink(uds_path_.c_str());
-  }
+  // No unlink: the launcher owns the socket file (runtime/vsock/main.cc).
+  if (listener_) (void)loop_.remove(listener_watch_);
 }
 
 Result<std::unique_ptr<Muxer>> Muxer::create(EventLoop& loop, const std::string& uds_path,
-                                             uint64_t guest_cid) {
+                                             uint64_t guest_cid, int listen_fd) {
   // Leave room for "_<port>" (up to 11 bytes) in guest-initiated paths.
   HULL_TRY(unix_address(uds_path + "_4294967295"));
   std::unique_ptr<Muxer> m(new Muxer(loop, uds_path, guest_cid));
-  HULL_ASSIGN(listener, listen_unix(uds_path, 128, SOCK_NONBLOCK));
-  m->listener_ = std::move(listener);
+  if (listen_fd >= 0) {
+    m->listener_.reset(listen_fd);
+    const int fl = ::fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
+      return fail_errno("hybrid vsock listening fd " + std::to_string(listen_fd));
+  } else {
+    HULL_ASSIGN(listener, listen_unix(uds_path, 128, SOCK_NONBLOCK));
+    m->listener_ = std::move(listener);
+  }
   Muxer* self = m.get();
   HULL_ASSIGN(
       watch, loop.add(m->listener_.get(), EPOLLIN, [self](uint32_t ev) { self->on_listener(ev); }));

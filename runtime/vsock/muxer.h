@@ -39,9 +39,11 @@ class Muxer {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Binds and listens on uds_path (a stale socket file is unlinked first).
+  // Binds and listens on uds_path (a stale socket file is unlinked first), or
+  // serves `listen_fd`, bound and listening by the launcher. Guest-initiated
+  // streams connect to "<uds_path>_<port>". hull-vsock never unlinks.
   static Result<std::unique_ptr<Muxer>> create(EventLoop& loop, const std::string& uds_path,
-                                               uint64_t guest_cid);
+                                               uint64_t guest_cid, int listen_fd = -1);
   ~Muxer();
   Muxer(const Muxer&) = delete;
   Muxer& operator=(const Muxer&) = delete;

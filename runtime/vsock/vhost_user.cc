@@ -1,5 +1,6 @@
 #include "runtime/vsock/vhost_user.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,19 +33,27 @@ VhostUserServer::VhostUserServer(EventLoop& loop, VsockDevice& device, std::stri
     : loop_(loop), device_(device), path_(std::move(path)) {}
 
 VhostUserServer::~VhostUserServer() {
-  if (listener_) {
-    (void)loop_.remove(listener_watch_);
-    ::unlink(path_.c_str());
-  }
+  // No unlink: the launcher owns the socket file (runtime/vsock/main.cc).
+  if (listener_) (void)loop_.remove(listener_watch_);
   if (conn_) (void)loop_.remove(conn_watch_);
 }
 
 Result<std::unique_ptr<VhostUserServer>> VhostUserServer::listen(EventLoop& loop,
                                                                  const std::string& path,
-                                                                 VsockDevice& device) {
-  HULL_ASSIGN(listener, wrap(listen_unix(path, 1, SOCK_NONBLOCK), "vhost-user socket"));
+                                                                 VsockDevice& device,
+                                                                 int listen_fd) {
   std::unique_ptr<VhostUserServer> s(new VhostUserServer(loop, device, path));
-  s->listener_ = std::move(listener);
+  if (listen_fd >= 0) {
+    s->listener_.reset(listen_fd);
+    HULL_TRY(unix_address(path));
+    const int fl = ::fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0)
+      return fail_errno("vhost-user listening fd " + std::to_string(listen_fd));
+  } else {
+    HULL_ASSIGN(listener, wrap(listen_unix(path, 1, SOCK_NONBLOCK), "vhost-user socket"));
+    s->listener_ = std::move(listener);
+  }
   VhostUserServer* self = s.get();
   HULL_ASSIGN(watch,
               loop.add(s->listener_.get(), EPOLLIN, [self](uint32_t) { self->on_listener(); }));
@@ -58,10 +67,9 @@ void VhostUserServer::on_listener() {
   timeval tv{limits::kVhostUserRecvTimeoutMs / 1000,
              (limits::kVhostUserRecvTimeoutMs % 1000) * 1000};
   ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  // One front end per device: stop listening, the socket file goes too.
+  // One front end per device: stop listening.
   (void)loop_.remove(listener_watch_);
   listener_.reset();
-  ::unlink(path_.c_str());
   conn_ = std::move(c);
   auto watch = loop_.add(conn_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
   if (!watch) {

@@ -36,9 +36,11 @@ namespace hull::vsock {
 
 class VhostUserServer {
  public:
-  // Binds and listens on `path` (a stale socket file is unlinked first).
+  // Binds and listens on `path` (a stale socket file is unlinked first), or
+  // serves `listen_fd`, a socket the launcher bound and listens on. The
+  // socket file is the launcher's to remove: hull-vsock never unlinks.
   static Result<std::unique_ptr<VhostUserServer>> listen(EventLoop& loop, const std::string& path,
-                                                         VsockDevice& device);
+                                                         VsockDevice& device, int listen_fd = -1);
   ~VhostUserServer();
   VhostUserServer(const VhostUserServer&) = delete;
   VhostUserServer& operator=(const VhostUserServer&) = delete;

@@ -71,6 +71,8 @@ make_ctr_netns() {
 
 # A prestart hook that does what docker's setkey hook has dockerd do: moves a
 # veth end into the namespace of the state's pid as eth0 and configures it.
+# eth0's alias is the namespace's id, as the hook read it: a process that
+# cannot read /proc (the jailed QEMU) still shows where it runs.
 add_setkey_like_hook() {
   cat >"$BUNDLE/setkey.sh" <<EOF
 #!/bin/sh
@@ -81,6 +83,7 @@ ip link add "ctr$NET" type veth peer name peer0 netns "$PEER"
 ip link set "ctr$NET" netns "\$pid"
 nsenter --net=/proc/\$pid/ns/net sh -c '
   ip link set ctr$NET name eth0 &&
+  ip link set eth0 alias "\$(readlink /proc/self/ns/net)" &&
   ip addr add 10.231.$NET.2/24 dev eth0 &&
   ip link set eth0 up &&
   ip route add default via 10.231.$NET.1'
@@ -121,27 +124,38 @@ assert_netns_clean() {
   set_args true
   add_setkey_like_hook
   # A stand-in for QEMU records what it was started with and where, then fails.
-  cat >"$BUNDLE/qemu.sh" <<EOF
+  # It runs as QEMU does, in the jail (docs/security.md): the jail user, a root
+  # with /usr only, no /proc, nowhere to write. So it reports on its output,
+  # whose tail is in the error of create, one line per fact.
+  cat >"$BUNDLE/qemu.sh" <<'EOF'
 #!/bin/sh
-{ echo "args: \$*"; readlink /proc/self/ns/net; ip -o link; tc filter show dev eth0 ingress
-  tc qdisc show; } >"$BUNDLE/qemu-saw" 2>&1
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+echo "args: $*"
+echo "whoami: $(id -u) proc: $(test -e /proc/self && echo yes || echo no)"
+ip -o link show eth0
+ip -o link show hulltap0
+tc filter show dev eth0 ingress | grep -o 'mirred (Egress Redirect to device [a-z0-9]*)'
+echo "ingress qdiscs: $(tc qdisc show | grep -c 'qdisc ingress ffff:')"
 exit 1
 EOF
-  chmod +x "$BUNDLE/qemu.sh"
+  chmod 0755 "$BUNDLE/qemu.sh"
   jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
     [ -s "$BUNDLE/hull.json" ] ||
     jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
   run env HULL_CONFIG="$BUNDLE/hull.json" "$RUNTIME" --root "$E2E_TMP/root" create -b "$BUNDLE" e2e-net-wired </dev/null
+  echo "$output"
   [ "$status" -ne 0 ]
-  cat "$BUNDLE/qemu-saw"
-  # the hook and QEMU saw the same namespace, a new one
-  [ "$(sed -n 2p "$BUNDLE/qemu-saw")" = "$(cat "$BUNDLE/hook-saw-netns")" ]
+  # QEMU ran jailed: as the jail user, without /proc
+  [[ $output == *"whoami: $(id -u hull) proc: no"* ]]
+  # the hook and QEMU saw the same namespace (its eth0 carries the id the hook
+  # read there), a new one
+  grep "eth0" <<<"$output" | grep -qF "alias $(cat "$BUNDLE/hook-saw-netns")"
   [ "$(cat "$BUNDLE/hook-saw-netns")" != "$(readlink /proc/self/ns/net)" ]
-  grep -q -- "-netdev tap,id=net0,fd=3,vhost=" "$BUNDLE/qemu-saw"
-  grep -q -- "-device virtio-net-device,netdev=net0,mac=.*,host_mtu=1500" "$BUNDLE/qemu-saw"
-  grep -q "hulltap0: .*UP" "$BUNDLE/qemu-saw"
-  grep -q "mirred (Egress Redirect to device hulltap0)" "$BUNDLE/qemu-saw"
-  [ "$(grep -c 'qdisc ingress ffff:' "$BUNDLE/qemu-saw")" -eq 2 ]
+  grep -q -- "-netdev tap,id=net0,fd=3,vhost=" <<<"$output"
+  grep -q -- "-device virtio-net-device,netdev=net0,mac=.*,host_mtu=1500" <<<"$output"
+  grep -q "hulltap0: .*UP" <<<"$output"
+  grep -q "mirred (Egress Redirect to device hulltap0)" <<<"$output"
+  grep -q "ingress qdiscs: 2" <<<"$output"
   assert_no_state
   run ! grep -q hulltap < <(ip -o link show)
 }
@@ -304,18 +318,32 @@ kill_and_delete_with_made_netns() {
   hull_only
   make_ctr_netns
   set_args true
-  # QEMU starts in the namespace after hull wired eth0; this stand-in deletes
-  # eth0 first (what a hook or the network's owner racing hull would do).
-  local qemu
+  # QEMU starts in the namespace after hull wired eth0; then eth0 goes (what a
+  # hook or the network's owner racing hull would do). QEMU runs jailed, with
+  # no privilege to delete it: this stand-in marks its start in its log, and
+  # the test, as the network's owner, deletes eth0 at that mark.
+  local qemu owner
   qemu=$(jq -r '.hypervisor.path // empty' "${HULL_CONFIG:-/dev/null}" 2>/dev/null || true)
-  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) ip link del eth0 ;; esac\nexec %s "$@"\n' \
+  printf '#!/bin/sh\ncase " $* " in *" -netdev "*) echo hull-e2e-qemu-starts ;; esac\nexec %s "$@"\n' \
     "${qemu:-/usr/bin/qemu-system-x86_64}" >"$BUNDLE/qemu.sh"
-  chmod +x "$BUNDLE/qemu.sh"
+  chmod 0755 "$BUNDLE/qemu.sh"
   jq --arg q "$BUNDLE/qemu.sh" '.hypervisor.path = $q' "${HULL_CONFIG:-/dev/null}" >"$BUNDLE/hull.json" 2>/dev/null &&
     [ -s "$BUNDLE/hull.json" ] ||
     jq -n --arg q "$BUNDLE/qemu.sh" '{"hypervisor": {"path": $q}}' >"$BUNDLE/hull.json"
+  (
+    for _ in $(seq 1200); do
+      if find "$E2E_TMP/root" -name qemu.log -exec grep -l hull-e2e-qemu-starts {} + 2>/dev/null | grep -q .; then
+        exec ip -n "$CTR" link del eth0
+      fi
+      sleep 0.05
+    done
+    echo "QEMU did not start within 60 s" >&2
+  ) </dev/null &
+  owner=$!
   HULL_CONFIG="$BUNDLE/hull.json" run rtd create -b "$BUNDLE" e2e-net-vanish
   echo "$output"
+  kill "$owner" 2>/dev/null || true
+  wait "$owner" || true
   assert_runc_error "interface eth0 \(index [0-9]+\) vanished from network namespace /run/netns/$CTR \(net:\[[0-9]+\]\) while the VM booted: .*create the container again"
   assert_no_state
   [ -z "$(processes_under "$E2E_TMP/root")" ]

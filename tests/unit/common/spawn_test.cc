@@ -208,6 +208,41 @@ TEST(Spawn, AChildStepThatFailsIsNamed) {
   EXPECT_EQ(c.error().msg, "helper: entering the working directory of /bin/true");
 }
 
+// A pre_exec hook: changes the child's directory to the one `arg` names.
+int enter_dir(const void* arg, const char** step) noexcept {
+  if (::chdir(static_cast<const char*>(arg)) != 0) {
+    *step = "entering the test directory";
+    return -1;
+  }
+  return 0;
+}
+
+TEST(Spawn, PreExecRunsInTheChildLast) {
+  char before[4096];
+  ASSERT_TRUE(::getcwd(before, sizeof before));
+  SpawnOptions o;
+  o.pre_exec = enter_dir;
+  o.pre_exec_arg = "/usr";
+  UniqueFd root(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  o.cwd_fd = root.get();  // overridden by the hook, which runs after it
+  EXPECT_EQ(run_sh("pwd", o), "/usr\n");
+  char after[4096];
+  ASSERT_TRUE(::getcwd(after, sizeof after));
+  EXPECT_STREQ(before, after);  // the caller's own directory is untouched
+}
+
+TEST(Spawn, AFailedPreExecIsNamedAndNothingRuns) {
+  SpawnOptions o;
+  o.argv = {"/bin/true"};
+  o.pre_exec = enter_dir;
+  o.pre_exec_arg = "/no/such/dir";
+  auto c = spawn("helper", o);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, Errc::System);
+  EXPECT_EQ(c.error().sys_errno, ENOENT);
+  EXPECT_EQ(c.error().msg, "helper: entering the test directory before executing /bin/true");
+}
+
 TEST(Spawn, RefusesOptionsThatCannotWork) {
   SpawnOptions rel;
   rel.argv = {"true"};

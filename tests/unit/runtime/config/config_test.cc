@@ -53,6 +53,26 @@ TEST(Config, EveryKeyOverrides) {
   EXPECT_EQ(c->log_level, "debug");
 }
 
+TEST(Config, JailUserAndGroup) {
+  auto d = parse("{}", "x.json");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->jail.user, "hull");
+  EXPECT_EQ(d->jail.group, "");
+  auto c = parse(R"({"jail": {"user": "qemu-runner", "group": "4242"}})", "x.json");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(c->jail.user, "qemu-runner");
+  EXPECT_EQ(c->jail.group, "4242");
+  auto empty = parse(R"({"jail": {"user": ""}})", "x.json");
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().what().find("jail.user"), std::string::npos) << empty.error().what();
+  auto unknown = parse(R"({"jail": {"uid": 5}})", "x.json");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().what().find("jail.uid"), std::string::npos) << unknown.error().what();
+  auto again = parse(to_json_text(*c), "again");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->jail.user, "qemu-runner");
+}
+
 TEST(Config, UnknownKeysNameTheKey) {
   EXPECT_NE(error_of(R"({"vm": {"cpus": 2}})").find("/etc/hull/config.json: vm.cpus: unknown key"),
             std::string::npos);

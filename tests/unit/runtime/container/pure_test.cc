@@ -5,10 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
+
+#include <chrono>
 #include <csignal>
+#include <thread>
 
 #include "runtime/container/lifecycle.h"
+#include "runtime/container/monitor.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/share.h"
 #include "runtime/container/signals.h"
@@ -17,6 +23,51 @@
 
 namespace hull::container {
 namespace {
+
+TEST(Signals, WhichEndAProcess) {
+  for (int sig : {SIGTERM, SIGKILL, SIGSEGV, SIGHUP, SIGUSR1, SIGPIPE, SIGRTMIN, SIGRTMAX}) {
+    EXPECT_TRUE(signal_ends_process(sig)) << sig;
+  }
+  for (int sig : {0, -1, SIGRTMAX + 1, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGCHLD, SIGURG,
+                  SIGWINCH}) {
+    EXPECT_FALSE(signal_ends_process(sig)) << sig;
+  }
+}
+
+// What the monitor does with a status the guest reported: a process ends,
+// whatever signal the guest names (before, "killed by SIGSTOP" stopped it).
+int end_like(ExitStatus st) {
+  pid_t pid = ::fork();
+  if (pid == 0) exit_like(st);
+  int status = 0;
+  for (int i = 0; i < 500; ++i) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG | WUNTRACED);
+    if (r == pid && WIFSTOPPED(status)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    if (r == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -2;
+}
+
+TEST(ExitLike, GuestReportedStopSignalEndsTheMonitor) {
+  for (int sig : {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGCHLD, SIGWINCH}) {
+    int st = end_like(ExitStatus{128 + sig, true, sig});
+    ASSERT_TRUE(WIFEXITED(st)) << "signal " << sig << ": status " << st;
+    EXPECT_EQ(WEXITSTATUS(st), 128 + sig);
+  }
+  int st = end_like(ExitStatus{128 + SIGTERM, true, SIGTERM});
+  ASSERT_TRUE(WIFSIGNALED(st));
+  EXPECT_EQ(WTERMSIG(st), SIGTERM);
+  st = end_like(ExitStatus{3, false, 0});
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 3);
+}
 
 TEST(Signals, RuncSpellings) {
   for (const char* s : {"KILL", "SIGKILL", "kill", "sigkill", "9"}) {

@@ -43,7 +43,8 @@ TEST(SandboxPaths, ShortIdKeepsItsName) {
   EXPECT_FALSE(p->short_sockets());
   EXPECT_EQ(p->qmp_socket, "/run/hull/sandboxes/pod1/qmp.sock");
   EXPECT_EQ(p->vhost_vsock_socket, "/run/hull/sandboxes/pod1/vhost-vsock.sock");
-  EXPECT_EQ(p->vsock_socket, "/run/hull/sandboxes/pod1/vsock.sock");
+  EXPECT_EQ(p->vsock_dir, "/run/hull/sandboxes/pod1/vsock");
+  EXPECT_EQ(p->vsock_socket, "/run/hull/sandboxes/pod1/vsock/sock");
   EXPECT_EQ(p->virtiofsd_socket, "/run/hull/sandboxes/pod1/virtiofsd.sock");
   EXPECT_EQ(p->console_log, "/run/hull/sandboxes/pod1/console.log");
   EXPECT_EQ(p->shared_dir, "/run/hull/sandboxes/pod1/shared");
@@ -105,7 +106,7 @@ TEST(SandboxPaths, DeepRootPutsSocketsInAShortDirectory) {
   EXPECT_EQ(p->socket_dir.rfind(std::string(kShortSocketBase) + "/", 0), 0u) << p->socket_dir;
   EXPECT_EQ(p->socket_dir.size(), kShortSocketBase.size() + 1 + 16);
   EXPECT_EQ(p->qmp_socket, p->socket_dir + "/qmp.sock");
-  EXPECT_EQ(p->vsock_socket, p->socket_dir + "/vsock.sock");
+  EXPECT_EQ(p->vsock_socket, p->socket_dir + "/vsock/sock");
   EXPECT_EQ(p->vhost_vsock_socket, p->socket_dir + "/vhost-vsock.sock");
   EXPECT_EQ(p->virtiofsd_socket, p->socket_dir + "/virtiofsd.sock");
   EXPECT_EQ(p->console_log, p->dir + "/console.log");

@@ -46,5 +46,20 @@ TEST(HostCheck, RealQemuOnThisHost) {
   }
 }
 
+TEST(HostCheck, MissingJailUserIsAHardFailureNamingIt) {
+  config::Config cfg;
+  cfg.jail.user = "no-such-jail-user";
+  auto lines = run_host_checks(cfg, "/nonexistent");
+  bool seen = false;
+  for (const auto& l : lines) {
+    if (l.name != "jail user") continue;
+    seen = true;
+    EXPECT_EQ(l.level, CheckLevel::Fail);
+    EXPECT_NE(format_check_line(l).find("no-such-jail-user"), std::string::npos);
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(any_failed(lines));
+}
+
 }  // namespace
 }  // namespace hull::vm

@@ -134,6 +134,24 @@ TEST(QemuArgv, ConsoleQmpAndVhostUserDevices) {
   EXPECT_EQ(devices[2], "vhost-user-fs-device,chardev=fs,tag=hull-shared");
 }
 
+// A jailed QEMU opens none of the sandbox's paths: it gets descriptors.
+TEST(QemuArgv, DescriptorsInsteadOfPaths) {
+  QemuSpec s = base_spec();
+  s.console_fd = 3;
+  s.qmp_fd = 4;
+  s.vhost_vsock_fd = 5;
+  s.virtiofsd_fd = 6;
+  auto a = qemu_argv(s);
+  EXPECT_EQ(arg_after(a, "-add-fd"), "fd=3,set=1");
+  auto chardevs = args_after(a, "-chardev");
+  ASSERT_EQ(chardevs.size(), 4u);
+  EXPECT_EQ(chardevs[0], "file,id=console,path=/dev/fdset/1");
+  EXPECT_EQ(chardevs[1], "socket,id=qmp,fd=4,server=on,wait=off");
+  EXPECT_EQ(chardevs[2], "socket,id=vsock,fd=5");
+  EXPECT_EQ(chardevs[3], "socket,id=fs,fd=6");
+  for (const auto& arg : a) EXPECT_EQ(arg.find("/run/hull"), std::string::npos) << arg;
+}
+
 TEST(QemuArgv, NoVirtiofsWithoutSocket) {
   auto s = base_spec();
   s.virtiofsd_socket.clear();
