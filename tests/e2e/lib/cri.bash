@@ -46,7 +46,7 @@ cri_setup_file() {
   # A containerd that did not come up leaves nothing either: its holder,
   # the namespace and the cgroups go now (teardown_file finds nothing).
   start_cri_containerd || {
-    stop_cri_containerd 2>/dev/null
+    stop_cri_containerd 2>/dev/null || true
     return 1
   }
 }
