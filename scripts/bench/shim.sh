@@ -13,12 +13,15 @@
 #                host PSS of everything the pods run (shims, QEMU, virtiofsd,
 #                hull-vsock; for runc the shims, pause and container
 #                processes) per pod, from /proc/<pid>/smaps_rollup
+#   run_s        the reference: `hull run` / `runc run` of the same busybox
+#                container to its first output, N runs: median and p90 (the
+#                issue's goal is the pod flow within 1.2x of `hull run`)
 # The containerd is tests/e2e/lib/cri.bash's: private root, state and
 # sockets, in a network and mount namespace of its own with a CNI bridge,
 # busybox imported as an OCI archive; nothing outside it is contacted.
 # Prints a table and writes DIR/bench/shim.json. Needs root; removes every
 # pod, containerd, the namespaces and the temp dir on exit. Builds
-# containerd-shim-hull-v2, hull-e2e-cri, hull-vsock and the guest image.
+# containerd-shim-hull-v2, hull-e2e-cri, hull, hull-vsock and the guest image.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -30,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --build) build=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
     --pods) pods=${2:?}; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: $0 [--build DIR] [--runs N] [--pods N]" >&2; exit 2 ;;
   esac
   shift
@@ -39,7 +42,7 @@ done
 command -v runc >/dev/null || { echo "shim.sh: no runc: apt-get install runc" >&2; exit 1; }
 
 cmake -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target containerd-shim-hull-v2 hull-e2e-cri hull-vsock >/dev/null
+cmake --build "$build" -j"$(nproc)" --target containerd-shim-hull-v2 hull-e2e-cri hull hull-vsock >/dev/null
 if [[ ! -f $build/guest/vmlinux || ! -f $build/guest/initrd.img ]]; then
   cmake --build "$build" --target guest-image >/dev/null
 fi
@@ -120,16 +123,47 @@ pods_pss() {
   done
 }
 
-declare -A one par
-for h in hull runc; do one[$h]='' par[$h]=''; done
+# The same container without containerd: `hull run` and `runc run` of a
+# bundle on the busybox rootfs, timed to the first line of its output.
+hull=$build/runtime/cli/hull
+runc=$(command -v runc)
+[ -n "${HULL_VSOCK:-}" ] || export HULL_VSOCK=$build/runtime/vsock/hull-vsock
+mkdir -p "$work/bundle"
+(cd "$work/bundle" && "$hull" spec)
+python3 - "$work/bundle/config.json" "$E2E_TMP/rootfs" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["root"] = {"path": sys.argv[2], "readonly": True}
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "echo first-output; sleep 1"]
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
+# cli_run RUNTIME ID: prints the seconds to the first output line.
+cli_run() {
+  local t0 line t1
+  t0=$(now)
+  t1=$("$1" --root "$work/$(basename "$1")-root" run --bundle "$work/bundle" "$2" </dev/null | {
+    read -r line
+    [ "$line" = first-output ] && now
+    cat >/dev/null
+  })
+  [ -n "$t1" ] || { echo "shim.sh: no output from $1 run" >&2; return 1; }
+  python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.4f}")' "$t0" "$t1"
+}
+
+declare -A one par cli
+for h in hull runc; do one[$h]='' par[$h]='' cli[$h]=''; done
 # One pod at a time, the runtimes alternating (the same host load for both).
 for i in $(seq "$runs"); do
   for h in hull runc; do
     one[$h]+=" $(pod_flow "$h" "$h-one-$i")"
     remove_pods
   done
+  cli[hull]+=" $(cli_run "$hull" "bench-run-$i")"
+  cli[runc]+=" $(cli_run "$runc" "bench-run-$i")"
 done
 echo "one pod at a time: hull${one[hull]} s; runc${one[runc]} s" >&2
+echo "run: hull${cli[hull]} s; runc${cli[runc]} s" >&2
 
 # P pods at once, then their PSS once they idle.
 for h in hull runc; do
@@ -148,7 +182,7 @@ done
 
 mkdir -p "$build/bench"
 python3 - "$build/bench/shim.json" "$runs" "$pods" "${one[hull]}" "${one[runc]}" \
-  "${par[hull]}" "${par[runc]}" "$work/hull-pss" "$work/runc-pss" <<'PY'
+  "${par[hull]}" "${par[runc]}" "$work/hull-pss" "$work/runc-pss" "${cli[hull]}" "${cli[runc]}" <<'PY'
 import json, os, statistics, sys
 out, runs, pods = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
@@ -177,7 +211,7 @@ def pss(path):
 res = {}
 for i, h in enumerate(("hull", "runc")):
     res[h] = {"start_1_s": dist(sys.argv[4 + i]), "start_par_s": dist(sys.argv[6 + i]),
-              "idle": pss(sys.argv[8 + i])}
+              "idle": pss(sys.argv[8 + i]), "run_s": dist(sys.argv[10 + i])}
 mib = 1024.0
 print(f"shim: pod start to first output and idle PSS through containerd's CRI, "
       f"{runs} runs of 1 pod, {pods} pods in parallel; host load {os.getloadavg()[0]:.2f}")
@@ -186,6 +220,8 @@ rows = [("1 pod: start, median (s)", lambda r: r["start_1_s"]["median"], "{:>10.
         ("1 pod: start, p90 (s)", lambda r: r["start_1_s"]["p90"], "{:>10.2f}"),
         (f"{pods} pods at once: start, median (s)", lambda r: r["start_par_s"]["median"], "{:>10.2f}"),
         (f"{pods} pods at once: start, p90 (s)", lambda r: r["start_par_s"]["p90"], "{:>10.2f}"),
+        ("reference: `run` of the same, median (s)", lambda r: r["run_s"]["median"], "{:>10.2f}"),
+        ("1 pod start / `run`", lambda r: r["start_1_s"]["median"] / r["run_s"]["median"], "{:>10.2f}"),
         (f"shim PSS, {pods} idle pods, median (MiB)", lambda r: r["idle"]["shim_pss_kib"]["median"] / mib, "{:>10.1f}"),
         (f"host PSS per pod, {pods} idle (MiB)", lambda r: r["idle"]["total_pss_kib_per_pod"] / mib, "{:>10.1f}")]
 for label, get, fmt in rows:
