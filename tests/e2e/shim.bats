@@ -59,7 +59,7 @@ teardown() {
   run bash -c 'printf "line1\nline2\n" | ctr --address "$0" -n "$1" run --runtime "$2" --fifo-dir "$3" --rm "$4" e2e-stdin sh -c "wc -l; echo done"' \
     "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$SHIM_RUNTIME" "$CONTAINERD_DIR/fifo" "$CTR_IMAGE"
   [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
-  [ "$output" = $'2\ndone' ]
+  [ "$output" = $'2\ndone' ] || { echo "output: $output" >&2; false; }
   assert_shim_nothing_left
 }
 
