@@ -226,6 +226,12 @@ void IoRelay::close_stdin() {
   if (wake_) (void)::write(wake_.get(), &one, sizeof one);
 }
 
+bool IoRelay::wait_outputs(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  if (!started_) return true;
+  return cv_.wait_for(lk, timeout, [&] { return outputs_running_ == 0; });
+}
+
 void IoRelay::finish(std::chrono::milliseconds drain) {
   {
     std::unique_lock lk(mu_);

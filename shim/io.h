@@ -53,6 +53,11 @@ Result<StdioTarget> parse_stdio_path(std::string_view uri);
 // How long output may still come after the process ended (a child that keeps
 // the pipe open) before the host ends are closed anyway.
 inline constexpr std::chrono::milliseconds kOutputDrain{5000};
+// How long the exit of a process waits for its output to reach the host
+// ends first: the exit and the output come from the guest on separate
+// streams, and a client that has its exit deletes the process and stops
+// copying (ctr), so output still in flight would be lost. Part of the drain.
+inline constexpr std::chrono::milliseconds kExitOutputWait{2000};
 inline constexpr size_t kStdinChunkBytes = 64 * 1024;
 
 class IoRelay {
@@ -69,6 +74,9 @@ class IoRelay {
   // CloseIO(stdin): what the fifo holds still goes in, then the process's
   // stdin is closed.
   void close_stdin();
+  // Waits up to `timeout` for the process's output streams to end (all of
+  // it written to the host ends); true when they have.
+  bool wait_outputs(std::chrono::milliseconds timeout);
   // The process ended: waits up to `drain` for its output to end, then
   // cancels the streams; joins every thread and closes the host ends.
   void finish(std::chrono::milliseconds drain = kOutputDrain);

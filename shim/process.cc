@@ -1,5 +1,7 @@
 #include "shim/process.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "runtime/sandbox/agent_reply.h"
 
@@ -100,11 +102,17 @@ void Process::watch(agent::Agent::Stub& stub) {
       }
     }
     e.at = std::chrono::system_clock::now();
+    // The output before the exit (io.h, kExitOutputWait), then the rest of
+    // the drain for a child that keeps the streams open.
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)io_->wait_outputs(kExitOutputWait);
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
     {
       std::lock_guard lk(mu_);
       set_exited(e);
     }
-    io_->finish();
+    io_->finish(std::max(kOutputDrain - waited, std::chrono::milliseconds{0}));
   });
 }
 

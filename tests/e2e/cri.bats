@@ -21,7 +21,11 @@ teardown_file() {
   e2e_teardown_file || rc=1
   return $rc
 }
-setup() { e2e_setup; }
+# A test may have restarted containerd (a new pid).
+setup() {
+  e2e_setup
+  cri_sync_pid
+}
 teardown() {
   [ -n "${E2E_SKIP:-}" ] && return 0
   cri_teardown
@@ -148,7 +152,8 @@ teardown() {
   cri RemovePodSandbox "{\"pod_sandbox_id\": \"$pod\"}" >/dev/null
   run cri PodSandboxStatus "{\"pod_sandbox_id\": \"$pod\"}"
   [ "$status" -ne 0 ]
-  ! kill -0 "$qemu" 2>/dev/null
+  run kill -0 "$qemu"
+  [ "$status" -ne 0 ]
   assert_cri_nothing_left
 }
 
@@ -190,7 +195,7 @@ assert_pod_failed_and_removable() {
 
 @test "cri: virtiofsd killed: the same" {
   run_pod_with_container vdead
-  local vfs= p
+  local vfs='' p
   for p in $(cri_processes); do
     [[ $(cat "/proc/$p/comm") != virtiofsd* ]] || vfs+=" $p"
   done
@@ -208,6 +213,53 @@ assert_pod_failed_and_removable() {
   kill -KILL "$shim"
   wait_for 30 bash -c '! kill -0 "$0" 2>/dev/null' "$QEMU"
   assert_pod_failed_and_removable "137 255"
+}
+
+@test "cri: containerd restarted while a pod runs: the shim keeps it, containerd reconnects" {
+  run_pod_with_container restart
+  local shim
+  shim=$(cri_shim_pids)
+  [ "$(wc -w <<<"$shim")" -eq 1 ]
+
+  restart_cri_containerd
+  # CRI recovers the pod and its container from containerd's tasks, which
+  # reconnect to the running shim.
+  wait_for 60 bash -c '[ "$("$0" -a "$1" PodSandboxStatus "{\"pod_sandbox_id\": \"$2\"}" | jq -r .status.state)" = SANDBOX_READY ]' \
+    "$CRI_CLIENT" "$CONTAINERD_DIR/containerd.sock" "$POD" || {
+    cri PodSandboxStatus "{\"pod_sandbox_id\": \"$POD\"}" >&2
+    tail -30 "$CONTAINERD_DIR/containerd.log" >&2
+    false
+  }
+  [ "$(cri_container_state "$CTR")" = CONTAINER_RUNNING ]
+  run cri_exec "$CTR" sh -c 'echo exec-after-restart; exit 6'
+  [ "$status" -eq 6 ] || { echo "$output" >&2; false; }
+  [ "$output" = exec-after-restart ]
+  # The same shim and VM serve it.
+  [ "$(cri_shim_pids)" = "$shim" ]
+  kill -0 "$QEMU"
+  [ "$(cri ContainerStatus "{\"container_id\": \"$CTR\", \"verbose\": true}" | jq -r '.info.info' | jq -r .pid)" = "$QEMU" ]
+
+  # The new containerd gets the shim's events and exits: a second container
+  # joins the pod's shim, and both stop with their exit codes.
+  local c2
+  c2=$(cri_create "$POD" "$POD_CFG" restart-c2 'trap "exit 4" TERM; echo c2-up; while :; do sleep 0.1; done')
+  cri StartContainer "{\"container_id\": \"$c2\"}" >/dev/null
+  [ "$(cri_container_state "$c2")" = CONTAINER_RUNNING ]
+  [ "$(cri_shim_pids)" = "$shim" ]
+  cri StopContainer "{\"container_id\": \"$c2\", \"timeout\": 10}" >/dev/null
+  run cri ContainerStatus "{\"container_id\": \"$c2\"}"
+  [ "$(jq -r .status.state <<<"$output")" = CONTAINER_EXITED ]
+  [ "$(jq -r .status.exit_code <<<"$output")" -eq 4 ]
+  cri StopContainer "{\"container_id\": \"$CTR\", \"timeout\": 1}" >/dev/null
+  run cri ContainerStatus "{\"container_id\": \"$CTR\"}"
+  [ "$(jq -r .status.state <<<"$output")" = CONTAINER_EXITED ]
+  [ "$(jq -r .status.exit_code <<<"$output")" -eq 137 ]
+
+  cri StopPodSandbox "{\"pod_sandbox_id\": \"$POD\"}" >/dev/null
+  cri RemovePodSandbox "{\"pod_sandbox_id\": \"$POD\"}" >/dev/null
+  run kill -0 "$QEMU"
+  [ "$status" -ne 0 ]
+  assert_cri_nothing_left
 }
 
 @test "cri: an idle pod's host memory (PSS), for overhead.podFixed" {

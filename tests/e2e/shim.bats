@@ -59,7 +59,7 @@ teardown() {
   run bash -c 'printf "line1\nline2\n" | ctr --address "$0" -n "$1" run --runtime "$2" --fifo-dir "$3" --rm "$4" e2e-stdin sh -c "wc -l; echo done"' \
     "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$SHIM_RUNTIME" "$CONTAINERD_DIR/fifo" "$CTR_IMAGE"
   [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
-  [ "$output" = $'2\ndone' ]
+  [ "$output" = $'2\ndone' ] || { echo "output: $output" >&2; false; }
   assert_shim_nothing_left
 }
 
@@ -171,6 +171,39 @@ teardown() {
     false
   }
   grep -F '/tasks/exit' "$E2E_TMP/events.log" | grep -q '"exit_status":7'
+  assert_shim_nothing_left
+}
+
+@test "a process that exits while its Wait is pending is reported once" {
+  ctr --address "$CONTAINERD_DIR/containerd.sock" events >"$E2E_TMP/once-events.log" 2>&1 &
+  EVENTS_PID=$!
+  sleep 1
+  # ctr run waits (Wait pending from before Start) while the task runs; an
+  # exec's process exits while `ctr tasks exec` waits for it.
+  sr "$CTR_IMAGE" e2e-once sh -c 'sleep 4; exit 9' >"$E2E_TMP/once-run.log" 2>&1 &
+  local run_pid=$!
+  wait_for 30 bash -c '[[ $(ctr --address "$0" -n "$1" tasks ls) == *e2e-once*RUNNING* ]]' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE"
+  run c tasks exec --fifo-dir "$CONTAINERD_DIR/fifo" --exec-id x1 e2e-once sh -c 'sleep 1; exit 5'
+  [ "$status" -eq 5 ]
+  local rc=0
+  wait "$run_pid" || rc=$?
+  [ "$rc" -eq 9 ] || { cat "$E2E_TMP/once-run.log" >&2; false; }
+  # ctr run deleted the task after its Wait returned.
+  c containers delete e2e-once
+  wait_for 10 grep -q '/tasks/delete.*e2e-once' "$E2E_TMP/once-events.log"
+  sleep 1
+  kill "$EVENTS_PID"
+  wait "$EVENTS_PID" 2>/dev/null || true
+  EVENTS_PID=
+  # One /tasks/exit for the exec, one for the init process; nothing twice.
+  local exits
+  exits=$(grep -F '"e2e-once"' "$E2E_TMP/once-events.log" | grep -F '/tasks/exit')
+  [ "$(wc -l <<<"$exits")" -eq 2 ] || { echo "$exits" >&2; false; }
+  grep -F '"id":"x1"' <<<"$exits" | grep -q '"exit_status":5'
+  grep -F '"id":"e2e-once"' <<<"$exits" | grep -q '"exit_status":9'
+  grep -F '"e2e-once"' "$E2E_TMP/once-events.log" | grep -F '/tasks/delete' | grep -q '"exit_status":9'
+  [ "$(grep -F '"e2e-once"' "$E2E_TMP/once-events.log" | grep -cF '/tasks/exec-started')" -eq 1 ]
   assert_shim_nothing_left
 }
 

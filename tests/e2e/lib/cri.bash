@@ -10,6 +10,7 @@
 # busybox image and a pause image (busybox's sleep as its command) are
 # imported as OCI archives: nothing is pulled.
 
+# shellcheck disable=SC2034  # read by lib/containerd.bash's c and lib/shim.bash
 CTR_NAMESPACE=k8s.io  # CRI's containerd namespace
 CRI_CLIENT=$HULL_BUILD_DIR/tests/hull-e2e-cri
 CRI_PAUSE_IMAGE=docker.io/hull-e2e/pause:latest
@@ -42,11 +43,21 @@ cri_setup_file() {
   [ -z "$why" ] || E2E_SKIP=$why
   export E2E_SKIP CRI_NETNS CRI_CGROUP
   [ -z "$E2E_SKIP" ] || return 0
-  start_cri_containerd
+  # A containerd that did not come up leaves nothing either: its holder,
+  # the namespace and the cgroups go now (teardown_file finds nothing).
+  start_cri_containerd || {
+    stop_cri_containerd 2>/dev/null || true
+    return 1
+  }
 }
 
 # Starts containerd with CRI in the suite's network namespace. Sets and
-# exports CONTAINERD_DIR, CONTAINERD_PID, CONTAINERD_MNTNS.
+# exports CONTAINERD_DIR, CONTAINERD_PID, CONTAINERD_MNTNS, CRI_HOLDER_PID.
+#
+# The mount namespace (a tmpfs on /run: the pods' netns files, the shims'
+# sockets and records) belongs to a holder process, a sleep, not to
+# containerd: containerd enters it, so that a containerd restarted while
+# pods run (restart_cri_containerd) finds the same /run as its shims.
 start_cri_containerd() {
   CONTAINERD_DIR=$E2E_TMP/containerd
   mkdir -p "$CONTAINERD_DIR"/{fifo,cni,ipam,logs}
@@ -91,30 +102,76 @@ state = "$CONTAINERD_DIR/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$CONTAINERD_DIR/cni"
 EOF2
+  export CONTAINERD_DIR
   ip netns add "$CRI_NETNS" || return 1
   nsenter --net="/run/netns/$CRI_NETNS" ip link set lo up
-  nsenter --net="/run/netns/$CRI_NETNS" unshare --mount --propagation private -- \
-    sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
-    containerd --config "$CONTAINERD_DIR/config.toml" \
-    </dev/null >"$CONTAINERD_DIR/containerd.log" 2>&1 3>&- &
-  CONTAINERD_PID=$!
-  export CONTAINERD_DIR CONTAINERD_PID
-  if ! wait_for 60 cri Version >/dev/null 2>&1; then
-    echo "containerd did not come up; its log:" >&2
-    tail -30 "$CONTAINERD_DIR/containerd.log" >&2
+  unshare --mount --propagation private -- \
+    sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && touch /run/.hull-e2e-ready && exec sleep 2147483647' \
+    </dev/null >/dev/null 2>&1 3>&- &
+  CRI_HOLDER_PID=$!
+  export CRI_HOLDER_PID
+  wait_for 10 test -e "/proc/$CRI_HOLDER_PID/root/run/.hull-e2e-ready" || {
+    echo "the mount namespace holder ($CRI_HOLDER_PID) did not mount /run" >&2
     return 1
-  fi
-  CONTAINERD_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
-  exec {CONTAINERD_NSFD}<"/proc/$CONTAINERD_PID/ns/mnt"
+  }
+  CONTAINERD_MNTNS=$(readlink "/proc/$CRI_HOLDER_PID/ns/mnt")
+  exec {CONTAINERD_NSFD}<"/proc/$CRI_HOLDER_PID/ns/mnt"
   export CONTAINERD_MNTNS CONTAINERD_NSFD
+  launch_cri_containerd || return 1
   "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$CTR_IMAGE" "$CONTAINERD_DIR/busybox.tar"
   OCI_IMAGE_CMD='["sleep","2147483647"]' "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" \
     "$CRI_PAUSE_IMAGE" "$CONTAINERD_DIR/pause.tar"
   c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
   c images import "$CONTAINERD_DIR/pause.tar" >/dev/null
   # CRI learns of imported images from containerd's events.
+  # shellcheck disable=SC2016  # expands in the child shell
   wait_for 30 bash -c '"$0" -a "$1" ImageStatus "{\"image\":{\"image\":\"$2\"}}" | jq -e .image.id >/dev/null' \
     "$CRI_CLIENT" "$CONTAINERD_DIR/containerd.sock" "$CRI_PAUSE_IMAGE"
+}
+
+# Runs containerd in the holder's mount namespace and the suite's network
+# namespace; waits until it answers. Sets CONTAINERD_PID and writes it to
+# $CONTAINERD_DIR/containerd.pid (a test that restarts containerd runs in a
+# process of its own: cri_sync_pid reads the pid back in the others).
+launch_cri_containerd() {
+  nsenter --mount="/proc/$CRI_HOLDER_PID/ns/mnt" --net="/run/netns/$CRI_NETNS" \
+    containerd --config "$CONTAINERD_DIR/config.toml" \
+    </dev/null >>"$CONTAINERD_DIR/containerd.log" 2>&1 3>&- &
+  CONTAINERD_PID=$!
+  echo "$CONTAINERD_PID" >"$CONTAINERD_DIR/containerd.pid"
+  export CONTAINERD_PID
+  if ! wait_for 60 cri Version >/dev/null 2>&1; then
+    echo "containerd did not come up; its log:" >&2
+    tail -30 "$CONTAINERD_DIR/containerd.log" >&2
+    return 1
+  fi
+}
+
+# CONTAINERD_PID from the file launch_cri_containerd wrote.
+cri_sync_pid() {
+  [ -n "${CONTAINERD_DIR:-}" ] && [ -f "$CONTAINERD_DIR/containerd.pid" ] || return 0
+  CONTAINERD_PID=$(cat "$CONTAINERD_DIR/containerd.pid")
+}
+
+# True while PID runs (a zombie does not).
+cri_alive() {
+  kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# Stops containerd (SIGTERM, by pid) and starts it again with the same
+# config, root, state and namespaces; its shims and pods keep running.
+restart_cri_containerd() {
+  local i
+  kill -TERM "$CONTAINERD_PID"
+  for ((i = 0; i < 300; i++)); do
+    cri_alive "$CONTAINERD_PID" || break
+    sleep 0.1
+  done
+  if cri_alive "$CONTAINERD_PID"; then
+    echo "containerd ($CONTAINERD_PID) ignored SIGTERM for 30 s" >&2
+    return 1
+  fi
+  launch_cri_containerd
 }
 
 # The JSON PodSandboxConfig of pod NAME; EXTRA (a jq object) is merged in.
@@ -175,7 +232,7 @@ cri_processes() {
   local p found=" " more=1 ppid
   [ -n "${CONTAINERD_MNTNS:-}" ] || return 0
   for p in /proc/[0-9]*; do
-    [ "${p#/proc/}" != "$CONTAINERD_PID" ] || continue
+    case ${p#/proc/} in "$CONTAINERD_PID" | "${CRI_HOLDER_PID:-}") continue ;; esac
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$CONTAINERD_MNTNS" ] || continue
     found+="${p#/proc/} "
   done
@@ -255,30 +312,43 @@ cri_teardown() {
 }
 
 # Stops containerd (by pid), fails when anything of ours is left, removes
-# the suite's network namespace and cgroups.
+# the suite's mount namespace holder, network namespace and cgroups. Also
+# cleans up after a start that failed half-way.
 stop_cri_containerd() {
   local rc=0 i
-  if [ -n "${CONTAINERD_PID:-}" ] && [ -n "${CONTAINERD_MNTNS:-}" ]; then
+  cri_sync_pid
+  if [ -n "${CONTAINERD_PID:-}" ] && cri_alive "$CONTAINERD_PID" && cri Version >/dev/null 2>&1; then
     cri_teardown 3>/dev/null
     assert_cri_nothing_left || rc=1
+  fi
+  if [ -n "${CONTAINERD_PID:-}" ]; then
     kill -TERM "$CONTAINERD_PID" 2>/dev/null
     for ((i = 0; i < 300; i++)); do
-      kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+      cri_alive "$CONTAINERD_PID" || break
       sleep 0.1
     done
-    if kill -0 "$CONTAINERD_PID" 2>/dev/null; then
+    if cri_alive "$CONTAINERD_PID"; then
       echo "containerd ($CONTAINERD_PID) ignored SIGTERM for 30 s; killing it" >&2
       kill -KILL "$CONTAINERD_PID"
       rc=1
     fi
     wait "$CONTAINERD_PID" 2>/dev/null
+    CONTAINERD_PID=
+    rm -f "$CONTAINERD_DIR/containerd.pid"
+  fi
+  if [ -n "${CRI_HOLDER_PID:-}" ]; then
+    kill -KILL "$CRI_HOLDER_PID" 2>/dev/null
+    wait "$CRI_HOLDER_PID" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+      cri_alive "$CRI_HOLDER_PID" || break
+      sleep 0.1
+    done
+    CRI_HOLDER_PID=
+  fi
+  if [ -n "${CONTAINERD_MNTNS:-}" ]; then
     assert_nothing_in_mntns "$CONTAINERD_MNTNS" || rc=1
     [ -z "${CONTAINERD_NSFD:-}" ] || exec {CONTAINERD_NSFD}<&-
-    CONTAINERD_PID=
-  elif [ -n "${CONTAINERD_PID:-}" ]; then
-    kill -KILL "$CONTAINERD_PID" 2>/dev/null
-    wait "$CONTAINERD_PID" 2>/dev/null
-    CONTAINERD_PID=
+    CONTAINERD_MNTNS=
   fi
   ip netns del "$CRI_NETNS" 2>/dev/null
   remove_cgroups "$CRI_CGROUP" || rc=1

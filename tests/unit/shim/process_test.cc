@@ -33,7 +33,8 @@ class FakeAgent final : public agent::Agent::Service {
   std::optional<agent::WaitProcessResponse> exit;  // set: the process has ended
   std::vector<std::string> out_chunks;
   std::vector<std::string> err_chunks;
-  bool hold_output = false;  // ReadStdout stays open until cancelled
+  bool hold_output = false;                // ReadStdout stays open until cancelled
+  std::chrono::milliseconds out_delay{0};  // ReadStdout's chunks come this late
   std::string stdin_data;
   bool stdin_closed = false;
 
@@ -59,6 +60,7 @@ class FakeAgent final : public agent::Agent::Service {
   }
   grpc::Status ReadStdout(grpc::ServerContext* ctx, const agent::ProcessRequest*,
                           grpc::ServerWriter<agent::IoChunk>* w) override {
+    std::this_thread::sleep_for(out_delay);
     for (const auto& c : out_chunks) {
       agent::IoChunk chunk;
       chunk.set_data(c);
@@ -187,6 +189,24 @@ TEST_F(ShimProcess, OutputReachesTheFifosAndTheExitIsRuncs) {
   EXPECT_EQ(read_to_eof(out_r.get()), "hello world\n");
   EXPECT_EQ(read_to_eof(err_r.get()), "oops\n");
   EXPECT_EQ(log(), (std::vector<std::string>{"start", "exit 137"}));
+}
+
+// The exit reaches the shim before the output (separate streams): Wait
+// answers once the output is in the fifo, as a client deletes the process
+// and stops reading when Wait returns.
+TEST_F(ShimProcess, TheOutputIsInTheFifoWhenWaitReturns) {
+  const std::string out = fifo("out");
+  UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  agent_.out_chunks = {"late output\n"};
+  agent_.out_delay = 500ms;
+  make({"", out, "", true});
+  ASSERT_TRUE(start());
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+  char buf[64];
+  ssize_t n = ::read(out_r.get(), buf, sizeof buf);
+  ASSERT_GT(n, 0) << "nothing in the fifo when Wait returned";
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "late output\n");
 }
 
 TEST_F(ShimProcess, WaitEndsWithItsStopToken) {
