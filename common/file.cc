@@ -216,18 +216,6 @@ Status remove_tree(const std::string& path, TreeFiles files) {
 
 namespace {
 
-// Restores the umask it replaced.
-class UmaskScope {
- public:
-  explicit UmaskScope(mode_t m) : old_(::umask(m)) {}
-  ~UmaskScope() { ::umask(old_); }
-  UmaskScope(const UmaskScope&) = delete;
-  UmaskScope& operator=(const UmaskScope&) = delete;
-
- private:
-  mode_t old_;
-};
-
 // Why the state directory at `path` (lstat'ed as `st`) is not private, or "".
 std::string private_dir_fault(const struct stat& st, const std::string& path) {
   char mode[8];
@@ -257,11 +245,12 @@ std::unexpected<Error> refuse_private_dir(const std::string& path, const std::st
 }
 
 Result<UniqueFd> open_checked_at(int parent_fd, const std::string& name, const std::string& path) {
-  {
-    UmaskScope mask(077);
-    if (::mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST) {
-      return fail_errno("creating state directory " + path);
-    }
+  // Mode 0700 leaves the umask nothing to widen. The umask itself is not
+  // touched: it is the whole process's, and a scope that sets and restores it
+  // races with the other threads of a multithreaded caller (the shim, the
+  // tests' parallel sandboxes), which can end with 077 for everything after.
+  if (::mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail_errno("creating state directory " + path);
   }
   UniqueFd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   struct stat st {};
@@ -298,7 +287,6 @@ Result<UniqueFd> open_private_dir(const std::string& path) {
   UniqueFd pfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!pfd && errno == ENOENT) {
     // Missing parents: 0700 each, as hull's own.
-    UmaskScope mask(077);
     for (size_t pos = 1;;) {
       size_t next = parent.find('/', pos);
       std::string part = parent.substr(0, next);

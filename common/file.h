@@ -48,7 +48,7 @@ enum class TreeFiles {
 Status remove_tree(const std::string& path, TreeFiles files = TreeFiles::Unlink);
 
 // hull's private state directories (--root, sandboxes/): opens the directory
-// `path`, creating it (mode 0700 under umask 077) and any missing parent (0700)
+// `path`, creating it (mode 0700, whatever the umask) and any missing parent (0700)
 // when absent. The parents resolve as usual (docker's /var/run is a symlink to
 // /run); the last component is opened with O_NOFOLLOW. Errc::InvalidState
 // naming the path and what to do for a symlink, a non-directory, a directory

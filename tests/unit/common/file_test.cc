@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace hull {
 namespace {
 
@@ -112,6 +115,26 @@ TEST_F(FileTest, PrivateDirIsCreated0700WithParents) {
   // An existing private one is opened again.
   EXPECT_TRUE(open_private_dir(p));
   EXPECT_TRUE(open_private_dir_at(fd->get(), p, "sandboxes"));
+}
+
+// Threads making private dirs at once leave the process's umask as it was
+// (a set-and-restore of the umask races and can leave 077 behind, after
+// which every directory the process makes is 0700: the jail user could no
+// longer enter a sandbox's directories).
+TEST_F(FileTest, PrivateDirsMadeInParallelLeaveTheUmaskAlone) {
+  ::umask(022);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 300; ++i) {
+        std::string p = dir_ + "/par" + std::to_string(t) + "/" + std::to_string(i);
+        EXPECT_TRUE(open_private_dir(p));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  mode_t now = ::umask(022);
+  EXPECT_EQ(now, 022u);
 }
 
 TEST_F(FileTest, PrivateDirRefusesWritableByOthers) {
