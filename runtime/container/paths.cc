@@ -39,8 +39,14 @@ void resolve_guest_image(config::Config& cfg) {
   for (auto [path, def, name] : {std::tuple{&cfg.vm.kernel, defaults.kernel, "/vmlinux"},
                                  std::tuple{&cfg.vm.initrd, defaults.initrd, "/initrd.img"}}) {
     if (*path != def) continue;
+    // Resolved: the jail binds it by a clean absolute path, and the build
+    // tree's share/hull is a symlink reached through "..".
     std::string alt = share + name;
-    if (::access(alt.c_str(), R_OK) == 0) *path = alt;
+    if (::access(alt.c_str(), R_OK) != 0) continue;
+    if (char* real = ::realpath(alt.c_str(), nullptr)) {
+      *path = real;
+      std::free(real);
+    }
   }
 }
 
