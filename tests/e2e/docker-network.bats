@@ -26,14 +26,15 @@ setup_file() {
     # hull with a stand-in for QEMU that reports where it started and with
     # what, then fails: docker's side of the wiring, checked without a guest.
     # It runs jailed as QEMU does (docs/security.md: the jail user, a root
-    # with /usr only, no /proc, nowhere to write), so it reports on its
-    # output, whose tail is in create's error, one line per fact.
+    # with /usr only, no /proc, no /etc and so no awk, nowhere to write), so
+    # it reports on its output, whose tail is in create's error, one line per
+    # fact.
     cat >"$E2E_TMP/qemu-standin" <<'EOF'
 #!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 echo "args: $*"
-echo "links: $(ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | tr '\n' ' ')"
-echo "eth0: $(ip -o -4 addr show eth0 | awk '{print $4}')"
+echo "links: $(ip -o link | cut -d: -f2 | sed 's/@.*//; s/ //g' | tr '\n' ' ')"
+echo "eth0: $(ip -o -4 addr show eth0 | sed 's/.* inet \([^ ]*\) .*/\1/')"
 echo "route: $(ip route | grep '^default')"
 echo "filter: $(tc filter show dev eth0 ingress | grep -o 'mirred (Egress Redirect to device [a-z0-9]*)')"
 exit 1
