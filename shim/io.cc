@@ -23,7 +23,7 @@ constexpr std::chrono::milliseconds kStdinCallTimeout{5000};
 constexpr int kPollSliceMs = 100;
 // After the readiness pipe's EOF: how long to look whether that was the
 // logger exiting (its pidfd turns readable just after its fds are closed).
-constexpr int kLoggerExitCheckMs = 200;
+constexpr int kLoggerExitCheckMs = 100;
 
 // %XX escapes decoded (and '+' as a space in a query, as Go's url package
 // reads it); nullopt for a bad escape.
