@@ -67,8 +67,9 @@ Result<StdioTarget> parse_binary(std::string_view uri, std::string_view rest) {
   }
   StdioTarget t{TargetKind::Binary, {}, {}};
   auto decoded = percent_decode(path, false);
-  if (!decoded)
+  if (!decoded) {
     return fail(Errc::Invalid, "stdio " + std::string(uri) + ": bad %-escape in the path");
+  }
   t.path = std::move(*decoded);
   std::vector<std::string> seen;
   while (!query.empty()) {
