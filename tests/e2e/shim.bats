@@ -177,6 +177,29 @@ EOF
   assert_shim_nothing_left
 }
 
+@test "ctr task exec --log-uri binary://: the logger logs for the exec by its id" {
+  write_logger
+  sr -d "$CTR_IMAGE" e2e-logexec sleep 1000 >/dev/null
+  run c tasks exec --log-uri "binary://$E2E_TMP/logger.sh?exec=1" --exec-id x1 e2e-logexec \
+    sh -c 'echo exec-out; echo exec-err >&2; exit 2'
+  [ "$status" -eq 2 ] || { echo "$output" >&2; false; }
+  local pid env
+  env=$(cat "$E2E_TMP/logger.env")
+  pid=${env%% *}
+  # CONTAINER_ID is the exec's id, as runc's shim gives it.
+  [ "${env#* }" = "id=x1 ns=$CTR_NAMESPACE args=exec 1" ] || { echo "$env" >&2; false; }
+  wait_for 10 bash -c '! kill -0 "$0" 2>/dev/null' "$pid"
+  [ "$(cat "$E2E_TMP/logger.out")" = exec-out ]
+  [ "$(cat "$E2E_TMP/logger.err")" = exec-err ]
+  c tasks kill -s KILL e2e-logexec
+  wait_for 30 bash -c '[[ $(ctr --address "$0" -n "$1" tasks ls) == *e2e-logexec*STOPPED* ]]' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE"
+  c tasks delete e2e-logexec >/dev/null
+  c containers delete e2e-logexec
+  [ -z "$(processes_under "$E2E_TMP/logger.sh")" ]
+  assert_shim_nothing_left
+}
+
 @test "ctr run --log-uri binary://: a logger that exits before it is ready fails the create" {
   printf '#!/bin/sh\nexit 7\n' >"$E2E_TMP/bad-logger.sh"
   chmod 755 "$E2E_TMP/bad-logger.sh"

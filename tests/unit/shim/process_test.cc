@@ -408,6 +408,21 @@ TEST_F(ShimProcess, BinaryLoggerGetsTheOutput) {
   EXPECT_EQ(slurp(dir_ / "err"), "oops\n");
 }
 
+// With a terminal there is one stream (the pty's): fd 4 is at EOF at once.
+TEST_F(ShimProcess, BinaryLoggerWithATerminalGetsOneStream) {
+  const std::string logger = dir_ / "logger";
+  write_script(logger,
+               "exec 5>&-\ncat <&4 > " + (dir_ / "err") + "\ncat <&3 > " + (dir_ / "out") + "\n");
+  agent_.out_chunks = {"pty output\r\n"};
+  make({"", "binary://" + logger, "", true}, LoggerEnv{"c1", "ns1"});
+  ASSERT_TRUE(start());
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+  proc_.reset();
+  EXPECT_EQ(slurp(dir_ / "out"), "pty output\r\n");
+  EXPECT_EQ(slurp(dir_ / "err"), "");
+}
+
 TEST_F(ShimProcess, BinaryLoggerThatEndsBeforeItIsReadyFailsTheOpen) {
   const std::string logger = dir_ / "logger";
   write_script(logger, "exit 3\n");
