@@ -88,6 +88,7 @@ int run_daemon(const ShimFlags& f) {
   {
     ServiceOptions so;
     so.pod = PodOptions{group, *root, f.socket};
+    so.ns = f.ns;
     so.on_shutdown = [fd = done.get()] {
       uint64_t one = 1;
       (void)!::write(fd, &one, sizeof one);

@@ -5,11 +5,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <optional>
 
 #include "agent/proto/constants.h"
 #include "common/log.h"
+#include "common/spawn.h"
 #include "runtime/sandbox/agent_reply.h"
 
 namespace hull::shim {
@@ -17,6 +21,98 @@ namespace {
 
 constexpr std::chrono::milliseconds kStdinCallTimeout{5000};
 constexpr int kPollSliceMs = 100;
+// After the readiness pipe's EOF: how long to look whether that was the
+// logger exiting (its pidfd turns readable just after its fds are closed).
+constexpr int kLoggerExitCheckMs = 100;
+
+// %XX escapes decoded (and '+' as a space in a query, as Go's url package
+// reads it); nullopt for a bad escape.
+std::optional<std::string> percent_decode(std::string_view s, bool query) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (s[i] == '+' && query) {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// binary:// after the scheme: "/abs/path?k=v&k2".
+Result<StdioTarget> parse_binary(std::string_view uri, std::string_view rest) {
+  if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  std::string_view path = rest, query;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    path = rest.substr(0, q);
+    query = rest.substr(q + 1);
+  }
+  if (path.size() < 2 || path[0] != '/') {
+    return fail(Errc::Invalid, "stdio " + std::string(uri) +
+                                   ": a logging binary is named by its absolute path and no "
+                                   "host: binary:///path/to/logger?key=value");
+  }
+  StdioTarget t{TargetKind::Binary, {}, {}};
+  auto decoded = percent_decode(path, false);
+  if (!decoded) {
+    return fail(Errc::Invalid, "stdio " + std::string(uri) + ": bad %-escape in the path");
+  }
+  t.path = std::move(*decoded);
+  std::vector<std::string> seen;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key || !value) {
+      return fail(Errc::Invalid,
+                  "stdio " + std::string(uri) + ": bad %-escape in \"" + std::string(pair) + "\"");
+    }
+    // A key given twice: its first value (containerd passes one per key).
+    if (key->empty() || std::find(seen.begin(), seen.end(), *key) != seen.end()) continue;
+    seen.push_back(*key);
+    t.args.push_back(std::move(*key));
+    t.args.push_back(std::move(*value));
+  }
+  return t;
+}
+
+struct Pipe {
+  UniqueFd r, w;
+};
+
+Result<Pipe> make_pipe(const std::string& what) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno("pipe for " + what);
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Waits up to `ms` for the child to end, without reaping it.
+bool wait_ended(const ChildProcess& c, int ms) {
+  pollfd p{c.pidfd(), POLLIN, 0};
+  for (;;) {
+    const int n = ::poll(&p, 1, ms);
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0;
+  }
+}
 
 Result<UniqueFd> open_output(const StdioTarget& t) {
   if (t.kind == TargetKind::None) return UniqueFd();
@@ -45,7 +141,7 @@ Result<StdioTarget> parse_stdio_path(std::string_view uri) {
     if (uri[0] != '/') {
       return fail(Errc::Invalid, "stdio path \"" + std::string(uri) + "\" is not absolute");
     }
-    return StdioTarget{TargetKind::Fifo, std::string(uri)};
+    return StdioTarget{TargetKind::Fifo, std::string(uri), {}};
   }
   std::string_view scheme = uri.substr(0, scheme_end);
   std::string_view rest = uri.substr(scheme_end + 3);
@@ -54,25 +150,44 @@ Result<StdioTarget> parse_stdio_path(std::string_view uri) {
       return fail(Errc::Invalid, "stdio " + std::string(uri) + ": the path must be absolute");
     }
     if (auto q = rest.find('?'); q != std::string_view::npos) rest = rest.substr(0, q);
-    return StdioTarget{scheme == "file" ? TargetKind::File : TargetKind::Fifo, std::string(rest)};
+    return StdioTarget{
+        scheme == "file" ? TargetKind::File : TargetKind::Fifo, std::string(rest), {}};
   }
-  if (scheme == "binary") {
-    return fail(Errc::Unsupported, "stdio " + std::string(uri) +
-                                       ": logging binaries (binary://) are not supported by the "
-                                       "hull shim; use a fifo or file:// instead");
-  }
+  if (scheme == "binary") return parse_binary(uri, rest);
   return fail(Errc::Invalid, "stdio " + std::string(uri) + ": unknown scheme \"" +
-                                 std::string(scheme) + "\" (fifo paths, file:// are supported)");
+                                 std::string(scheme) +
+                                 "\" (fifo paths, file://, binary:// are supported)");
 }
 
-Result<std::unique_ptr<IoRelay>> IoRelay::open(const StdioPaths& paths) {
+Result<std::unique_ptr<IoRelay>> IoRelay::open(const StdioPaths& paths, const LoggerEnv& logger) {
   std::unique_ptr<IoRelay> r(new IoRelay());
   r->terminal_ = paths.terminal;
   HULL_ASSIGN(in, parse_stdio_path(paths.in));
   HULL_ASSIGN(out, parse_stdio_path(paths.out));
-  HULL_ASSIGN(err, parse_stdio_path(paths.terminal ? std::string() : paths.err));
-  if (in.kind == TargetKind::File) {
-    return fail(Errc::Invalid, "stdin " + paths.in + ": must be a fifo, not a file");
+  const std::string err_path = paths.terminal ? std::string() : paths.err;
+  HULL_ASSIGN(err, parse_stdio_path(err_path));
+  if (in.kind == TargetKind::File || in.kind == TargetKind::Binary) {
+    return fail(Errc::Invalid, "stdin " + paths.in + ": must be a fifo");
+  }
+  if (err.kind == TargetKind::Binary && err_path != paths.out) {
+    return fail(Errc::Invalid, "stderr " + err_path +
+                                   ": a logging binary is given as stdout (and the same URI or "
+                                   "nothing as stderr); it gets both streams");
+  }
+  if (out.kind == TargetKind::Binary) {
+    if (!err_path.empty() && err_path != paths.out) {
+      return fail(Errc::Invalid, "stderr " + err_path + ": stdout is the logging binary " +
+                                     paths.out + ", which gets stderr too; give it as stderr " +
+                                     "as well, or nothing");
+    }
+    HULL_TRY(r->start_logger(out, logger));
+    r->wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!r->wake_) return fail_errno("eventfd for a stdin relay");
+    if (in.kind == TargetKind::Fifo) {
+      r->in_.reset(::open(in.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+      if (!r->in_) return fail_errno("opening the stdin fifo " + in.path);
+    }
+    return r;
   }
   if (in.kind == TargetKind::Fifo) {
     // Read side of a fifo: opening never blocks; the client's writer opens after it.
@@ -90,6 +205,93 @@ Result<std::unique_ptr<IoRelay>> IoRelay::open(const StdioPaths& paths) {
 
 IoRelay::~IoRelay() {
   stop();
+}
+
+Status IoRelay::start_logger(const StdioTarget& t, const LoggerEnv& env) {
+  HULL_ASSIGN(out, make_pipe("the logging binary's stdout"));
+  HULL_ASSIGN(err, make_pipe("the logging binary's stderr"));
+  HULL_ASSIGN(ready, make_pipe("the logging binary's readiness"));
+  SpawnOptions o;
+  o.path = t.path;
+  o.argv.push_back(t.path);
+  o.argv.insert(o.argv.end(), t.args.begin(), t.args.end());
+  o.env = std::vector<std::string>{"CONTAINER_ID=" + env.id, "CONTAINER_NAMESPACE=" + env.ns};
+  o.fds = {{out.r.get(), 3}, {err.r.get(), 4}, {ready.w.get(), 5}};
+  // Its own session (and so process group): whatever it forks is killed with it.
+  o.group = ProcessGroup::NewSession;
+  HULL_ASSIGN(child, spawn("logging binary " + t.path, o));
+  logger_ = std::move(child);
+  ready.w.reset();
+  out.r.reset();
+  err.r.reset();
+  if (terminal_) err.w.reset();  // one stream with a terminal: fd 4 is at EOF
+
+  // Ready: a byte on fd 5, or fd 5 closed while the logger runs on.
+  std::string failure;
+  const auto deadline = std::chrono::steady_clock::now() + kLoggerReadyTimeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      failure = "did not signal that it is ready (a byte written to fd 5, or fd 5 closed) within " +
+                std::to_string(kLoggerReadyTimeout.count() / 1000) + " s";
+      break;
+    }
+    pollfd p[2] = {{ready.r.get(), POLLIN, 0}, {logger_.pidfd(), POLLIN, 0}};
+    const int n = ::poll(p, 2, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failure = std::string("waiting for it: poll: ") + std::strerror(errno);
+      break;
+    }
+    if (n == 0) continue;
+    if (p[0].revents != 0) {
+      char byte = 0;
+      const ssize_t got = ::read(ready.r.get(), &byte, 1);
+      if (got < 0 && errno == EINTR) continue;
+      if (got == 1 || !wait_ended(logger_, kLoggerExitCheckMs)) break;  // ready
+    }
+    // It ended before it was ready: no logger for the process's output.
+    (void)::kill(-logger_.pid(), SIGKILL);  // not reaped yet: its group is still its own
+    auto st = logger_.wait_for(kLoggerExitWait);
+    failure = "exited (" + (st ? st->describe() : st.error().what()) +
+              ") before it signalled that it is ready (a byte written to fd 5, or fd 5 closed)";
+    logger_.kill_and_reap();
+    break;
+  }
+  if (!failure.empty()) {
+    if (logger_.valid()) {
+      (void)::kill(-logger_.pid(), SIGKILL);
+      logger_.kill_and_reap();
+    }
+    return fail(Errc::Invalid, "the logging binary " + t.path + " " + failure +
+                                   "; check that it runs on its own, with the stdout pipe "
+                                   "as fd 3, stderr as fd 4");
+  }
+  // The copy polls a full pipe, as it does a fifo nobody reads.
+  for (int fd : {out.w.get(), err.w.get()}) {
+    if (fd >= 0 && ::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+      return fail_errno("making the logging binary's pipe non-blocking");
+    }
+  }
+  out_ = std::move(out.w);
+  err_ = std::move(err.w);
+  return {};
+}
+
+void IoRelay::stop_logger() {
+  if (!logger_.valid()) return;
+  // Its pipes are closed now: it has read everything and should end.
+  if (!wait_ended(logger_, static_cast<int>(kLoggerExitWait.count()))) {
+    (void)::kill(-logger_.pid(), SIGTERM);
+    if (!wait_ended(logger_, static_cast<int>(kLoggerExitWait.count()))) {
+      log::warn(logger_.name() + " (pid " + std::to_string(logger_.pid()) +
+                ") did not exit after the output ended and SIGTERM; killing it");
+    }
+  }
+  // Not reaped yet, so its group id is still its own: what it left running goes too.
+  (void)::kill(-logger_.pid(), SIGKILL);
+  logger_.kill_and_reap();
 }
 
 void IoRelay::start(agent::Agent::Stub& stub, const std::string& container_id,
@@ -247,10 +449,13 @@ void IoRelay::stop() {
   if (wake_) (void)::write(wake_.get(), &one, sizeof one);
   calls_.cancel();
   join();
-  std::lock_guard lk(mu_);
-  in_.reset();
-  out_.reset();
-  err_.reset();
+  {
+    std::lock_guard lk(mu_);
+    in_.reset();
+    out_.reset();
+    err_.reset();
+  }
+  stop_logger();
 }
 
 void IoRelay::join() {

@@ -13,8 +13,26 @@
 // (EPIPE: `ctr run -d` exited) loses what is written meanwhile, and gets the
 // stream again if it reopens the fifo. One thread per direction.
 //
-// A path is a fifo, "file:///abs/path" (appended to), or empty (no stream;
-// output is read and dropped, so the process never blocks on a full pipe).
+// A path is a fifo, "file:///abs/path" (appended to), empty (no stream;
+// output is read and dropped, so the process never blocks on a full pipe), or
+// "binary:///abs/logger?key=value&..." for stdout: a logging binary, started
+// as containerd's runc shim starts one, gets both output streams:
+//
+//   argv     the logger, then each query key and its (first) value, in the
+//            order of the query ("?fmt=json&tag" -> fmt json tag "")
+//   env      exactly CONTAINER_ID (the container's id; an exec's id for an
+//            exec) and CONTAINER_NAMESPACE (containerd's namespace)
+//   fds      3: read end of the stdout pipe, 4: of the stderr pipe (EOF at
+//            once with a terminal), 5: write end of its readiness pipe;
+//            0-2 /dev/null
+//
+// The logger writes a byte to fd 5 or closes it when it is ready; open()
+// waits for that (kLoggerReadyTimeout) before the process is made, and fails
+// naming the logger when it exits first or does not answer. When the
+// process's output has ended the pipes are closed (the logger sees EOF); the
+// logger then has kLoggerExitWait to exit, then SIGTERM and kLoggerExitWait
+// more, then SIGKILL; its process group is killed and it is reaped, so
+// nothing of it outlives the process.
 #pragma once
 
 #include <atomic>
@@ -25,8 +43,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "agent.grpc.pb.h"
+#include "common/child_process.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "shim/cancel.h"
@@ -40,15 +60,28 @@ struct StdioPaths {
   bool terminal = false;
 };
 
-enum class TargetKind { None, Fifo, File };
-struct StdioTarget {
-  TargetKind kind = TargetKind::None;
-  std::string path;
+// Who a logging binary logs for (its environment).
+struct LoggerEnv {
+  std::string id;  // CONTAINER_ID
+  std::string ns;  // CONTAINER_NAMESPACE
 };
 
-// Pure: what a stdio path names. Errc::Unsupported for binary:// (a logging
-// binary) and Errc::Invalid for another scheme or a relative path.
+enum class TargetKind { None, Fifo, File, Binary };
+struct StdioTarget {
+  TargetKind kind = TargetKind::None;
+  std::string path;               // absolute, percent-decoded
+  std::vector<std::string> args;  // Binary: the query, as key value pairs
+};
+
+// Pure: what a stdio path names. Errc::Invalid for an unknown scheme, a
+// relative path, a binary:// with a host or a bad %-escape.
 Result<StdioTarget> parse_stdio_path(std::string_view uri);
+
+// How long a logging binary may take to signal that it is ready.
+inline constexpr std::chrono::milliseconds kLoggerReadyTimeout{10000};
+// How long a logging binary may take to exit after its pipes closed (and
+// again after SIGTERM).
+inline constexpr std::chrono::milliseconds kLoggerExitWait{2000};
 
 // How long output may still come after the process ended (a child that keeps
 // the pipe open) before the host ends are closed anyway.
@@ -62,7 +95,8 @@ inline constexpr size_t kStdinChunkBytes = 64 * 1024;
 
 class IoRelay {
  public:
-  static Result<std::unique_ptr<IoRelay>> open(const StdioPaths& paths);
+  static Result<std::unique_ptr<IoRelay>> open(const StdioPaths& paths,
+                                               const LoggerEnv& logger = {});
   ~IoRelay();  // stop()
   IoRelay(const IoRelay&) = delete;
   IoRelay& operator=(const IoRelay&) = delete;
@@ -91,6 +125,8 @@ class IoRelay {
   bool write_output(int fd, std::string_view data);
   Status send_stdin(std::string_view data);
   void join();
+  Status start_logger(const StdioTarget& t, const LoggerEnv& env);
+  void stop_logger();
 
   agent::Agent::Stub* stub_ = nullptr;
   std::string container_id_;
@@ -100,7 +136,8 @@ class IoRelay {
   UniqueFd in_;
   UniqueFd out_;
   UniqueFd err_;
-  UniqueFd wake_;  // eventfd: close_stdin / stop for the stdin thread
+  UniqueFd wake_;        // eventfd: close_stdin / stop for the stdin thread
+  ChildProcess logger_;  // binary:// (out_ and err_ are its pipes' write ends)
 
   Canceller calls_;
   std::atomic<bool> stop_{false};

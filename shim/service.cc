@@ -176,7 +176,8 @@ Status Service::create_in_pod(Container& c, const task::CreateTaskRequest& r,
                                            pod_member_spec(spec, c.pid, pod_hostname_), c.bundle);
   if (!shared) return undo(std::move(shared.error()));
   c.shared.emplace(std::move(*shared));
-  auto io = IoRelay::open(stdio_of(r.stdin(), r.stdout(), r.stderr(), r.terminal()));
+  auto io = IoRelay::open(stdio_of(r.stdin(), r.stdout(), r.stderr(), r.terminal()),
+                          LoggerEnv{c.id, opts_.ns});
   if (!io) return undo(std::move(io.error()));
   const bool has_stdin = (*io)->has_stdin();
   c.init =
@@ -420,7 +421,8 @@ Reply<Empty> Service::exec(const task::ExecProcessRequest& r) {
                                      r.spec().type_url() + ") is not an OCI process in JSON");
   }
   StdioPaths stdio = stdio_of(r.stdin(), r.stdout(), r.stderr(), r.terminal());
-  auto io = IoRelay::open(stdio);
+  // A logging binary logs for the exec by its id, as runc's shim does it.
+  auto io = IoRelay::open(stdio, LoggerEnv{r.exec_id(), opts_.ns});
   if (!io) return reject(std::move(io.error()).wrap("exec " + r.exec_id()));
   {
     std::lock_guard lk(cont.mu);

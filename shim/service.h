@@ -48,6 +48,7 @@ using Reply = std::expected<T, ttrpc::RpcError>;
 
 struct ServiceOptions {
   PodOptions pod;
+  std::string ns;  // containerd's namespace (a logging binary's CONTAINER_NAMESPACE)
   // Shutdown found no task left: the daemon should exit (called on the
   // Shutdown call's thread; must not wait for the server).
   std::function<void()> on_shutdown;

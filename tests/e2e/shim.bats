@@ -139,6 +139,80 @@ teardown() {
   assert_shim_nothing_left
 }
 
+# A logging binary for --log-uri binary://: what it is given goes to files
+# in $E2E_TMP (its pid, environment and arguments; each stream).
+write_logger() {
+  cat >"$E2E_TMP/logger.sh" <<EOF
+#!/bin/sh
+echo "\$\$ id=\$CONTAINER_ID ns=\$CONTAINER_NAMESPACE args=\$*" >"$E2E_TMP/logger.env"
+exec 5>&-
+cat <&4 >"$E2E_TMP/logger.err" &
+cat <&3 >"$E2E_TMP/logger.out"
+wait
+EOF
+  chmod 755 "$E2E_TMP/logger.sh"
+}
+
+@test "ctr run --log-uri binary://: the logger gets the output and goes with the task" {
+  write_logger
+  sr -d --log-uri "binary://$E2E_TMP/logger.sh?tag=t1&x" "$CTR_IMAGE" e2e-logger \
+    sh -c 'echo to-out; echo to-err >&2; exit 4' >/dev/null
+  wait_for 30 bash -c '[[ $(ctr --address "$0" -n "$1" tasks ls) == *e2e-logger*STOPPED* ]]' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE"
+  local pid env
+  env=$(cat "$E2E_TMP/logger.env")
+  pid=${env%% *}
+  [ "${env#* }" = "id=e2e-logger ns=$CTR_NAMESPACE args=tag t1 x " ] || { echo "$env" >&2; false; }
+  # The logger ends once the output has: its pipes closed.
+  wait_for 10 bash -c '! kill -0 "$0" 2>/dev/null' "$pid"
+  [ "$(cat "$E2E_TMP/logger.out")" = to-out ]
+  [ "$(cat "$E2E_TMP/logger.err")" = to-err ]
+  run c tasks delete e2e-logger
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit code 4"* ]]
+  c containers delete e2e-logger
+  # Nothing of the logger's session (it and its cats) is left.
+  [ -z "$(processes_under "$E2E_TMP/logger.sh")" ]
+  [ -z "$(pgrep -s "$pid")" ]
+  assert_shim_nothing_left
+}
+
+@test "ctr task exec --log-uri binary://: the logger logs for the exec by its id" {
+  write_logger
+  sr -d "$CTR_IMAGE" e2e-logexec sleep 1000 >/dev/null
+  run c tasks exec --log-uri "binary://$E2E_TMP/logger.sh?exec=1" --exec-id x1 e2e-logexec \
+    sh -c 'echo exec-out; echo exec-err >&2; exit 2'
+  [ "$status" -eq 2 ] || { echo "$output" >&2; false; }
+  local pid env
+  env=$(cat "$E2E_TMP/logger.env")
+  pid=${env%% *}
+  # CONTAINER_ID is the exec's id, as runc's shim gives it.
+  [ "${env#* }" = "id=x1 ns=$CTR_NAMESPACE args=exec 1" ] || { echo "$env" >&2; false; }
+  wait_for 10 bash -c '! kill -0 "$0" 2>/dev/null' "$pid"
+  [ "$(cat "$E2E_TMP/logger.out")" = exec-out ]
+  [ "$(cat "$E2E_TMP/logger.err")" = exec-err ]
+  c tasks kill -s KILL e2e-logexec
+  wait_for 30 bash -c '[[ $(ctr --address "$0" -n "$1" tasks ls) == *e2e-logexec*STOPPED* ]]' \
+    "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE"
+  c tasks delete e2e-logexec >/dev/null
+  c containers delete e2e-logexec
+  [ -z "$(processes_under "$E2E_TMP/logger.sh")" ]
+  assert_shim_nothing_left
+}
+
+@test "ctr run --log-uri binary://: a logger that exits before it is ready fails the create" {
+  printf '#!/bin/sh\nexit 7\n' >"$E2E_TMP/bad-logger.sh"
+  chmod 755 "$E2E_TMP/bad-logger.sh"
+  run sr --log-uri "binary://$E2E_TMP/bad-logger.sh" "$CTR_IMAGE" e2e-badlogger echo never
+  [ "$status" -ne 0 ]
+  [[ $output == *"logging binary $E2E_TMP/bad-logger.sh exited (exited with status 7) before it"* ]] ||
+    { echo "$output" >&2; false; }
+  [[ $output != *never* ]]
+  [ -z "$(c tasks ls -q)" ]
+  c containers delete e2e-badlogger
+  assert_shim_nothing_left
+}
+
 @test "ctr run -t: a terminal (driven by script)" {
   run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; tty; exit 4\n" "$6"; sleep 2) | timeout 120 script -qec "ctr --address $0 -n $1 run --runtime $2 --fifo-dir $3 --snapshotter $4 -t --rm $5 e2e-tty sh" /dev/null' \
     "$CONTAINERD_DIR/containerd.sock" "$CTR_NAMESPACE" "$SHIM_RUNTIME" "$CONTAINERD_DIR/fifo" \

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -136,8 +138,8 @@ class ShimProcess : public ::testing::Test {
     return p;
   }
 
-  void make(const StdioPaths& paths) {
-    auto io = IoRelay::open(paths);
+  void make(const StdioPaths& paths, const LoggerEnv& logger = {}) {
+    auto io = IoRelay::open(paths, logger);
     ASSERT_TRUE(io) << io.error().what();
     proc_ = std::make_unique<Process>("c1", "", paths, std::move(*io), "",
                                       [this](const Process&, const ExitRecord& e) {
@@ -338,10 +340,103 @@ TEST(ShimStdio, PathsAndSchemes) {
   ASSERT_TRUE(file);
   EXPECT_EQ(file->kind, TargetKind::File);
   EXPECT_EQ(file->path, "/var/log/x.log");
-  EXPECT_EQ(parse_stdio_path("binary:///usr/bin/logger").error().code, Errc::Unsupported);
+  EXPECT_EQ(parse_stdio_path("binary:///usr/bin/logger")->kind, TargetKind::Binary);
   EXPECT_EQ(parse_stdio_path("http://x/y").error().code, Errc::Invalid);
   EXPECT_EQ(parse_stdio_path("relative/fifo").error().code, Errc::Invalid);
   EXPECT_EQ(parse_stdio_path("file://relative").error().code, Errc::Invalid);
+}
+
+// binary://: the logger's path, and the query as containerd passes it (key,
+// first value), in the query's order.
+TEST(ShimStdio, BinaryUriGivesThePathAndTheQueryAsArgs) {
+  auto t = parse_stdio_path("binary:///opt/my%20log?fmt=json&tag&a+b=c%2Fd&fmt=x&=y&&e=#frag");
+  ASSERT_TRUE(t) << t.error().what();
+  EXPECT_EQ(t->kind, TargetKind::Binary);
+  EXPECT_EQ(t->path, "/opt/my log");
+  EXPECT_EQ(t->args, (std::vector<std::string>{"fmt", "json", "tag", "", "a b", "c/d", "e", ""}));
+  auto bare = parse_stdio_path("binary:///usr/bin/logger");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->path, "/usr/bin/logger");
+  EXPECT_TRUE(bare->args.empty());
+  // A '+' in the path stays one.
+  EXPECT_EQ(parse_stdio_path("binary:///a+b")->path, "/a+b");
+}
+
+TEST(ShimStdio, BinaryUriErrorsNameTheUri) {
+  for (const char* bad :
+       {"binary://host/usr/bin/logger", "binary://", "binary:///", "binary://relative",
+        "binary:///x?k=%zz", "binary:///x%2", "binary:///x%"}) {
+    auto t = parse_stdio_path(bad);
+    ASSERT_FALSE(t) << bad;
+    EXPECT_EQ(t.error().code, Errc::Invalid) << bad;
+    EXPECT_NE(t.error().what().find(bad), std::string::npos) << t.error().what();
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void write_script(const std::string& path, const std::string& body) {
+  {
+    std::ofstream f(path);
+    f << "#!/bin/sh\n" << body;
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0755), 0);
+}
+
+// The logger gets its environment and arguments, both streams on fds 3 and
+// 4, and is reaped when the process's output has ended.
+TEST_F(ShimProcess, BinaryLoggerGetsTheOutput) {
+  const std::string logger = dir_ / "logger";
+  write_script(logger, "echo \"id=$CONTAINER_ID ns=$CONTAINER_NAMESPACE args=$*\" > " +
+                           (dir_ / "env") + "\nexec 5>&-\ncat <&3 > " + (dir_ / "out") +
+                           "\ncat <&4 > " + (dir_ / "err") + "\n");
+  agent_.out_chunks = {"hello ", "world\n"};
+  agent_.err_chunks = {"oops\n"};
+  const std::string uri = "binary://" + logger + "?tag=t1&x";
+  make({"", uri, uri, false}, LoggerEnv{"c1", "ns1"});
+  EXPECT_EQ(slurp(dir_ / "env"), "id=c1 ns=ns1 args=tag t1 x \n");
+  ASSERT_TRUE(start());
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+  proc_.reset();  // joins the copy, which waited for the logger
+  EXPECT_EQ(slurp(dir_ / "out"), "hello world\n");
+  EXPECT_EQ(slurp(dir_ / "err"), "oops\n");
+}
+
+// With a terminal there is one stream (the pty's): fd 4 is at EOF at once.
+TEST_F(ShimProcess, BinaryLoggerWithATerminalGetsOneStream) {
+  const std::string logger = dir_ / "logger";
+  write_script(logger,
+               "exec 5>&-\ncat <&4 > " + (dir_ / "err") + "\ncat <&3 > " + (dir_ / "out") + "\n");
+  agent_.out_chunks = {"pty output\r\n"};
+  make({"", "binary://" + logger, "", true}, LoggerEnv{"c1", "ns1"});
+  ASSERT_TRUE(start());
+  agent_.end(0);
+  ASSERT_TRUE(proc_->wait(std::stop_token()));
+  proc_.reset();
+  EXPECT_EQ(slurp(dir_ / "out"), "pty output\r\n");
+  EXPECT_EQ(slurp(dir_ / "err"), "");
+}
+
+TEST_F(ShimProcess, BinaryLoggerThatEndsBeforeItIsReadyFailsTheOpen) {
+  const std::string logger = dir_ / "logger";
+  write_script(logger, "exit 3\n");
+  auto io = IoRelay::open({"", "binary://" + logger, "", false}, LoggerEnv{"c1", "ns1"});
+  ASSERT_FALSE(io);
+  EXPECT_NE(io.error().what().find(logger), std::string::npos) << io.error().what();
+  EXPECT_NE(io.error().what().find("exited with status 3"), std::string::npos) << io.error().what();
+  auto missing = IoRelay::open({"", "binary://" + (dir_ / "none"), "", false}, LoggerEnv{});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().what().find(dir_ / "none"), std::string::npos)
+      << missing.error().what();
+  // A logger that signals with a byte and keeps fd 5: ready all the same.
+  write_script(logger, "printf r >&5\ncat <&3 >/dev/null\n");
+  EXPECT_TRUE(IoRelay::open({"", "binary://" + logger, "", false}, LoggerEnv{}));
 }
 
 }  // namespace
