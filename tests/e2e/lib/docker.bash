@@ -101,16 +101,35 @@ stop_dockerd() {
   return $rc
 }
 
-# Fails when a process still lives in mount namespace NS (e.g. "mnt:[4026532]").
+# The pids of PID's descendants, deepest first.
+descendants_of() {
+  local c
+  # shellcheck disable=SC2013  # the files hold space-separated pids, no lines
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    descendants_of "$c"
+    echo "$c"
+  done
+}
+
+# Fails when a process still lives in mount namespace NS (e.g. "mnt:[4026532]"),
+# and then kills it by pid with everything it started (a leftover shim's VM
+# runs in mount namespaces of its own): a failed test leaves nothing running.
 assert_nothing_in_mntns() {
-  local ns=$1 p left=
+  local ns=$1 p left='' pids=()
   [ -n "$ns" ] || return 0
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
     [ "$(awk '{print $3}' "$p/stat" 2>/dev/null)" = Z ] && continue
     left+=" ${p#/proc/}($({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | cut -c1-80))"
+    pids+=("${p#/proc/}")
   done
-  [ -z "$left" ] || { echo "processes left in the daemon's mount namespace:$left" >&2; return 1; }
+  [ -n "$left" ] || return 0
+  echo "processes left in the daemon's mount namespace:$left (killed)" >&2
+  for p in "${pids[@]}"; do
+    # shellcheck disable=SC2046  # one pid per word
+    kill -KILL $(descendants_of "$p") "$p" 2>/dev/null
+  done
+  return 1
 }
 
 # dk_run ARGS...: `docker run` with the runtime under test, labelled
