@@ -12,6 +12,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+. "$root/scripts/lib/bench.sh"
 build=$root/build
 n=10
 while [[ $# -gt 0 ]]; do
@@ -36,16 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 bundle=$work/bundle
-"$root/tests/e2e/lib/busybox-rootfs.sh" "$bundle/rootfs" >/dev/null
-(cd "$bundle" && "$hull" spec)
-python3 - "$bundle/config.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/true"]
-json.dump(c, open(p, "w"), indent=1)
-PY
+make_bench_bundle "$bundle" "$hull" /bin/true
 
 mkdir -p "$build/bench"
 python3 - "$hull" "$hull_root" "$bundle" "$n" "$build/bench" <<'PY'

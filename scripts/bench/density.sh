@@ -18,6 +18,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib/bench.sh
+. "$root/scripts/lib/bench.sh"
 build=$root/build
 n=10
 settle=10
@@ -61,16 +63,7 @@ PY
 fi
 
 bundle=$work/bundle
-"$root/tests/e2e/lib/busybox-rootfs.sh" "$bundle/rootfs" >/dev/null
-(cd "$bundle" && "$hull" spec)
-python3 - "$bundle/config.json" <<'PY'
-import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/sleep", "1000000"]
-json.dump(c, open(p, "w"), indent=1)
-PY
+make_bench_bundle "$bundle" "$hull" /bin/sleep 1000000
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "density.sh: starting $n containers (load $load_before)" >&2
@@ -109,11 +102,11 @@ def tree(root):
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(d))
-    todo, procs = [root], []
-    while todo:
-        p = todo.pop()
+    pending, procs = [root], []
+    while pending:
+        p = pending.pop()
         procs.append(p)
-        todo += children.get(p, [])
+        pending += children.get(p, [])
     return procs
 def ticks(p):
     try:
