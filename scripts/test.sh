@@ -65,7 +65,9 @@ run_gate() {
 # shellcheck source=scripts/lib/gates.sh
 . scripts/lib/gates.sh
 
+t0=$(date +%s)
 scripts/setup.sh || die "installing packages failed"
+echo "== setup: $(($(date +%s) - t0)) s"
 mkdir -p "$build"  # its logs go inside it, not beside it in the checkout
 rm -rf "$logs" && mkdir -p "$logs"
 
@@ -79,15 +81,20 @@ start_gate_builds
 # build_all: the binaries, tests and guest image of the unit, integration and
 # e2e suites. The gates, fuzz targets and scripts' tests need none of it.
 build_all() {
+  local t0
+  t0=$(date +%s)
   echo "== build ($build)"
   # shellcheck disable=SC2046  # launcher_args is zero or two words
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release $(launcher_args) >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; die "cmake configure failed"; }
   cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
     { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
+  echo "   binaries and tests: $(($(date +%s) - t0)) s"
   if [ -f guest-image/build.sh ]; then
+    t0=$(date +%s)
     cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
       { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
+    echo "   guest image: $(($(date +%s) - t0)) s"
   fi
 }
 for p in "${patterns[@]}"; do
@@ -139,7 +146,8 @@ for suite in tests/e2e/*.bats tests/scripts/*.bats; do
   wants "$name" || continue
   echo "== $name"
   log=$logs/$name.log
-  HULL_BUILD_DIR=$build timeout -k 10 "$suite_timeout" bats --tap "$suite" >"$log" 2>&1
+  t0=$(date +%s)
+  HULL_BUILD_DIR=$build timeout -k 10 "$suite_timeout" bats --tap --timing "$suite" >"$log" 2>&1
   rc=$?
   [ "$rc" -eq 124 ] && echo "   TIMED OUT after ${suite_timeout}s"
   p=$(grep -c '^ok ' "$log" || true)
@@ -150,6 +158,7 @@ for suite in tests/e2e/*.bats tests/scripts/*.bats; do
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
   printf '   %d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
   if [ "$f" -ne 0 ]; then grep '^not ok ' "$log" | head -20 | sed 's/^/   | /'; fi
+  echo "   ($(($(date +%s) - t0)) s, log: $log)"
 done
 
 run_gate gate-asan gate_asan
