@@ -1,123 +1,20 @@
-// parse_ps_args: ps(1)'s command line as procps-ng parses it (ps_format.h).
-#include <algorithm>
+// parse_ps_args: ps(1)'s command line as procps-ng parses it (ps_format.h);
+// the layout it asks for is built by ps_layout.cc.
 #include <cctype>
 #include <charconv>
 
 #include "runtime/cli/ps_format.h"
-#include "runtime/cli/ps_keywords.h"
+#include "runtime/cli/ps_options.h"
 
 namespace hull::cli {
 namespace {
 
-// procps's option state: format flags (the layouts), format modifiers, thread
-// flags and simple selections.
-enum : unsigned {
-  kUnixF = 1 << 0,    // -f
-  kUnixL = 1 << 1,    // -l
-  kBsdJ = 1 << 2,     // j
-  kBsdL = 1 << 3,     // l
-  kBsdS = 1 << 4,     // s
-  kBsdU = 1 << 5,     // u
-  kBsdV = 1 << 6,     // v
-  kLinuxX = 1 << 7,   // X
-  kLinuxM = 1 << 8,   // m when parsed as BSD after a failed UNIX parse
-  kContext = 1 << 9,  // --context
-};
-enum : unsigned {
-  kModC = 1 << 0,  // -c
-  kModJ = 1 << 1,  // -j
-  kModY = 1 << 2,  // -y
-  kModF = 1 << 3,  // -F
-  kModM = 1 << 4,  // -M Z
-  kModP = 1 << 5,  // -P
-};
-enum : unsigned {
-  kThreadsL = 1 << 0,      // -L
-  kThreadsT = 1 << 1,      // -T
-  kThreadsUnixM = 1 << 2,  // -m
-  kThreadsBsdM = 1 << 3,   // m
-  kThreadsH = 1 << 4,      // H
-};
-enum : unsigned {
-  kSelUnixA = 1 << 0,  // -a
-  kSelUnixD = 1 << 1,  // -d
-  kSelBsdA = 1 << 2,   // a
-  kSelBsdX = 1 << 3,   // x
-  kSelBsdG = 1 << 4,   // g
-};
-
-enum class SfKind { Format, UnixPreloaded, BsdPreloaded, Sort };
-struct SfSpec {
-  SfKind kind;
-  std::string text;
-};
-
-std::unexpected<Error> invalid(const std::string& msg) {
-  return fail(Errc::Invalid, "ps: " + msg);
-}
+using namespace ps;  // the option flags, invalid() and split_list()
 
 std::unexpected<Error> unsupported(std::string_view opt, std::string_view what) {
   return fail(Errc::Unsupported,
               "ps option \"" + std::string(opt) + "\" is not supported by hull ps: it prints " +
                   std::string(what) + ", not the container's processes (run ps on the host)");
-}
-
-std::vector<std::string> split_list(std::string_view list) {
-  std::vector<std::string> out;
-  while (!list.empty()) {
-    size_t end = list.find_first_of(", \t\n");
-    if (end != 0) out.emplace_back(list.substr(0, end));
-    list.remove_prefix(end == std::string_view::npos ? list.size() : end + 1);
-  }
-  return out;
-}
-
-// The 'short sort' letters of BSD O (procps's table).
-const char* short_sort_key(char c) {
-  switch (c) {
-    case 'C':
-      return "pcpu";
-    case 'G':
-      return "tpgid";
-    case 'M':
-      return "maj_flt";
-    case 'P':
-      return "ppid";
-    case 'R':
-      return "rss";
-    case 'T':
-      return "start_time";
-    case 'U':
-      return "uid";
-    case 'c':
-      return "cmd";
-    case 'f':
-      return "flags";
-    case 'g':
-      return "pgrp";
-    case 'k':
-      return "cputime";
-    case 'm':
-      return "min_flt";
-    case 'o':
-      return "session";
-    case 'p':
-      return "pid";
-    case 'r':
-      return "rss";
-    case 's':
-      return "size";
-    case 't':
-      return "tty";
-    case 'u':
-      return "user";
-    case 'v':
-      return "vsize";
-    case 'y':
-      return "priority";
-    default:
-      return nullptr;
-  }
 }
 
 class Parser {
@@ -127,15 +24,12 @@ class Parser {
 
   Result<PsQuery> run() {
     if (args_.empty()) {  // runc's default: ps -ef
-      q_.all = true;
-      format_flags_ = kUnixF;
-      q_.full = true;
+      o_.q.all = true;
+      o_.format_flags = kUnixF;
+      o_.q.full = true;
     }
     for (i_ = 0; i_ < args_.size(); ++i_) HULL_TRY(one(args_[i_]));
-    HULL_TRY(threads());
-    HULL_TRY(formats());
-    HULL_TRY(selection());
-    return std::move(q_);
+    return finish_ps_query(std::move(o_));
   }
 
  private:
@@ -148,26 +42,26 @@ class Parser {
     if (std::isalpha(static_cast<unsigned char>(c0))) {
       // procps's second pass takes "-x" words as BSD, and fails on real BSD ones.
       if (force_bsd_) return invalid("way bad");
-      prefer_bsd_ = true;
+      o_.prefer_bsd = true;
       return bsd(a, 0);
     }
     if (std::isdigit(static_cast<unsigned char>(c0))) {
-      prefer_bsd_ = true;
+      o_.prefer_bsd = true;
       return add_list(PsSelector::Kind::Pid, a, &Parser::pid_item);
     }
     if (c0 == '+' && a.size() > 1) {
-      prefer_bsd_ = true;
+      o_.prefer_bsd = true;
       return add_list(PsSelector::Kind::Session, a.substr(1), &Parser::pid_item);
     }
     if (c0 != '-' || a.size() < 2) return invalid("garbage option");
     char c1 = a[1];
     if (std::isdigit(static_cast<unsigned char>(c1))) {
-      prefer_bsd_ = true;
+      o_.prefer_bsd = true;
       return add_list(PsSelector::Kind::Pgrp, a.substr(1), &Parser::pid_item);
     }
     if (!std::isalpha(static_cast<unsigned char>(c1))) return invalid("garbage option");
     if (force_bsd_) {
-      prefer_bsd_ = true;
+      o_.prefer_bsd = true;
       return bsd(a, 1);
     }
     return unix_opt(a);
@@ -222,7 +116,7 @@ class Parser {
       HULL_ASSIGN(v, (this->*item)(s));
       sel.values.push_back(std::move(v));
     }
-    q_.lists.push_back(std::move(sel));
+    o_.q.lists.push_back(std::move(sel));
     return {};
   }
 
@@ -239,60 +133,60 @@ class Parser {
       switch (a[k]) {
         case 'A':
         case 'e':
-          q_.all = true;
+          o_.q.all = true;
           break;
         case 'a':
-          simple_ |= kSelUnixA;
+          o_.simple |= kSelUnixA;
           break;
         case 'd':
-          simple_ |= kSelUnixD;
+          o_.simple |= kSelUnixD;
           break;
         case 'C':
           return list_option(a, k, K::Command, &Parser::text_item,
                              "list of command names must follow -C");
         case 'F':
-          modifiers_ |= kModF;
-          format_flags_ |= kUnixF;
-          q_.full = true;
+          o_.modifiers |= kModF;
+          o_.format_flags |= kUnixF;
+          o_.q.full = true;
           break;
         case 'G':
           return list_option(a, k, K::Rgid, &Parser::gid_item,
                              "list of real groups must follow -G");
         case 'H':
-          forest_ = 'u';
+          o_.forest = 'u';
           break;
         case 'L':
-          thread_flags_ |= kThreadsL;
+          o_.thread_flags |= kThreadsL;
           break;
         case 'M':
         case 'Z':
-          modifiers_ |= kModM;
+          o_.modifiers |= kModM;
           break;
         case 'N':
-          q_.negate = true;
+          o_.q.negate = true;
           break;
         case 'O': {
           auto arg = opt_arg(a, k);
           if (!arg) return invalid("format or sort specification must follow -O");
-          sf_.push_back({SfKind::UnixPreloaded, *arg});
+          o_.sf.push_back({SfKind::UnixPreloaded, *arg});
           return {};
         }
         case 'P':
-          modifiers_ |= kModP;
+          o_.modifiers |= kModP;
           break;
         case 'T':
-          thread_flags_ |= kThreadsT;
+          o_.thread_flags |= kThreadsT;
           break;
         case 'U':
           return list_option(a, k, K::Ruid, &Parser::uid_item, "list of real users must follow -U");
         case 'V':
           return exclusive("-V", "ps's own version");
         case 'c':
-          modifiers_ |= kModC;
+          o_.modifiers |= kModC;
           break;
         case 'f':
-          format_flags_ |= kUnixF;
-          q_.full = true;
+          o_.format_flags |= kUnixF;
+          o_.q.full = true;
           break;
         case 'g': {
           auto arg = opt_arg(a, k);
@@ -303,13 +197,13 @@ class Parser {
           return invalid("list of session leaders OR effective group IDs was invalid");
         }
         case 'j':
-          modifiers_ |= kModJ;
+          o_.modifiers |= kModJ;
           break;
         case 'l':
-          format_flags_ |= kUnixL;
+          o_.format_flags |= kUnixL;
           break;
         case 'm':
-          thread_flags_ |= kThreadsUnixM;
+          o_.thread_flags |= kThreadsUnixM;
           break;
         case 'n':  // the System.map file ps once read WCHAN names from
           if (!opt_arg(a, k)) return invalid("alternate System.map file must follow -n");
@@ -317,7 +211,7 @@ class Parser {
         case 'o': {
           auto arg = opt_arg(a, k);
           if (!arg) return invalid("format specification must follow -o");
-          sf_.push_back({SfKind::Format, *arg});
+          o_.sf.push_back({SfKind::Format, *arg});
           return {};
         }
         case 'p':
@@ -333,12 +227,12 @@ class Parser {
         case 'u':
           return list_option(a, k, K::Euid, &Parser::uid_item, "list of users must follow -u");
         case 'w':
-          ++q_.wide;
+          ++o_.q.wide;
           break;
         case 'x':
           return invalid("must set personality to get -x option");
         case 'y':
-          modifiers_ |= kModY;
+          o_.modifiers |= kModY;
           break;
         case '-':
           return invalid("embedded '-' among SysV options makes no sense");
@@ -358,12 +252,12 @@ class Parser {
       }
       switch (c) {
         case 'H':
-          thread_flags_ |= kThreadsH;
+          o_.thread_flags |= kThreadsH;
           break;
         case 'L':
           return exclusive("L", "ps's list of format keywords");
         case 'M':
-          thread_flags_ |= kThreadsBsdM;
+          o_.thread_flags |= kThreadsBsdM;
           break;
         case 'N':
           if (!opt_arg(a, k)) return invalid("alternate System.map file must follow N");
@@ -371,14 +265,14 @@ class Parser {
         case 'O': {
           auto arg = opt_arg(a, k);
           if (!arg) return invalid("format or sort specification must follow O");
-          sf_.push_back({SfKind::BsdPreloaded, *arg});
+          o_.sf.push_back({SfKind::BsdPreloaded, *arg});
           return {};
         }
         case 'S':
-          q_.cumulative = true;
+          o_.q.cumulative = true;
           break;
         case 'T':
-          q_.own_terminal = true;
+          o_.q.own_terminal = true;
           break;
         case 'U':
           return list_option(a, k, K::Euid, &Parser::uid_item, "list of users must follow U");
@@ -387,57 +281,57 @@ class Parser {
         case 'W':
           return invalid("obsolete W option not supported (you have a /dev/drum?)");
         case 'X':
-          format_flags_ |= kLinuxX;
+          o_.format_flags |= kLinuxX;
           break;
         case 'Z':
-          modifiers_ |= kModM;
+          o_.modifiers |= kModM;
           break;
         case 'a':
-          simple_ |= kSelBsdA;
+          o_.simple |= kSelBsdA;
           break;
         case 'c':
-          q_.command_name = true;
+          o_.q.command_name = true;
           break;
         case 'e':
-          q_.environment = true;
+          o_.q.environment = true;
           break;
         case 'f':
-          forest_ = 'b';
+          o_.forest = 'b';
           break;
         case 'g':
-          simple_ |= kSelBsdG;
+          o_.simple |= kSelBsdG;
           break;
         case 'h':
           if (header_set_) return invalid("only one heading option may be specified");
           header_set_ = true;
-          q_.headers = PsHeaders::None;
+          o_.q.headers = PsHeaders::None;
           break;
         case 'j':
-          format_flags_ |= kBsdJ;
+          o_.format_flags |= kBsdJ;
           break;
         case 'k': {
           auto arg = opt_arg(a, k);
           if (!arg) return invalid("long sort specification must follow 'k'");
-          sf_.push_back({SfKind::Sort, *arg});
+          o_.sf.push_back({SfKind::Sort, *arg});
           return {};
         }
         case 'l':
-          format_flags_ |= kBsdL;
+          o_.format_flags |= kBsdL;
           break;
         case 'm':
           if (force_bsd_) {
-            format_flags_ |= kLinuxM;  // procps's old Linux m: the memory layout
+            o_.format_flags |= kLinuxM;  // procps's old Linux m: the memory layout
           } else {
-            thread_flags_ |= kThreadsBsdM;
+            o_.thread_flags |= kThreadsBsdM;
           }
           break;
         case 'n':
-          q_.numeric = true;
+          o_.q.numeric = true;
           break;
         case 'o': {
           auto arg = opt_arg(a, k);
           if (!arg) return invalid("format specification must follow o");
-          sf_.push_back({SfKind::Format, *arg});
+          o_.sf.push_back({SfKind::Format, *arg});
           return {};
         }
         case 'p':
@@ -445,30 +339,30 @@ class Parser {
         case 'q':
           return list_option(a, k, K::Pid, &Parser::pid_item, "list of process IDs must follow q");
         case 'r':
-          q_.running_only = true;
+          o_.q.running_only = true;
           break;
         case 's':
-          format_flags_ |= kBsdS;
+          o_.format_flags |= kBsdS;
           break;
         case 't': {
           auto arg = opt_arg(a, k);
           if (!arg) {  // the caller's own terminal
-            q_.own_terminal = true;
+            o_.q.own_terminal = true;
             return {};
           }
           return add_list(K::Tty, *arg, &Parser::tty_item);
         }
         case 'u':
-          format_flags_ |= kBsdU;
+          o_.format_flags |= kBsdU;
           break;
         case 'v':
-          format_flags_ |= kBsdV;
+          o_.format_flags |= kBsdV;
           break;
         case 'w':
-          ++q_.wide;
+          ++o_.q.wide;
           break;
         case 'x':
-          simple_ |= kSelBsdX;
+          o_.simple |= kSelBsdX;
           break;
         case '-':
           return invalid("embedded '-' among BSD options makes no sense");
@@ -530,25 +424,25 @@ class Parser {
       return list(K::Session, &Parser::pid_item, "some sid thing(s) must follow --sid");
     if (name == "tty") return list(K::Tty, &Parser::tty_item, "list of ttys must follow --tty");
     if (name == "cols" || name == "columns" || name == "width") {
-      return number(&q_.cols, "number of columns must follow --cols, --width, or --columns");
+      return number(&o_.q.cols, "number of columns must follow --cols, --width, or --columns");
     }
     if (name == "rows" || name == "lines") {
-      return number(&q_.rows, "number of rows must follow --rows or --lines");
+      return number(&o_.q.rows, "number of rows must follow --rows or --lines");
     }
     if (name == "context") {
-      format_flags_ |= kContext;
+      o_.format_flags |= kContext;
       return no_arg("context");
     }
     if (name == "cumulative") {
-      q_.cumulative = true;
+      o_.q.cumulative = true;
       return no_arg("cumulative");
     }
     if (name == "deselect") {
-      q_.negate = true;
+      o_.q.negate = true;
       return no_arg("deselect");
     }
     if (name == "forest") {
-      forest_ = 'g';
+      o_.forest = 'g';
       return no_arg("forest");
     }
     if (name == "format" || name == "sort") {
@@ -557,7 +451,7 @@ class Parser {
         return invalid(name == "format" ? "format specification must follow --format"
                                         : "long sort specification must follow --sort");
       }
-      sf_.push_back({name == "format" ? SfKind::Format : SfKind::Sort, *v});
+      o_.sf.push_back({name == "format" ? SfKind::Format : SfKind::Sort, *v});
       return {};
     }
     static constexpr const char* kNoHeaders[] = {"no-header",   "no-headers", "no-heading",
@@ -571,7 +465,7 @@ class Parser {
       HULL_TRY(no_arg(name.c_str()));
       if (header_set_) return invalid("only one heading option may be specified");
       header_set_ = true;
-      q_.headers = none ? PsHeaders::None : PsHeaders::EveryPage;
+      o_.q.headers = none ? PsHeaders::None : PsHeaders::EveryPage;
       return {};
     }
     if (name == "help") return unsupported(a, "ps's own help");
@@ -586,344 +480,12 @@ class Parser {
     return unsupported(opt, what);
   }
 
-  // procps's thread_option_check.
-  Status threads() {
-    unsigned t = thread_flags_;
-    if (t == 0) return {};
-    if (forest_) return invalid("thread display conflicts with forest display");
-    if ((t & kThreadsH) && (t & (kThreadsBsdM | kThreadsUnixM))) {
-      return invalid("thread flags conflict; can't use H with m or -m");
-    }
-    if ((t & kThreadsBsdM) && (t & kThreadsUnixM)) {
-      return invalid("thread flags conflict; can't use both m and -m");
-    }
-    if ((t & kThreadsL) && (t & kThreadsT)) {
-      return invalid("thread flags conflict; can't use both -L and -T");
-    }
-    must_use_ = (t & (kThreadsL | kThreadsT)) && (t & (kThreadsBsdM | kThreadsUnixM | kThreadsH));
-    if (t & (kThreadsBsdM | kThreadsUnixM)) {
-      q_.threads = PsThreads::WithProcess;
-    } else if (t & kThreadsH) {
-      q_.threads = PsThreads::AsProcesses;
-    } else if (t & kThreadsL) {
-      q_.threads = PsThreads::Lwp;
-    } else {
-      q_.threads = PsThreads::Spid;
-    }
-    return {};
-  }
-
-  // One format list: "key[:width][=header]" items, separated by commas or blanks.
-  Status parse_format(std::string_view list, std::vector<PsColumn>& out) {
-    bool need_item = true;
-    for (char c : list) {
-      bool sep = c == ',' || c == ' ' || c == '\t' || c == '\n';
-      if (sep && need_item) return invalid("improper format list");
-      need_item = sep;
-    }
-    if (list.empty()) return invalid("improper format list");
-    for (const auto& item : split_list(list)) {
-      std::string key = item;
-      std::optional<std::string> header;
-      int width = -1;
-      if (size_t eq = key.find('='); eq != std::string::npos) {
-        header = key.substr(eq + 1);
-        key.resize(eq);
-      }
-      if (size_t colon = key.find(':'); colon != std::string::npos) {
-        std::string w = key.substr(colon + 1);
-        key.resize(colon);
-        int n = 0;
-        auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), n);
-        if (ec != std::errc() || end != w.data() + w.size() || n < 1 || n > 4096) {
-          return invalid("width of \"" + key + "\" must be a number from 1 to 4096");
-        }
-        width = n;
-      }
-      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const ps::Keyword* kw = ps::find_keyword(key);
-      if (!kw) {
-        return fail(Errc::Invalid, "ps: unknown format keyword \"" + key +
-                                       "\"; the keywords are: " + ps::keyword_names());
-      }
-      out.push_back(PsColumn{key, header ? *header : std::string(kw->header), width});
-    }
-    return {};
-  }
-
-  Status parse_sort(std::string_view list) {
-    if (list.empty()) return invalid("unknown sort specifier");
-    for (const auto& item : split_list(list)) {
-      PsSortKey k;
-      std::string_view key = item;
-      if (key.starts_with('+') || key.starts_with('-')) {
-        k.descending = key[0] == '-';
-        key.remove_prefix(1);
-      }
-      std::string lower(key);
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (!ps::find_keyword(lower)) return invalid("unknown sort specifier");
-      k.key = lower;
-      q_.sort.push_back(std::move(k));
-    }
-    return {};
-  }
-
-  // BSD O's old meaning: short sort letters ("Op", "O-r").
-  bool parse_short_sort(std::string_view list) {
-    std::vector<PsSortKey> keys;
-    bool descending = false;
-    for (char c : list) {
-      if (c == '+' || c == '-') {
-        descending = c == '-';
-        continue;
-      }
-      const char* key = short_sort_key(c);
-      if (!key) return false;
-      keys.push_back({key, descending});
-      descending = false;
-    }
-    if (keys.empty()) return false;
-    q_.sort.insert(q_.sort.end(), keys.begin(), keys.end());
-    return true;
-  }
-
-  Status add_keys(std::initializer_list<const char*> keys) {
-    for (const char* k : keys) HULL_TRY(parse_format(k, q_.columns));
-    return {};
-  }
-
-  // procps's generate_sysv_list: the UNIX layouts, modifiers included.
-  Status sysv_list() {
-    bool f = format_flags_ & kUnixF, l = format_flags_ & kUnixL;
-    if ((modifiers_ & kModY) && !l) return invalid("modifier -y without format -l makes no sense");
-    bool y = modifiers_ & kModY, c = modifiers_ & kModC;
-    std::vector<const char*> k;
-    if (modifiers_ & kModM) k.push_back("label");
-    if (l && !y) k.push_back("f");
-    if (l) k.push_back("s");
-    if (f) {
-      k.push_back("uid_hack");
-    } else if (l) {
-      k.push_back("uid");
-    }
-    k.push_back("pid");
-    if (thread_flags_ & kThreadsT) k.push_back("spid");
-    if (f || l) k.push_back("ppid");
-    if (modifiers_ & kModJ) {
-      k.push_back("pgid");
-      k.push_back("sid");
-    }
-    if (thread_flags_ & kThreadsL) k.push_back("lwp");
-    if (modifiers_ & kModP) k.push_back("psr");
-    if ((f || l) && !c) k.push_back("c");
-    if ((thread_flags_ & kThreadsL) && f) k.push_back("nlwp");
-    if (c) {
-      k.push_back("class");
-      k.push_back("pri");
-    } else if (l) {
-      k.push_back("opri");
-      k.push_back("ni");
-    }
-    if (l) k.push_back(y ? "rss" : "addr_1");
-    if ((modifiers_ & kModF) || l) k.push_back("sz");
-    if (l) k.push_back("wchan");
-    if (modifiers_ & kModF) {
-      if (!(l && y)) k.push_back("rss");
-      if (!(modifiers_ & kModP)) k.push_back("psr");
-    }
-    if (f) k.push_back("stime");
-    k.push_back("tname");
-    if (prefer_bsd_) {
-      if (!l) k.push_back("stat");
-      k.push_back("bsdtime");
-      k.push_back(format_flags_ ? "cmd" : "args");
-    } else {
-      k.push_back("time");
-      k.push_back(f ? "cmd" : "ucmd");
-    }
-    for (const char* key : k) HULL_TRY(parse_format(key, q_.columns));
-    return {};
-  }
-
-  size_t find_header(std::string_view h) const {
-    for (size_t i = 0; i < q_.columns.size(); ++i) {
-      if (q_.columns[i].header == h) return i;
-    }
-    return std::string::npos;
-  }
-  bool add_after(std::string_view h, const char* key) {
-    size_t at = find_header(h);
-    if (at == std::string::npos) return false;
-    std::vector<PsColumn> one;
-    (void)parse_format(key, one);
-    q_.columns.insert(q_.columns.begin() + static_cast<std::ptrdiff_t>(at) + 1, one.front());
-    return true;
-  }
-  bool remove(std::string_view h) {
-    size_t at = find_header(h);
-    if (at == std::string::npos) return false;
-    q_.columns.erase(q_.columns.begin() + static_cast<std::ptrdiff_t>(at));
-    return true;
-  }
-
-  // procps's process_sf_options: user lists, else the layout the flags name.
-  Status formats() {
-    bool preloaded = false, listed = false;
-    for (const auto& s : sf_) {
-      if (s.kind == SfKind::Sort) {
-        HULL_TRY(parse_sort(s.text));
-      } else if (s.kind == SfKind::Format) {
-        if (preloaded) return invalid("option -O can not follow other format options");
-        listed = true;
-        HULL_TRY(parse_format(s.text, q_.columns));
-      } else {
-        std::vector<PsColumn> user;
-        Status st = parse_format(s.text, user);
-        if (!st) {
-          if (s.kind == SfKind::BsdPreloaded && parse_short_sort(s.text)) continue;
-          return st;
-        }
-        if (listed || preloaded) return invalid("option -O can not follow other format options");
-        preloaded = true;
-        HULL_TRY(parse_format("pid", q_.columns));
-        q_.columns.insert(q_.columns.end(), user.begin(), user.end());
-        HULL_TRY(parse_format(s.kind == SfKind::UnixPreloaded ? "state,tname,time,command"
-                                                              : "state,tname,cputime,comm",
-                              q_.columns));
-      }
-    }
-    if (!q_.columns.empty()) {
-      if (format_flags_) return invalid("conflicting format options");
-      if (modifiers_) return invalid("can not use output modifiers with user-defined output");
-      if (must_use_) return invalid("-L/-T with H/m/-m and -o/-O/o/O is nonsense");
-      return {};
-    }
-    const char* spec = nullptr;
-    switch (format_flags_) {
-      case 0:
-      case kUnixF:
-      case kUnixL:
-      case kUnixF | kUnixL:
-        return sysv_list();
-      case kBsdJ:
-        spec = "ppid,pid,pgid,sid,tname,tpgid,stat,uid,bsdtime,args";
-        break;
-      case kBsdL:
-        spec = "flags,uid,pid,ppid,priority,nice,vsz,rss,wchan,stat,tname,bsdtime,args";
-        break;
-      case kBsdS:
-        spec = "uid,pid,pending,sig_block,sig_ignore,caught,stat,tname,bsdtime,args";
-        break;
-      case kBsdU:
-        spec = "user,pid,pcpu,pmem,vsz,rss,tname,stat,start_time,bsdtime,args";
-        break;
-      case kBsdV:
-        spec = "pid,tname,stat,bsdtime,maj_flt,m_trs,m_drs,rss,pmem,args";
-        break;
-      case kLinuxX:
-        spec = "pid,start_stack,esp,eip,timeout,alarm,stat,tname,bsdtime,args";
-        break;
-      case kLinuxM:
-        spec = "pid,tname,majflt,minflt,m_trs,m_drs,m_size,m_swap,rss,m_share,vm_lib,m_dt,args";
-        break;
-      case kContext:
-        spec = "pid,context,command";
-        break;
-      default:
-        return invalid("conflicting format options");
-    }
-    HULL_TRY(parse_format(spec, q_.columns));
-    // The modifiers on a BSD layout.
-    if (modifiers_ & kModJ) {
-      if (!add_after("PPID", "pgid")) (void)add_after("PID", "pgid");
-      if (!add_after("PGID", "sid")) return invalid("lost my PGID");
-    }
-    if (modifiers_ & kModY) {
-      (void)remove("F");
-      if (add_after("ADDR", "rss")) (void)remove("ADDR");
-    }
-    if (modifiers_ & kModC) {
-      for (const char* h : {"%CPU", "CPU", "CP", "C", "NI"}) (void)remove(h);
-      if (add_after("PRI", "class")) {
-        (void)remove("PRI");
-        (void)add_after("CLS", "pri");
-      }
-    }
-    if (thread_flags_ & kThreadsT) {
-      if (!add_after("PID", "spid") && must_use_) {
-        return invalid("-T with H/-m/m but no PID for SPID to follow");
-      }
-    }
-    if (thread_flags_ & kThreadsL) {
-      bool placed = false;
-      for (const char* h : {"SID", "SESS", "PGID", "PGRP", "PPID", "PID"}) {
-        if ((placed = add_after(h, "lwp"))) break;
-      }
-      if (!placed && must_use_) {
-        return invalid("-L with H/-m/m but no PID/PGID/SID/SESS for NLWP to follow");
-      }
-      (void)add_after("%CPU", "nlwp");
-    }
-    if (modifiers_ & kModM) {
-      std::vector<PsColumn> label;
-      HULL_TRY(parse_format("label", label));
-      q_.columns.insert(q_.columns.begin(), label.front());
-    }
-    return {};
-  }
-
-  // procps's select_bits_setup: a table of which (own euid, session leader,
-  // no tty, own tty) combinations the simple selections take.
-  Status selection() {
-    if (forest_ == 'u') {
-      q_.forest = PsForest::Indent;
-    } else if (forest_) {
-      q_.forest = PsForest::Ascii;
-    }
-    if (simple_ != 0) {
-      unsigned v = (simple_ & (kSelUnixA | kSelUnixD)) ? simple_ : simple_ | kSelBsdG;
-      switch (v) {
-        case kSelUnixA | kSelUnixD:
-          q_.simple = 0x3f3f;
-          break;
-        case kSelUnixA:
-          q_.simple = 0x0303;
-          break;
-        case kSelUnixD:
-          q_.simple = 0x3333;
-          break;
-        case kSelBsdG:
-          q_.simple = 0x0a0a;
-          break;
-        case kSelBsdG | kSelBsdA:
-          q_.simple = 0x0f0f;
-          break;
-        case kSelBsdG | kSelBsdX:
-          q_.simple = 0xaaaa;
-          break;
-        case kSelBsdG | kSelBsdX | kSelBsdA:
-          q_.all = true;
-          break;
-        default:
-          return invalid("process selection options conflict");
-      }
-    }
-    // hull's difference: no selection at all lists every process of the
-    // container (ps would list the caller's own on its terminal: none).
-    if (!q_.all && q_.simple == 0 && q_.lists.empty() && !q_.own_terminal) q_.all = true;
-    return {};
-  }
-
   const std::vector<std::string>& args_;
   const PsNames& names_;
   bool force_bsd_;
   size_t i_ = 0;
-  PsQuery q_;
-  unsigned format_flags_ = 0, modifiers_ = 0, thread_flags_ = 0, simple_ = 0;
-  bool prefer_bsd_ = false, must_use_ = false, header_set_ = false;
-  char forest_ = 0;
-  std::vector<SfSpec> sf_;
+  PsOptions o_;
+  bool header_set_ = false;
 };
 
 }  // namespace
