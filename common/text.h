@@ -17,11 +17,12 @@ std::string_view trim(std::string_view s);
 // "a,,b" -> {"a", "", "b"}; "" -> {""}.
 std::vector<std::string_view> split(std::string_view s, char sep);
 
-// True when all of `s` is one decimal number in T's range (no blanks, no '+',
-// not empty); *out holds it then. On false *out is unspecified.
+// True when all of `s` is one number in `base` (10 unless given) in T's range
+// (no blanks, no '+', no "0x", not empty); *out holds it then. On false *out
+// is unspecified.
 template <std::integral T>
-bool parse_number(std::string_view s, T* out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+bool parse_number(std::string_view s, T* out, int base = 10) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
   return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
 }
 

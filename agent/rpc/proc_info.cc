@@ -11,25 +11,13 @@
 #include <memory>
 
 #include "agent/engine/fs_util.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace hull::agent::rpc {
 namespace {
 
 constexpr size_t kMaxProcTextBytes = 64 << 10;
-
-template <typename T>
-bool parse_number(std::string_view s, T* out, int base = 10) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
-  return ec == std::errc{} && end == s.data() + s.size();
-}
-
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::vector<std::string_view> words(std::string_view s) {
   std::vector<std::string_view> out;

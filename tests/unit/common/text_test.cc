@@ -36,6 +36,15 @@ TEST(ParseNumber, TheWholeStringOrNothing) {
   EXPECT_EQ(i, -5);
 }
 
+TEST(ParseNumber, InAnotherBase) {
+  uint64_t u = 0;
+  EXPECT_TRUE(parse_number("00000000000001fF", &u, 16));  // a /proc signal mask
+  EXPECT_EQ(u, 0x1ffu);
+  EXPECT_FALSE(parse_number("0x1f", &u, 16));
+  EXPECT_FALSE(parse_number("1g", &u, 16));
+  EXPECT_FALSE(parse_number("", &u, 16));
+}
+
 TEST(HexDigit, BothCases) {
   EXPECT_EQ(hex_digit('0'), 0);
   EXPECT_EQ(hex_digit('a'), 10);
