@@ -29,21 +29,10 @@ ctr_run() {
 start_containerd() {
   CONTAINERD_DIR=$E2E_TMP/containerd
   mkdir -p "$CONTAINERD_DIR/fifo"
-  cat >"$CONTAINERD_DIR/config.toml" <<EOF
-version = 2
-root = "$CONTAINERD_DIR/root"
-state = "$CONTAINERD_DIR/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$CONTAINERD_DIR/containerd.sock"
-[ttrpc]
-  address = "$CONTAINERD_DIR/containerd.sock.ttrpc"
-[debug]
-  address = "$CONTAINERD_DIR/debug.sock"
-  level = "warn"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CONTAINERD_DIR/opt"
-EOF
+  {
+    echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+    containerd_private_config warn
+  } >"$CONTAINERD_DIR/config.toml"
   local netns=()
   [ "${CONTAINERD_NETNS:-}" != 1 ] || netns=(--net)
   unshare "${netns[@]}" --mount --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
@@ -62,8 +51,36 @@ EOF
   # below see strangers).
   exec {CONTAINERD_NSFD}<"/proc/$CONTAINERD_PID/ns/mnt"
   export CONTAINERD_MNTNS CONTAINERD_NSFD
-  "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$CTR_IMAGE" "$CONTAINERD_DIR/busybox.tar"
-  c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
+  import_oci_image "$CTR_IMAGE"
+}
+
+# containerd_private_config LEVEL: the lines of a containerd config that keep
+# everything under $CONTAINERD_DIR (root, state, sockets, opt), logging at LEVEL.
+containerd_private_config() {
+  cat <<EOF
+version = 2
+root = "$CONTAINERD_DIR/root"
+state = "$CONTAINERD_DIR/state"
+[grpc]
+  address = "$CONTAINERD_DIR/containerd.sock"
+[ttrpc]
+  address = "$CONTAINERD_DIR/containerd.sock.ttrpc"
+[debug]
+  address = "$CONTAINERD_DIR/debug.sock"
+  level = "$1"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CONTAINERD_DIR/opt"
+EOF
+}
+
+# import_oci_image NAME [COMMAND-JSON]: busybox from $E2E_TMP/rootfs as the
+# image NAME (with COMMAND as its command when given), imported into our
+# containerd.
+import_oci_image() {
+  local tar
+  tar=$CONTAINERD_DIR/$(basename "${1%%:*}").tar
+  OCI_IMAGE_CMD=${2:-} "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$1" "$tar" &&
+    c images import "$tar" >/dev/null
 }
 
 # Pids of the runc shims of container ID in our namespace (a shim's command

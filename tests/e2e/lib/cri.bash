@@ -68,19 +68,8 @@ start_cri_containerd() {
             "ranges": [[{"subnet": "$CRI_SUBNET.0/24", "gateway": "$CRI_GATEWAY"}]],
             "routes": [{"dst": "0.0.0.0/0"}]}}]}
 EOF2
-  cat >"$CONTAINERD_DIR/config.toml" <<EOF2
-version = 2
-root = "$CONTAINERD_DIR/root"
-state = "$CONTAINERD_DIR/state"
-[grpc]
-  address = "$CONTAINERD_DIR/containerd.sock"
-[ttrpc]
-  address = "$CONTAINERD_DIR/containerd.sock.ttrpc"
-[debug]
-  address = "$CONTAINERD_DIR/debug.sock"
-  level = "info"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CONTAINERD_DIR/opt"
+  containerd_private_config info >"$CONTAINERD_DIR/config.toml"
+  cat >>"$CONTAINERD_DIR/config.toml" <<EOF2
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$CRI_PAUSE_IMAGE"
   restrict_oom_score_adj = true
@@ -118,11 +107,8 @@ EOF2
   exec {CONTAINERD_NSFD}<"/proc/$CRI_HOLDER_PID/ns/mnt"
   export CONTAINERD_MNTNS CONTAINERD_NSFD
   launch_cri_containerd || return 1
-  "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" "$CTR_IMAGE" "$CONTAINERD_DIR/busybox.tar"
-  OCI_IMAGE_CMD='["sleep","2147483647"]' "$E2E_LIB/oci-image.sh" "$E2E_TMP/rootfs" \
-    "$CRI_PAUSE_IMAGE" "$CONTAINERD_DIR/pause.tar"
-  c images import "$CONTAINERD_DIR/busybox.tar" >/dev/null
-  c images import "$CONTAINERD_DIR/pause.tar" >/dev/null
+  import_oci_image "$CTR_IMAGE" || return 1
+  import_oci_image "$CRI_PAUSE_IMAGE" '["sleep","2147483647"]' || return 1
   # CRI learns of imported images from containerd's events.
   # shellcheck disable=SC2016  # expands in the child shell
   wait_for 30 bash -c '"$0" -a "$1" ImageStatus "{\"image\":{\"image\":\"$2\"}}" | jq -e .image.id >/dev/null' \
