@@ -69,6 +69,11 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
                              where, systemd_cgroups_path(*first.linux->cgroups_path), opts_.id),
                          "the pod's host cgroup"));
     cgroup.emplace(std::move(cg));
+    // As in runc mode: the VM's RAM plus the host overhead (the shim takes
+    // the monitor's share of it), so a guest cannot make the pod's host
+    // processes use more.
+    HULL_TRY(wrap(cgroup->limit_memory(container::host_memory_limit_bytes(size.memory_mib)),
+                  "the pod's host cgroup"));
     HULL_ASSIGN(joined, wrap(cgroup->join_self(), "the pod's host cgroup"));
     in_cgroup.emplace(std::move(joined));
   }

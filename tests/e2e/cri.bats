@@ -101,6 +101,11 @@ teardown() {
   shims=$(cri_shim_pids)
   [ "$(wc -w <<<"$shims")" -eq 1 ]
   grep -q ":/$CRI_CGROUP/$pod\$" "/proc/$shims/cgroup"
+  # That cgroup holds the pod to its VM's RAM (256 MiB for the containers,
+  # 96 for the guest's own) plus the host overhead (96 MiB), as in runc mode.
+  if [ -d /sys/fs/cgroup/memory ]; then
+    [ "$(cat "/sys/fs/cgroup/memory/$CRI_CGROUP/$pod/memory.limit_in_bytes")" -eq $(((256 + 96 + 96) << 20)) ]
+  fi
 
   run cri ContainerStatus "{\"container_id\": \"$c1\"}"
   [ "$(jq -r .status.state <<<"$output")" = CONTAINER_RUNNING ]
