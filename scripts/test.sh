@@ -12,6 +12,7 @@
 # pass or failure each (scripts/lib/gates.sh): gate-format, gate-shellcheck,
 # gate-asan (the unit suites under ASan+UBSan) and fuzz-* (a short run of
 # each libFuzzer target). Logs of every suite land in build/test-logs/.
+# HULL_TEST_JOBS=N runs N VM suites at a time (default 2; 1: one by one).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 top=$(pwd)
@@ -64,6 +65,8 @@ run_gate() {
 
 # shellcheck source=scripts/lib/gates.sh
 . scripts/lib/gates.sh
+# shellcheck source=scripts/lib/suites.sh
+. scripts/lib/suites.sh
 
 t0=$(date +%s)
 scripts/setup.sh || die "installing packages failed"
@@ -104,62 +107,11 @@ for p in "${patterns[@]}"; do
   esac
 done
 
-# count LOG RC: adds one GoogleTest suite's results to the totals.
-count_gtest() {
-  local log=$1 rc=$2 p f s
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*listed below.*/\1/p' "$log" | tail -1)
-  s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  p=${p:-0} f=${f:-0} s=${s:-0}
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi  # crashed or exited early
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-  printf '   %d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
-  if [ "$f" -ne 0 ]; then grep -E '^\[  FAILED  \]|Failure|error:' "$log" | head -20 | sed 's/^/   | /'; fi
-}
-
-run_gtest_suite() {
-  local bin=$1 name log rc t0
-  name=$(basename "$bin")
-  wants "$name" || return 0
-  log=$logs/$name.log
-  t0=$(date +%s)
-  echo "== $name"
-  timeout -k 10 "$suite_timeout" "$bin" --gtest_color=no >"$log" 2>&1
-  rc=$?
-  [ "$rc" -eq 124 ] && echo "   TIMED OUT after ${suite_timeout}s"
-  count_gtest "$log" "$rc"
-  echo "   ($(($(date +%s) - t0)) s, log: $log)"
-}
-
-for bin in "$build"/tests/unit-*; do
-  [ -x "$bin" ] && run_gtest_suite "$bin"
-done
-for bin in "$build"/tests/integration-*; do
-  [ -x "$bin" ] && run_gtest_suite "$bin"
-done
-
-# bats suites: end to end (real docker, podman, containerd, runc-style CLI
-# tests) as e2e-*, and the tests of the scripts themselves as scripts-*.
-for suite in tests/e2e/*.bats tests/scripts/*.bats; do
-  [ -f "$suite" ] || continue
-  name=$(basename "$(dirname "$suite")")-$(basename "$suite" .bats)
-  wants "$name" || continue
-  echo "== $name"
-  log=$logs/$name.log
-  t0=$(date +%s)
-  HULL_BUILD_DIR=$build timeout -k 10 "$suite_timeout" bats --tap --timing "$suite" >"$log" 2>&1
-  rc=$?
-  [ "$rc" -eq 124 ] && echo "   TIMED OUT after ${suite_timeout}s"
-  p=$(grep -c '^ok ' "$log" || true)
-  s=$(grep -c '^ok .*# skip' "$log" || true)
-  f=$(grep -c '^not ok ' "$log" || true)
-  p=$((p - s))
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-  printf '   %d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
-  if [ "$f" -ne 0 ]; then grep '^not ok ' "$log" | head -20 | sed 's/^/   | /'; fi
-  echo "   ($(($(date +%s) - t0)) s, log: $log)"
-done
+# The unit suites first, one after the other (seconds each), then the VM
+# suites and the scripts' tests as jobs side by side (scripts/lib/suites.sh).
+while IFS= read -r name; do run_suite "$name"; done < <(selected_suites unit)
+run_suite_jobs
+sum_suite_counts
 
 run_gate gate-asan gate_asan
 run_fuzz_gates
