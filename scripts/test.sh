@@ -6,11 +6,12 @@
 #   HULL_TESTS="unit-* gate-*" scripts/test.sh    only those whose name matches
 #                                            one of the patterns
 #
-# Suites: build/tests/unit-* (GoogleTest, no VM), build/tests/integration-*
+# Suites: unit-* (GoogleTest, no VM; built with ASan+UBSan in build-asan/tests,
+# but unit-agent-engine-static in build/tests), build/tests/integration-*
 # (GoogleTest, real VMs under TCG or KVM), tests/e2e/*.bats as e2e-* (real
 # docker, podman, containerd), tests/scripts/*.bats as scripts-*. Gates, one
 # pass or failure each (scripts/lib/gates.sh): gate-format, gate-shellcheck,
-# gate-asan (the unit suites under ASan+UBSan) and fuzz-* (a short run of
+# gate-asan (the unit suites' ASan+UBSan tree builds) and fuzz-* (a short run of
 # each libFuzzer target). Logs of every suite land in build/test-logs/.
 # HULL_TEST_JOBS=N runs N VM suites at a time (default 2; 1: one by one).
 set -uo pipefail
@@ -40,6 +41,15 @@ wants() {
   local p
   # shellcheck disable=SC2053  # the patterns are globs
   for p in "${patterns[@]}"; do [[ $1 == $p ]] && return 0; done
+  return 1
+}
+
+# wants_any PREFIX: whether HULL_TESTS may select a suite whose name starts
+# with PREFIX (a pattern that matches PREFIXx, or that starts with PREFIX).
+wants_any() {
+  local p
+  # shellcheck disable=SC2053  # the patterns are globs
+  for p in "${patterns[@]}"; do [[ ${1}x == $p || $p == "$1"* ]] && return 0; done
   return 1
 }
 
@@ -88,7 +98,9 @@ build_all() {
   t0=$(date +%s)
   echo "== build ($build)"
   # shellcheck disable=SC2046  # launcher_args is zero or two words
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release $(launcher_args) >"$build/configure.log" 2>&1 ||
+  # The unit suites but the -static one build in the ASan tree only (gates.sh).
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHULL_UNIT_TESTS_IN_ALL=OFF $(launcher_args) \
+    >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; die "cmake configure failed"; }
   cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
     { tail -50 "$build/build.log" >&2; die "build failed (full log: $build/build.log)"; }
@@ -107,13 +119,14 @@ for p in "${patterns[@]}"; do
   esac
 done
 
-# The unit suites first, one after the other (seconds each), then the VM
-# suites and the scripts' tests as jobs side by side (scripts/lib/suites.sh).
-while IFS= read -r name; do run_suite "$name"; done < <(selected_suites unit)
+# The VM suites and the scripts' tests as jobs side by side, then the unit
+# suites in the ASan+UBSan tree that built meanwhile (scripts/lib/suites.sh).
 run_suite_jobs
+if wants gate-asan || wants_any unit-; then
+  run_gate gate-asan gate_asan
+fi
+while IFS= read -r name; do run_suite "$name"; done < <(selected_suites unit)
 sum_suite_counts
-
-run_gate gate-asan gate_asan
 run_fuzz_gates
 
 echo "== total time $(($(date +%s) - start)) s"

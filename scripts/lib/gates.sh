@@ -5,7 +5,7 @@
 #
 #   gate-format      every tracked C/C++ file matches .clang-format
 #   gate-shellcheck  every tracked shell script passes shellcheck
-#   gate-asan        the unit suites, built with ASan+UBSan, pass
+#   gate-asan        the unit suites build with ASan+UBSan (they run there)
 #   fuzz-<target>    each libFuzzer target, built and run for a while
 #
 # Each gate_* function prints what failed and returns non-zero on failure.
@@ -69,9 +69,14 @@ launcher_args() {
 # the sanitizer runtimes do not link -static (unit-agent-engine runs the same
 # objects dynamically linked).
 unit_targets() {
+  all_unit_targets "$1" | grep -v -- '-static$'
+}
+
+# Every unit-* target CMake knows in build tree $1.
+all_unit_targets() {
   # The target list of Makefiles ("... unit-x") or Ninja ("unit-x: phony").
-  cmake --build "$1" --target help |
-    sed -n -E 's/^(\.\.\. )?(unit-[A-Za-z0-9_-]+)(:.*)?$/\2/p' | grep -v -- '-static$' | sort -u
+  cmake --build "$1" --target help 2>/dev/null |
+    sed -n -E 's/^(\.\.\. )?(unit-[A-Za-z0-9_-]+)(:.*)?$/\2/p' | sort -u
 }
 
 # Configures and builds the unit suites with ASan+UBSan in $build-asan.
@@ -109,7 +114,7 @@ wanted_fuzz_targets() {
 start_gate_builds() {
   local targets=()
   set -m
-  if wants gate-asan; then
+  if wants gate-asan || wants_any unit-; then
     (renice -n 19 -p "$BASHPID" >/dev/null; asan_build >"$logs/asan-build.log" 2>&1; echo $? >"$logs/asan-build.rc") &
     asan_build_pid=$!
   fi
@@ -140,34 +145,14 @@ wait_gate_build() {
   [ -f "$logs/$1-build.rc" ] && [ "$(cat "$logs/$1-build.rc")" -eq 0 ]
 }
 
-# The unit suites built with AddressSanitizer and UndefinedBehaviorSanitizer
-# in $build-asan (by start_gate_builds), each run; one gate for all of them
-# (their tests are the normal unit tests, counted once already). Any
-# sanitizer report fails it.
+# gate-asan: the ASan+UBSan tree of the unit suites (started by
+# start_gate_builds) built. The suites then run in it (scripts/lib/suites.sh),
+# each counted, a sanitizer report failing its suite.
 gate_asan() {
-  local abuild=$build-asan targets=() t log bad=() t0
-  if ! wait_gate_build asan "${asan_build_pid:-}"; then
-    echo "   configuring or building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
-    grep -E 'error|Error' "$logs/asan-build.log" | head -20 | indent
-    return 1
-  fi
-  mapfile -t targets < <(unit_targets "$abuild")
-  for t in "${targets[@]}"; do
-    log=$logs/asan-$t.log
-    t0=$(date +%s)
-    # halt_on_error: a UBSan finding ends the suite instead of scrolling by.
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      timeout -k 10 "$suite_timeout" "$abuild/tests/$t" --gtest_color=no >"$log" 2>&1
-    local rc=$?
-    if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR: |runtime error: ' "$log"; then
-      bad+=("$t")
-      echo "   $t: FAILED, exit status $rc (log: $log)"
-      grep -E '^\[  FAILED  \]|==ERROR: |runtime error: |^SUMMARY: ' "$log" | head -10 | indent
-    else
-      echo "   $t: clean ($(($(date +%s) - t0)) s)"
-    fi
-  done
-  [ ${#bad[@]} -eq 0 ]
+  wait_gate_build asan "${asan_build_pid:-}" && return 0
+  echo "   configuring or building the unit suites with ASan+UBSan failed (log: $logs/asan-build.log):"
+  grep -E 'error|Error' "$logs/asan-build.log" | head -20 | indent
+  return 1
 }
 
 # The libFuzzer targets named in tests/fuzz/CMakeLists.txt.
