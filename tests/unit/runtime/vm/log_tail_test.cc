@@ -39,7 +39,7 @@ TEST(TailFile, ReadsAcrossARotation) {
   std::ofstream(path + ".1") << "old 1\nold 2\nold 3\n";
   std::ofstream(path) << "new 1\n";
   EXPECT_EQ(tail_file(path, 3), "old 2\nold 3\nnew 1");
-  EXPECT_EQ(ring_tail_bytes(path, 9), "3\nnew 1\n");
+  EXPECT_EQ(ring_tail_bytes(path, 9), " 3\nnew 1\n");
   EXPECT_EQ(ring_tail_bytes(path, 4), "w 1\n");
   std::remove(path.c_str());
   EXPECT_EQ(tail_file(path, 1), "old 3");  // the current half is missing
