@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,11 @@ namespace {
 // looks at the others, so a flooding console cannot starve a helper's log.
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kReadBudget = 4 * kReadChunk;
+// A round that read less than kTrickle waits kCoalesce before the next poll: QEMU writes the
+// serial console one byte per write(2), and waking for each byte cost more CPU than the
+// guest spent writing it. Logs may lag by that much; drain() reads at once.
+constexpr size_t kTrickle = 4096;
+constexpr timespec kCoalesce{0, 5'000'000};
 // drain() reads at most this much of one stream: a writer that keeps writing cannot hold it.
 constexpr size_t kDrainBudget = 64 * kReadChunk;
 
@@ -152,18 +158,19 @@ UniqueFd LogPump::take_writer(size_t i) {
   return std::move(streams_.at(i)->writer);
 }
 
-void LogPump::pump_one(Stream& s, size_t budget) {
+size_t LogPump::pump_one(Stream& s, size_t budget) {
   char buf[kReadChunk];
-  for (size_t taken = 0; s.open && taken < budget;) {
+  size_t taken = 0;
+  while (s.open && taken < budget) {
     ssize_t n = ::read(s.reader.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       if (errno != EAGAIN) s.open = false;
-      return;
+      break;
     }
     if (n == 0) {  // every writer is gone
       s.open = false;
-      return;
+      break;
     }
     std::string_view data(buf, static_cast<size_t>(n));
     taken += data.size();
@@ -176,6 +183,7 @@ void LogPump::pump_one(Stream& s, size_t budget) {
       log::warn(st.error().what() + "; dropping output until it can be written");
     }
   }
+  return taken;
 }
 
 void LogPump::run() {
@@ -199,10 +207,14 @@ void LogPump::run() {
       return;
     }
     if (pfds[0].revents) return;  // stop(): it drains what is left itself
-    std::lock_guard lock(mu_);
-    for (size_t i = 0; i < who.size(); ++i) {
-      if (pfds[i + 1].revents) pump_one(*who[i], kReadBudget);
+    size_t got = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < who.size(); ++i) {
+        if (pfds[i + 1].revents) got += pump_one(*who[i], kReadBudget);
+      }
     }
+    if (got < kTrickle) ::nanosleep(&kCoalesce, nullptr);
   }
 }
 

@@ -146,7 +146,8 @@ class LogPump {
   LogPump() = default;
   void run();
   // Reads stream s until its pipe is empty (or at most `budget` bytes); lock held.
-  void pump_one(Stream& s, size_t budget);
+  // Returns the bytes read.
+  size_t pump_one(Stream& s, size_t budget);
 
   std::vector<std::unique_ptr<Stream>> streams_;
   UniqueFd wake_;  // eventfd: stop()
