@@ -56,9 +56,9 @@ uint64_t file_size_or_0(const std::string& p) {
 }
 
 // How much guest root writes to /dev/ttyS0: every byte is a UART register write that
-// QEMU emulates, so under TCG this is slow (80-150 KiB/s measured on a loaded host: 1 GiB
+// QEMU emulates, so under TCG this is slow (80-160 KiB/s measured on a loaded host: 1 GiB
 // would take hours). 4 MiB is four times the ring's cap and twice the growth allowed,
-// about 30-50 s; HULL_IT_CONSOLE_MIB overrides it.
+// about 25-50 s; HULL_IT_CONSOLE_MIB overrides it.
 uint64_t flood_mib() {
   const char* v = std::getenv("HULL_IT_CONSOLE_MIB");
   return v && *v ? std::strtoull(v, nullptr, 10) : 4;
