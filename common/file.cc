@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "common/io.h"
@@ -28,9 +30,12 @@ Status mount_id_of(int dfd, const char* name, uint64_t* mnt_id, bool* is_dir) {
   return {};
 }
 
-// The first entry of directory `dfd` other than . and .. (with `dirs_only`,
-// the first subdirectory), or "" when there is none.
-Result<std::string> first_entry(int dfd, const std::string& where, bool dirs_only) {
+// Up to kEntryBatch entries of directory `dfd` other than . and .. (with
+// `dirs_only`, only subdirectories), from one pass over it; none when it is
+// empty. A batch, not one name per pass: every pass reads the directory from
+// its start, and one pass per entry made a directory of n files cost n^2.
+constexpr size_t kEntryBatch = 65536;
+Result<std::vector<std::string>> next_entries(int dfd, const std::string& where, bool dirs_only) {
   int dup = ::openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dup < 0) return fail_errno("open " + where);
   DIR* d = ::fdopendir(dup);
@@ -38,10 +43,12 @@ Result<std::string> first_entry(int dfd, const std::string& where, bool dirs_onl
     ::close(dup);
     return fail_errno("opendir " + where);
   }
-  std::string name;
+  std::vector<std::string> names;
   errno = 0;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
+  while (names.size() < kEntryBatch) {
+    dirent* e = ::readdir(d);
+    if (!e) break;
+    std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;
     if (dirs_only && e->d_type != DT_DIR) {
       struct stat st {};
@@ -49,13 +56,13 @@ Result<std::string> first_entry(int dfd, const std::string& where, bool dirs_onl
           ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
         continue;
     }
-    name = std::move(n);
-    break;
+    names.emplace_back(n);
+    errno = 0;
   }
   int err = errno;
   ::closedir(d);
-  if (name.empty() && err != 0) return fail_errno("readdir " + where, err);
-  return name;
+  if (names.empty() && err != 0) return fail_errno("readdir " + where, err);
+  return names;
 }
 
 // Empties the directory `top` (in mount `mnt`); `where` names it in errors.
@@ -77,9 +84,14 @@ Status empty_dir(int top, uint64_t mnt, const std::string& where, TreeFiles file
     for (const auto& l : stack) p += "/" + l.name;
     return p;
   };
+  std::vector<std::string> batch;  // entries of cur still to remove, last first
   for (;;) {
-    HULL_ASSIGN(name, first_entry(cur.get(), path(), files == TreeFiles::Keep));
-    if (name.empty()) {
+    if (batch.empty()) {
+      HULL_ASSIGN(more, next_entries(cur.get(), path(), files == TreeFiles::Keep));
+      batch = std::move(more);
+      std::reverse(batch.begin(), batch.end());
+    }
+    if (batch.empty()) {
       if (stack.empty()) return {};
       // This directory is empty: up to its parent, and remove it there.
       Level l = std::move(stack.back());
@@ -97,6 +109,8 @@ Status empty_dir(int top, uint64_t mnt, const std::string& where, TreeFiles file
       }
       continue;
     }
+    const std::string name = std::move(batch.back());
+    batch.pop_back();
     uint64_t sub_mnt = 0;
     bool is_dir = false;
     if (auto st = mount_id_of(cur.get(), name.c_str(), &sub_mnt, &is_dir); !st) {
@@ -104,7 +118,7 @@ Status empty_dir(int top, uint64_t mnt, const std::string& where, TreeFiles file
       return fail(std::move(st.error()).wrap(path() + "/" + name));
     }
     if (!is_dir) {
-      if (files == TreeFiles::Keep) {  // first_entry gave a directory that is one no more
+      if (files == TreeFiles::Keep) {  // next_entries gave a directory that is one no more
         return fail(Errc::InvalidState, path() + "/" + name + " changed while it was removed");
       }
       if (::unlinkat(cur.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
@@ -122,6 +136,7 @@ Status empty_dir(int top, uint64_t mnt, const std::string& where, TreeFiles file
     if (::fstat(cur.get(), &st) != 0) return fail_errno("stat " + path());
     stack.push_back(Level{name, st.st_dev, st.st_ino});
     cur = std::move(sub);
+    batch.clear();  // the rest of this directory is read again when the walk is back in it
   }
 }
 

@@ -19,6 +19,7 @@ constexpr uint32_t kMinMemoryMib = 64;
 constexpr uint32_t kMaxMemoryMib = 1 << 20;
 constexpr uint32_t kMinStartTimeoutS = 10;
 constexpr uint32_t kMaxStartTimeoutS = 3600;
+constexpr uint32_t kMaxConsoleLogMib = 1024;
 
 struct Ctx {
   std::string origin;
@@ -184,6 +185,10 @@ Result<Config> parse(std::string_view text, std::string_view origin) {
          return read_u32(c, v, "vm.start_timeout_s", kMinStartTimeoutS, kMaxStartTimeoutS,
                          &vm.start_timeout_s);
        }},
+      {"console_log_mib",
+       [&](const Json& v) {
+         return read_u32(c, v, "vm.console_log_mib", 1, kMaxConsoleLogMib, &vm.console_log_mib);
+       }},
   };
   std::map<std::string, Handler> virtiofsd{
       {"path", [&](const Json& v) { return read_string(c, v, "virtiofsd.path", &fs.path, true); }},
@@ -280,7 +285,8 @@ std::string to_json_text(const Config& c) {
         {"kernel", c.vm.kernel},
         {"initrd", c.vm.initrd},
         {"kernel_params", c.vm.kernel_params},
-        {"start_timeout_s", c.vm.start_timeout_s}}},
+        {"start_timeout_s", c.vm.start_timeout_s},
+        {"console_log_mib", c.vm.console_log_mib}}},
       {"virtiofsd", {{"path", c.virtiofsd.path}, {"cache", cache_name(c.virtiofsd.cache)}}},
       {"jail", {{"user", c.jail.user}, {"group", c.jail.group}}},
       {"log_level", c.log_level},

@@ -50,6 +50,9 @@ struct Vm {
   // The longest a sandbox start waits for the guest's agent while the VM still makes
   // progress (runtime/sandbox/boot_progress.h); a VM without progress fails sooner.
   uint32_t start_timeout_s = 300;
+  // The guest console's log on the host is a ring of this many MiB in two files
+  // (console.log and console.log.1, runtime/sandbox/log_ring.h).
+  uint32_t console_log_mib = 1;
 };
 
 struct Virtiofsd {

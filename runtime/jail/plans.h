@@ -26,7 +26,8 @@ inline constexpr rlim_t kNproc = 8192;
 inline constexpr rlim_t kQemuNofile = 1024;
 inline constexpr rlim_t kVsockNofile = 2048;  // 1023 connections + the loop's own
 // QEMU's FSIZE is the guest RAM (its memfd is sized with ftruncate, which
-// FSIZE limits) plus this for the console log.
+// FSIZE limits) plus this slack. Its console and its output go to pipes
+// (runtime/sandbox/log_ring.h bounds them), which FSIZE does not cover.
 inline constexpr uint64_t kQemuFileSlackBytes = 64ull << 20;
 inline constexpr rlim_t kVsockFsize = 0;  // hull-vsock writes no file
 

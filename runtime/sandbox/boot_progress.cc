@@ -1,7 +1,5 @@
 #include "runtime/sandbox/boot_progress.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -145,23 +143,7 @@ std::string describe_threads(pid_t pid) {
   return out.empty() ? "gone" : out;
 }
 
-ConsoleProgress console_progress(const std::string& console_log, bool scan) {
-  ConsoleProgress p;
-  struct stat st {};
-  if (::stat(console_log.c_str(), &st) != 0) return p;
-  p.marker = static_cast<uint64_t>(st.st_size);
-  if (!scan) return p;
-  std::ifstream f(console_log, std::ios::binary);
-  std::string text(std::min<size_t>(kConsoleScanBytes, p.marker), '\0');
-  f.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(std::max<std::streamsize>(0, f.gcount())));
-  p.agent_ready = text.find(kAgentReadyLine) != std::string::npos;
-  return p;
-}
-
-BootSample sample_boot(std::span<const pid_t> vm_pids, const std::string& console_log,
-                       bool ready_seen) {
-  auto c = console_progress(console_log, !ready_seen);
+BootSample sample_boot(std::span<const pid_t> vm_pids, const ConsoleProgress& c, bool ready_seen) {
   std::optional<uint64_t> demand;
   for (pid_t p : vm_pids) {
     if (auto d = read_cpu_demand_ns(p)) demand = demand.value_or(0) + *d;

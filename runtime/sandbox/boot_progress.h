@@ -84,17 +84,16 @@ std::optional<uint64_t> parse_schedstat_demand(std::string_view text);
 // The sum of parse_schedstat_demand over every thread of pid; nullopt if none could be read.
 std::optional<uint64_t> read_cpu_demand_ns(pid_t pid);
 
-// What the console shows of a boot. The one place that knows how the console is stored
-// (today a plain log file): `marker` grows whenever the guest writes to it, `agent_ready`
-// says whether the first kConsoleScanBytes hold the agent's ready line (the kernel boots
-// `quiet`: the line comes within the first few KiB). scan = false skips reading the text.
+// What the console shows of a boot. The console is a bounded ring of two files fed by the
+// sandbox's log pump (log_ring.h): `marker` is the count of bytes the guest has written to
+// it (it keeps growing when the ring rotates, unlike the files' sizes), `agent_ready` says
+// whether the stream held the agent's ready line (found in the stream, so a line split
+// between two reads or across a rotation is not missed).
 struct ConsoleProgress {
   uint64_t marker = 0;
   bool agent_ready = false;
 };
-inline constexpr size_t kConsoleScanBytes = 256 * 1024;
 inline constexpr std::string_view kAgentReadyLine = "hull-agent ready ";
-ConsoleProgress console_progress(const std::string& console_log, bool scan);
 
 // One thread's name and scheduler state from its /proc/<pid>/task/<tid>/stat line
 // ("42 (CPU 0/TCG) S 1 ..."; the name may hold spaces and parentheses); nullopt if malformed.
@@ -113,9 +112,8 @@ std::string describe_threads(pid_t pid);
 
 // One sample of the VM's processes (QEMU and its vhost-user backends: QEMU waits for a
 // backend's answer while the guest probes a device, so a starved backend is the VM's
-// demand too) and its console, taken now; the console's text is read only while the ready
-// line has not been seen (ready_seen = false).
-BootSample sample_boot(std::span<const pid_t> vm_pids, const std::string& console_log,
+// demand too) and its console (`console`, read from the log pump), taken now.
+BootSample sample_boot(std::span<const pid_t> vm_pids, const ConsoleProgress& console,
                        bool ready_seen);
 
 }  // namespace hull::sandbox

@@ -35,10 +35,13 @@ constexpr milliseconds kDestroyTimeout{10000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
 
-// "; <what>: <tail>" or "" when the file says nothing.
-std::string tail_note(const std::string& what, const std::string& path) {
-  std::string t = vm::tail_file(path, vm::kErrorLogLines);
-  return t.empty() ? "" : "; " + what + ": " + t;
+// The streams of the sandbox's log pump (log_ring.h), in this order.
+enum LogStream : size_t { kConsoleLog, kQemuLog, kVsockLog, kVirtiofsdLog };
+
+// "; console: <tail>" or "" when the console says nothing.
+std::string console_note(LogPump& logs) {
+  std::string t = vm::last_lines(logs.tail(kConsoleLog), vm::kErrorLogLines);
+  return t.empty() ? "" : "; console: " + t;
 }
 
 }  // namespace
@@ -131,6 +134,18 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   HULL_ASSIGN(mount, wrap(make_shared_mount(paths.shared_dir), step("shared mount")));
   s.shared_mount_ = std::move(mount);
 
+  // bounded logs: the console and each process's output go through pipes to rings
+  HULL_ASSIGN(logs,
+              wrap(LogPump::start(
+                       {{.path = paths.console_log,
+                         .cap_bytes = uint64_t{cfg.vm.console_log_mib} << 20,
+                         .marker = std::string(kAgentReadyLine)},
+                        {.path = paths.qemu_log, .cap_bytes = kHelperLogBytes, .marker = {}},
+                        {.path = paths.vsock_log, .cap_bytes = kHelperLogBytes, .marker = {}},
+                        {.path = paths.virtiofsd_log, .cap_bytes = kHelperLogBytes, .marker = {}}}),
+                   step("logs")));
+  s.logs_ = std::move(logs);
+
   // hull-vsock
   vm::VsockLaunch vl;
   vl.binary = opts.hull_vsock_path;
@@ -138,6 +153,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   vl.uds_path = paths.vsock_socket;
   vl.guest_cid = s.cid_;
   vl.log_path = paths.vsock_log;
+  UniqueFd vsock_out = s.logs_->take_writer(kVsockLog);
+  vl.log_fd = vsock_out.get();
   HULL_ASSIGN(vplan, wrap(jail::vsock_jail({.root = paths.jail_dir,
                                             .id = ident,
                                             .binary = opts.hull_vsock_path,
@@ -156,6 +173,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   fl.spec.cache = cfg.virtiofsd.cache;
   fl.socket_path = paths.virtiofsd_socket;
   fl.log_path = paths.virtiofsd_log;
+  UniqueFd virtiofsd_out = s.logs_->take_writer(kVirtiofsdLog);
+  fl.log_fd = virtiofsd_out.get();
   HULL_ASSIGN(virtiofsd, wrap(vm::start_virtiofsd(fl), step("virtiofsd")));
   s.virtiofsd_ = std::move(virtiofsd);
 
@@ -176,9 +195,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   HULL_ASSIGN(qplan, wrap(jail::qemu_jail(qj), step("qemu jail")));
   HULL_ASSIGN(qjail, wrap(jail::Jail::prepare(std::move(qplan.spec)), step("qemu jail")));
   // What QEMU would open by path it gets as descriptors: its jail has none of them.
-  UniqueFd console(::open(paths.console_log.c_str(),
-                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!console) return fail_errno(step("qemu") + ": opening " + paths.console_log);
+  // The console is the write end of the log pump's pipe.
+  UniqueFd console = s.logs_->take_writer(kConsoleLog);
+  UniqueFd qemu_out = s.logs_->take_writer(kQemuLog);
   HULL_ASSIGN(qmp_listener, wrap(listen_unix(paths.qmp_socket, 1), step("qemu")));
   HULL_ASSIGN(vsock_conn, wrap(connect_unix(paths.vhost_vsock_socket), step("qemu")));
   HULL_ASSIGN(fs_conn, wrap(connect_unix(paths.virtiofsd_socket), step("qemu")));
@@ -225,8 +244,11 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
     *slot = next_fd++;
     inherit.emplace_back(fd, *slot);
   }
-  HULL_ASSIGN(qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit, &qjail), step("qemu")));
+  HULL_ASSIGN(
+      qemu, wrap(vm::start_qemu(q, paths.qemu_log, inherit, &qjail, qemu_out.get()), step("qemu")));
   s.qemu_ = std::move(qemu);
+  // Only the processes hold the write ends now: a pipe ends when its writer does.
+  for (UniqueFd* w : {&console, &qemu_out, &vsock_out, &virtiofsd_out}) w->reset();
   s.timings_.qemu_exec = Clock::now();
 
   // agent: wait while the VM makes progress (boot_progress.h), up to the cap
@@ -236,15 +258,14 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                   s.timings_.qemu_exec);
   Error last{Errc::Timeout, 0, "no answer"};
   while (!s.agent_) {
-    std::string dead = vm::describe_exit(s.qemu_, paths.qemu_log);
-    if (dead.empty()) dead = vm::describe_exit(s.vsock_, paths.vsock_log);
-    if (dead.empty()) dead = vm::describe_exit(s.virtiofsd_, paths.virtiofsd_log);
+    std::string dead = s.first_exit();
     if (!dead.empty()) {
-      return fail(Errc::NotRunning,
-                  step("agent") + ": " + dead + tail_note("console", paths.console_log));
+      return fail(Errc::NotRunning, step("agent") + ": " + dead + console_note(*s.logs_));
     }
     const pid_t vm_pids[] = {s.qemu_.pid(), s.virtiofsd_.pid(), s.vsock_.pid()};
-    if (auto v = watch.observe(sample_boot(vm_pids, paths.console_log, watch.agent_ready_seen()));
+    const ConsoleProgress console{.marker = s.logs_->bytes(kConsoleLog),
+                                  .agent_ready = s.logs_->marker_seen(kConsoleLog)};
+    if (auto v = watch.observe(sample_boot(vm_pids, console, watch.agent_ready_seen()));
         v != BootVerdict::Wait) {
       std::string threads;
       if (v == BootVerdict::Stalled) {
@@ -252,9 +273,8 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                   describe_threads(s.virtiofsd_.pid()) + "], hull-vsock [" +
                   describe_threads(s.vsock_.pid()) + "]";
       }
-      return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) +
-                                     " (last: " + last.what() + ")" + threads +
-                                     tail_note("console", paths.console_log));
+      return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) + " (last: " +
+                                     last.what() + ")" + threads + console_note(*s.logs_));
     }
     auto client = AgentClient::connect(paths.vsock_socket, Clock::now() + kAgentAttempt);
     if (!client) {
@@ -279,9 +299,18 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
 }
 
 std::string Sandbox::first_exit() {
-  std::string dead = vm::describe_exit(qemu_, paths_.qemu_log);
-  if (dead.empty()) dead = vm::describe_exit(vsock_, paths_.vsock_log);
-  if (dead.empty()) dead = vm::describe_exit(virtiofsd_, paths_.virtiofsd_log);
+  auto describe = [this] {
+    std::string dead = vm::describe_exit(qemu_, paths_.qemu_log);
+    if (dead.empty()) dead = vm::describe_exit(vsock_, paths_.vsock_log);
+    if (dead.empty()) dead = vm::describe_exit(virtiofsd_, paths_.virtiofsd_log);
+    return dead;
+  };
+  std::string dead = describe();
+  // A process that ended wrote its last words before its pipe closed: into the log first.
+  if (!dead.empty() && logs_) {
+    logs_->drain();
+    dead = describe();
+  }
   return dead;
 }
 
@@ -334,6 +363,7 @@ Status Sandbox::stop() {
   vsock_.kill_and_reap();
   if (virtiofsd_.valid()) (void)virtiofsd_.wait_for(kBackendExitGrace);
   virtiofsd_.kill_and_reap();  // PID 1 of its namespace: takes its worker along
+  if (logs_) logs_->stop();    // every writer is gone: the last output is in the files
 
   Status result;
   if (auto st = shared_mount_.unmount(); !st) {

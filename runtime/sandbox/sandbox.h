@@ -32,6 +32,7 @@
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
+#include "runtime/sandbox/log_ring.h"
 #include "runtime/sandbox/mount_guard.h"
 #include "runtime/vm/qmp.h"
 
@@ -139,6 +140,7 @@ class Sandbox {
   DirGuard dir_;
   DirGuard socket_dir_;  // only for a root too deep for socket paths (layout.h)
   MountGuard shared_mount_;
+  std::unique_ptr<LogPump> logs_;  // the console's and the processes' bounded logs
   ChildProcess vsock_;
   ChildProcess virtiofsd_;
   ChildProcess qemu_;

@@ -20,6 +20,14 @@ using Clock = std::chrono::steady_clock;
 // Number the child sees an inherited descriptor as.
 constexpr int kChildFd = 3;
 
+// Where a child's stdout+stderr go: a copy of log_fd, or the file at log_path.
+Result<UniqueFd> output_for(int log_fd, const std::string& log_path) {
+  if (log_fd < 0) return open_output_log(log_path);
+  UniqueFd fd(::fcntl(log_fd, F_DUPFD_CLOEXEC, 3));
+  if (!fd) return fail_errno("duplicating the descriptor of the log " + log_path);
+  return fd;
+}
+
 Error with_log(Error e, const std::string& what, const std::string& log_path) {
   std::string tail = tail_file(log_path, kErrorLogLines);
   if (!tail.empty()) e.msg += "; " + what + ": " + tail;
@@ -55,7 +63,7 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
-  HULL_ASSIGN(log, open_output_log(l.log_path));
+  HULL_ASSIGN(log, output_for(l.log_fd, l.log_path));
   SpawnOptions o;
   o.argv = {l.binary,
             "--socket",
@@ -120,7 +128,7 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   HULL_ASSIGN(sock, wrap(listen_unix(l.socket_path, 1), "virtiofsd socket"));
   VirtiofsdSpec spec = l.spec;
   spec.socket_fd = kChildFd;
-  HULL_ASSIGN(log, open_output_log(l.log_path));
+  HULL_ASSIGN(log, output_for(l.log_fd, l.log_path));
   SpawnOptions o;
   o.argv = virtiofsd_argv(spec);
   o.fds = {{log.get(), 1}, {log.get(), 2}, {sock.get(), kChildFd}};
@@ -130,8 +138,8 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
 
 Result<ChildProcess> start_qemu(const QemuSpec& spec, const std::string& log_path,
                                 const std::vector<std::pair<int, int>>& inherit_fds,
-                                const jail::Jail* jail) {
-  HULL_ASSIGN(log, open_output_log(log_path));
+                                const jail::Jail* jail, int log_fd) {
+  HULL_ASSIGN(log, output_for(log_fd, log_path));
   SpawnOptions o;
   o.argv = qemu_argv(spec);
   o.fds = {{log.get(), 1}, {log.get(), 2}};

@@ -34,17 +34,32 @@ std::string last_lines(std::string_view text, size_t max_lines, size_t max_bytes
   return out;
 }
 
-std::string tail_file(const std::string& path, size_t max_lines, size_t max_bytes) {
+namespace {
+
+// The last max_bytes of the regular file at path ("" when it cannot be read).
+std::string file_tail(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return "";
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
-  off_t from =
-      st.st_size > static_cast<off_t>(max_bytes) ? st.st_size - static_cast<off_t>(max_bytes) : 0;
-  std::string buf(max_bytes, '\0');
-  ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), from);
-  if (n <= 0) return "";
-  buf.resize(static_cast<size_t>(n));
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  const auto size = static_cast<uint64_t>(st.st_size);
+  const uint64_t from = size > max_bytes ? size - max_bytes : 0;
+  std::string buf(static_cast<size_t>(size - from), '\0');
+  ssize_t n = ::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(from));
+  buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return buf;
+}
+
+}  // namespace
+
+std::string ring_tail_bytes(const std::string& path, size_t max_bytes) {
+  std::string newest = file_tail(path, max_bytes);
+  if (newest.size() >= max_bytes) return newest;
+  return file_tail(path + ".1", max_bytes - newest.size()) + newest;
+}
+
+std::string tail_file(const std::string& path, size_t max_lines, size_t max_bytes) {
+  std::string buf = ring_tail_bytes(path, max_bytes);
+  if (buf.empty()) return "";
   return last_lines(buf, max_lines, max_bytes);
 }
 

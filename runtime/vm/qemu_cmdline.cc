@@ -53,7 +53,7 @@ std::vector<std::string> qemu_argv(const QemuSpec& spec) {
   if (spec.console_fd >= 0) {
     const std::string set = std::to_string(kConsoleFdSet);
     a.insert(a.end(), {"-add-fd", "fd=" + std::to_string(spec.console_fd) + ",set=" + set,
-                       "-chardev", "file,id=console,path=/dev/fdset/" + set});
+                       "-chardev", "file,id=console,path=/dev/fdset/" + set + ",append=on"});
   } else {
     a.insert(a.end(), {"-chardev", "file,id=console,path=" + qemu_opt_value(spec.console_log)});
   }

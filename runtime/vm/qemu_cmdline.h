@@ -4,7 +4,8 @@
 // Machine: microvm with ACPI (faster than acpi=off and the only power-off
 // path), PVH direct boot of the ELF vmlinux, guest RAM in a shared memfd
 // (both vhost-user backends map it), modern virtio-mmio only, no default
-// devices, serial console into a file, QMP on a unix socket.
+// devices, serial console into a file or an inherited descriptor (the
+// sandbox passes a pipe to its bounded console log), QMP on a unix socket.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +55,9 @@ struct QemuSpec {
   std::string console_log;         // serial console output file
   // Descriptors QEMU inherits instead of opening the paths above (a jailed
   // QEMU sees none of them); -1: use the path.
-  int console_fd = -1;      // written (O_WRONLY), passed as fd set kConsoleFdSet
+  // written (O_WRONLY), passed as fd set kConsoleFdSet with append=on: QEMU would
+  // ftruncate it otherwise, which a pipe refuses (EINVAL). QEMU makes it O_NONBLOCK.
+  int console_fd = -1;
   int qmp_fd = -1;          // a listening unix socket
   int vhost_vsock_fd = -1;  // connected to hull-vsock
   int virtiofsd_fd = -1;    // connected to virtiofsd

@@ -25,6 +25,7 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_EQ(c->vm.memory_mib, 256u);
   EXPECT_EQ(c->vm.kernel, "/usr/local/share/hull/vmlinux");
   EXPECT_EQ(c->vm.start_timeout_s, 300u);
+  EXPECT_EQ(c->vm.console_log_mib, 1u);
   EXPECT_EQ(c->virtiofsd.cache, VirtiofsCache::Auto);
   EXPECT_EQ(c->log_level, "info");
   EXPECT_EQ(c->source, "x.json");
@@ -34,7 +35,7 @@ TEST(Config, EveryKeyOverrides) {
   auto c = parse(R"({
     "hypervisor": {"path": "/opt/qemu", "accel": "tcg", "sandbox": false},
     "vm": {"vcpus": 2, "memory_mib": 512, "kernel": "/k", "initrd": "/i", "kernel_params": "x=1",
-           "start_timeout_s": 60},
+           "start_timeout_s": 60, "console_log_mib": 8},
     "virtiofsd": {"path": "/v", "cache": "never"},
     "log_level": "debug"})",
                  "x.json");
@@ -48,6 +49,7 @@ TEST(Config, EveryKeyOverrides) {
   EXPECT_EQ(c->vm.initrd, "/i");
   EXPECT_EQ(c->vm.kernel_params, "x=1");
   EXPECT_EQ(c->vm.start_timeout_s, 60u);
+  EXPECT_EQ(c->vm.console_log_mib, 8u);
   EXPECT_EQ(virtiofsd_path(*c), "/v");
   EXPECT_EQ(c->virtiofsd.cache, VirtiofsCache::Never);
   EXPECT_EQ(c->log_level, "debug");
@@ -82,6 +84,8 @@ TEST(Config, UnknownKeysNameTheKey) {
 TEST(Config, WrongTypesAndRangesNameTheKey) {
   EXPECT_EQ(error_of(R"({"vm": {"start_timeout_s": 5}})"),
             "/etc/hull/config.json: vm.start_timeout_s: must be an integer between 10 and 3600");
+  EXPECT_EQ(error_of(R"({"vm": {"console_log_mib": 0}})"),
+            "/etc/hull/config.json: vm.console_log_mib: must be an integer between 1 and 1024");
   EXPECT_EQ(error_of(R"({"vm": {"vcpus": "2"}})"),
             "/etc/hull/config.json: vm.vcpus: must be an integer between 1 and 64");
   EXPECT_EQ(error_of(R"({"vm": {"vcpus": 0}})"),

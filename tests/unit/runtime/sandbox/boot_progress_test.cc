@@ -1,10 +1,12 @@
 #include "runtime/sandbox/boot_progress.h"
+#include "runtime/sandbox/log_ring.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 namespace hull::sandbox {
 namespace {
@@ -155,7 +157,7 @@ TEST(Schedstat, ReadsThisProcess) {
   EXPECT_GT(*b, *a);
   EXPECT_EQ(read_cpu_demand_ns(0), std::nullopt);
   const pid_t pids[] = {::getpid(), 0};  // an unreadable pid adds nothing
-  auto s = sample_boot(pids, "/nonexistent", false);
+  auto s = sample_boot(pids, {}, false);
   ASSERT_TRUE(s.cpu_demand_ns);
   EXPECT_GE(*s.cpu_demand_ns, *b);
   EXPECT_EQ(s.console, 0u);
@@ -185,23 +187,38 @@ TEST(ThreadStat, DescribesEveryThreadOfThisProcess) {
   EXPECT_EQ(describe_threads(0), "gone");
 }
 
-TEST(ConsoleProgress, MarkerIsTheLogSizeAndTheReadyLineIsFound) {
-  EXPECT_EQ(console_progress("/nonexistent/console.log", true).marker, 0u);
-  char tmpl[] = "/tmp/hull-console.XXXXXX";
-  int fd = ::mkstemp(tmpl);
-  ASSERT_GE(fd, 0);
+// The console's marker counts the bytes the guest wrote (through the log pump, as
+// Sandbox::start samples it) and the ready line is found in the stream.
+TEST(ConsoleProgress, MarkerIsTheBytesWrittenAndTheReadyLineIsFound) {
+  char dir[] = "/tmp/hull-console.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/console.log";
+  auto pump =
+      LogPump::start({{.path = log, .cap_bytes = 4096, .marker = std::string(kAgentReadyLine)}});
+  ASSERT_TRUE(pump) << pump.error().what();
+  UniqueFd w = (*pump)->take_writer(0);
+  auto progress = [&] {
+    (*pump)->drain();
+    return ConsoleProgress{.marker = (*pump)->bytes(0), .agent_ready = (*pump)->marker_seen(0)};
+  };
+  EXPECT_EQ(progress().marker, 0u);
   const std::string boot = "[    0.1] PCI: Fatal: No config space access function found\n";
-  ASSERT_EQ(::write(fd, boot.data(), boot.size()), static_cast<ssize_t>(boot.size()));
-  auto a = console_progress(tmpl, true);
+  ASSERT_EQ(::write(w.get(), boot.data(), boot.size()), static_cast<ssize_t>(boot.size()));
+  auto a = progress();
   EXPECT_EQ(a.marker, boot.size());
   EXPECT_FALSE(a.agent_ready);
   const std::string ready = "hull-agent ready 12.005\n";
-  ASSERT_EQ(::write(fd, ready.data(), ready.size()), static_cast<ssize_t>(ready.size()));
-  EXPECT_TRUE(console_progress(tmpl, true).agent_ready);
-  EXPECT_FALSE(console_progress(tmpl, false).agent_ready);  // not scanned
-  EXPECT_EQ(console_progress(tmpl, false).marker, boot.size() + ready.size());
-  ::close(fd);
-  ::unlink(tmpl);
+  ASSERT_EQ(::write(w.get(), ready.data(), ready.size()), static_cast<ssize_t>(ready.size()));
+  EXPECT_TRUE(progress().agent_ready);
+  EXPECT_EQ(progress().marker, boot.size() + ready.size());
+  // More than the cap: the files rotate, the marker keeps growing.
+  const std::string more(3000, 'x');
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(::write(w.get(), more.data(), more.size()), 3000);
+  EXPECT_EQ(progress().marker, boot.size() + ready.size() + 12000);
+  EXPECT_TRUE(progress().agent_ready);
+  w.reset();
+  (*pump)->stop();
+  std::filesystem::remove_all(dir);
 }
 
 // After the ready line, CPU use is no progress: an idle guest's ticks on a loaded host

@@ -33,5 +33,18 @@ TEST(TailFile, ReadsTheEndOrNothing) {
   std::remove(path.c_str());
 }
 
+// Just after a rotation the current file is short: the tail goes on in <path>.1.
+TEST(TailFile, ReadsAcrossARotation) {
+  std::string path = ::testing::TempDir() + "/log_tail_ring.log";
+  std::ofstream(path + ".1") << "old 1\nold 2\nold 3\n";
+  std::ofstream(path) << "new 1\n";
+  EXPECT_EQ(tail_file(path, 3), "old 2\nold 3\nnew 1");
+  EXPECT_EQ(ring_tail_bytes(path, 9), " 3\nnew 1\n");
+  EXPECT_EQ(ring_tail_bytes(path, 4), "w 1\n");
+  std::remove(path.c_str());
+  EXPECT_EQ(tail_file(path, 1), "old 3");  // the current half is missing
+  std::remove((path + ".1").c_str());
+}
+
 }  // namespace
 }  // namespace hull::vm

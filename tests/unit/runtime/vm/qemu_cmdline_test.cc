@@ -145,7 +145,7 @@ TEST(QemuArgv, DescriptorsInsteadOfPaths) {
   EXPECT_EQ(arg_after(a, "-add-fd"), "fd=3,set=1");
   auto chardevs = args_after(a, "-chardev");
   ASSERT_EQ(chardevs.size(), 4u);
-  EXPECT_EQ(chardevs[0], "file,id=console,path=/dev/fdset/1");
+  EXPECT_EQ(chardevs[0], "file,id=console,path=/dev/fdset/1,append=on");
   EXPECT_EQ(chardevs[1], "socket,id=qmp,fd=4,server=on,wait=off");
   EXPECT_EQ(chardevs[2], "socket,id=vsock,fd=5");
   EXPECT_EQ(chardevs[3], "socket,id=fs,fd=6");
