@@ -17,6 +17,8 @@
 # and the host PSS of one idle container: the monitor (the container pid) and everything
 # under it (QEMU, virtiofsd, hull-vsock), from /proc/<pid>/smaps_rollup.
 # Prints a table and writes DIR/bench/cli.json. Needs root.
+# Runs under the build tree's guest image and hull-vsock unless HULL_CONFIG / HULL_VSOCK
+# say otherwise.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,6 +49,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+bench_use_build_tree "$build" "$work"
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true
