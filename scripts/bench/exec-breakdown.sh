@@ -11,8 +11,11 @@
 #   connect_s    -> the monitor's "starting the process in the VM" (monitor start, agent
 #                connection over vsock)
 #   to_init_s    -> the process's vfork in the guest, from host to guest: the exec RPC and
-#                the agent's work before its vfork, plus stdout's way back (not separable
-#                without a shared clock)
+#                the agent's work before its vfork, plus stdout's way back; split, with the
+#                host-guest clock offset of the run whose output came back fastest, into
+#     rpc_to_vfork_s  the RPC and the agent's work up to its vfork (guest start time on the
+#                     host clock; late by that fastest run's output transit, ~10 ms ticks)
+#     out_extra_s     the output's way back, beyond the fastest run's
 #   init_s       vfork -> sh running (guest clock, 10 ms ticks): the container init's
 #                re-exec, its setup and the exec of sh
 #   output_s     first stdout byte on the host -> the monitor's "exec ...: exited" line (the
@@ -33,7 +36,7 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "exec-breakdown.sh: unknown argument $1 (usage: exec-breakdown.sh [--build DIR] [--runs N])" >&2; exit 2 ;;
   esac
   shift
@@ -110,7 +113,10 @@ def one():
     return {"spawn_s": marks["spawned"] - t0, "connect_s": marks["starting"] - marks["spawned"],
             "to_init_s": to_output - init_s, "init_s": init_s,
             "output_s": marks["exited"] - first, "exit_s": t_end - marks["exited"],
-            "total_s": t_end - t0}
+            "total_s": t_end - t0,
+            # for the clock offset below
+            "_first": first, "_uptime": uptime, "_start": start_ticks / ticks,
+            "_starting": marks["starting"]}
 
 def pct(values, q):
     s = sorted(values)
@@ -121,7 +127,16 @@ def pct(values, q):
 load_before = os.getloadavg()
 samples = [one() for _ in range(runs)]
 load_after = os.getloadavg()
-keys = ["spawn_s", "connect_s", "to_init_s", "init_s", "output_s", "exit_s", "total_s"]
+# Host wall clock minus guest uptime, from the run whose output reached the host fastest
+# (its way back counted as 0: an estimate too late by that run's transit). It splits
+# to_init_s into the RPC and the agent's work up to the vfork (rpc_to_vfork_s) and the
+# output's way back beyond the fastest run's (out_extra_s).
+offset = min(s["_first"] - s["_uptime"] for s in samples)
+for s in samples:
+    s["rpc_to_vfork_s"] = s["_start"] + offset - s["_starting"]
+    s["out_extra_s"] = s["_first"] - s["_uptime"] - offset
+keys = ["spawn_s", "connect_s", "to_init_s", "rpc_to_vfork_s", "out_extra_s", "init_s",
+        "output_s", "exit_s", "total_s"]
 res = {}
 for k in keys:
     v = [s[k] for s in samples]
@@ -130,10 +145,10 @@ for k in keys:
 print(f"hull exec of busybox sh in a running container, {runs} runs")
 print(f"host load (1/5/15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
       f"after {' '.join(f'{x:.2f}' for x in load_after)}")
-print(f"{'':12}{'median':>10}{'p10':>10}{'p90':>10}")
+print(f"{'':16}{'median':>10}{'p10':>10}{'p90':>10}")
 for k in keys:
     r = res[k]
-    print(f"{k:12}{r['median']:>10.3f}{r['p10']:>10.3f}{r['p90']:>10.3f}")
+    print(f"{k:16}{r['median']:>10.3f}{r['p10']:>10.3f}{r['p90']:>10.3f}")
 with open(out_json, "w") as f:
     json.dump({"bench": "exec-breakdown", "runs": runs,
                "load_before": [round(x, 2) for x in load_before],
