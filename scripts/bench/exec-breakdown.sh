@@ -3,21 +3,24 @@
 #
 # Where the time of `hull exec` goes, in a running busybox container, N times (default 5).
 # The exec'd process is busybox sh printing the guest's uptime and its own start time
-# (/proc/self/stat: the agent's vfork of the container init, which re-executes itself and
-# then executes sh; the pid stays). The host side comes from hull's --debug log (CLI and
-# exec monitor, wall clock) and from when the first byte of stdout reaches the host:
+# (/proc/self/stat). In the guest the agent vforks and re-executes itself as the container
+# init's bootstrap, which joins the container's namespaces and clones the container process;
+# that one sets itself up, waits for the agent's Start and executes sh, keeping its pid, so
+# sh's start time is the clone. The host side comes from hull's --debug log (CLI and exec
+# monitor, wall clock) and from when the first byte of stdout reaches the host:
 #   spawn_s      hull exec's exec -> "monitor N started" (CLI: state, process file, monitor
 #                spawned)
 #   connect_s    -> the monitor's "starting the process in the VM" (monitor start, agent
 #                connection over vsock)
-#   to_init_s    -> the process's vfork in the guest, from host to guest: the exec RPC and
-#                the agent's work before its vfork, plus stdout's way back; split, with the
-#                host-guest clock offset of the run whose output came back fastest, into
-#     rpc_to_vfork_s  the RPC and the agent's work up to its vfork (guest start time on the
-#                     host clock; late by that fastest run's output transit, ~10 ms ticks)
+#   to_clone_s   -> the clone in the guest, from host to guest, plus stdout's way back;
+#                split, with the host-guest clock offset of the run whose output came back
+#                fastest, into
+#     rpc_to_clone_s  the ExecProcess RPC, the agent's work, its vfork, the bootstrap's
+#                     re-exec, decoding and setns, up to the clone (guest time on the host
+#                     clock: late by that fastest run's output transit; 10 ms ticks)
 #     out_extra_s     the output's way back, beyond the fastest run's
-#   init_s       vfork -> sh running (guest clock, 10 ms ticks): the container init's
-#                re-exec, its setup and the exec of sh
+#   clone_to_sh_s  clone -> sh running (guest clock, 10 ms ticks): the container process's
+#                setup, the Ready/Start handshake with the agent, the execve of sh
 #   output_s     first stdout byte on the host -> the monitor's "exec ...: exited" line (the
 #                process's exit and its status back)
 #   exit_s       -> hull exec's exit (the monitor's exit, the CLI reaping it)
@@ -36,7 +39,7 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --build) build=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
-    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "exec-breakdown.sh: unknown argument $1 (usage: exec-breakdown.sh [--build DIR] [--runs N])" >&2; exit 2 ;;
   esac
   shift
@@ -108,10 +111,10 @@ def one():
     # /proc/PID/stat: "pid (comm) state ..." with starttime the 22nd field.
     stat = out.decode().split(None, 1)[1]
     start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
-    init_s = uptime - start_ticks / ticks
+    clone_s = uptime - start_ticks / ticks
     to_output = first - marks["starting"]
     return {"spawn_s": marks["spawned"] - t0, "connect_s": marks["starting"] - marks["spawned"],
-            "to_init_s": to_output - init_s, "init_s": init_s,
+            "to_clone_s": to_output - clone_s, "clone_to_sh_s": clone_s,
             "output_s": marks["exited"] - first, "exit_s": t_end - marks["exited"],
             "total_s": t_end - t0,
             # for the clock offset below
@@ -129,13 +132,13 @@ samples = [one() for _ in range(runs)]
 load_after = os.getloadavg()
 # Host wall clock minus guest uptime, from the run whose output reached the host fastest
 # (its way back counted as 0: an estimate too late by that run's transit). It splits
-# to_init_s into the RPC and the agent's work up to the vfork (rpc_to_vfork_s) and the
-# output's way back beyond the fastest run's (out_extra_s).
+# to_clone_s into the way to the clone (rpc_to_clone_s) and the output's way back beyond
+# the fastest run's (out_extra_s).
 offset = min(s["_first"] - s["_uptime"] for s in samples)
 for s in samples:
-    s["rpc_to_vfork_s"] = s["_start"] + offset - s["_starting"]
+    s["rpc_to_clone_s"] = s["_start"] + offset - s["_starting"]
     s["out_extra_s"] = s["_first"] - s["_uptime"] - offset
-keys = ["spawn_s", "connect_s", "to_init_s", "rpc_to_vfork_s", "out_extra_s", "init_s",
+keys = ["spawn_s", "connect_s", "to_clone_s", "rpc_to_clone_s", "out_extra_s", "clone_to_sh_s",
         "output_s", "exit_s", "total_s"]
 res = {}
 for k in keys:
