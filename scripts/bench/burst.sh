@@ -36,6 +36,7 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+bench_use_build_tree "$build" "$work"
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true

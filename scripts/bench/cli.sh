@@ -17,6 +17,8 @@
 # and the host PSS of one idle container: the monitor (the container pid) and everything
 # under it (QEMU, virtiofsd, hull-vsock), from /proc/<pid>/smaps_rollup.
 # Prints a table and writes DIR/bench/cli.json. Needs root.
+# Runs under the build tree's guest image and hull-vsock unless HULL_CONFIG / HULL_VSOCK
+# say otherwise.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,10 +45,11 @@ runc_root=$work/runc-root
 cleanup() {
   "$hull" --root "$hull_root" delete -f bench-idle >/dev/null 2>&1 || true
   "$hull" --root "$hull_root" delete -f bench-exec >/dev/null 2>&1 || true
-  "$runc" --root "$runc_root" delete -f bench-exec >/dev/null 2>&1 || true
+  "$runc" --root "$runc_root" delete -f bench-runc-exec >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+bench_use_build_tree "$build" "$work"
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true
@@ -104,10 +107,11 @@ for i in $(seq "$runs"); do
 done
 
 "$hull" --root "$hull_root" run -d --bundle "$sleeper" bench-exec </dev/null >/dev/null 2>&1
-"$runc" --root "$runc_root" run -d --bundle "$sleeper" bench-exec </dev/null >/dev/null 2>&1
+# runc names its host cgroup after the id, as hull does: the ids differ.
+"$runc" --root "$runc_root" run -d --bundle "$sleeper" bench-runc-exec </dev/null >/dev/null 2>&1
 for i in $(seq "$runs"); do
   t=$(now); "$hull" --root "$hull_root" exec bench-exec /bin/true </dev/null; hull_exec+=("$(since "$t")")
-  t=$(now); "$runc" --root "$runc_root" exec bench-exec /bin/true </dev/null; runc_exec+=("$(since "$t")")
+  t=$(now); "$runc" --root "$runc_root" exec bench-runc-exec /bin/true </dev/null; runc_exec+=("$(since "$t")")
 done
 
 # Host PSS of the idle container: the monitor and all its descendants.

@@ -48,6 +48,7 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+bench_use_build_tree "$build" "$work"
 
 if [[ -n $kernel ]]; then
   [[ -r $kernel ]] || { echo "density.sh: no kernel at $kernel" >&2; exit 1; }

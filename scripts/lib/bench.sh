@@ -14,3 +14,24 @@ make_bench_bundle() {
     "$dir/config.json" --args "$@" >"$dir/config.json.new" &&
     mv "$dir/config.json.new" "$dir/config.json"
 }
+
+# bench_use_build_tree BUILD WORK: points hull at the guest image and
+# hull-vsock of BUILD, as the e2e suites do, unless the caller set HULL_CONFIG
+# or HULL_VSOCK: the benchmarks time the built hull, not an installed one. The
+# configuration (/etc/hull/config.json's keys, the build's kernel and initrd)
+# is written to WORK/hull-config.json.
+bench_use_build_tree() {
+  local build=$1 work=$2 base=/etc/hull/config.json
+  if [ -z "${HULL_CONFIG:-}" ] && [ -f "$build/guest/vmlinux" ] &&
+    [ -f "$build/guest/initrd.img" ]; then
+    [ -f "$base" ] || base=/dev/null
+    jq -n --slurpfile base <(cat "$base") --arg k "$build/guest/vmlinux" \
+      --arg i "$build/guest/initrd.img" \
+      '($base[0] // {}) | .vm.kernel = $k | .vm.initrd = $i' >"$work/hull-config.json" ||
+      return
+    export HULL_CONFIG=$work/hull-config.json
+  fi
+  if [ -z "${HULL_VSOCK:-}" ] && [ -x "$build/runtime/vsock/hull-vsock" ]; then
+    export HULL_VSOCK=$build/runtime/vsock/hull-vsock
+  fi
+}
