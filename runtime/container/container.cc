@@ -21,21 +21,21 @@
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/leftovers.h"
 #include "runtime/container/lifecycle.h"
-#include "runtime/container/monitor.h"
 #include "runtime/container/network.h"
 #include "runtime/container/proc.h"
-#include "runtime/container/share.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/stats_event.h"
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
+#include "runtime/monitor/monitor.h"
 #include "runtime/network/netns.h"
 #include "runtime/network/wiring.h"
 #include "runtime/sandbox/container_client.h"
-#include "runtime/sandbox/container_share.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
+#include "runtime/share/rootfs.h"
+#include "runtime/share/share.h"
 
 namespace hull::container {
 namespace {
@@ -119,7 +119,7 @@ Status run_hooks(const oci::State& s, hooks::Kind kind, int cwd_fd = -1) {
 
 // The container's rootfs as virtio-fs exports it: <sandbox>/shared/containers/
 // <id>/rootfs, the bind mount of root.path the monitor made. Mounts made below
-// it reach the guest (container_share.h), so createContainer hooks start
+// it reach the guest (runtime/share/rootfs.h), so createContainer hooks start
 // here, as runc starts them in the rootfs inside the container's mount
 // namespace. Opened without following symlinks and checked to be root.path
 // itself: the guest can rename entries of the shared dir.
@@ -378,7 +378,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
       return abort(std::move(st.error()));
     }
     // root.readonly: what the hooks wrote stays, read-only from now on (the
-    // share was left writable for them; share.cc).
+    // share was left writable for them; runtime/share/share.cc).
     if (spec.root && spec.root->readonly.value_or(false)) {
       mount_attr ro{};
       ro.attr_set = MOUNT_ATTR_RDONLY;
@@ -570,7 +570,7 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
     HULL_TRY(cgroup.update(*spec.linux->resources));
   }
   // Real-time limits and the cpuset live in the host cgroup only, as create
-  // leaves them out of the guest's spec (share.cc, guest_spec).
+  // leaves them out of the guest's spec (runtime/share/share.cc, guest_spec).
   if (res.contains("cpu") && res["cpu"].is_object()) {
     for (const char* k : {"realtimePeriod", "realtimeRuntime", "cpus", "mems"}) res["cpu"].erase(k);
   }

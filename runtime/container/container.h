@@ -1,5 +1,5 @@
 // hull::container — the runc-mode lifecycle behind the `hull` CLI: one VM per
-// container, a monitor process per container process (monitor.h), runc's
+// container, a monitor process per container process (runtime/monitor/monitor.h), runc's
 // state store with a per-container lock, status derived from reality
 // (lifecycle.h), OCI hooks on the host (runtime/hooks).
 //
@@ -141,7 +141,7 @@ Result<std::string> exec_process_json(const Context& ctx, const std::string& id,
 Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id);
 
 // Waits for a monitor that is our child, forwarding foreground_signals()
-// (console.h) to it, those pending since before the call too (it forwards
+// (runtime/monitor/console.h) to it, those pending since before the call too (it forwards
 // them into the guest), and returns its status as a shell reports it.
 Result<int> wait_forwarding(pid_t pid);
 
