@@ -13,7 +13,7 @@
 #include <exception>
 #include <string>
 
-#include "agent/engine/init.h"
+#include "agent/engine/container_init.h"
 #include "agent/init/features.h"
 #include "agent/init/init.h"
 #include "agent/init/power.h"

@@ -30,7 +30,7 @@
 #include <google/protobuf/empty.pb.h>
 
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
-#include "runtime/container/share.h"
+#include "runtime/share/share.h"
 #include "shim/events.h"
 #include "shim/mounts.h"
 #include "shim/pod.h"

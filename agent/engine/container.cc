@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "agent/engine/container_init_request.h"
 #include "agent/engine/fs_util.h"
-#include "agent/engine/init_request.h"
 #include "agent/engine/pty.h"
 #include "agent/engine/signal_grace.h"
 #include "agent/engine/spawn.h"

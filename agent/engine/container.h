@@ -6,7 +6,7 @@
 //
 // Process model. The engine never runs setup code in a forked child of the
 // (multi-threaded) agent: it re-executes the agent binary as the container
-// init (spawn.h), which must call maybe_run_init() (init.h) first in main. The
+// init (spawn.h), which must call maybe_run_init() (container_init.h) first in main. The
 // handshake is drawn in sync.h. The container process is made a child of the
 // caller (CLONE_PARENT), and is pid 1 of its pid namespace when it has one.
 //

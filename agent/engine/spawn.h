@@ -5,7 +5,7 @@
 // dup2()s the listed fds to their target numbers and execve()s /proc/self/exe
 // with argv[1] == kInitArg. Everything else the agent holds is O_CLOEXEC, and
 // the init closes any stray fd at once. The binary's main() must call
-// maybe_run_init() (init.h) first.
+// maybe_run_init() (container_init.h) first.
 #pragma once
 
 #include <sys/types.h>

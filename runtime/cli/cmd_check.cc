@@ -4,8 +4,7 @@
 
 #include "runtime/cli/command.h"
 #include "runtime/config/config.h"
-#include "runtime/container/paths.h"
-#include "runtime/vm/host_check.h"
+#include "runtime/container/host_check.h"
 
 namespace hull::cli {
 namespace {
@@ -20,10 +19,9 @@ int run_check() {
     return 1;
   }
   std::printf("OK    %-11s %s\n", "config", cfg->source.c_str());
-  container::resolve_guest_image(*cfg);  // what create will boot
-  auto lines = vm::run_host_checks(*cfg, helper_dir());
-  for (const auto& l : lines) std::printf("%s\n", vm::format_check_line(l).c_str());
-  bool failed = vm::any_failed(lines);
+  auto report = container::check_host(*cfg, helper_dir());
+  for (const auto& l : report.lines) std::printf("%s\n", l.c_str());
+  bool failed = report.failed;
   std::printf("%s\n", failed ? "hull check: some hard requirements failed; see FAIL lines above"
                              : "hull check: this host can run hull sandboxes");
   return failed ? 1 : 0;

@@ -15,8 +15,7 @@
 
 #include "common/log.h"
 #include "runtime/cli/command.h"
-#include "runtime/sandbox/agent_client.h"
-#include "runtime/sandbox/container_client.h"
+#include "runtime/container/container.h"
 
 namespace hull::cli {
 namespace {
@@ -64,8 +63,6 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
   return total;
 }
 
-constexpr std::chrono::milliseconds kAgentConnectTimeout{10000};
-
 // One event per line; the stats loop and the OOM reader share stdout.
 class EventPrinter {
  public:
@@ -87,20 +84,9 @@ class OomWatcher {
  public:
   static Result<std::unique_ptr<OomWatcher>> start(const container::Context& ctx,
                                                    const std::string& id, EventPrinter& out) {
-    HULL_ASSIGN(s, container::state(ctx, id));
-    auto it = s.hull.find("vsock_socket");
-    if (s.status == oci::ContainerStatus::Stopped || it == s.hull.end() || !it->is_string()) {
-      return fail(Errc::NotRunning, "container not running");
-    }
     std::unique_ptr<OomWatcher> w(new OomWatcher());
-    HULL_ASSIGN(client, wrap(sandbox::AgentClient::connect(
-                                 it->get<std::string>(),
-                                 std::chrono::steady_clock::now() + kAgentConnectTimeout),
-                             "container " + id + ": connecting to its VM for OOM events"));
-    w->client_.emplace(std::move(client));
-    HULL_ASSIGN(reader, wrap(sandbox::OomEventReader::open(w->client_->stub()),
-                             "container " + id + ": OOM events"));
-    w->reader_ = std::move(reader);
+    HULL_ASSIGN(events, container::oom_events(ctx, id));
+    w->reader_ = std::move(events);
     w->thread_ = std::thread([w = w.get(), id, &out] {
       Result<std::optional<std::string>> next;
       for (;;) {
@@ -137,8 +123,7 @@ class OomWatcher {
 
  private:
   OomWatcher() = default;
-  std::optional<sandbox::AgentClient> client_;
-  std::unique_ptr<sandbox::OomEventReader> reader_;
+  std::unique_ptr<container::OomEvents> reader_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -7,7 +7,7 @@
 #include "common/cgroup/path.h"
 #include "common/file.h"
 #include "runtime/cli/command.h"
-#include "runtime/container/console.h"
+#include "runtime/monitor/console.h"
 
 namespace hull::cli {
 namespace {

@@ -1,11 +1,11 @@
-// hull __monitor: the per-container monitor (runtime/container/monitor.h).
+// hull __monitor: the per-container monitor (runtime/monitor/monitor.h).
 // Hidden; started by `hull create`, `hull run` and `hull exec` only.
 #include <fcntl.h>
 
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "runtime/cli/command.h"
-#include "runtime/container/monitor.h"
+#include "runtime/monitor/monitor.h"
 
 namespace hull::cli {
 namespace {

@@ -2,7 +2,7 @@
 // process, forwarding the signals it receives, then deletes the container
 // (unless --keep) and exits with the process's status (128 + N when killed
 // by signal N, like runc). A process.terminal container in the foreground
-// gets a console of run's own, relayed to run's stdio (console.h), as runc
+// gets a console of run's own, relayed to run's stdio (runtime/monitor/console.h), as runc
 // does; --console-socket is for --detach only.
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 
 #include "runtime/cli/command.h"
 #include "runtime/cli/create_flags.h"
-#include "runtime/container/console.h"
+#include "runtime/monitor/console.h"
 #include "runtime/oci/spec.h"
 
 namespace hull::cli {

@@ -21,21 +21,21 @@
 #include "runtime/container/agent_guest.h"
 #include "runtime/container/leftovers.h"
 #include "runtime/container/lifecycle.h"
-#include "runtime/container/monitor.h"
 #include "runtime/container/network.h"
 #include "runtime/container/proc.h"
-#include "runtime/container/share.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/stats_event.h"
 #include "runtime/container/sync.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
+#include "runtime/monitor/monitor.h"
 #include "runtime/network/netns.h"
 #include "runtime/network/wiring.h"
 #include "runtime/sandbox/container_client.h"
-#include "runtime/sandbox/container_share.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
+#include "runtime/share/rootfs.h"
+#include "runtime/share/share.h"
 
 namespace hull::container {
 namespace {
@@ -88,24 +88,15 @@ oci::State derived(oci::State s) {
   return s;
 }
 
-ContainerStatus paused_from(const oci::State& s) {
-  auto it = s.hull.find("paused_from");
-  if (it != s.hull.end() && it->is_string() && *it == "created") return ContainerStatus::Created;
-  return ContainerStatus::Running;
+std::vector<hooks::Hook> hooks_of(const Record& r, hooks::Kind kind) {
+  if (!r.hooks) return {};
+  return hooks::from_spec(*r.hooks, kind);
 }
 
-std::vector<hooks::Hook> hooks_of(const oci::State& s, hooks::Kind kind) {
-  auto it = s.hull.find("hooks");
-  if (it == s.hull.end() || !it->is_object()) return {};
-  auto spec = oci::spec_from_json(Json{{"ociVersion", "1.0.0"}, {"hooks", *it}}, "state.json");
-  if (!spec || !spec->hooks) return {};
-  return hooks::from_spec(*spec->hooks, kind);
-}
-
-// Runs the hooks of `kind` with `s` (status set as the spec says) on stdin,
-// in `cwd_fd` (borrowed) when it is not -1.
-Status run_hooks(const oci::State& s, hooks::Kind kind, int cwd_fd = -1) {
-  auto list = hooks_of(s, kind);
+// Runs the record's hooks of `kind` with `s` (status set as the spec says)
+// on stdin, in `cwd_fd` (borrowed) when it is not -1.
+Status run_hooks(const Record& rec, const oci::State& s, hooks::Kind kind, int cwd_fd = -1) {
+  auto list = hooks_of(rec, kind);
   if (list.empty()) return {};
   log::debug("container " + s.id + ": running " + std::to_string(list.size()) + " " +
              std::string(hooks::kind_name(kind)) + " hook(s)");
@@ -119,16 +110,16 @@ Status run_hooks(const oci::State& s, hooks::Kind kind, int cwd_fd = -1) {
 
 // The container's rootfs as virtio-fs exports it: <sandbox>/shared/containers/
 // <id>/rootfs, the bind mount of root.path the monitor made. Mounts made below
-// it reach the guest (container_share.h), so createContainer hooks start
+// it reach the guest (runtime/share/rootfs.h), so createContainer hooks start
 // here, as runc starts them in the rootfs inside the container's mount
 // namespace. Opened without following symlinks and checked to be root.path
 // itself: the guest can rename entries of the shared dir.
-Result<UniqueFd> open_shared_rootfs(const oci::State& s) {
-  auto it = s.hull.find("sandbox_dir");
-  if (it == s.hull.end() || !it->is_string()) {
+Result<UniqueFd> open_shared_rootfs(const Record& r) {
+  const oci::State& s = r.state;
+  if (r.sandbox_dir.empty()) {
     return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
   }
-  std::string dir = it->get<std::string>();
+  const std::string& dir = r.sandbox_dir;
   std::string rel = "shared/" + sandbox::guest_rootfs_path(s.id);
   UniqueFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!base) return fail_errno("container " + s.id + ": opening its sandbox " + dir);
@@ -151,8 +142,8 @@ Result<UniqueFd> open_shared_rootfs(const oci::State& s) {
 
 // The startContainer hooks run in the guest, in the container, before `start`
 // returns (agent/engine/start_hooks.h): the call waits for them too.
-std::chrono::milliseconds start_timeout(const oci::State& s) {
-  auto total = hooks::total_timeout(hooks_of(s, hooks::Kind::StartContainer));
+std::chrono::milliseconds start_timeout(const Record& r) {
+  auto total = hooks::total_timeout(hooks_of(r, hooks::Kind::StartContainer));
   if (!total) return sandbox::kWaitForever;
   return sandbox::kContainerCallTimeout + *total;
 }
@@ -166,15 +157,15 @@ struct AgentGuestConn {
   AgentGuestConn& operator=(const AgentGuestConn&) = delete;
 };
 
-Result<std::unique_ptr<AgentGuestConn>> connect(const oci::State& s) {
-  auto it = s.hull.find("vsock_socket");
-  if (it == s.hull.end() || !it->is_string()) {
-    return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
+Result<std::unique_ptr<AgentGuestConn>> connect(const Record& r) {
+  const std::string& id = r.state.id;
+  if (r.vsock_socket.empty()) {
+    return fail(Errc::InvalidState, "container " + id + ": state.json names no sandbox");
   }
-  HULL_ASSIGN(client, wrap(sandbox::AgentClient::connect(
-                               it->get<std::string>(),
-                               std::chrono::steady_clock::now() + kAgentConnectTimeout),
-                           "container " + s.id + ": connecting to its VM"));
+  HULL_ASSIGN(client,
+              wrap(sandbox::AgentClient::connect(
+                       r.vsock_socket, std::chrono::steady_clock::now() + kAgentConnectTimeout),
+                   "container " + id + ": connecting to its VM"));
   return std::make_unique<AgentGuestConn>(std::move(client));
 }
 
@@ -205,7 +196,9 @@ Result<pid_t> spawn_monitor_in(const hostcgroup::Cgroup& cgroup, const MonitorAr
 }  // namespace
 
 void lift_host_cpu_quota(const std::string& root, const std::string& id) {
-  if (auto s = oci::StateStore(root).load(id)) unlimit_host_cgroup(*s);
+  Context ctx;
+  ctx.root = root;
+  if (auto r = load_unlocked(ctx, id)) unlimit_host_cgroup(*r);
 }
 
 Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
@@ -241,7 +234,8 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   oci::StateStore store(ctx.root);
   HULL_ASSIGN(lock, store.create(o.id));
   StateGuard guard(store, o.id);
-  oci::State s;
+  Record r;
+  oci::State& s = r.state;
   s.id = o.id;
   s.bundle = bundle;
   s.rootfs = spec.root ? (spec.root->path.starts_with("/") ? spec.root->path
@@ -254,13 +248,13 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   s.pid = ::getpid();
   if (auto self = read_proc_stat(s.pid, kProcStatStartTime)) s.pid_start_time = self->start_time;
   if (spec.annotations) s.annotations = *spec.annotations;
-  if (spec.hooks) s.hull["hooks"] = oci::to_json(spec)["hooks"];
+  r.hooks = spec.hooks;
   // The host cgroup first: recorded in the state before anything runs in it,
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
-  s.hull["host_cgroup"] = cgroup.to_json();
+  r.host_cgroup = cgroup.to_json();
   log::debug("container " + o.id + ": host cgroup made at linux.cgroupsPath \"" +
-             s.hull["host_cgroup"].value("path", std::string()) + "\"");
+             r.host_cgroup->value("path", std::string()) + "\"");
   if (size_t n = cgroup.foreign_tasks(); n > 0) {
     // runc 1.1's words; its VM shares the cgroup, and delete kills only its own.
     log::warn("container's cgroup is not empty: " + std::to_string(n) +
@@ -273,14 +267,14 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // stopped, with what is left in it, so that `delete -f` can try again.
   auto give_up = [&](Error e) -> Result<pid_t> {
     auto gone = cgroup.remove(true);
-    auto left = remove_leftovers(ctx.root, s);
+    auto left = remove_leftovers(ctx.root, r);
     if (gone && left) return fail(std::move(e));
     std::string why = (gone ? left : gone).error().what();
-    s.hull["host_cgroup"] = cgroup.to_json();
+    r.host_cgroup = cgroup.to_json();
     s.status = ContainerStatus::Stopped;
     s.pid = 0;
     s.pid_start_time = 0;
-    if (auto st = store.save(s); !st) {
+    if (auto st = save(store, r); !st) {
       return fail(Errc::System, e.what() + "; cleaning up: " + why +
                                     "; keeping the state for a retry: " + st.error().what() +
                                     ": remove what is left by hand");
@@ -290,7 +284,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
     return fail(e.code, e.what() + "; cleaning up: " + why + ": the container's state is kept, " +
                             "stopped: run `hull delete -f " + o.id + "` to finish");
   };
-  if (auto st = store.save(s); !st) return give_up(std::move(st.error()));
+  if (auto st = save(store, r); !st) return give_up(std::move(st.error()));
   if (auto st = cgroup.limit_memory(host_memory_limit_bytes(size.memory_mib)); !st) {
     return give_up(std::move(st.error()));
   }
@@ -341,7 +335,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
     auto hstat = read_proc_stat(pid, kProcStatStartTime);
     hs.pid_start_time = hstat ? hstat->start_time : 0;
     for (auto kind : {hooks::Kind::Prestart, hooks::Kind::CreateRuntime}) {
-      if (auto st = run_hooks(hs, kind); !st) return abort(std::move(st.error()));
+      if (auto st = run_hooks(r, hs, kind); !st) return abort(std::move(st.error()));
     }
   }
   SyncMessage boot;
@@ -356,11 +350,9 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                            "instead of Ready"},
                  true);
   }
-  for (const char* k : {"sandbox_dir", "vsock_socket", "procs", "network"}) {
-    if (ready->body.contains(k)) s.hull[k] = ready->body[k];
-  }
-  log::debug("container " + o.id + ": created in its VM (" + s.hull.value("procs", Json()).dump() +
-             ")");
+  apply_vm_report(r, ready->body);
+  log::debug("container " + o.id + ": created in its VM (" +
+             record_to_json(r).value("procs", Json()).dump() + ")");
   if (spec.linux && spec.linux->resources) {
     if (auto st = cgroup.limit_bandwidth(*spec.linux->resources); !st) {
       return abort(std::move(st.error()));
@@ -370,15 +362,15 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   s.pid = pid;
   s.pid_start_time = stat ? stat->start_time : 0;
   s.status = ContainerStatus::Created;
-  if (auto st = store.save(s); !st) return abort(std::move(st.error()));
-  if (!hooks_of(s, hooks::Kind::CreateContainer).empty()) {
-    auto rootfs = open_shared_rootfs(s);
+  if (auto st = save(store, r); !st) return abort(std::move(st.error()));
+  if (!hooks_of(r, hooks::Kind::CreateContainer).empty()) {
+    auto rootfs = open_shared_rootfs(r);
     if (!rootfs) return abort(std::move(rootfs.error()).wrap("createContainer hooks"));
-    if (auto st = run_hooks(s, hooks::Kind::CreateContainer, rootfs->get()); !st) {
+    if (auto st = run_hooks(r, s, hooks::Kind::CreateContainer, rootfs->get()); !st) {
       return abort(std::move(st.error()));
     }
     // root.readonly: what the hooks wrote stays, read-only from now on (the
-    // share was left writable for them; share.cc).
+    // share was left writable for them; runtime/share/share.cc).
     if (spec.root && spec.root->readonly.value_or(false)) {
       mount_attr ro{};
       ro.attr_set = MOUNT_ATTR_RDONLY;
@@ -404,32 +396,30 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
 }
 
 Status start(const Context& ctx, const std::string& id) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(lock, store.lock(id));
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
+  HULL_ASSIGN(locked, load(ctx, id));
+  Record& r = locked.record;
+  oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, Op::Start));
   log::debug("container " + id + ": starting its process");
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(conn, connect(r));
   // A failing startContainer hook ends the container's init in the guest; a
   // start that failed otherwise while hooks may run (the wait ran out) stops
   // the container too, as the spec asks for a failed hook.
-  if (auto st = conn->guest.start_container(id, start_timeout(s)); !st) {
-    if (!hooks_of(s, hooks::Kind::StartContainer).empty()) {
+  if (auto st = conn->guest.start_container(id, start_timeout(r)); !st) {
+    if (!hooks_of(r, hooks::Kind::StartContainer).empty()) {
       (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
     }
     return st;
   }
-  s0.status = ContainerStatus::Running;
-  HULL_TRY(store.save(s0));
+  r.state.status = ContainerStatus::Running;
+  HULL_TRY(locked.save());
   s.status = ContainerStatus::Running;
-  return run_hooks(s, hooks::Kind::Poststart);
+  return run_hooks(r, s, hooks::Kind::Poststart);
 }
 
 Result<oci::State> state(const Context& ctx, const std::string& id) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(s, store.load(id));
-  return derived(std::move(s));
+  HULL_ASSIGN(r, load_unlocked(ctx, id));
+  return derived(std::move(r.state));
 }
 
 Result<std::vector<oci::State>> list(const Context& ctx) {
@@ -437,17 +427,16 @@ Result<std::vector<oci::State>> list(const Context& ctx) {
   HULL_ASSIGN(ids, store.list());
   std::vector<oci::State> out;
   for (const auto& id : ids) {
-    auto s = store.load(id);
-    if (s) out.push_back(derived(std::move(*s)));
+    auto r = load_unlocked(ctx, id);
+    if (r) out.push_back(derived(std::move(r->state)));
   }
   return out;
 }
 
 Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(lock, store.lock(id));
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
+  HULL_ASSIGN(locked, load(ctx, id));
+  const Record& r = locked.record;
+  oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, all ? Op::KillAll : Op::Kill));
   if (s.status == ContainerStatus::Stopped) return {};
   log::debug("container " + id + ": signal " + std::to_string(sig) +
@@ -455,13 +444,13 @@ Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
   // The process may end while we ask: its monitor then tears the VM down and
   // the agent is gone or no longer knows it. That is runc's "not running".
   auto ended = [&](Error e) -> Status {
-    if (all && !monitor_alive(s0)) return {};
-    if (!monitor_alive(s0) || e.code == Errc::NotRunning || e.code == Errc::NotFound) {
+    if (all && !monitor_alive(r.state)) return {};
+    if (!monitor_alive(r.state) || e.code == Errc::NotRunning || e.code == Errc::NotFound) {
       return fail(Errc::NotRunning, "container not running");
     }
     return fail(std::move(e));
   };
-  auto conn = connect(s);
+  auto conn = connect(r);
   if (!conn) return ended(std::move(conn.error()));
   if (auto st = (*conn)->guest.signal(ProcessRef{id, ""}, sig, all); !st) {
     return ended(std::move(st.error()));
@@ -470,22 +459,21 @@ Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
 }
 
 Status remove(const Context& ctx, const std::string& id, bool force) {
-  oci::StateStore store(ctx.root);
-  auto lock = store.lock(id);
-  if (!lock) {
-    if (force && lock.error().code == Errc::NotFound) return {};
-    return fail(std::move(lock.error()));
+  auto locked = load(ctx, id);
+  if (!locked) {
+    if (force && locked.error().code == Errc::NotFound) return {};
+    return fail(std::move(locked.error()));
   }
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
+  const Record& r = locked->record;
+  oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, force ? Op::ForceDelete : Op::Delete));
   log::debug("container " + id + ": deleting (" + std::string(oci::status_name(s.status)) + ")");
   if (s.status != ContainerStatus::Stopped) {
-    unlimit_host_cgroup(s0);
-    if (auto conn = connect(s)) {
+    unlimit_host_cgroup(r);
+    if (auto conn = connect(r)) {
       (void)(*conn)->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
     }
-    if (auto fd = open_pidfd(s0.pid, s0.pid_start_time)) {
+    if (auto fd = open_pidfd(r.state.pid, r.state.pid_start_time)) {
       if (!pidfd_wait_exit(fd->get(), kMonitorExitWaitMs)) {
         (void)pidfd_signal(fd->get(), SIGKILL);
         (void)pidfd_wait_exit(fd->get(), kMonitorExitWaitMs);
@@ -494,11 +482,11 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
   }
   // The cgroup first: what is left in it is killed and gone before the
   // sandbox directory's mounts go.
-  HULL_TRY(remove_host_cgroup(s0));
-  HULL_TRY(remove_leftovers(ctx.root, s0));
+  HULL_TRY(remove_host_cgroup(r));
+  HULL_TRY(remove_leftovers(ctx.root, r));
   s.status = ContainerStatus::Stopped;
-  if (auto st = run_hooks(s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
-  HULL_TRY(store.remove(id));
+  if (auto st = run_hooks(r, s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
+  HULL_TRY(oci::StateStore(ctx.root).remove(id));
   log::debug("container " + id + ": deleted");
   return {};
 }
@@ -513,37 +501,36 @@ Result<int> wait_child_monitor(pid_t pid) {
 }
 
 Status pause(const Context& ctx, const std::string& id) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(lock, store.lock(id));
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
+  HULL_ASSIGN(locked, load(ctx, id));
+  Record& r = locked.record;
+  oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, Op::Pause));
   log::debug("container " + id + ": freezing its cgroup in the VM");
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(conn, connect(r));
   HULL_TRY(conn->guest.pause(id));
-  s0.hull["paused_from"] = std::string(oci::status_name(s.status));
-  s0.status = ContainerStatus::Paused;
-  return store.save(s0);
+  r.paused_from = s.status;
+  r.state.status = ContainerStatus::Paused;
+  return locked.save();
 }
 
 Status resume(const Context& ctx, const std::string& id) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(lock, store.lock(id));
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
-  HULL_ASSIGN(to, transition(id, s.status, Op::Resume, paused_from(s0)));
+  HULL_ASSIGN(locked, load(ctx, id));
+  Record& r = locked.record;
+  oci::State s = derived(r.state);
+  HULL_ASSIGN(
+      to, transition(id, s.status, Op::Resume, r.paused_from.value_or(ContainerStatus::Running)));
   log::debug("container " + id + ": thawing its cgroup in the VM");
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(conn, connect(r));
   HULL_TRY(conn->guest.resume(id));
-  s0.hull.erase("paused_from");
-  s0.status = to;
-  return store.save(s0);
+  r.paused_from.reset();
+  r.state.status = to;
+  return locked.save();
 }
 
 Result<GuestProcessList> process_list(const Context& ctx, const std::string& id) {
-  HULL_ASSIGN(s, state(ctx, id));
-  if (s.status == ContainerStatus::Stopped) return GuestProcessList{};
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(r, load_unlocked(ctx, id));
+  if (derived(r.state).status == ContainerStatus::Stopped) return GuestProcessList{};
+  HULL_ASSIGN(conn, connect(r));
   return conn->guest.list_processes(id);
 }
 
@@ -553,10 +540,9 @@ Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::s
 }
 
 Status update(const Context& ctx, const std::string& id, const std::string& resources_json) {
-  oci::StateStore store(ctx.root);
-  HULL_ASSIGN(lock, store.lock(id));
-  HULL_ASSIGN(s0, store.load(id));
-  oci::State s = derived(s0);
+  HULL_ASSIGN(locked, load(ctx, id));
+  const Record& r = locked.record;
+  oci::State s = derived(r.state);
   if (s.status == ContainerStatus::Stopped) {
     return fail(Errc::NotRunning, "container not running");
   }
@@ -564,28 +550,51 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   if (!res.is_object()) return fail(Errc::Invalid, "linux.resources: not a JSON object");
   HULL_ASSIGN(spec, oci::spec_from_json(
                         Json{{"ociVersion", "1.0.0"}, {"linux", {{"resources", res}}}}, "update"));
-  if (auto it = s0.hull.find("host_cgroup");
-      it != s0.hull.end() && spec.linux && spec.linux->resources) {
-    HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*it));
+  if (r.host_cgroup && spec.linux && spec.linux->resources) {
+    HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*r.host_cgroup));
     HULL_TRY(cgroup.update(*spec.linux->resources));
   }
   // Real-time limits and the cpuset live in the host cgroup only, as create
-  // leaves them out of the guest's spec (share.cc, guest_spec).
+  // leaves them out of the guest's spec (runtime/share/share.cc, guest_spec).
   if (res.contains("cpu") && res["cpu"].is_object()) {
     for (const char* k : {"realtimePeriod", "realtimeRuntime", "cpus", "mems"}) res["cpu"].erase(k);
   }
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(conn, connect(r));
   return conn->guest.update(id, res.dump());
 }
 
 Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id) {
-  HULL_ASSIGN(s, state(ctx, id));
-  if (s.status == ContainerStatus::Stopped) {
+  HULL_ASSIGN(r, load_unlocked(ctx, id));
+  if (derived(r.state).status == ContainerStatus::Stopped) {
     return fail(Errc::NotRunning, "container not running");
   }
-  HULL_ASSIGN(conn, connect(s));
+  HULL_ASSIGN(conn, connect(r));
   HULL_ASSIGN(st, conn->guest.stats(id));
   return stats_event_json(id, st);
+}
+
+Result<std::unique_ptr<OomEvents>> oom_events(const Context& ctx, const std::string& id) {
+  HULL_ASSIGN(r, load_unlocked(ctx, id));
+  if (derived(r.state).status == ContainerStatus::Stopped || r.vsock_socket.empty()) {
+    return fail(Errc::NotRunning, "container not running");
+  }
+  HULL_ASSIGN(client,
+              wrap(sandbox::AgentClient::connect(
+                       r.vsock_socket, std::chrono::steady_clock::now() + kAgentConnectTimeout),
+                   "container " + id + ": connecting to its VM for OOM events"));
+  std::unique_ptr<OomEvents> ev(new OomEvents(std::move(client)));
+  HULL_ASSIGN(reader, wrap(sandbox::OomEventReader::open(ev->client_.stub()),
+                           "container " + id + ": OOM events"));
+  ev->reader_ = std::move(reader);
+  return ev;
+}
+
+Result<std::optional<std::string>> OomEvents::next() {
+  return reader_->next();
+}
+
+void OomEvents::cancel() {
+  reader_->cancel();
 }
 
 }  // namespace hull::container

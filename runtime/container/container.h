@@ -1,5 +1,5 @@
 // hull::container — the runc-mode lifecycle behind the `hull` CLI: one VM per
-// container, a monitor process per container process (monitor.h), runc's
+// container, a monitor process per container process (runtime/monitor/monitor.h), runc's
 // state store with a per-container lock, status derived from reality
 // (lifecycle.h), OCI hooks on the host (runtime/hooks).
 //
@@ -23,12 +23,17 @@
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "runtime/container/guest.h"
+#include "runtime/container/record.h"
 #include "runtime/oci/state.h"
+#include "runtime/sandbox/agent_client.h"
+#include "runtime/sandbox/container_client.h"
 
 namespace hull::container {
 
@@ -140,8 +145,28 @@ Result<std::string> exec_process_json(const Context& ctx, const std::string& id,
 // guest (stats_event.h).
 Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id);
 
+// The container's OOM kills as its agent's OomEvents stream reports them
+// (hull events): next() blocks for the id of the next container with an OOM
+// kill in the VM, nullopt once the stream ended (the VM stops); cancel(), from
+// any thread, ends a blocked next() with Errc::NotRunning.
+class OomEvents {
+ public:
+  Result<std::optional<std::string>> next();
+  void cancel();
+
+ private:
+  friend Result<std::unique_ptr<OomEvents>> oom_events(const Context& ctx, const std::string& id);
+  explicit OomEvents(sandbox::AgentClient client) : client_(std::move(client)) {}
+  sandbox::AgentClient client_;
+  std::unique_ptr<sandbox::OomEventReader> reader_;  // destroyed before client_
+};
+
+// Connects to a running container's agent for its OOM events;
+// Errc::NotRunning once the container has stopped.
+Result<std::unique_ptr<OomEvents>> oom_events(const Context& ctx, const std::string& id);
+
 // Waits for a monitor that is our child, forwarding foreground_signals()
-// (console.h) to it, those pending since before the call too (it forwards
+// (runtime/monitor/console.h) to it, those pending since before the call too (it forwards
 // them into the guest), and returns its status as a shell reports it.
 Result<int> wait_forwarding(pid_t pid);
 

@@ -12,12 +12,12 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "common/pidfd.h"
-#include "runtime/container/console.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
-#include "runtime/container/monitor.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/sync.h"
+#include "runtime/monitor/console.h"
+#include "runtime/monitor/monitor.h"
 #include "runtime/oci/spec.h"
 
 namespace hull::container {
@@ -122,7 +122,7 @@ Result<int> exec(const Context& ctx, const ExecOptions& o) {
   if (!proc.is_object()) return fail(Errc::Invalid, "exec: the process is not a JSON object");
   bool terminal = proc.value("terminal", false);
   // runc's checks: a terminal in the foreground is this process's to relay
-  // (console.h); --console-socket is for a detached terminal only.
+  // (runtime/monitor/console.h); --console-socket is for a detached terminal only.
   if (terminal && o.detach && o.console_socket.empty()) {
     return fail(Errc::Invalid,
                 "cannot allocate tty if hull will detach without setting console socket");

@@ -166,7 +166,7 @@ class Guest {
   virtual ~Guest() = default;
 
   // `spec_json`: root.path and the host's bind sources relative to the
-  // guest's shared directory (share.h). `bundle`: the host's bundle path (the
+  // guest's shared directory (runtime/share/share.h). `bundle`: the host's bundle path (the
   // state the container's startContainer hooks read names it).
   virtual Status create_container(const std::string& id, const std::string& spec_json,
                                   StdioMode stdio, const std::string& bundle) = 0;

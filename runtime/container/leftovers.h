@@ -6,20 +6,20 @@
 #include <string>
 
 #include "common/error.h"
-#include "runtime/oci/state.h"
+#include "runtime/container/record.h"
 
 namespace hull::container {
 
 // Undoes what a dead monitor left in a namespace it joined by path.
-Status unwire_leftovers(const oci::State& s);
+Status unwire_leftovers(const Record& r);
 
 // Kills a dead monitor's VM processes and removes its sandbox directory.
-Status remove_leftovers(const std::string& root, const oci::State& s);
+Status remove_leftovers(const std::string& root, const Record& r);
 
 // Lifts the host cgroup's CPU quota so the teardown runs at full speed.
-void unlimit_host_cgroup(const oci::State& s);
+void unlimit_host_cgroup(const Record& r);
 
 // Removes the host cgroup directories create made (killing what is left).
-Status remove_host_cgroup(const oci::State& s);
+Status remove_host_cgroup(const Record& r);
 
 }  // namespace hull::container

@@ -10,9 +10,11 @@
 // UTF-8 without NUL (protobuf checks UTF-8 too; checking again keeps that from
 // being the only guard), and counts far above any real container's.
 //
-// No I/O and no gRPC calls here: tests/unit/runtime/sandbox/agent_reply_test.cc
-// covers each function and tests/fuzz/agent_reply_fuzz.cc feeds them
-// arbitrary messages.
+// No I/O and no gRPC calls here. The parsers live in agent_reply.cc (process
+// exits, stdio, stats, guest details), agent_reply_processes.cc (ListProcesses)
+// and agent_reply_network.cc (interfaces, routes); the unit tests of the same
+// names in tests/unit/runtime/sandbox cover each function and
+// tests/fuzz/agent_reply_fuzz.cc feeds them arbitrary messages.
 #pragma once
 
 #include <grpcpp/support/status.h>

@@ -49,7 +49,7 @@ class ContainerClient {
                         std::chrono::milliseconds timeout = kAgentCallTimeout);
 
   // `spec_json`: config.json with root.path relative to the sandbox's shared
-  // directory (container_share.h: guest_rootfs_path). `bundle`: the host's
+  // directory (runtime/share/rootfs.h: guest_rootfs_path). `bundle`: the host's
   // bundle path, for the state the container's startContainer hooks read.
   Status create(const std::string& id, std::string_view spec_json, StdioMode stdio,
                 std::string_view bundle = {},

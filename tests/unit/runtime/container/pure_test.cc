@@ -14,12 +14,12 @@
 #include <thread>
 
 #include "runtime/container/lifecycle.h"
-#include "runtime/container/monitor.h"
 #include "runtime/container/proc.h"
-#include "runtime/container/share.h"
 #include "runtime/container/signals.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/sync.h"
+#include "runtime/monitor/monitor.h"
+#include "runtime/share/share.h"
 
 namespace hull::container {
 namespace {
