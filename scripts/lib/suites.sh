@@ -128,10 +128,12 @@ suite_jobs() {
 }
 
 # run_suite_jobs: every job of suite_jobs, HULL_TEST_JOBS at a time. (Only
-# the jobs' own pids are waited for: the gate builds run in the background too.)
+# the jobs' own pids are waited for: the gate builds run in the background
+# too.) A job's stdin is /dev/null: bats and the daemons it starts read theirs.
 run_suite_jobs() {
-  local max=${HULL_TEST_JOBS:-2} job active=() all=() p alive
-  while IFS= read -r job; do
+  local max=${HULL_TEST_JOBS:-2} jobs_list=() job active=() all=() p alive
+  mapfile -t jobs_list < <(suite_jobs)
+  for job in "${jobs_list[@]}"; do
     while [ ${#active[@]} -ge "$max" ]; do
       wait -n "${active[@]}"
       alive=()
@@ -142,9 +144,9 @@ run_suite_jobs() {
       out=$logs/job-${job%% *}.out
       for s in $job; do run_suite "$s"; done >"$out"
       flock "$logs/.print" cat "$out"
-    ) &
+    ) </dev/null &
     active+=($!) all+=($!)
-  done < <(suite_jobs)
+  done
   [ ${#all[@]} -eq 0 ] || wait "${all[@]}"
 }
 
