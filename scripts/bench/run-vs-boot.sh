@@ -72,14 +72,14 @@ for d in os.listdir("/proc"):
         except OSError:
             continue
         children.setdefault(ppid, []).append(int(d))
-todo = [monitor]
-while todo:
-    p = todo.pop()
+pending = [monitor]
+while pending:
+    p = pending.pop()
     argv = open(f"/proc/{p}/cmdline", "rb").read().split(b"\0")[:-1]
     if argv and os.path.basename(argv[0]).startswith(b"qemu-system"):
         json.dump([a.decode() for a in argv], sys.stdout)
         sys.exit(0)
-    todo += children.get(p, [])
+    pending += children.get(p, [])
 sys.exit(f"run-vs-boot.sh: no QEMU under the monitor (pid {monitor}) of the probe container")
 PY
 "$hull" --root "$hull_root" delete -f rvb-probe >/dev/null
