@@ -27,6 +27,12 @@ teardown_file() {
 setup() { e2e_setup; }
 teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 
+# `docker run -it` of a busybox shell, as a command line for pty_session.
+docker_it_cmd() {
+  echo "DOCKER_CONFIG=$DOCKER_DIR/cli DOCKER_HOST=unix://$DOCKER_DIR/docker.sock" \
+    "$DOCKER_CLI run --runtime $DOCKER_RUNTIME -it --rm --label hull-e2e-test $E2E_IMAGE sh"
+}
+
 @test "docker run --rm: output, and the container is gone" {
   run dk_run --rm "$E2E_IMAGE" sh -c 'echo hello from $(hostname -s 2>/dev/null || hostname)'
   [ "$status" -eq 0 ]
@@ -106,21 +112,15 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || dk_teardown; }
 }
 
 @test "docker run -it: a pty (driven by script)" {
-  run env DOCKER_CONFIG="$DOCKER_DIR/cli" DOCKER_HOST="unix://$DOCKER_DIR/docker.sock" \
-    bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
-    timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
-    "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE" "$TTY_CHECK_SH"
-  [ "$status" -eq 4 ]
+  run pty_session "$(docker_it_cmd)" 'echo hello-$((6*7))' "$TTY_CHECK_SH; exit 4"
+  [ "$status" -eq 4 ] || { echo "$output" >&2; false; }
   [[ $output == *hello-42* ]]
   [[ $output == *term-ok-42* ]]
 }
 
 @test "docker run -it: the terminal is a /dev/pts/N of the container's devpts" {
-  run env DOCKER_CONFIG="$DOCKER_DIR/cli" DOCKER_HOST="unix://$DOCKER_DIR/docker.sock" \
-    bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
-    timeout 60 script -qec "$0 run --runtime $1 -it --rm --label hull-e2e-test $2 sh" /dev/null' \
-    "$DOCKER_CLI" "$DOCKER_RUNTIME" "$E2E_IMAGE"
-  [ "$status" -eq 0 ]
+  run pty_session "$(docker_it_cmd)" 'tty; exit 0'
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
   [[ $output == *"/dev/pts/"* ]]
 }
 

@@ -26,6 +26,12 @@ teardown_file() {
 setup() { e2e_setup; }
 teardown() { [ -n "${E2E_SKIP:-}" ] || pm_teardown; }
 
+# `podman run -it` of a busybox shell, as a command line for pty_session.
+podman_it_cmd() {
+  echo "$PODMAN_DIR/podman run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024" \
+    "--cgroup-parent $PODMAN_CGROUP_PARENT --label hull-e2e-test -it --rm $E2E_IMAGE sh"
+}
+
 @test "podman run --rm: output, exit codes, and the container is gone" {
   run pm_run --rm "$E2E_IMAGE" sh -c 'echo hello; exit 6'
   [ "$status" -eq 6 ]
@@ -80,19 +86,15 @@ teardown() { [ -n "${E2E_SKIP:-}" ] || pm_teardown; }
 }
 
 @test "podman run -it: a pty (driven by script)" {
-  run bash -c '(sleep 2; printf "echo hello-\$((6*7))\n"; sleep 1; printf "%s; exit 4\n" "$3"; sleep 2) |
-    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 --label hull-e2e-test -it --rm $1 sh" /dev/null' \
-    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT" "$TTY_CHECK_SH"
-  [ "$status" -eq 4 ]
+  run pty_session "$(podman_it_cmd)" 'echo hello-$((6*7))' "$TTY_CHECK_SH; exit 4"
+  [ "$status" -eq 4 ] || { echo "$output" >&2; false; }
   [[ $output == *hello-42* ]]
   [[ $output == *term-ok-42* ]]
 }
 
 @test "podman run -it: the terminal is a /dev/pts/N of the container's devpts" {
-  run bash -c '(sleep 2; printf "tty; exit 0\n"; sleep 2) |
-    timeout 60 script -qec "$0 run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --cgroup-parent $2 --label hull-e2e-test -it --rm $1 sh" /dev/null' \
-    "$PODMAN_DIR/podman" "$E2E_IMAGE" "$PODMAN_CGROUP_PARENT"
-  [ "$status" -eq 0 ]
+  run pty_session "$(podman_it_cmd)" 'tty; exit 0'
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
   [[ $output == *"/dev/pts/"* ]]
 }
 

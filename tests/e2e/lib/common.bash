@@ -159,6 +159,28 @@ wait_for() {
   "$@"
 }
 
+# pty_session CMD LINE...: runs the shell command line CMD on a pty made by
+# script(1) and types each LINE into it, 2 s apart from 2 s on. The input
+# stays open until CMD has returned (60 s at most): with a fixed end, a VM
+# booting slowly on a busy host could see its session end first (a docker
+# -it test failed so with two suites running). Prints the session; returns
+# CMD's exit status.
+pty_session() {
+  local cmd=$1 ended line i
+  shift
+  ended=$(mktemp -u "$E2E_TMP/pty-ended.XXXXXX")
+  (
+    for line in "$@"; do
+      sleep 2
+      printf '%s\n' "$line"
+    done
+    for ((i = 0; i < 600; i++)); do
+      [ -e "$ended" ] && break
+      sleep 0.1
+    done
+  ) | timeout 60 script -qec "$cmd; rc=\$?; touch $ended; exit \$rc" /dev/null
+}
+
 # The busybox rootfs as an image tarball (`docker import`, `podman import`).
 rootfs_tar() {
   tar --sort=name --numeric-owner --owner=0 --group=0 -C "$E2E_TMP/rootfs" -c .
