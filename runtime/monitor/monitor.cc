@@ -147,6 +147,21 @@ bool embedded_dns(const oci::Spec& spec) {
   return false;
 }
 
+// What the relay reads and writes: the pty slave for a terminal, else the
+// monitor's own stdio (the caller's, passed through).
+RelayFds relay_fds(bool terminal, int tty_slave, int sig_fd) {
+  RelayFds fds;
+  if (terminal) {
+    fds.in = fds.out = fds.tty = tty_slave;
+  } else {
+    fds.in = 0;
+    fds.out = 1;
+    fds.err = 2;
+  }
+  fds.signal_fd = sig_fd;
+  return fds;
+}
+
 int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   auto failed = [&](Error e) {
     send_error(sync_fd, e);
@@ -248,16 +263,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   }
   ::close(sync_fd);
 
-  RelayFds fds;
-  if (terminal) {
-    fds.in = fds.out = fds.tty = tty.slave.get();
-  } else {
-    fds.in = 0;
-    fds.out = 1;
-    fds.err = 2;
-  }
-  fds.signal_fd = sig_fd;
-  Relay relay(guest, ProcessRef{a.id, ""}, fds, terminal);
+  Relay relay(guest, ProcessRef{a.id, ""}, relay_fds(terminal, tty.slave.get(), sig_fd), terminal);
   auto status = relay.run();
   if (!status) {
     log::warn("container " + a.id + ": " + status.error().what() + "; reporting it as killed");
@@ -314,16 +320,7 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
     return 1;
   }
   ::close(sync_fd);
-  RelayFds fds;
-  if (terminal) {
-    fds.in = fds.out = fds.tty = tty.slave.get();
-  } else {
-    fds.in = 0;
-    fds.out = 1;
-    fds.err = 2;
-  }
-  fds.signal_fd = sig_fd;
-  Relay relay(guest, ref, fds, terminal);
+  Relay relay(guest, ref, relay_fds(terminal, tty.slave.get(), sig_fd), terminal);
   auto status = relay.run();
   if (!status) {
     log::warn("exec " + a.exec_id + ": " + status.error().what() + "; reporting it as killed");
