@@ -20,15 +20,16 @@ Command list_command();
 Command pause_command();
 Command resume_command();
 Command monitor_command();
+Command relay_command();
 Command events_command();
 Command update_command();
 
 std::vector<Command> all_commands() {
-  return {create_command(), delete_command(), exec_command(),     kill_command(),
-          list_command(),   pause_command(),  ps_command(),       resume_command(),
-          run_command(),    spec_command(),   start_command(),    state_command(),
-          update_command(), events_command(), features_command(), version_command(),
-          check_command(),  monitor_command()};
+  return {create_command(), delete_command(),  exec_command(),     kill_command(),
+          list_command(),   pause_command(),   ps_command(),       resume_command(),
+          run_command(),    spec_command(),    start_command(),    state_command(),
+          update_command(), events_command(),  features_command(), version_command(),
+          check_command(),  monitor_command(), relay_command()};
 }
 
 void end_flags_at_id(std::vector<std::string>& args, std::string_view command,

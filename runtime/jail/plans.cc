@@ -110,4 +110,17 @@ Result<JailPlan> vsock_jail(const VsockJailInput& in) {
   return p;
 }
 
+Result<JailPlan> relay_jail(const RelayJailInput& in) {
+  JailPlan p;
+  JailSpec& s = p.spec;
+  s.root = in.root;
+  s.id = in.id;
+  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+  HULL_TRY(add_system_dirs(s));
+  p.exec_path = bind_program(s, in.binary);
+  s.limits = {{RLIMIT_NOFILE, kRelayNofile}, {RLIMIT_CORE, 0}, {RLIMIT_NPROC, kNproc}};
+  p.env = jail_env();
+  return p;
+}
+
 }  // namespace hull::jail

@@ -30,6 +30,8 @@ inline constexpr rlim_t kVsockNofile = 2048;  // 1023 connections + the loop's o
 // (runtime/sandbox/log_ring.h bounds them), which FSIZE does not cover.
 inline constexpr uint64_t kQemuFileSlackBytes = 64ull << 20;
 inline constexpr rlim_t kVsockFsize = 0;  // hull-vsock writes no file
+// The relay: its stdio, the agent stream, gRPC's epoll and wakeup fds.
+inline constexpr rlim_t kRelayNofile = 64;
 
 struct QemuJailInput {
   std::string root;  // the sandbox's empty jail directory
@@ -69,6 +71,17 @@ struct VsockJailInput {
 // hull-vsock: mount, IPC, UTS and network namespaces; /usr, its binary and
 // the socket directory it serves, nothing else.
 Result<JailPlan> vsock_jail(const VsockJailInput& in);
+
+struct RelayJailInput {
+  std::string root;  // the sandbox's empty jail directory
+  Identity id;
+  std::string binary;  // hull
+};
+
+// The monitor's relay (runtime/monitor/relay_process.h): mount, IPC, UTS and
+// network namespaces; /usr and its binary, nothing else (it gets every
+// stream as a descriptor). No FSIZE: the container's stdout may be a file.
+Result<JailPlan> relay_jail(const RelayJailInput& in);
 
 // The minimal environment of a jailed program: PATH and LC_ALL, and the
 // caller's host cgroup owner tag (hostcgroup::kOwnerEnv) when it has one:

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "agent/proto/constants.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -28,10 +29,12 @@
 #include "runtime/container/sizing.h"
 #include "runtime/container/sync.h"
 #include "runtime/dns/dns_relay_host.h"
-#include "runtime/monitor/relay.h"
+#include "runtime/jail/jail.h"
+#include "runtime/monitor/relay_process.h"
 #include "runtime/oci/spec.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/share/share.h"
+#include "runtime/vsock/hybrid_client.h"
 
 extern char** environ;
 
@@ -147,19 +150,21 @@ bool embedded_dns(const oci::Spec& spec) {
   return false;
 }
 
-// What the relay reads and writes: the pty slave for a terminal, else the
-// monitor's own stdio (the caller's, passed through).
-RelayFds relay_fds(bool terminal, int tty_slave, int sig_fd) {
-  RelayFds fds;
-  if (terminal) {
-    fds.in = fds.out = fds.tty = tty_slave;
-  } else {
-    fds.in = 0;
-    fds.out = 1;
-    fds.err = 2;
-  }
-  fds.signal_fd = sig_fd;
-  return fds;
+// What the relay needs besides its descriptors, made before `ready` so that a
+// failure is create's or exec's error: its own stream to the agent and the
+// identity it runs as.
+struct RelayPrep {
+  UniqueFd agent;
+  jail::Identity id;
+};
+
+Result<RelayPrep> prepare_relay(const std::string& vsock_socket, const config::Config& cfg) {
+  HULL_ASSIGN(id, jail::resolve_identity(cfg.jail.user, cfg.jail.group));
+  HULL_ASSIGN(agent,
+              wrap(vsock::connect_hybrid(vsock_socket, agent::kAgentVsockPort,
+                                         std::chrono::steady_clock::now() + kExecAgentTimeout),
+                   "connecting the relay to the agent"));
+  return RelayPrep{std::move(agent), std::move(id)};
 }
 
 int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
@@ -245,6 +250,9 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     return failed(std::move(st.error()).wrap("creating the container in the VM"));
   }
 
+  auto relay_prep = prepare_relay(sandbox->paths().vsock_socket, *cfg);
+  if (!relay_prep) return failed(std::move(relay_prep.error()));
+
   SyncMessage ready;
   ready.type = SyncType::Ready;
   ready.body["sandbox_dir"] = sandbox->paths().dir;
@@ -263,8 +271,16 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   }
   ::close(sync_fd);
 
-  Relay relay(guest, ProcessRef{a.id, ""}, relay_fds(terminal, tty.slave.get(), sig_fd), terminal);
-  auto status = relay.run();
+  auto status = run_relay_process({.args = {.id = a.id,
+                                            .exec_id = "",
+                                            .terminal = terminal,
+                                            .debug = a.debug,
+                                            .log_format = a.log_format},
+                                   .jail_root = sandbox->paths().jail_dir,
+                                   .id = std::move(relay_prep->id),
+                                   .agent = std::move(relay_prep->agent),
+                                   .tty = tty.slave.get(),
+                                   .signal_fd = sig_fd});
   if (!status) {
     log::warn("container " + a.id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
@@ -290,6 +306,10 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
   if (!process_json) return failed(std::move(process_json.error()));
   auto paths = sandbox::sandbox_paths(a.root, a.id);
   if (!paths) return failed(std::move(paths.error()));
+  auto cfg = config::load();
+  if (!cfg) return failed(std::move(cfg.error()));
+  auto relay_prep = prepare_relay(paths->vsock_socket, *cfg);
+  if (!relay_prep) return failed(std::move(relay_prep.error()));
   auto client = sandbox::AgentClient::connect(paths->vsock_socket,
                                               std::chrono::steady_clock::now() + kExecAgentTimeout);
   if (!client) return failed(std::move(client.error()).wrap("connecting to the container's VM"));
@@ -320,8 +340,16 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
     return 1;
   }
   ::close(sync_fd);
-  Relay relay(guest, ref, relay_fds(terminal, tty.slave.get(), sig_fd), terminal);
-  auto status = relay.run();
+  auto status = run_relay_process({.args = {.id = a.id,
+                                            .exec_id = a.exec_id,
+                                            .terminal = terminal,
+                                            .debug = a.debug,
+                                            .log_format = a.log_format},
+                                   .jail_root = paths->jail_dir,
+                                   .id = std::move(relay_prep->id),
+                                   .agent = std::move(relay_prep->agent),
+                                   .tty = tty.slave.get(),
+                                   .signal_fd = sig_fd});
   if (!status) {
     log::warn("exec " + a.exec_id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};

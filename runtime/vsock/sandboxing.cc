@@ -1,10 +1,8 @@
 #include "runtime/vsock/sandboxing.h"
 
 #include <cap-ng.h>
-#include <seccomp.h>
 
 #include <ctime>
-#include <memory>
 
 namespace hull::vsock {
 
@@ -27,30 +25,7 @@ Status drop_capabilities() {
 }
 
 Status install_seccomp() {
-  struct Release {
-    void operator()(void* ctx) const { seccomp_release(ctx); }
-  };
-  std::unique_ptr<void, Release> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
-  if (!ctx) return fail(Errc::System, "seccomp_init failed");
-  for (const SeccompRule& r : seccomp_allowlist()) {
-    const int nr = seccomp_syscall_resolve_name(r.syscall);
-    if (nr == __NR_SCMP_ERROR)
-      return fail(Errc::Internal,
-                  std::string("seccomp allow-list names unknown syscall ") + r.syscall);
-    int rc;
-    if (r.arg_index < 0) {
-      rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0);
-    } else {
-      const scmp_arg_cmp cmp{static_cast<unsigned>(r.arg_index), SCMP_CMP_EQ, r.arg_value, 0};
-      rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, nr, 1, &cmp);
-    }
-    if (rc < 0)
-      return std::unexpected(
-          Error{Errc::System, -rc, std::string("seccomp rule for ") + r.syscall});
-  }
-  if (const int rc = seccomp_load(ctx.get()); rc < 0)
-    return std::unexpected(Error{Errc::System, -rc, "seccomp_load"});
-  return {};
+  return jail::install_seccomp(seccomp_allowlist(), "runtime/vsock/seccomp_allowlist.txt");
 }
 
 Status enter_sandbox() {

@@ -1,7 +1,7 @@
 // Post-setup confinement of hull-vsock (docs/development.md "Code facing
 // the guest"): drop every
 // capability (libcap-ng; hull-vsock needs none once its sockets listen) and
-// install a seccomp allow-list (libseccomp) compiled in from
+// install a seccomp allow-list (runtime/jail/seccomp.h) compiled in from
 // runtime/vsock/seccomp_allowlist.txt. A syscall outside the list kills the
 // whole process with SIGSYS.
 #pragma once
@@ -10,14 +10,11 @@
 #include <vector>
 
 #include "common/error.h"
+#include "runtime/jail/seccomp.h"
 
 namespace hull::vsock {
 
-struct SeccompRule {
-  const char* syscall;
-  int arg_index;  // -1: any arguments
-  unsigned long long arg_value;
-};
+using jail::SeccompRule;
 
 // The compiled-in allow-list.
 const std::vector<SeccompRule>& seccomp_allowlist();
