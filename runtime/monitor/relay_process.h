@@ -68,6 +68,7 @@ Result<ExitStatus> parse_relay_report(std::string_view text);
 // What the monitor passes to its relay.
 struct RelayLaunch {
   RelayArgs args;
+  std::string binary;     // hull; empty: this program
   std::string jail_root;  // the sandbox's empty jail directory
   jail::Identity id;
   UniqueFd agent;      // connected to the agent (hybrid vsock), given away

@@ -1189,6 +1189,37 @@ foreground_ctrl_c() {
   assert_no_state
 }
 
+@test "relay: after create, the relay talks to the guest jailed, with no capability, under seccomp" {
+  [ "$RUNTIME_NAME" != runc ] || skip "runc has no relay"
+  set_args sh -c 'echo relayed; exit 3'
+  rt create -b "$BUNDLE" e2e-relay </dev/null >"$E2E_TMP/relay.out" 2>&1
+  local monitor relay="" c i
+  monitor=$(rt state e2e-relay | jq -r .pid)
+  for i in $(seq 50); do
+    for c in $(pgrep -P "$monitor"); do
+      if tr '\0' ' ' <"/proc/$c/cmdline" | grep -q ' __relay '; then relay=$c; fi
+    done
+    [ -z "$relay" ] || break
+    sleep 0.2
+  done
+  [ -n "$relay" ] || { echo "no relay below monitor $monitor" >&2; false; }
+  grep -E '^(Uid|Cap|NoNewPrivs|Seccomp)' "/proc/$relay/status" >&2
+  [ "$(awk '/^Uid:/ {print $2}' "/proc/$relay/status")" != 0 ]
+  for key in CapInh CapPrm CapEff CapBnd CapAmb; do
+    [ "$(awk -v k="$key:" '$1 == k {print $2}' "/proc/$relay/status")" = 0000000000000000 ]
+  done
+  [ "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$relay/status")" = 1 ]
+  [ "$(awk '/^Seccomp:/ {print $2}' "/proc/$relay/status")" = 2 ]
+  [ "$(readlink "/proc/$relay/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+  [ "$(readlink "/proc/$relay/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
+  # ... and still relays the process's output.
+  rt start e2e-relay
+  wait_for_status e2e-relay stopped 30
+  grep -q relayed "$E2E_TMP/relay.out"
+  rt delete e2e-relay
+  assert_no_state
+}
+
 @test "after the suite: no process, mount, cgroup or state of any container" {
   assert_no_state
   assert_nothing_left_under "$E2E_TMP"
