@@ -124,7 +124,11 @@ int relay_main(const RelayArgs& a) {
 }
 
 Result<ExitStatus> run_relay_process(RelayLaunch l) {
-  HULL_ASSIGN(exe, self_exe());
+  std::string exe = l.binary;
+  if (exe.empty()) {
+    HULL_ASSIGN(self, self_exe());
+    exe = std::move(self);
+  }
   HULL_ASSIGN(
       plan, wrap(jail::relay_jail({.root = l.jail_root, .id = l.id, .binary = exe}), "relay jail"));
   HULL_ASSIGN(jail, wrap(jail::Jail::prepare(std::move(plan.spec)), "relay jail"));

@@ -164,6 +164,27 @@ TEST(Plans, VsockGetsItsDirectoryAndANetworkNamespace) {
   ::rmdir(dir.c_str());
 }
 
+// The monitor's relay: /usr and hull only, its own network namespace, no
+// FSIZE (the container's stdout may be a file), few descriptors.
+TEST(Plans, RelayGetsItsBinaryOnlyAndNoFileSizeLimit) {
+  std::string dir = temp_dir();
+  auto p = relay_jail({.root = dir, .id = {999, 995, "hull"}, .binary = "/opt/hull/bin/hull"});
+  ASSERT_TRUE(p) << p.error().what();
+  EXPECT_EQ(p->exec_path, "/exe/hull");
+  EXPECT_TRUE(has_bind(p->spec, "/opt/hull/bin/hull", "/exe/hull"));
+  EXPECT_TRUE(has_bind(p->spec, "/usr", "/usr"));
+  for (const Bind& b : p->spec.binds) {
+    EXPECT_FALSE(b.writable) << b.source;
+    EXPECT_FALSE(b.device) << b.source;
+  }
+  EXPECT_NE(p->spec.namespaces & CLONE_NEWNET, 0);
+  EXPECT_EQ(limit(p->spec, RLIMIT_NOFILE), kRelayNofile);
+  EXPECT_EQ(limit(p->spec, RLIMIT_CORE), 0u);
+  for (const Limit& l : p->spec.limits) EXPECT_NE(l.resource, RLIMIT_FSIZE);
+  EXPECT_EQ(p->env, jail_env());
+  ::rmdir(dir.c_str());
+}
+
 // A jailed VM process keeps its container's host cgroup owner tag: delete of
 // another container in a shared cgroup judges by it whose task it is.
 TEST(Plans, JailEnvKeepsTheCgroupOwnerTag) {
