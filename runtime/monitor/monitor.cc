@@ -270,6 +270,8 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     return 1;  // destructors: unshare, stop the VM
   }
   ::close(sync_fd);
+  // From here only the relay talks to the agent; the teardown dials again.
+  sandbox->hang_up_agent();
 
   auto status = run_relay_process({.args = {.id = a.id,
                                             .exec_id = "",
@@ -341,6 +343,8 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
     return 1;
   }
   ::close(sync_fd);
+  // From here only the relay talks to the agent: this connection goes.
+  { sandbox::AgentClient gone = std::move(*client); }
   auto status = run_relay_process({.args = {.id = a.id,
                                             .exec_id = a.exec_id,
                                             .terminal = terminal,

@@ -335,11 +335,21 @@ void Sandbox::destroy_guest() {
   // once. Not when a backend is gone: the guest would block on the dead
   // device (a sync on virtio-fs without virtiofsd never returns).
   const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
+  if (agent_hung_up_ && !agent_ && qemu_.valid() && !qemu_.poll_exit() && backends_up) {
+    if (auto c = AgentClient::connect(paths_.vsock_socket, Clock::now() + kDestroyTimeout)) {
+      agent_.emplace(std::move(*c));
+    }
+  }
   if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
     if (agent_->destroy_sandbox(kDestroyTimeout)) {
       stop_timings_.destroy_answered = Clock::now();
     }
   }
+}
+
+void Sandbox::hang_up_agent() {
+  agent_.reset();
+  agent_hung_up_ = true;
 }
 
 Status Sandbox::stop() {

@@ -103,6 +103,12 @@ class Sandbox {
   // that outlived the container's init writes into an unmounted directory.
   void destroy_guest();
 
+  // Closes the agent connection until destroy_guest(), which dials a new one:
+  // a process that hands the guest over to a confined one (the monitor to
+  // its relay) reads nothing from the agent meanwhile. agent() is invalid
+  // until then.
+  void hang_up_agent();
+
   // Supervision: Errc::NotRunning naming the first of QEMU, hull-vsock and
   // virtiofsd that has ended (with its status and output tail), else OK.
   Status check_processes();
@@ -135,6 +141,7 @@ class Sandbox {
   StopTimings stop_timings_;
   bool stopped_ = false;
   bool guest_destroyed_ = false;
+  bool agent_hung_up_ = false;  // hang_up_agent(): destroy_guest() dials again
 
   // Declaration order is acquisition order: destruction undoes it in reverse.
   DirGuard dir_;
