@@ -31,13 +31,6 @@ constexpr size_t kMaxReportBytes = 4096;
 // readiness (it has ended) to be reaped.
 constexpr std::chrono::milliseconds kRelayReapWait{5000};
 
-const std::vector<jail::SeccompRule>& relay_allowlist() {
-  static const std::vector<jail::SeccompRule> rules = {
-#include "runtime/monitor/seccomp_allowlist.inc"
-  };
-  return rules;
-}
-
 bool parse_int(std::string_view s, int* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
@@ -48,6 +41,13 @@ Status write_report(const Result<ExitStatus>& r) {
 }
 
 }  // namespace
+
+const std::vector<jail::SeccompRule>& relay_allowlist() {
+  static const std::vector<jail::SeccompRule> rules = {
+#include "runtime/monitor/seccomp_allowlist.inc"
+  };
+  return rules;
+}
 
 std::vector<std::string> RelayArgs::to_argv(const std::string& exe) const {
   std::vector<std::string> v{exe, "--log-format", log_format};

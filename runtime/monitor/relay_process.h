@@ -34,6 +34,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "runtime/jail/jail.h"
+#include "runtime/jail/seccomp.h"
 
 namespace hull::container {
 
@@ -53,6 +54,9 @@ struct RelayArgs {
 
   std::vector<std::string> to_argv(const std::string& exe) const;
 };
+
+// The relay's allow-list, compiled in from runtime/monitor/seccomp_allowlist.txt.
+const std::vector<jail::SeccompRule>& relay_allowlist();
 
 // Runs in `hull __relay`: confines itself, relays, reports. Returns the
 // process's exit code (0 once a report is written).

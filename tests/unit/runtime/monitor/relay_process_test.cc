@@ -5,7 +5,9 @@
 // running. The real ones need root, the jail user and the built hull.
 #include "runtime/monitor/relay_process.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -58,6 +60,38 @@ TEST(RelayArgs, Argv) {
   EXPECT_EQ(a.to_argv("/exe/hull"),
             (std::vector<std::string>{"/exe/hull", "--log-format", "json", "--debug", "__relay",
                                       "--exec-id", "e1", "--terminal", "c1"}));
+}
+
+// The allow-list as installed: what the relay does works, an open fails
+// with ENOENT without reaching a file, and a call that could reach out of
+// its jail (here socket) kills the process with SIGSYS.
+TEST(RelayAllowlist, OpenFailsAndSocketKills) {
+  for (const auto& r : relay_allowlist()) {
+    for (const char* never : {"socket", "connect", "bind", "execve", "execveat", "kill", "ptrace",
+                              "unlink", "unlinkat", "mount", "setuid", "process_vm_writev"}) {
+      EXPECT_STRNE(r.syscall, never);
+    }
+  }
+  auto run = [](int (*body)()) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      if (!jail::install_seccomp(relay_allowlist(), "relay list")) ::_exit(100);
+      ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+  };
+  int st = run([] {
+    if (::open("/etc/hostname", O_RDONLY) >= 0 || errno != ENOENT) return 1;
+    if (::openat(AT_FDCWD, "/proc/self/status", O_RDONLY) >= 0 || errno != ENOENT) return 2;
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return 3;
+    return ::write(p[1], "x", 1) == 1 ? 0 : 4;
+  });
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  st = run([] { return ::socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 5; });
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) << st;
 }
 
 // ---- real relays --------------------------------------------------------
