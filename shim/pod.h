@@ -23,7 +23,7 @@
 #include "runtime/container/network.h"
 #include "runtime/hostcgroup/cgroup.h"
 #include "runtime/oci/spec.h"
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 #include "runtime/sandbox/sandbox.h"
 #include "shim/record.h"
 
@@ -71,7 +71,7 @@ class Pod {
 
   sandbox::Sandbox& sandbox() { return *sandbox_; }
   agent::Agent::Stub& stub() { return sandbox_->agent().stub(); }
-  sandbox::ContainerClient client() { return sandbox::ContainerClient(sandbox_->agent()); }
+  sandbox::GrpcContainerClient client() { return sandbox::GrpcContainerClient(sandbox_->agent()); }
   // The pid every task of the pod reports: QEMU's.
   pid_t pid() const { return sandbox_ ? sandbox_->qemu_pid() : 0; }
 

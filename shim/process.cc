@@ -91,7 +91,7 @@ void Process::watch(agent::Agent::Stub& stub) {
       grpc::Status st = stub.WaitProcess(&ctx, req, &resp);
       if (st.ok()) {
         if (auto info = sandbox::parse_wait(resp)) {
-          e.status = static_cast<uint32_t>(info->status);
+          e.status = static_cast<uint32_t>(info->code);
         } else {
           log::warn("container " + container_id_ + ": " + info.error().what() +
                     "; reporting the process as killed");

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/container/guest.h"
+#include "runtime/container/process_list.h"
 
 namespace hull::cli {
 

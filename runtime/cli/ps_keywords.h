@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/container/guest.h"
+#include "runtime/container/process_list.h"
 
 namespace hull::cli::ps {
 

@@ -18,20 +18,21 @@
 #include "common/pidfd.h"
 #include "common/unique_fd.h"
 #include "runtime/config/config.h"
-#include "runtime/container/agent_guest.h"
 #include "runtime/container/leftovers.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/network.h"
+#include "runtime/container/paths.h"
 #include "runtime/container/proc.h"
 #include "runtime/container/sizing.h"
 #include "runtime/container/stats_event.h"
 #include "runtime/container/sync.h"
+#include "runtime/container/teardown.h"
 #include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
 #include "runtime/monitor/monitor.h"
 #include "runtime/network/netns.h"
 #include "runtime/network/wiring.h"
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "runtime/sandbox/layout.h"
 #include "runtime/share/rootfs.h"
@@ -76,6 +77,10 @@ std::string absolute_path(const std::string& p) {
   return p;
 }
 
+TeardownTrace trace_of(const Context& ctx) {
+  return ctx.seams ? ctx.seams->trace : TeardownTrace();
+}
+
 bool monitor_alive(const oci::State& s) {
   return s.pid > 0 && process_alive(s.pid, s.pid_start_time);
 }
@@ -108,38 +113,6 @@ Status run_hooks(const Record& rec, const oci::State& s, hooks::Kind kind, int c
   return r;
 }
 
-// The container's rootfs as virtio-fs exports it: <sandbox>/shared/containers/
-// <id>/rootfs, the bind mount of root.path the monitor made. Mounts made below
-// it reach the guest (runtime/share/rootfs.h), so createContainer hooks start
-// here, as runc starts them in the rootfs inside the container's mount
-// namespace. Opened without following symlinks and checked to be root.path
-// itself: the guest can rename entries of the shared dir.
-Result<UniqueFd> open_shared_rootfs(const Record& r) {
-  const oci::State& s = r.state;
-  if (r.sandbox_dir.empty()) {
-    return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
-  }
-  const std::string& dir = r.sandbox_dir;
-  std::string rel = "shared/" + sandbox::guest_rootfs_path(s.id);
-  UniqueFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!base) return fail_errno("container " + s.id + ": opening its sandbox " + dir);
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
-  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, base.get(), rel.c_str(), &how, sizeof how)));
-  if (!fd)
-    return fail_errno("container " + s.id + ": opening its shared rootfs " + dir + "/" + rel);
-  struct stat got {};
-  struct stat want {};
-  if (::fstat(fd.get(), &got) != 0) return fail_errno("stat " + dir + "/" + rel);
-  if (::stat(s.rootfs.c_str(), &want) != 0) return fail_errno("root.path " + s.rootfs);
-  if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
-    return fail(Errc::GuestProtocol, "container " + s.id + ": " + dir + "/" + rel +
-                                         " is not the bind mount of root.path " + s.rootfs);
-  }
-  return fd;
-}
-
 // The startContainer hooks run in the guest, in the container, before `start`
 // returns (agent/engine/start_hooks.h): the call waits for them too.
 std::chrono::milliseconds start_timeout(const Record& r) {
@@ -148,16 +121,18 @@ std::chrono::milliseconds start_timeout(const Record& r) {
   return sandbox::kContainerCallTimeout + *total;
 }
 
-// A connection to a container's agent and the Guest over it.
-struct AgentGuestConn {
-  sandbox::AgentClient client;
-  AgentGuest guest;
-  explicit AgentGuestConn(sandbox::AgentClient c) : client(std::move(c)), guest(client) {}
-  AgentGuestConn(const AgentGuestConn&) = delete;
-  AgentGuestConn& operator=(const AgentGuestConn&) = delete;
+// A connection to a container's agent and the ContainerClient over it.
+struct AgentConn {
+  sandbox::AgentClient agent;
+  sandbox::GrpcContainerClient guest;
+  explicit AgentConn(sandbox::AgentClient c) : agent(std::move(c)), guest(agent) {}
+  AgentConn(const AgentConn&) = delete;
+  AgentConn& operator=(const AgentConn&) = delete;
 };
 
-Result<std::unique_ptr<AgentGuestConn>> connect(const Record& r) {
+// The client of the container's agent: the context's seam when it has one.
+Result<std::shared_ptr<sandbox::ContainerClient>> connect(const Context& ctx, const Record& r) {
+  if (ctx.seams && ctx.seams->connect) return ctx.seams->connect(r);
   const std::string& id = r.state.id;
   if (r.vsock_socket.empty()) {
     return fail(Errc::InvalidState, "container " + id + ": state.json names no sandbox");
@@ -166,7 +141,8 @@ Result<std::unique_ptr<AgentGuestConn>> connect(const Record& r) {
               wrap(sandbox::AgentClient::connect(
                        r.vsock_socket, std::chrono::steady_clock::now() + kAgentConnectTimeout),
                    "container " + id + ": connecting to its VM"));
-  return std::make_unique<AgentGuestConn>(std::move(client));
+  auto conn = std::make_shared<AgentConn>(std::move(client));
+  return std::shared_ptr<sandbox::ContainerClient>(conn, &conn->guest);  // keeps conn alive
 }
 
 // Reaps the monitor (our child), giving it `wait_ms` to tear its VM down
@@ -183,10 +159,11 @@ void reap_within(pid_t pid, int wait_ms) {
 // Starts the monitor inside the container's host cgroup: this process joins
 // it for the fork, so the monitor is in it from its first instruction, before
 // it starts hull-vsock, virtiofsd and QEMU, and then goes back.
-Result<pid_t> spawn_monitor_in(const hostcgroup::Cgroup& cgroup, const MonitorArgs& ma,
-                               int sync_fd) {
+Result<pid_t> spawn_monitor_in(const Context& ctx, const hostcgroup::Cgroup& cgroup,
+                               const MonitorArgs& ma, int sync_fd) {
   HULL_ASSIGN(inside, cgroup.join_self());
-  auto pid = spawn_monitor(ma, sync_fd);
+  auto pid = ctx.seams && ctx.seams->spawn_monitor ? ctx.seams->spawn_monitor(ma, sync_fd)
+                                                   : spawn_monitor(ma, sync_fd);
   if (auto st = inside.restore(); !st) {
     log::warn("leaving the container's host cgroup: " + st.error().what());
   }
@@ -253,6 +230,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   // so that `delete` of a create that died midway still removes it.
   HULL_ASSIGN(cgroup, hostcgroup::Cgroup::create(spec, ctx.systemd_cgroup, o.id));
   r.host_cgroup = cgroup.to_json();
+  cgroup.commit();  // the record has it: tear_down removes it on failure
   log::debug("container " + o.id + ": host cgroup made at linux.cgroupsPath \"" +
              r.host_cgroup->value("path", std::string()) + "\"");
   if (size_t n = cgroup.foreign_tasks(); n > 0) {
@@ -261,16 +239,13 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
               " process(es) found (linux.cgroupsPath " + cgroup.path() +
               "); the container's VM joins them there");
   }
-  // Every failure from here, once no monitor runs: the cgroup first (what is
-  // left in it, the VM's processes, is killed), then the sandbox directory
-  // and its mounts, as `delete` does. When that fails, the state stays, as
+  // Every failure from here: tear_down (teardown.h), as `delete` does, with
+  // `end_monitor` once a monitor runs. When that fails, the state stays, as
   // stopped, with what is left in it, so that `delete -f` can try again.
-  auto give_up = [&](Error e) -> Result<pid_t> {
-    auto gone = cgroup.remove(true);
-    auto left = remove_leftovers(ctx.root, r);
-    if (gone && left) return fail(std::move(e));
-    std::string why = (gone ? left : gone).error().what();
-    r.host_cgroup = cgroup.to_json();
+  auto give_up = [&](Error e, const std::function<void()>& end_monitor = {}) -> Result<pid_t> {
+    auto torn = tear_down(ctx.root, r, end_monitor, trace_of(ctx));
+    if (torn) return fail(std::move(e));
+    std::string why = torn.error().what();
     s.status = ContainerStatus::Stopped;
     s.pid = 0;
     s.pid_start_time = 0;
@@ -280,7 +255,6 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
                                     ": remove what is left by hand");
     }
     guard.commit();
-    cgroup.commit();  // the state's record has it now
     return fail(e.code, e.what() + "; cleaning up: " + why + ": the container's state is kept, " +
                             "stopped: run `hull delete -f " + o.id + "` to finish");
   };
@@ -300,7 +274,7 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
   ma.log_format = ctx.log_format;
   ma.debug = ctx.debug;
   ma.env.push_back(std::string(hostcgroup::kOwnerEnv) + "=" + cgroup.owner());
-  auto spawned = spawn_monitor_in(cgroup, ma, pair->second.get());
+  auto spawned = spawn_monitor_in(ctx, cgroup, ma, pair->second.get());
   if (!spawned) return give_up(std::move(spawned.error()));
   pid_t pid = *spawned;
   pair->second.reset();
@@ -308,14 +282,14 @@ Result<pid_t> create(const Context& ctx, const CreateOptions& o) {
              " started; waiting for its VM to boot and create the container");
   // Every failure once the monitor runs. Closing the sync socket tells a
   // monitor past Ready or one that reported an error to tear its VM down and
-  // exit: at full speed (the container's CPU quota is lifted first) and within
+  // exit: at full speed (tear_down lifts the CPU quota first) and within
   // kMonitorExitWaitMs, or it is killed; `kill_now`: a monitor that broke the
   // protocol or hung is killed at once.
   auto abort = [&](Error e, bool kill_now = false) -> Result<pid_t> {
-    pair->first.reset();
-    if (auto st = cgroup.unlimit_bandwidth(); !st) log::warn(st.error().what());
-    reap_within(pid, kill_now ? 0 : kMonitorExitWaitMs);
-    return give_up(std::move(e));
+    return give_up(std::move(e), [&] {
+      pair->first.reset();
+      reap_within(pid, kill_now ? 0 : kMonitorExitWaitMs);
+    });
   };
   // The monitor is in the container's network namespace: the hooks that
   // come before the VM see it as the container's pid (docker's setkey hook
@@ -401,13 +375,13 @@ Status start(const Context& ctx, const std::string& id) {
   oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, Op::Start));
   log::debug("container " + id + ": starting its process");
-  HULL_ASSIGN(conn, connect(r));
+  HULL_ASSIGN(conn, connect(ctx, r));
   // A failing startContainer hook ends the container's init in the guest; a
   // start that failed otherwise while hooks may run (the wait ran out) stops
   // the container too, as the spec asks for a failed hook.
-  if (auto st = conn->guest.start_container(id, start_timeout(r)); !st) {
+  if (auto st = conn->start(id, start_timeout(r)); !st) {
     if (!hooks_of(r, hooks::Kind::StartContainer).empty()) {
-      (void)conn->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
+      (void)conn->signal(id, "", SIGKILL, true);
     }
     return st;
   }
@@ -450,9 +424,9 @@ Status kill(const Context& ctx, const std::string& id, int sig, bool all) {
     }
     return fail(std::move(e));
   };
-  auto conn = connect(r);
+  auto conn = connect(ctx, r);
   if (!conn) return ended(std::move(conn.error()));
-  if (auto st = (*conn)->guest.signal(ProcessRef{id, ""}, sig, all); !st) {
+  if (auto st = (*conn)->signal(id, "", sig, all); !st) {
     return ended(std::move(st.error()));
   }
   return {};
@@ -464,26 +438,26 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
     if (force && locked.error().code == Errc::NotFound) return {};
     return fail(std::move(locked.error()));
   }
-  const Record& r = locked->record;
+  Record& r = locked->record;
   oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, force ? Op::ForceDelete : Op::Delete));
   log::debug("container " + id + ": deleting (" + std::string(oci::status_name(s.status)) + ")");
+  // A monitor still running is ended by killing the container's processes
+  // (it then stops the VM and exits), or killed itself after
+  // kMonitorExitWaitMs.
+  std::function<void()> end_monitor;
   if (s.status != ContainerStatus::Stopped) {
-    unlimit_host_cgroup(r);
-    if (auto conn = connect(r)) {
-      (void)(*conn)->guest.signal(ProcessRef{id, ""}, SIGKILL, true);
-    }
-    if (auto fd = open_pidfd(r.state.pid, r.state.pid_start_time)) {
-      if (!pidfd_wait_exit(fd->get(), kMonitorExitWaitMs)) {
-        (void)pidfd_signal(fd->get(), SIGKILL);
-        (void)pidfd_wait_exit(fd->get(), kMonitorExitWaitMs);
+    end_monitor = [&] {
+      if (auto conn = connect(ctx, r)) (void)(*conn)->signal(id, "", SIGKILL, true);
+      if (auto fd = open_pidfd(r.state.pid, r.state.pid_start_time)) {
+        if (!pidfd_wait_exit(fd->get(), kMonitorExitWaitMs)) {
+          (void)pidfd_signal(fd->get(), SIGKILL);
+          (void)pidfd_wait_exit(fd->get(), kMonitorExitWaitMs);
+        }
       }
-    }
+    };
   }
-  // The cgroup first: what is left in it is killed and gone before the
-  // sandbox directory's mounts go.
-  HULL_TRY(remove_host_cgroup(r));
-  HULL_TRY(remove_leftovers(ctx.root, r));
+  HULL_TRY(tear_down(ctx.root, r, end_monitor, trace_of(ctx)));
   s.status = ContainerStatus::Stopped;
   if (auto st = run_hooks(r, s, hooks::Kind::Poststop); !st) log::warn(st.error().what());
   HULL_TRY(oci::StateStore(ctx.root).remove(id));
@@ -506,8 +480,8 @@ Status pause(const Context& ctx, const std::string& id) {
   oci::State s = derived(r.state);
   HULL_TRY(transition(id, s.status, Op::Pause));
   log::debug("container " + id + ": freezing its cgroup in the VM");
-  HULL_ASSIGN(conn, connect(r));
-  HULL_TRY(conn->guest.pause(id));
+  HULL_ASSIGN(conn, connect(ctx, r));
+  HULL_TRY(conn->pause(id));
   r.paused_from = s.status;
   r.state.status = ContainerStatus::Paused;
   return locked.save();
@@ -520,8 +494,8 @@ Status resume(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(
       to, transition(id, s.status, Op::Resume, r.paused_from.value_or(ContainerStatus::Running)));
   log::debug("container " + id + ": thawing its cgroup in the VM");
-  HULL_ASSIGN(conn, connect(r));
-  HULL_TRY(conn->guest.resume(id));
+  HULL_ASSIGN(conn, connect(ctx, r));
+  HULL_TRY(conn->resume(id));
   r.paused_from.reset();
   r.state.status = to;
   return locked.save();
@@ -530,8 +504,10 @@ Status resume(const Context& ctx, const std::string& id) {
 Result<GuestProcessList> process_list(const Context& ctx, const std::string& id) {
   HULL_ASSIGN(r, load_unlocked(ctx, id));
   if (derived(r.state).status == ContainerStatus::Stopped) return GuestProcessList{};
-  HULL_ASSIGN(conn, connect(r));
-  return conn->guest.list_processes(id);
+  HULL_ASSIGN(conn, connect(ctx, r));
+  sandbox::ProcessListExtras extras;
+  HULL_ASSIGN(ps, conn->list_processes(id, sandbox::kAgentCallTimeout, &extras));
+  return to_process_list(ps, extras);
 }
 
 Result<std::vector<GuestProcessInfo>> processes(const Context& ctx, const std::string& id) {
@@ -559,8 +535,8 @@ Status update(const Context& ctx, const std::string& id, const std::string& reso
   if (res.contains("cpu") && res["cpu"].is_object()) {
     for (const char* k : {"realtimePeriod", "realtimeRuntime", "cpus", "mems"}) res["cpu"].erase(k);
   }
-  HULL_ASSIGN(conn, connect(r));
-  return conn->guest.update(id, res.dump());
+  HULL_ASSIGN(conn, connect(ctx, r));
+  return conn->update(id, res.dump());
 }
 
 Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string& id) {
@@ -568,8 +544,8 @@ Result<nlohmann::ordered_json> stats_event(const Context& ctx, const std::string
   if (derived(r.state).status == ContainerStatus::Stopped) {
     return fail(Errc::NotRunning, "container not running");
   }
-  HULL_ASSIGN(conn, connect(r));
-  HULL_ASSIGN(st, conn->guest.stats(id));
+  HULL_ASSIGN(conn, connect(ctx, r));
+  HULL_ASSIGN(st, conn->stats(id));
   return stats_event_json(id, st);
 }
 

@@ -23,19 +23,34 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/container/guest.h"
+#include "runtime/container/process_list.h"
 #include "runtime/container/record.h"
+#include "runtime/container/teardown.h"
+#include "runtime/monitor/monitor.h"
 #include "runtime/oci/state.h"
 #include "runtime/sandbox/agent_client.h"
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 
 namespace hull::container {
+
+// What create and delete reach beyond this process's files, replaceable in
+// tests (tests/unit/runtime/container/create_delete_test.cc); each one unset:
+// the real one.
+struct Seams {
+  // The client of a container's agent (real: gRPC over the record's vsock socket).
+  std::function<Result<std::shared_ptr<sandbox::ContainerClient>>(const Record&)> connect;
+  // Starts the monitor, `sync_fd` its end of the handshake (real: spawn_monitor).
+  std::function<Result<pid_t>(const MonitorArgs&, int sync_fd)> spawn_monitor;
+  // Sees each teardown step as it starts (teardown.h).
+  TeardownTrace trace;
+};
 
 // What every operation needs; built by the CLI from runc's global flags.
 struct Context {
@@ -43,7 +58,8 @@ struct Context {
   std::string log_path;             // --log ("" = stderr)
   std::string log_format = "text";  // --log-format
   bool debug = false;
-  bool systemd_cgroup = false;  // --systemd-cgroup: cgroupsPath is "slice:prefix:name"
+  bool systemd_cgroup = false;   // --systemd-cgroup: cgroupsPath is "slice:prefix:name"
+  const Seams* seams = nullptr;  // null: the real ones
 };
 
 struct CreateOptions {

@@ -79,13 +79,4 @@ void unlimit_host_cgroup(const Record& r) {
   if (auto st = cgroup->unlimit_bandwidth(); !st) log::warn(st.error().what());
 }
 
-// Removes the host cgroup directories create made (recorded in the state);
-// what is still in them, or in a leaf it joined, can only be the
-// container's: it is killed.
-Status remove_host_cgroup(const Record& r) {
-  if (!r.host_cgroup) return {};
-  HULL_ASSIGN(cgroup, hostcgroup::Cgroup::from_json(*r.host_cgroup));
-  return wrap(cgroup.remove(true), "container " + r.state.id);
-}
-
 }  // namespace hull::container

@@ -1,6 +1,6 @@
 // What a container leaves on the host when its monitor is gone, and how
 // delete removes it: its VM's processes, network wiring, sandbox directory
-// and host cgroup (runtime/container/container.cc calls these).
+// and host cgroup's CPU quota (runtime/container/teardown.cc calls these).
 #pragma once
 
 #include <string>
@@ -18,8 +18,5 @@ Status remove_leftovers(const std::string& root, const Record& r);
 
 // Lifts the host cgroup's CPU quota so the teardown runs at full speed.
 void unlimit_host_cgroup(const Record& r);
-
-// Removes the host cgroup directories create made (killing what is left).
-Status remove_host_cgroup(const Record& r);
 
 }  // namespace hull::container

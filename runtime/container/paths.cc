@@ -1,10 +1,16 @@
 #include "runtime/container/paths.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <tuple>
+
+#include "runtime/share/rootfs.h"
 
 namespace hull::container {
 
@@ -48,6 +54,32 @@ void resolve_guest_image(config::Config& cfg) {
       std::free(real);
     }
   }
+}
+
+Result<UniqueFd> open_shared_rootfs(const Record& r) {
+  const oci::State& s = r.state;
+  if (r.sandbox_dir.empty()) {
+    return fail(Errc::InvalidState, "container " + s.id + ": state.json names no sandbox");
+  }
+  const std::string& dir = r.sandbox_dir;
+  std::string rel = "shared/" + sandbox::guest_rootfs_path(s.id);
+  UniqueFd base(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!base) return fail_errno("container " + s.id + ": opening its sandbox " + dir);
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, base.get(), rel.c_str(), &how, sizeof how)));
+  if (!fd)
+    return fail_errno("container " + s.id + ": opening its shared rootfs " + dir + "/" + rel);
+  struct stat got {};
+  struct stat want {};
+  if (::fstat(fd.get(), &got) != 0) return fail_errno("stat " + dir + "/" + rel);
+  if (::stat(s.rootfs.c_str(), &want) != 0) return fail_errno("root.path " + s.rootfs);
+  if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
+    return fail(Errc::GuestProtocol, "container " + s.id + ": " + dir + "/" + rel +
+                                         " is not the bind mount of root.path " + s.rootfs);
+  }
+  return fd;
 }
 
 }  // namespace hull::container

@@ -1,10 +1,12 @@
-// Where hull finds its own binaries.
+// Where hull finds its own binaries and a container's shared rootfs.
 #pragma once
 
 #include <string>
 
 #include "common/error.h"
+#include "common/unique_fd.h"
 #include "runtime/config/config.h"
+#include "runtime/container/record.h"
 
 namespace hull::container {
 
@@ -26,5 +28,13 @@ Result<std::string> find_hull_vsock();
 // without $HULL_CONFIG (podman runs the runtime with an environment of its
 // own). A configured path is never second-guessed.
 void resolve_guest_image(config::Config& cfg);
+
+// The container's rootfs as virtio-fs exports it: <sandbox>/shared/containers/
+// <id>/rootfs, the bind mount of root.path the monitor made. Mounts made below
+// it reach the guest (runtime/share/rootfs.h), so createContainer hooks start
+// here, as runc starts them in the rootfs inside the container's mount
+// namespace. Opened without following symlinks and checked to be root.path
+// itself: the guest can rename entries of the shared dir.
+Result<UniqueFd> open_shared_rootfs(const Record& r);
 
 }  // namespace hull::container

@@ -1,6 +1,8 @@
 #include "runtime/container/stats_event.h"
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 namespace hull::container {
 namespace {
@@ -23,10 +25,10 @@ Json memory_entry(uint64_t limit, uint64_t usage, uint64_t failcnt) {
   return j;
 }
 
-Json blkio_entry(const GuestStats::IoDevice& d, const char* op, uint64_t value) {
+Json blkio_entry(const agent::IoDeviceStats& d, const char* op, uint64_t value) {
   Json j = Json::object();
-  set_nonzero(j, "major", d.major);
-  set_nonzero(j, "minor", d.minor);
+  set_nonzero(j, "major", d.major());
+  set_nonzero(j, "minor", d.minor());
   j["op"] = op;
   set_nonzero(j, "value", value);
   return j;
@@ -34,15 +36,15 @@ Json blkio_entry(const GuestStats::IoDevice& d, const char* op, uint64_t value) 
 
 }  // namespace
 
-Json stats_event_json(const std::string& id, const GuestStats& st) {
+Json stats_event_json(const std::string& id, const agent::CgroupStats& st) {
   Json usage = Json::object();
-  set_nonzero(usage, "total", st.cpu_usage_usec * 1000);
-  usage["kernel"] = st.cpu_system_usec * 1000;
-  usage["user"] = st.cpu_user_usec * 1000;
+  set_nonzero(usage, "total", st.cpu_usage_usec() * 1000);
+  usage["kernel"] = st.cpu_system_usec() * 1000;
+  usage["user"] = st.cpu_user_usec() * 1000;
   Json throttling = Json::object();
-  set_nonzero(throttling, "periods", st.cpu_nr_periods);
-  set_nonzero(throttling, "throttledPeriods", st.cpu_nr_throttled);
-  set_nonzero(throttling, "throttledTime", st.cpu_throttled_usec * 1000);
+  set_nonzero(throttling, "periods", st.cpu_nr_periods());
+  set_nonzero(throttling, "throttledPeriods", st.cpu_nr_throttled());
+  set_nonzero(throttling, "throttledTime", st.cpu_throttled_usec() * 1000);
 
   // cgroup v2 has no cpuset counters: runc prints the empty struct.
   Json cpuset = {
@@ -50,31 +52,34 @@ Json stats_event_json(const std::string& id, const GuestStats& st) {
       {"memory_migrate", 0},  {"memory_spread_page", 0}, {"memory_spread_slab", 0},
       {"memory_pressure", 0}, {"sched_load_balance", 0}, {"sched_relax_domain_level", 0}};
 
+  // In name order, as runc prints memory.stat (the message's map has none).
+  const std::map<std::string, uint64_t> memory_stat(st.memory_stat().begin(),
+                                                    st.memory_stat().end());
   Json memory = Json::object();
-  if (auto it = st.memory_stat.find("file"); it != st.memory_stat.end()) {
+  if (auto it = memory_stat.find("file"); it != memory_stat.end()) {
     set_nonzero(memory, "cache", it->second);
   }
-  uint64_t limit = st.memory_max ? st.memory_max : kUnlimited;
-  memory["usage"] = memory_entry(limit, st.memory_current, st.memory_events_max);
-  memory["swap"] = memory_entry(kUnlimited, st.memory_swap_current + st.memory_current, 0);
+  uint64_t limit = st.memory_max() ? st.memory_max() : kUnlimited;
+  memory["usage"] = memory_entry(limit, st.memory_current(), st.memory_events_max());
+  memory["swap"] = memory_entry(kUnlimited, st.memory_swap_current() + st.memory_current(), 0);
   memory["kernel"] = memory_entry(0, 0, 0);
   memory["kernelTCP"] = memory_entry(0, 0, 0);
-  if (!st.memory_stat.empty()) {
+  if (!memory_stat.empty()) {
     Json raw = Json::object();
-    for (const auto& [k, v] : st.memory_stat) raw[k] = v;
+    for (const auto& [k, v] : memory_stat) raw[k] = v;
     memory["raw"] = raw;
   }
 
   Json pids = Json::object();
-  set_nonzero(pids, "current", st.pids_current);
-  set_nonzero(pids, "limit", st.pids_max);
+  set_nonzero(pids, "current", st.pids_current());
+  set_nonzero(pids, "limit", st.pids_max());
 
   Json bytes = Json::array(), ios = Json::array();
-  for (const auto& d : st.io_devices) {
-    bytes.push_back(blkio_entry(d, "Read", d.rbytes));
-    bytes.push_back(blkio_entry(d, "Write", d.wbytes));
-    ios.push_back(blkio_entry(d, "Read", d.rios));
-    ios.push_back(blkio_entry(d, "Write", d.wios));
+  for (const auto& d : st.io_devices()) {
+    bytes.push_back(blkio_entry(d, "Read", d.rbytes()));
+    bytes.push_back(blkio_entry(d, "Write", d.wbytes()));
+    ios.push_back(blkio_entry(d, "Read", d.rios()));
+    ios.push_back(blkio_entry(d, "Write", d.wios()));
   }
   Json blkio = Json::object();
   if (!bytes.empty()) blkio["ioServiceBytesRecursive"] = bytes;

@@ -20,7 +20,6 @@
 #include "common/spawn.h"
 #include "common/unix_socket.h"
 #include "runtime/config/config.h"
-#include "runtime/container/agent_guest.h"
 #include "runtime/container/container.h"
 #include "runtime/container/network.h"
 #include "runtime/container/paths.h"
@@ -243,10 +242,10 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
     tty = std::move(*t);
   }
 
-  AgentGuest guest(sandbox->agent());
-  StdioMode mode{terminal, true};
+  sandbox::GrpcContainerClient guest(sandbox->agent());
+  sandbox::StdioMode mode{terminal, true};
   log::debug("container " + a.id + ": creating the container in the VM");
-  if (auto st = guest.create_container(a.id, shared->guest_spec_json, mode, a.bundle); !st) {
+  if (auto st = guest.create(a.id, shared->guest_spec_json, mode, a.bundle); !st) {
     return failed(std::move(st.error()).wrap("creating the container in the VM"));
   }
 
@@ -266,7 +265,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   ready.body["network"] = {{"netns", net_choice.mode == NetMode::Path ? net_choice.path : ""},
                            {"links", links}};
   if (!send_sync(sync_fd, ready) || !wait_commit(sync_fd)) {
-    (void)guest.remove_container(a.id, 0);
+    (void)guest.remove(a.id, 0);
     return 1;  // destructors: unshare, stop the VM
   }
   ::close(sync_fd);
@@ -329,17 +328,17 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
     if (!t) return failed(std::move(t.error()));
     tty = std::move(*t);
   }
-  AgentGuest guest(*client);
-  ProcessRef ref{a.id, a.exec_id};
+  sandbox::GrpcContainerClient guest(*client);
   log::debug("container " + a.id + ": exec " + a.exec_id + ": starting the process in the VM");
-  if (auto st = guest.exec_process(ref, *process_json, StdioMode{terminal, true}, a.sub_cgroup);
+  if (auto st = guest.exec(a.id, a.exec_id, *process_json, sandbox::StdioMode{terminal, true},
+                           sandbox::kContainerCallTimeout, a.sub_cgroup);
       !st) {
     return failed(std::move(st.error()));
   }
   SyncMessage ready;
   ready.type = SyncType::Ready;
   if (!send_sync(sync_fd, ready) || !wait_commit(sync_fd)) {
-    (void)guest.signal(ref, SIGKILL, false);
+    (void)guest.signal(a.id, a.exec_id, SIGKILL, false);
     return 1;
   }
   ::close(sync_fd);

@@ -23,13 +23,13 @@ void Relay::handle_signal(int sig) {
     if (fds_.tty < 0) return;
     winsize ws{};
     if (::ioctl(fds_.tty, TIOCGWINSZ, &ws) != 0) return;
-    if (auto st = guest_.resize(process_, ws.ws_row, ws.ws_col); !st) {
+    if (auto st = guest_.resize_tty(id_, exec_id_, ws.ws_row, ws.ws_col); !st) {
       log::warn("resizing the terminal: " + st.error().what());
     }
     return;
   }
   if (sig == SIGCHLD || sig == SIGPIPE) return;  // ours, not the container's
-  if (auto st = guest_.signal(process_, sig, false); !st) {
+  if (auto st = guest_.signal(id_, exec_id_, sig, false); !st) {
     log::warn("forwarding signal " + std::to_string(sig) + ": " + st.error().what());
   }
 }
@@ -48,19 +48,21 @@ Result<ExitStatus> Relay::run() {
   if (!done) return fail_errno("monitor: eventfd");
   int done_fd = done.get();
 
-  std::vector<Stream> streams{Stream::Stdout};
-  if (!terminal_) streams.push_back(Stream::Stderr);
+  using sandbox::OutputStream;
+  std::vector<OutputStream> streams{OutputStream::Stdout};
+  if (!terminal_) streams.push_back(OutputStream::Stderr);
   sh->outputs_open = static_cast<int>(streams.size());
   std::vector<std::thread> readers;
-  for (Stream s : streams) {
-    int fd = s == Stream::Stdout ? fds_.out : fds_.err;
-    readers.emplace_back([g = &guest_, pr = process_, sh, s, fd] {
-      auto st = g->read_output(pr, s, [fd](std::string_view chunk) {
-        if (fd < 0) return true;
-        return write_all(fd, chunk).has_value();
+  for (OutputStream s : streams) {
+    int fd = s == OutputStream::Stdout ? fds_.out : fds_.err;
+    readers.emplace_back([g = &guest_, id = id_, eid = exec_id_, sh, s, fd] {
+      // A reader that has gone (the fd's write failed) ends the stream quietly.
+      auto st = g->read_output(id, eid, s, [fd](std::string_view chunk) -> Status {
+        if (fd < 0 || write_all(fd, chunk)) return {};
+        return fail(Errc::NotRunning, "the output's reader has gone");
       });
       if (!st && st.error().code != Errc::NotRunning) {
-        log::warn(std::string(s == Stream::Stdout ? "stdout" : "stderr") +
+        log::warn(std::string(s == OutputStream::Stdout ? "stdout" : "stderr") +
                   " relay: " + st.error().what());
       }
       std::lock_guard lk(sh->mu);
@@ -71,7 +73,7 @@ Result<ExitStatus> Relay::run() {
   if (fds_.in >= 0) {
     // Detached: a read on the caller's stdin cannot be interrupted portably,
     // and the process ends without it. It only touches fds_.in and the guest.
-    std::thread([g = &guest_, pr = process_, in = fds_.in] {
+    std::thread([g = &guest_, id = id_, eid = exec_id_, in = fds_.in] {
       std::string buf(kStdinChunkBytes, '\0');
       for (;;) {
         ssize_t n = ::read(in, buf.data(), buf.size());
@@ -82,18 +84,15 @@ Result<ExitStatus> Relay::run() {
           continue;
         }
         if (n <= 0) break;
-        std::string_view data(buf.data(), static_cast<size_t>(n));
-        while (!data.empty()) {
-          auto w = g->write_stdin(pr, data);
-          if (!w) return;
-          data.remove_prefix(std::min(*w, data.size()));
+        if (!g->write_stdin(id, eid, std::span<const char>(buf.data(), static_cast<size_t>(n)))) {
+          return;
         }
       }
-      (void)g->close_stdin(pr);
+      (void)g->close_stdin(id, eid);
     }).detach();
   }
-  std::thread waiter([g = &guest_, pr = process_, sh, done_fd] {
-    auto r = g->wait(pr);
+  std::thread waiter([g = &guest_, id = id_, eid = exec_id_, sh, done_fd] {
+    auto r = g->wait(id, eid);
     {
       std::lock_guard lk(sh->mu);
       sh->exit = std::move(r);

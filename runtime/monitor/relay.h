@@ -1,14 +1,14 @@
 // Relay: the monitor's work while its process runs in the guest.
 //
-//   stdin fd  --read--> Guest::write_stdin        (EOF -> Guest::close_stdin)
-//   Guest::read_output(stdout) --write--> stdout fd
-//   Guest::read_output(stderr) --write--> stderr fd   (pipes mode only)
-//   signalfd: SIGWINCH -> Guest::resize(size of the host pty)
-//             any other -> Guest::signal(process, sig)
-//   Guest::wait -> the exit status; run() returns it once both output
-//                  streams have drained (bounded by kOutputDrain)
+//   stdin fd  --read--> ContainerClient::write_stdin   (EOF -> close_stdin)
+//   ContainerClient::read_output(stdout) --write--> stdout fd
+//   ContainerClient::read_output(stderr) --write--> stderr fd   (pipes mode only)
+//   signalfd: SIGWINCH -> ContainerClient::resize_tty(size of the host pty)
+//             any other -> ContainerClient::signal(process, sig)
+//   ContainerClient::wait -> the exit status; run() returns it once both output
+//                            streams have drained (bounded by kOutputDrain)
 //
-// One thread per blocking direction (the Guest API is blocking gRPC); the
+// One thread per blocking direction (the client's calls block); the
 // caller's thread runs the signal loop. Descriptors are borrowed.
 #pragma once
 
@@ -20,7 +20,7 @@
 
 #include "common/child_process.h"
 #include "common/error.h"
-#include "runtime/container/guest.h"
+#include "runtime/sandbox/container_client.h"
 
 namespace hull::container {
 
@@ -38,8 +38,14 @@ struct RelayFds {
 
 class Relay {
  public:
-  Relay(Guest& guest, ProcessRef process, RelayFds fds, bool terminal)
-      : guest_(guest), process_(std::move(process)), fds_(fds), terminal_(terminal) {}
+  // The process: container `id`'s init (`exec_id` "") or its exec'd one.
+  Relay(sandbox::ContainerClient& guest, std::string id, std::string exec_id, RelayFds fds,
+        bool terminal)
+      : guest_(guest),
+        id_(std::move(id)),
+        exec_id_(std::move(exec_id)),
+        fds_(fds),
+        terminal_(terminal) {}
 
   // Relays until the process ends; returns its exit status. Errors: the
   // guest could not report one (the VM died): the caller treats the
@@ -50,8 +56,9 @@ class Relay {
   void handle_signal(int sig);
 
  private:
-  Guest& guest_;
-  ProcessRef process_;
+  sandbox::ContainerClient& guest_;
+  std::string id_;
+  std::string exec_id_;
   RelayFds fds_;
   bool terminal_;
 };

@@ -13,13 +13,13 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/spawn.h"
-#include "runtime/container/agent_guest.h"
 #include "runtime/container/paths.h"
 #include "runtime/jail/plans.h"
 #include "runtime/jail/seccomp.h"
 #include "runtime/monitor/relay.h"
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/agent_reply.h"
+#include "runtime/sandbox/container_client_impl.h"
 
 namespace hull::container {
 namespace {
@@ -106,7 +106,7 @@ int relay_main(const RelayArgs& a) {
     (void)write_report(fail(std::move(st.error()).wrap("relay: installing seccomp")));
     return 1;
   }
-  AgentGuest guest(client);
+  sandbox::GrpcContainerClient guest(client);
   RelayFds fds;
   if (a.terminal) {
     fds.in = fds.out = fds.tty = 0;
@@ -116,7 +116,7 @@ int relay_main(const RelayArgs& a) {
     fds.err = 2;
   }
   fds.signal_fd = kRelaySignalFd;
-  Relay relay(guest, ProcessRef{a.id, a.exec_id}, fds, a.terminal);
+  Relay relay(guest, a.id, a.exec_id, fds, a.terminal);
   auto status = relay.run();
   if (!write_report(status)) return 1;
   // Threads may still block in a read of stdin or of the guest: no unwinding.

@@ -141,7 +141,7 @@ Error agent_error(const grpc::Status& st, std::string_view call) {
                    std::to_string(static_cast<int>(st.error_code())) + ")"};
 }
 
-Result<ExitInfo> parse_wait(const agent::WaitProcessResponse& r) {
+Result<ExitStatus> parse_wait(const agent::WaitProcessResponse& r) {
   constexpr std::string_view call = "WaitProcess";
   int32_t status = r.exit_status();
   uint32_t sig = r.signal();
@@ -150,7 +150,7 @@ Result<ExitInfo> parse_wait(const agent::WaitProcessResponse& r) {
   }
   if (!r.signaled()) {
     if (sig != 0) return bad(call, "signal " + std::to_string(sig) + " without signaled");
-    return ExitInfo{status, false, 0};
+    return ExitStatus{status, false, 0};
   }
   if (sig < 1 || sig > 64) {
     return bad(call, "signal " + std::to_string(sig) + " out of range (1-64)");
@@ -159,7 +159,7 @@ Result<ExitInfo> parse_wait(const agent::WaitProcessResponse& r) {
     return bad(call, "exit_status " + std::to_string(status) + " with signal " +
                          std::to_string(sig) + " (a signaled exit is 128 + signal)");
   }
-  return ExitInfo{status, true, static_cast<int>(sig)};
+  return ExitStatus{status, true, static_cast<int>(sig)};
 }
 
 Result<size_t> parse_written(const agent::WriteStdinResponse& r, size_t sent) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "agent.pb.h"
+#include "common/child_process.h"
 #include "common/error.h"
 
 namespace hull::sandbox {
@@ -85,12 +86,6 @@ inline constexpr size_t kMaxReplyAddresses = 256;
 inline constexpr size_t kMaxReplyRoutes = 4096;
 inline constexpr size_t kMaxInterfaceNameBytes = 15;
 
-struct ExitInfo {
-  int status = 0;  // exit code, or 128 + signal
-  bool signaled = false;
-  int signal = 0;
-};
-
 // Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 bool valid_utf8(std::string_view s);
 
@@ -104,9 +99,9 @@ std::string printable(std::string_view s, size_t max_bytes = std::numeric_limits
 // printable and cut at kMaxAgentErrorBytes.
 Error agent_error(const grpc::Status& st, std::string_view call);
 
-// WaitProcess: exit_status 0-255; signaled means signal 1-64 and exit_status
-// 128 + signal; not signaled means signal 0.
-Result<ExitInfo> parse_wait(const agent::WaitProcessResponse& r);
+// WaitProcess: exit_status 0-255 (ExitStatus::code); signaled means signal
+// 1-64 and exit_status 128 + signal; not signaled means signal 0.
+Result<ExitStatus> parse_wait(const agent::WaitProcessResponse& r);
 
 // WriteStdin: how many of the `sent` bytes the agent took.
 Result<size_t> parse_written(const agent::WriteStdinResponse& r, size_t sent);

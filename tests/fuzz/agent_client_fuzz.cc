@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                               kCallTimeout);
       if (!reply) break;
       auto e = parse_wait(*reply);
-      if (e) require(e->status >= 0 && e->status <= 255);
+      if (e) require(e->code >= 0 && e->code <= 255);
       break;
     }
   }

@@ -39,8 +39,8 @@ bool clean(const std::string& s) {
 void check_wait(const agent::WaitProcessResponse& r) {
   auto e = parse_wait(r);
   if (!e) return;
-  require(e->status >= 0 && e->status <= 255);
-  require(e->signaled ? (e->signal >= 1 && e->signal <= 64 && e->status == 128 + e->signal)
+  require(e->code >= 0 && e->code <= 255);
+  require(e->signaled ? (e->signal >= 1 && e->signal <= 64 && e->code == 128 + e->signal)
                       : e->signal == 0);
 }
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "runtime/oci/spec.h"
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/share/rootfs.h"
 
@@ -43,7 +43,7 @@ class TestContainer {
 
  private:
   TestContainer(Sandbox& sb, std::string id) : client_(sb.agent()), id_(std::move(id)) {}
-  ContainerClient client_;
+  GrpcContainerClient client_;
   std::string id_;
   SharedRootfs share_;
   bool removed_ = false;

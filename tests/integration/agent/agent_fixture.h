@@ -98,7 +98,7 @@ class AgentFixture : public ::testing::Test {
     return TestContainer::create(*sb_, rootfs_, id, spec, stdio);
   }
 
-  ContainerClient client() { return ContainerClient(sb_->agent()); }
+  GrpcContainerClient client() { return GrpcContainerClient(sb_->agent()); }
 
   static inline std::unique_ptr<Sandbox> sb_;
   static inline std::string root_;

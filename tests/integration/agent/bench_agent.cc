@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
   // ---- hull: one sandbox ------------------------------------------------------
   {
     auto sb = must(Sandbox::start(options_for(root, "bench-agent")), "sandbox start");
-    ContainerClient cc(sb->agent());
+    GrpcContainerClient cc(sb->agent());
     accel = sb->accel() == config::Accel::Kvm ? "kvm" : "tcg";
     int n = 0;
     auto next = [&n](const std::string& base) { return base + "-" + std::to_string(n++); };
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
       auto ts = Clock::now();
       auto w = must(cc.wait(id, "", std::chrono::seconds(60)), "WaitProcess");
       auto t1 = Clock::now();
-      if (w.status != 0) die("/bin/true exited " + std::to_string(w.status));
+      if (w.code != 0) die("/bin/true exited " + std::to_string(w.code));
       auto tr = Clock::now();
       must(cc.remove(id), "RemoveContainer");
       auto trd = Clock::now();
@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       auto te = Clock::now();
       auto w = must(cc.wait(id, eid, std::chrono::seconds(60)), "WaitProcess exec");
       auto t1 = Clock::now();
-      if (w.status != 0) die("exec /bin/true exited " + std::to_string(w.status));
+      if (w.code != 0) die("exec /bin/true exited " + std::to_string(w.code));
       if (i > 0) {
         hull_t["exec_true"].push_back(ms(t1 - t0));
         hull_t["exec_true.exec"].push_back(ms(te - t0));

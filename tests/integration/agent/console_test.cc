@@ -97,7 +97,7 @@ TEST_F(ConsoleTest, AFloodOnTheSerialConsoleKeepsOnlyTheRing) {
   auto w = cc.wait(id, "", 1800s);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 0);
+  EXPECT_EQ(w->code, 0);
   // The pump has seen every byte (the tty adds a \r to each \n), the files hold at most the cap.
   const uint64_t cap = 1ull << 20;
   for (int i = 0; i < 100 && vm::tail_file(log, 1).find("console-flood-done") == std::string::npos;

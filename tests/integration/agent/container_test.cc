@@ -34,12 +34,12 @@ TEST_F(ContainerTest, CreateStartWaitWithOutputAndExitCode) {
   EXPECT_EQ(*err, "oops\n");
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 3);
+  EXPECT_EQ(w->code, 3);
   EXPECT_FALSE(w->signaled);
   // A second wait gets the same status at once.
   auto again = cc.wait(id, "", 5s);
   ASSERT_TRUE(again) << again.error().what();
-  EXPECT_EQ(again->status, 3);
+  EXPECT_EQ(again->code, 3);
   EXPECT_TRUE((*c)->remove());
 }
 
@@ -61,7 +61,7 @@ TEST_F(ContainerTest, ExecIntoARunningContainer) {
   EXPECT_NE(out->find("0::/"), std::string::npos) << *out;
   auto w = cc.wait(id, "e1", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 7);
+  EXPECT_EQ(w->code, 7);
   // The exec'd process was in the container's cgroup: ps lists the init only now.
   auto ps = cc.list_processes(id);
   ASSERT_TRUE(ps) << ps.error().what();
@@ -106,12 +106,12 @@ TEST_F(ContainerTest, SignalsReachTheInitAndExecs) {
   ASSERT_TRUE(we) << we.error().what();
   EXPECT_TRUE(we->signaled);
   EXPECT_EQ(we->signal, SIGKILL);
-  EXPECT_EQ(we->status, 137);
+  EXPECT_EQ(we->code, 137);
 
   ASSERT_TRUE(cc.signal(id, "", SIGTERM));
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 42);
+  EXPECT_EQ(w->code, 42);
   reader.join();
   EXPECT_NE(seen.find("got-term"), std::string::npos) << seen;
   // Signalling a stopped container says so.
@@ -139,7 +139,7 @@ TEST_F(ContainerTest, SignalAllKillsEveryProcess) {
   ASSERT_TRUE(cc.signal(id, "", SIGKILL, true));
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 137);
+  EXPECT_EQ(w->code, 137);
   auto ps = cc.list_processes(id);
   ASSERT_TRUE(ps) << ps.error().what();
   EXPECT_EQ(ps->size(), 0u);
@@ -174,13 +174,13 @@ TEST_F(ContainerTest, RemoveKillsWhatIsLeftAndForgetsTheId) {
   ASSERT_TRUE(cc.start(id));
   ASSERT_TRUE(cc.exec(id, "x", process_json(shell_process("sleep 1000")), {}));
   // A waiter on the init gets its status when remove kills it.
-  std::optional<Result<ExitInfo>> waited;
+  std::optional<Result<ExitStatus>> waited;
   std::thread waiter([&] { waited = cc.wait(id, "", 60s); });
   JoinOnExit join{waiter, [&] { (void)(*c)->remove(); }};
   ASSERT_TRUE((*c)->remove());
   waiter.join();
   ASSERT_TRUE(waited && *waited) << (waited ? waited->error().what() : "no wait");
-  EXPECT_EQ((*waited)->status, 137);
+  EXPECT_EQ((*waited)->code, 137);
   auto st = cc.stats(id);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, Errc::NotFound) << st.error().what();
@@ -190,7 +190,7 @@ TEST_F(ContainerTest, RemoveKillsWhatIsLeftAndForgetsTheId) {
   ASSERT_TRUE(cc.start(id));
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 0);
+  EXPECT_EQ(w->code, 0);
 }
 
 TEST_F(ContainerTest, GracefulRemoveSendsSigtermFirst) {
@@ -201,13 +201,13 @@ TEST_F(ContainerTest, GracefulRemoveSendsSigtermFirst) {
   auto cc = client();
   ASSERT_TRUE(cc.start(id));
   std::this_thread::sleep_for(300ms);
-  std::optional<Result<ExitInfo>> waited;
+  std::optional<Result<ExitStatus>> waited;
   std::thread waiter([&] { waited = cc.wait(id, "", 60s); });
   JoinOnExit join{waiter, [&] { (void)(*c)->remove(); }};
   ASSERT_TRUE(cc.remove(id, 10));
   waiter.join();
   ASSERT_TRUE(waited && *waited);
-  EXPECT_EQ((*waited)->status, 5);
+  EXPECT_EQ((*waited)->code, 5);
   (void)(*c)->remove();
 }
 
@@ -230,7 +230,7 @@ TEST_F(ContainerTest, TerminalModeWithResize) {
   EXPECT_EQ(*err, "");  // merged into the terminal
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 0);
+  EXPECT_EQ(w->code, 0);
   // Resizing a pipes-mode process is refused.
   std::string id2 = next_id("notty");
   auto c2 = create(id2, busybox_spec(id2, {"true"}));

@@ -202,7 +202,7 @@ TEST_F(LimitsTest, EverySeccompActionRunsOrIsRefusedAndTheAgentKeepsServing) {
     ASSERT_TRUE(cc.start(id)) << act;
     auto w = cc.wait(id, "", 120s);
     ASSERT_TRUE(w) << act << ": " << w.error().what();
-    EXPECT_EQ(w->status, status) << act;
+    EXPECT_EQ(w->code, status) << act;
     EXPECT_TRUE((*c)->remove()) << act;
   }
   // Each action as the default (the filter is built at create; it would stop
@@ -320,7 +320,7 @@ TEST_F(LimitsTest, EverySeccompActionRunsOrIsRefusedAndTheAgentKeepsServing) {
     ASSERT_TRUE(cc.start(id)) << what;
     auto w = cc.wait(id, "", 120s);
     ASSERT_TRUE(w) << what << ": " << w.error().what();
-    EXPECT_EQ(w->status, 0) << what;
+    EXPECT_EQ(w->code, 0) << what;
     EXPECT_TRUE((*c)->remove()) << what;
   }
 }
@@ -395,7 +395,7 @@ TEST_F(DestroyTest, DestroySandboxWithRunningContainersLeavesTheHostClean) {
   // A waiter and an OOM stream are open while the sandbox goes away.
   auto events = OomEventReader::open(cc.stub(), 120s);
   ASSERT_TRUE(events);
-  std::optional<Result<ExitInfo>> waited;
+  std::optional<Result<ExitStatus>> waited;
   std::thread waiter([&] { waited = cc.wait(cs[0]->id(), "", 60s); });
   JoinOnExit join{waiter, [&] { (void)sb_->agent().destroy_sandbox(10s); }};
   std::this_thread::sleep_for(200ms);
@@ -405,7 +405,7 @@ TEST_F(DestroyTest, DestroySandboxWithRunningContainersLeavesTheHostClean) {
   ASSERT_TRUE(waited.has_value());
   // Killed (137) before the reply, or told the sandbox is going away.
   if (*waited) {
-    EXPECT_EQ((**waited).status, 137);
+    EXPECT_EQ((**waited).code, 137);
   } else {
     EXPECT_EQ(waited->error().code, Errc::NotRunning) << waited->error().what();
   }

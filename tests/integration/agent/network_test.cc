@@ -225,7 +225,7 @@ TEST(NetworkTest, AgentConfiguresTheNicAndTrafficFlows) {
     EXPECT_EQ(*out, std::string(kMac) + "\nping4 ok\nping6 ok\n");
     auto exit = cc.wait(id, "", 120s);
     ASSERT_TRUE(exit) << exit.error().what();
-    EXPECT_EQ(exit->status, 0);
+    EXPECT_EQ(exit->code, 0);
     ASSERT_TRUE((*c)->remove());
 
     // Errors name what was wrong.

@@ -38,7 +38,7 @@ TEST_F(StdioTest, LargeOutputArrivesWhole) {
   EXPECT_TRUE(pattern_ok);
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 0);
+  EXPECT_EQ(w->code, 0);
 }
 
 TEST_F(StdioTest, BinaryStdinRoundTripThroughCat) {
@@ -65,7 +65,7 @@ TEST_F(StdioTest, BinaryStdinRoundTripThroughCat) {
   EXPECT_TRUE(*out == input) << "cat returned different bytes";
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 0);
+  EXPECT_EQ(w->code, 0);
   // stdin is closed now: writing again says so.
   auto late = cc.write_stdin(id, "", std::string("x"), 5s);
   ASSERT_FALSE(late);
@@ -83,7 +83,7 @@ TEST_F(StdioTest, OutputWrittenJustBeforeExitIsNotLost) {
   // Wait first: the process has exited before anyone reads.
   auto w = cc.wait(id, "", 60s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 9);
+  EXPECT_EQ(w->code, 9);
   auto out = read_all(cc, id, "", OutputStream::Stdout);
   auto err = read_all(cc, id, "", OutputStream::Stderr);
   ASSERT_TRUE(out && err);
@@ -148,7 +148,7 @@ TEST_F(StdioTest, ASlowReaderBlocksTheProcessInsteadOfFillingTheAgent) {
   EXPECT_GT(rest, kBytes / 2);
   auto done = cc.wait(id, "", 60s);
   ASSERT_TRUE(done) << done.error().what();
-  EXPECT_EQ(done->status, 0);
+  EXPECT_EQ(done->code, 0);
   auto err = read_all(cc, id, "", OutputStream::Stderr);
   ASSERT_TRUE(err);
   EXPECT_EQ(*err, "finished\n");

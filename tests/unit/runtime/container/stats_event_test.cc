@@ -13,20 +13,27 @@ std::vector<std::string> keys(const nlohmann::ordered_json& j) {
 }
 
 TEST(StatsEvent, RuncsKeysInRuncsOrder) {
-  GuestStats st;
-  st.cpu_usage_usec = 1500;
-  st.cpu_user_usec = 1000;
-  st.cpu_system_usec = 500;
-  st.cpu_nr_periods = 10;
-  st.cpu_nr_throttled = 2;
-  st.cpu_throttled_usec = 7;
-  st.memory_current = 4096;
-  st.memory_max = 1 << 20;
-  st.memory_events_max = 3;
-  st.memory_stat = {{"anon", 100}, {"file", 200}};
-  st.pids_current = 2;
-  st.pids_max = 64;
-  st.io_devices = {{254, 0, 11, 22, 1, 2}};
+  agent::CgroupStats st;
+  st.set_cpu_usage_usec(1500);
+  st.set_cpu_user_usec(1000);
+  st.set_cpu_system_usec(500);
+  st.set_cpu_nr_periods(10);
+  st.set_cpu_nr_throttled(2);
+  st.set_cpu_throttled_usec(7);
+  st.set_memory_current(4096);
+  st.set_memory_max(1 << 20);
+  st.set_memory_events_max(3);
+  (*st.mutable_memory_stat())["anon"] = 100;
+  (*st.mutable_memory_stat())["file"] = 200;
+  st.set_pids_current(2);
+  st.set_pids_max(64);
+  agent::IoDeviceStats* dev = st.add_io_devices();
+  dev->set_major(254);
+  dev->set_minor(0);
+  dev->set_rbytes(11);
+  dev->set_wbytes(22);
+  dev->set_rios(1);
+  dev->set_wios(2);
   auto ev = stats_event_json("c1", st);
   EXPECT_EQ(keys(ev), (std::vector<std::string>{"type", "id", "data"}));
   EXPECT_EQ(ev["type"], "stats");
@@ -53,7 +60,7 @@ TEST(StatsEvent, RuncsKeysInRuncsOrder) {
 // Go's omitempty: runc leaves zero counters out, and an unlimited memory.max
 // is MaxUint64.
 TEST(StatsEvent, ZerosAreLeftOutAsRuncDoes) {
-  auto d = stats_event_json("c1", GuestStats{})["data"];
+  auto d = stats_event_json("c1", agent::CgroupStats{})["data"];
   EXPECT_EQ(d["cpu"].dump(), R"({"usage":{"kernel":0,"user":0},"throttling":{}})");
   EXPECT_EQ(d["memory"].dump(),
             R"({"usage":{"limit":18446744073709551615,"failcnt":0},)"

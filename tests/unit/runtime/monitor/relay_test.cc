@@ -1,4 +1,4 @@
-// The monitor's relay against a fake guest: pipes both ways, stderr apart,
+// The monitor's relay against the fake client: pipes both ways, stderr apart,
 // signals forwarded (from a real signalfd), SIGWINCH as a resize of the host
 // pty, the exit status returned once output drained.
 #include <fcntl.h>
@@ -16,12 +16,12 @@
 #include "runtime/monitor/relay.h"
 
 #include "common/io.h"
-#include "tests/fakes/fake_guest.h"
+#include "tests/fakes/fake_container_client.h"
 
 namespace hull::container {
 namespace {
 
-using hull::testing::FakeGuest;
+using hull::testing::FakeContainerClient;
 
 struct Pipe {
   UniqueFd r, w;
@@ -42,8 +42,8 @@ std::string read_all(int fd) {
 }
 
 // The fake outlives the relay's detached stdin thread.
-std::shared_ptr<FakeGuest> make_guest() {
-  return std::make_shared<FakeGuest>();
+std::shared_ptr<FakeContainerClient> make_guest() {
+  return std::make_shared<FakeContainerClient>();
 }
 
 TEST(Relay, PipesBothWaysAndExitCodeOnEof) {
@@ -52,8 +52,7 @@ TEST(Relay, PipesBothWaysAndExitCodeOnEof) {
   Pipe in, out, err;
   ASSERT_TRUE(write_all(in.w.get(), "hello\nerr:oops\nbye\n"));
   in.w.reset();  // EOF after the data: the fake exits 3
-  Relay relay(*g, ProcessRef{"c1", ""}, RelayFds{in.r.get(), out.w.get(), err.w.get(), -1, -1},
-              false);
+  Relay relay(*g, "c1", "", RelayFds{in.r.get(), out.w.get(), err.w.get(), -1, -1}, false);
   auto st = relay.run();
   ASSERT_TRUE(st) << st.error().what();
   EXPECT_EQ(st->code, 3);
@@ -83,7 +82,7 @@ TEST(Relay, ForwardsSignalsFromTheSignalfdAndReportsTheKill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ::kill(::getpid(), SIGTERM);
   });
-  Relay relay(*g, ProcessRef{"c1", ""}, RelayFds{-1, out.w.get(), -1, -1, sfd.get()}, false);
+  Relay relay(*g, "c1", "", RelayFds{-1, out.w.get(), -1, -1, sfd.get()}, false);
   auto st = relay.run();
   killer.join();
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -103,7 +102,7 @@ TEST(Relay, WinchBecomesAResizeOfTheHostPty) {
   ws.ws_row = 33;
   ws.ws_col = 101;
   ASSERT_EQ(::ioctl(master.get(), TIOCSWINSZ, &ws), 0);
-  Relay relay(*g, ProcessRef{"c1", "e1"}, RelayFds{-1, -1, -1, slave.get(), -1}, true);
+  Relay relay(*g, "c1", "e1", RelayFds{-1, -1, -1, slave.get(), -1}, true);
   relay.handle_signal(SIGWINCH);
   relay.handle_signal(SIGCHLD);  // the monitor's own: not forwarded
   EXPECT_EQ(g->resizes(), (std::vector<std::pair<uint32_t, uint32_t>>{{33, 101}}));
@@ -118,7 +117,7 @@ TEST(Relay, OutputWrittenBeforeTheExitIsDelivered) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     g->end(ExitStatus{0, false, 0});
   });
-  Relay relay(*g, ProcessRef{"c1", ""}, RelayFds{in.r.get(), out.w.get(), -1, -1, -1}, true);
+  Relay relay(*g, "c1", "", RelayFds{in.r.get(), out.w.get(), -1, -1, -1}, true);
   auto st = relay.run();
   ender.join();
   ASSERT_TRUE(st);

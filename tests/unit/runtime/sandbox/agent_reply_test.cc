@@ -70,14 +70,14 @@ TEST(AgentError, MapsTheNamedErrcAndSanitizesTheText) {
 TEST(ParseWait, AcceptsExitsAndSignals) {
   auto r = parse_wait(wait_reply(0, false, 0));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 0);
+  EXPECT_EQ(r->code, 0);
   EXPECT_FALSE(r->signaled);
   r = parse_wait(wait_reply(255, false, 0));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 255);
+  EXPECT_EQ(r->code, 255);
   r = parse_wait(wait_reply(137, true, 9));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 137);
+  EXPECT_EQ(r->code, 137);
   EXPECT_TRUE(r->signaled);
   EXPECT_EQ(r->signal, 9);
   // An exit code of 137 without a signal is a plain exit.

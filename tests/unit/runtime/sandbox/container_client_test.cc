@@ -1,7 +1,7 @@
 // ContainerClient against a lying agent: a gRPC service on a socketpair that
 // answers with whatever the test sets. Every call must hand back a checked
 // value or an error naming the field, never the guest's raw word.
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
@@ -97,7 +97,7 @@ class ContainerClientTest : public ::testing::Test {
   LyingAgent agent_;
   std::unique_ptr<grpc::Server> server_;
   std::optional<AgentClient> client_;
-  std::optional<ContainerClient> cc_;
+  std::optional<GrpcContainerClient> cc_;
 };
 
 TEST_F(ContainerClientTest, WaitReturnsAnHonestExit) {
@@ -106,7 +106,7 @@ TEST_F(ContainerClientTest, WaitReturnsAnHonestExit) {
   agent_.wait.set_signal(15);
   auto w = cc_->wait("c", "", 5s);
   ASSERT_TRUE(w) << w.error().what();
-  EXPECT_EQ(w->status, 143);
+  EXPECT_EQ(w->code, 143);
   EXPECT_TRUE(w->signaled);
   EXPECT_EQ(w->signal, 15);
 }

@@ -1,78 +1,6 @@
-#include "runtime/container/agent_guest.h"
+#include "runtime/container/process_list.h"
 
 namespace hull::container {
-namespace {
-
-sandbox::StdioMode mode(StdioMode m) {
-  return sandbox::StdioMode{m.terminal, m.stdin};
-}
-
-}  // namespace
-
-Status AgentGuest::create_container(const std::string& id, const std::string& spec_json,
-                                    StdioMode stdio, const std::string& bundle) {
-  return client_.create(id, spec_json, mode(stdio), bundle);
-}
-
-Status AgentGuest::start_container(const std::string& id, std::chrono::milliseconds timeout) {
-  return client_.start(id, timeout);
-}
-
-Status AgentGuest::remove_container(const std::string& id, uint32_t timeout_s) {
-  return client_.remove(id, timeout_s);
-}
-
-Status AgentGuest::exec_process(const ProcessRef& p, const std::string& process_json,
-                                StdioMode stdio, const std::string& sub_cgroup) {
-  return client_.exec(p.container_id, p.exec_id, process_json, mode(stdio),
-                      sandbox::kContainerCallTimeout, sub_cgroup);
-}
-
-Status AgentGuest::signal(const ProcessRef& p, int sig, bool all) {
-  return client_.signal(p.container_id, p.exec_id, sig, all);
-}
-
-Result<ExitStatus> AgentGuest::wait(const ProcessRef& p) {
-  HULL_ASSIGN(e, client_.wait(p.container_id, p.exec_id));
-  if (e.signaled && (e.signal < 1 || e.signal > 64)) {
-    return fail(Errc::GuestProtocol,
-                "agent WaitProcess: signal " + std::to_string(e.signal) + " is out of range");
-  }
-  if (e.status < 0 || e.status > 255) {
-    return fail(Errc::GuestProtocol,
-                "agent WaitProcess: exit status " + std::to_string(e.status) + " is out of range");
-  }
-  return ExitStatus{e.status, e.signaled, e.signal};
-}
-
-Result<size_t> AgentGuest::write_stdin(const ProcessRef& p, std::string_view data) {
-  HULL_TRY(client_.write_stdin(p.container_id, p.exec_id, std::span<const char>(data)));
-  return data.size();
-}
-
-Status AgentGuest::close_stdin(const ProcessRef& p) {
-  return client_.close_stdin(p.container_id, p.exec_id);
-}
-
-Status AgentGuest::read_output(const ProcessRef& p, Stream s, const ChunkSink& sink) {
-  bool stopped = false;
-  auto st = client_.read_output(
-      p.container_id, p.exec_id,
-      s == Stream::Stdout ? sandbox::OutputStream::Stdout : sandbox::OutputStream::Stderr,
-      [&](std::string_view chunk) -> Status {
-        if (sink(chunk)) return {};
-        stopped = true;
-        return fail(Errc::NotRunning, "the output's reader has gone");
-      });
-  if (!st && stopped) return {};
-  return st;
-}
-
-Status AgentGuest::resize(const ProcessRef& p, uint32_t rows, uint32_t cols) {
-  return client_.resize_tty(p.container_id, p.exec_id, static_cast<uint16_t>(rows),
-                            static_cast<uint16_t>(cols));
-}
-
 namespace {
 
 char state_letter(const std::string& s) {
@@ -177,9 +105,8 @@ void add_details(const agent::ProcessInfo& pi, GuestProcessInfo& g) {
 
 }  // namespace
 
-Result<GuestProcessList> AgentGuest::list_processes(const std::string& id) {
-  sandbox::ProcessListExtras extras;
-  HULL_ASSIGN(ps, client_.list_processes(id, sandbox::kAgentCallTimeout, &extras));
+GuestProcessList to_process_list(const std::vector<agent::ProcessInfo>& ps,
+                                 const sandbox::ProcessListExtras& extras) {
   GuestProcessList out;
   out.truncated = extras.truncated;
   for (const auto& [uid, name] : extras.users) out.user_ids.emplace(name, uid);
@@ -209,44 +136,6 @@ Result<GuestProcessList> AgentGuest::list_processes(const std::string& id) {
     out.processes.push_back(std::move(g));
   }
   return out;
-}
-
-Status AgentGuest::pause(const std::string& id) {
-  return client_.pause(id);
-}
-
-Status AgentGuest::resume(const std::string& id) {
-  return client_.resume(id);
-}
-
-Status AgentGuest::update(const std::string& id, const std::string& resources_json) {
-  return client_.update(id, resources_json);
-}
-
-Result<GuestStats> AgentGuest::stats(const std::string& id) {
-  HULL_ASSIGN(g, client_.stats(id));
-  GuestStats s{g.cpu_usage_usec(),
-               g.cpu_user_usec(),
-               g.cpu_system_usec(),
-               g.memory_current(),
-               g.memory_max(),
-               g.memory_swap_current(),
-               g.pids_current(),
-               g.pids_max(),
-               g.io_read_bytes(),
-               g.io_write_bytes(),
-               g.oom_kills(),
-               g.cpu_nr_periods(),
-               g.cpu_nr_throttled(),
-               g.cpu_throttled_usec(),
-               {},
-               g.memory_events_max(),
-               {}};
-  for (const auto& [k, v] : g.memory_stat()) s.memory_stat[k] = v;
-  for (const auto& d : g.io_devices()) {
-    s.io_devices.push_back({d.major(), d.minor(), d.rbytes(), d.wbytes(), d.rios(), d.wios()});
-  }
-  return s;
 }
 
 }  // namespace hull::container

@@ -1,4 +1,4 @@
-#include "runtime/sandbox/container_client.h"
+#include "runtime/sandbox/container_client_impl.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -40,13 +40,14 @@ Status call_status(Stub& stub, AgentMethod<Request, Reply> method, std::string_v
 
 }  // namespace
 
-Status ContainerClient::create_sandbox(const agent::CreateSandboxRequest& req,
-                                       std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::create_sandbox(const agent::CreateSandboxRequest& req,
+                                           std::chrono::milliseconds timeout) {
   return call_status(*stub_, &Stub::CreateSandbox, "CreateSandbox", req, timeout);
 }
 
-Status ContainerClient::create(const std::string& id, std::string_view spec_json, StdioMode stdio,
-                               std::string_view bundle, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::create(const std::string& id, std::string_view spec_json,
+                                   StdioMode stdio, std::string_view bundle,
+                                   std::chrono::milliseconds timeout) {
   agent::CreateContainerRequest req;
   req.set_container_id(id);
   req.set_oci_spec_json(std::string(spec_json));
@@ -55,13 +56,13 @@ Status ContainerClient::create(const std::string& id, std::string_view spec_json
   return call_status(*stub_, &Stub::CreateContainer, "CreateContainer", req, timeout);
 }
 
-Status ContainerClient::start(const std::string& id, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::start(const std::string& id, std::chrono::milliseconds timeout) {
   return call_status(*stub_, &Stub::StartContainer, "StartContainer", container_request(id),
                      timeout);
 }
 
-Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
-                               std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::remove(const std::string& id, uint32_t grace_s,
+                                   std::chrono::milliseconds timeout) {
   agent::RemoveContainerRequest req;
   req.set_container_id(id);
   req.set_timeout_s(grace_s);
@@ -69,9 +70,9 @@ Status ContainerClient::remove(const std::string& id, uint32_t grace_s,
                      timeout + std::chrono::seconds(grace_s));
 }
 
-Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
-                             std::string_view process_json, StdioMode stdio,
-                             std::chrono::milliseconds timeout, std::string_view sub_cgroup) {
+Status GrpcContainerClient::exec(const std::string& id, const std::string& exec_id,
+                                 std::string_view process_json, StdioMode stdio,
+                                 std::chrono::milliseconds timeout, std::string_view sub_cgroup) {
   agent::ExecProcessRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
@@ -81,8 +82,8 @@ Status ContainerClient::exec(const std::string& id, const std::string& exec_id,
   return call_status(*stub_, &Stub::ExecProcess, "ExecProcess", req, timeout);
 }
 
-Status ContainerClient::signal(const std::string& id, const std::string& exec_id, int sig, bool all,
-                               std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::signal(const std::string& id, const std::string& exec_id, int sig,
+                                   bool all, std::chrono::milliseconds timeout) {
   if (sig < 0) return fail(Errc::Invalid, "signal " + std::to_string(sig));
   agent::SignalProcessRequest req;
   req.set_container_id(id);
@@ -92,15 +93,16 @@ Status ContainerClient::signal(const std::string& id, const std::string& exec_id
   return call_status(*stub_, &Stub::SignalProcess, "SignalProcess", req, timeout);
 }
 
-Result<ExitInfo> ContainerClient::wait(const std::string& id, const std::string& exec_id,
-                                       std::chrono::milliseconds timeout) {
+Result<ExitStatus> GrpcContainerClient::wait(const std::string& id, const std::string& exec_id,
+                                             std::chrono::milliseconds timeout) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::WaitProcess, "WaitProcess",
                               process_request(id, exec_id), timeout));
   return parse_wait(out);
 }
 
-Status ContainerClient::write_stdin(const std::string& id, const std::string& exec_id,
-                                    std::span<const char> data, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::write_stdin(const std::string& id, const std::string& exec_id,
+                                        std::span<const char> data,
+                                        std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::system_clock::now() + timeout;
   size_t off = 0;
   do {
@@ -119,14 +121,15 @@ Status ContainerClient::write_stdin(const std::string& id, const std::string& ex
   return {};
 }
 
-Status ContainerClient::close_stdin(const std::string& id, const std::string& exec_id,
-                                    std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::close_stdin(const std::string& id, const std::string& exec_id,
+                                        std::chrono::milliseconds timeout) {
   return call_status(*stub_, &Stub::CloseStdin, "CloseStdin", process_request(id, exec_id),
                      timeout);
 }
 
-Status ContainerClient::resize_tty(const std::string& id, const std::string& exec_id, uint16_t rows,
-                                   uint16_t cols, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::resize_tty(const std::string& id, const std::string& exec_id,
+                                       uint16_t rows, uint16_t cols,
+                                       std::chrono::milliseconds timeout) {
   agent::ResizeTtyRequest req;
   req.set_container_id(id);
   req.set_exec_id(exec_id);
@@ -135,9 +138,9 @@ Status ContainerClient::resize_tty(const std::string& id, const std::string& exe
   return call_status(*stub_, &Stub::ResizeTty, "ResizeTty", req, timeout);
 }
 
-Status ContainerClient::read_output(const std::string& id, const std::string& exec_id,
-                                    OutputStream which, const Sink& sink,
-                                    std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::read_output(const std::string& id, const std::string& exec_id,
+                                        OutputStream which, const Sink& sink,
+                                        std::chrono::milliseconds timeout) {
   agent::ProcessRequest req = process_request(id, exec_id);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -160,7 +163,7 @@ Status ContainerClient::read_output(const std::string& id, const std::string& ex
   return {};
 }
 
-Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
+Result<std::vector<agent::ProcessInfo>> GrpcContainerClient::list_processes(
     const std::string& id, std::chrono::milliseconds timeout, ProcessListExtras* extras) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::ListProcesses, "ListProcesses", container_request(id),
                               timeout));
@@ -170,25 +173,25 @@ Result<std::vector<agent::ProcessInfo>> ContainerClient::list_processes(
   return ps;
 }
 
-Result<agent::CgroupStats> ContainerClient::stats(const std::string& id,
-                                                  std::chrono::milliseconds timeout) {
+Result<agent::CgroupStats> GrpcContainerClient::stats(const std::string& id,
+                                                      std::chrono::milliseconds timeout) {
   HULL_ASSIGN(out, call_agent(*stub_, &Stub::StatsContainer, "StatsContainer",
                               container_request(id), timeout));
   return parse_stats(out);
 }
 
-Status ContainerClient::pause(const std::string& id, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::pause(const std::string& id, std::chrono::milliseconds timeout) {
   return call_status(*stub_, &Stub::PauseContainer, "PauseContainer", container_request(id),
                      timeout);
 }
 
-Status ContainerClient::resume(const std::string& id, std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::resume(const std::string& id, std::chrono::milliseconds timeout) {
   return call_status(*stub_, &Stub::ResumeContainer, "ResumeContainer", container_request(id),
                      timeout);
 }
 
-Status ContainerClient::update(const std::string& id, std::string_view resources_json,
-                               std::chrono::milliseconds timeout) {
+Status GrpcContainerClient::update(const std::string& id, std::string_view resources_json,
+                                   std::chrono::milliseconds timeout) {
   agent::UpdateContainerRequest req;
   req.set_container_id(id);
   req.set_resources_json(std::string(resources_json));
