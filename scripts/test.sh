@@ -115,9 +115,10 @@ build_all() {
   local t0
   t0=$(date +%s)
   echo "== build ($build)"
-  # shellcheck disable=SC2046  # launcher_args is zero or two words
   # The unit suites but the -static one build in the ASan tree only (gates.sh).
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHULL_UNIT_TESTS_IN_ALL=OFF $(launcher_args) \
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHULL_UNIT_TESTS_IN_ALL=OFF \
+    -DCMAKE_UNITY_BUILD=ON $(launcher_args) \
     >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; die "cmake configure failed"; }
   cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||

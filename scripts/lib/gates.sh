@@ -58,6 +58,12 @@ gate_shellcheck() {
   return 1
 }
 
+# test.sh's trees are unity builds (CMAKE_UNITY_BUILD): each target compiles
+# its sources eight to a file, so the gRPC, protobuf, JSON, CLI11 and
+# GoogleTest headers that make up most of a source's compile time are parsed
+# once per eight. Two sources of one target must therefore not define the same
+# name at file scope (an anonymous namespace is per file only without unity).
+
 # Compiler launcher for the gate builds: ccache when it is installed.
 launcher_args() {
   if command -v ccache >/dev/null; then
@@ -84,7 +90,8 @@ all_unit_targets() {
 asan_build() {
   local abuild=$build-asan targets=()
   # shellcheck disable=SC2046  # launcher_args is zero or two words
-  cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) || return
+  cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \
+    $(launcher_args) || return
   mapfile -t targets < <(unit_targets "$abuild")
   [ ${#targets[@]} -gt 0 ] || { echo "CMake lists no unit-* targets in $abuild"; return 1; }
   cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}"
