@@ -13,7 +13,7 @@
 # pass or failure each (scripts/lib/gates.sh): gate-format, gate-shellcheck,
 # gate-asan (the unit suites' ASan+UBSan tree builds) and fuzz-* (a short run of
 # each libFuzzer target). Logs of every suite land in build/test-logs/.
-# HULL_TEST_JOBS=N runs N VM suites at a time (default 2; 1: one by one).
+# HULL_TEST_JOBS=N runs N suites at a time (default 2; 1: one by one).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 top=$(pwd)
@@ -91,15 +91,34 @@ run_gate gate-shellcheck gate_shellcheck
 # The ASan and fuzz trees build in the background from here on (gates.sh).
 start_gate_builds
 
+# The guest kernel (guest-image/kernel.sh, minutes when its cache is cold)
+# builds beside the binaries: its unpacking, configuring and linking are
+# serial steps that leave a core idle. The guest-image target then finds it in
+# the kernel cache; a failure here shows again, with its log, in that target.
+start_kernel_build() {
+  [ -x guest-image/kernel.sh ] || return 0
+  set -m
+  (guest-image/kernel.sh "$build/kernel" >"$build/kernel.log" 2>&1) &
+  kernel_build_pid=$!
+  set +m
+}
+
+wait_kernel_build() {
+  [ -n "${kernel_build_pid:-}" ] || return 0
+  wait "$kernel_build_pid"
+  kernel_build_pid=
+}
+
 # build_all: the binaries, tests and guest image of the unit, integration and
 # e2e suites. The gates, fuzz targets and scripts' tests need none of it.
 build_all() {
   local t0
   t0=$(date +%s)
   echo "== build ($build)"
-  # shellcheck disable=SC2046  # launcher_args is zero or two words
   # The unit suites but the -static one build in the ASan tree only (gates.sh).
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHULL_UNIT_TESTS_IN_ALL=OFF $(launcher_args) \
+  # shellcheck disable=SC2046  # launcher_args is zero or two words
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHULL_UNIT_TESTS_IN_ALL=OFF \
+    -DCMAKE_UNITY_BUILD=ON $(launcher_args) \
     >"$build/configure.log" 2>&1 ||
     { cat "$build/configure.log" >&2; die "cmake configure failed"; }
   cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1 ||
@@ -107,6 +126,7 @@ build_all() {
   echo "   binaries and tests: $(($(date +%s) - t0)) s"
   if [ -f guest-image/build.sh ]; then
     t0=$(date +%s)
+    wait_kernel_build
     cmake --build "$build" --target guest-image >"$build/guest.log" 2>&1 ||
       { tail -50 "$build/guest.log" >&2; die "guest image build failed (full log: $build/guest.log)"; }
     echo "   guest image: $(($(date +%s) - t0)) s"
@@ -115,19 +135,20 @@ build_all() {
 for p in "${patterns[@]}"; do
   case $p in
     gate-* | fuzz-* | scripts-*) ;;
-    *) build_all; break ;;
+    *) start_kernel_build; build_all; break ;;
   esac
 done
 
 # The VM suites and the scripts' tests as jobs side by side, then the unit
-# suites in the ASan+UBSan tree that built meanwhile (scripts/lib/suites.sh).
+# suites in the ASan+UBSan tree that built meanwhile, then the fuzz targets,
+# each of these HULL_TEST_JOBS at a time (scripts/lib/suites.sh, gates.sh).
 run_suite_jobs
 if wants gate-asan || wants_any unit-; then
   run_gate gate-asan gate_asan
 fi
-while IFS= read -r name; do run_suite "$name"; done < <(selected_suites unit)
-sum_suite_counts
+run_unit_suites
 run_fuzz_gates
+sum_suite_counts
 
 echo "== total time $(($(date +%s) - start)) s"
 if [ "$skipped" -ne 0 ]; then

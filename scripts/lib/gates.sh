@@ -58,6 +58,12 @@ gate_shellcheck() {
   return 1
 }
 
+# test.sh's trees are unity builds (CMAKE_UNITY_BUILD): each target compiles
+# its sources eight to a file, so the gRPC, protobuf, JSON, CLI11 and
+# GoogleTest headers that make up most of a source's compile time are parsed
+# once per eight. Two sources of one target must therefore not define the same
+# name at file scope (an anonymous namespace is per file only without unity).
+
 # Compiler launcher for the gate builds: ccache when it is installed.
 launcher_args() {
   if command -v ccache >/dev/null; then
@@ -84,7 +90,8 @@ all_unit_targets() {
 asan_build() {
   local abuild=$build-asan targets=()
   # shellcheck disable=SC2046  # launcher_args is zero or two words
-  cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON $(launcher_args) || return
+  cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \
+    $(launcher_args) || return
   mapfile -t targets < <(unit_targets "$abuild")
   [ ${#targets[@]} -gt 0 ] || { echo "CMake lists no unit-* targets in $abuild"; return 1; }
   cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}"
@@ -129,7 +136,7 @@ start_gate_builds() {
 
 stop_gate_builds() {
   local pid
-  for pid in ${asan_build_pid:-} ${fuzz_build_pid:-}; do
+  for pid in ${asan_build_pid:-} ${fuzz_build_pid:-} ${kernel_build_pid:-}; do
     kill -0 "$pid" 2>/dev/null && kill -- "-$pid" 2>/dev/null
   done
   return 0
@@ -160,14 +167,31 @@ fuzz_targets() {
   sed -n 's/.*add_executable(\(fuzz-[a-z0-9-]*\).*/\1/p' "$top/tests/fuzz/CMakeLists.txt"
 }
 
-# Runs each fuzz target built by start_gate_builds for $fuzz_seconds; each
-# target is one gate. Without clang, or when the build fails, that is one
-# failure: the fuzz targets must not go unbuilt silently.
+# run_fuzz_target NAME: one fuzz target for $fuzz_seconds, as one gate whose
+# count goes to $logs/NAME.counts like a suite's (a job of run_jobs).
+run_fuzz_target() {
+  local t=$1 corpus=$build-fuzz/corpus/$1
+  mkdir -p "$corpus"
+  if "$build-fuzz/tests/$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+      >"$logs/$t.log" 2>&1; then
+    echo "1 0 0" >"$logs/$t.counts"
+    echo "   $t: ok, no crash in ${fuzz_seconds}s"
+  else
+    echo "0 1 0" >"$logs/$t.counts"
+    echo "   $t: FAILED, crashed or failed (log: $logs/$t.log)"
+    grep -E '==ERROR|runtime error|Test unit written' "$logs/$t.log" | head -5 | indent
+  fi
+}
+
+# Runs each fuzz target built by start_gate_builds for $fuzz_seconds,
+# HULL_TEST_JOBS at a time; each target is one gate. Without clang, or when
+# the build fails, that is one failure: the fuzz targets must not go unbuilt
+# silently. Call before sum_suite_counts, which counts the targets' runs.
 run_fuzz_gates() {
-  local fbuild=$build-fuzz targets=() t corpus
+  local targets=()
   mapfile -t targets < <(wanted_fuzz_targets)
   [ ${#targets[@]} -gt 0 ] || return 0
-  echo "== fuzz targets ($fbuild, ${fuzz_seconds}s each)"
+  echo "== fuzz targets ($build-fuzz, ${fuzz_seconds}s each)"
   if ! command -v clang++ >/dev/null; then
     count_gate fuzz-build 1 "clang++ is not installed: the fuzz targets need it (scripts/setup.sh installs clang)"
     return
@@ -177,14 +201,5 @@ run_fuzz_gates() {
     tail -20 "$logs/fuzz-build.log" 2>/dev/null | indent
     return
   fi
-  for t in "${targets[@]}"; do
-    corpus=$fbuild/corpus/$t && mkdir -p "$corpus"
-    if "$fbuild/tests/$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
-        >"$logs/$t.log" 2>&1; then
-      count_gate "$t" 0 "no crash in ${fuzz_seconds}s"
-    else
-      count_gate "$t" 1 "crashed or failed (log: $logs/$t.log)"
-      grep -E '==ERROR|runtime error|Test unit written' "$logs/$t.log" | head -5 | indent
-    fi
-  done
+  printf '%s\n' "${targets[@]}" | run_jobs run_fuzz_target
 }

@@ -127,13 +127,15 @@ suite_jobs() {
   done
 }
 
-# run_suite_jobs: every job of suite_jobs, HULL_TEST_JOBS at a time. (Only
-# the jobs' own pids are waited for: the gate builds run in the background
-# too.) A job's stdin is /dev/null: bats and the daemons it starts read theirs.
-run_suite_jobs() {
-  local max=${HULL_TEST_JOBS:-2} jobs_list=() job active=() all=() p alive
-  mapfile -t jobs_list < <(suite_jobs)
-  for job in "${jobs_list[@]}"; do
+# run_jobs FUNCTION: runs `FUNCTION LINE` for each line of stdin as one job,
+# HULL_TEST_JOBS at a time (default 2). A job's output is printed whole when
+# it ends. Only the jobs' own pids are waited for (the gate builds run in the
+# background too). A job's stdin is /dev/null: bats and the daemons it starts
+# read theirs.
+run_jobs() {
+  local fn=$1 max=${HULL_TEST_JOBS:-2} lines=() line active=() all=() p alive
+  mapfile -t lines
+  for line in "${lines[@]}"; do
     while [ ${#active[@]} -ge "$max" ]; do
       wait -n "${active[@]}"
       alive=()
@@ -141,13 +143,30 @@ run_suite_jobs() {
       active=("${alive[@]}")
     done
     (
-      out=$logs/job-${job%% *}.out
-      for s in $job; do run_suite "$s"; done >"$out"
+      out=$logs/job-${line%% *}.out
+      "$fn" "$line" >"$out"
       flock "$logs/.print" cat "$out"
     ) </dev/null &
     active+=($!) all+=($!)
   done
   [ ${#all[@]} -eq 0 ] || wait "${all[@]}"
+}
+
+# run_suite_list "A B ...": the suites of one job, one after the other.
+run_suite_list() {
+  local s
+  for s in $1; do run_suite "$s"; done
+}
+
+# Every job of suite_jobs (the VM suites and the scripts' tests).
+run_suite_jobs() {
+  suite_jobs | run_jobs run_suite_list
+}
+
+# The selected unit suites, each a job: they share nothing on the host (each
+# makes its own temporary directories and namespaces).
+run_unit_suites() {
+  selected_suites unit | run_jobs run_suite
 }
 
 # Adds every suite's counts to test.sh's totals.
