@@ -68,6 +68,15 @@ inline std::unexpected<Error> fail(Error e) {
   return std::unexpected(std::move(e));
 }
 
+// An input field's value refused: Errc::Invalid with "<field>: <why>", e.g.
+// "linux.resources.cpu.quota: must be positive".
+inline std::unexpected<Error> invalid_field(std::string_view field, std::string_view why) {
+  std::string msg(field);
+  msg += ": ";
+  msg += why;
+  return fail(Errc::Invalid, std::move(msg));
+}
+
 // Adds context to the error of a Result, keeping the value untouched.
 template <typename T>
 Result<T> wrap(Result<T> r, std::string_view context) {

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -28,5 +29,9 @@ bool parse_number(std::string_view s, T* out, int base = 10) {
 
 // 0-15 for a hex digit of either case, -1 for any other character.
 int hex_digit(char c);
+
+// `s` in double quotes for an error message: control bytes as \xNN, and cut
+// after 120 bytes with "...".
+std::string quote(std::string_view s);
 
 }  // namespace hull

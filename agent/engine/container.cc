@@ -26,6 +26,7 @@
 #include "common/container_id.h"
 #include "common/file.h"
 #include "common/pidfd.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
@@ -107,7 +108,7 @@ Result<Launch> launch(const LaunchArgs& a) {
   pid_t pid = 0;
   auto [end, ec] = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
   if (ec != std::errc() || end != pid_text.data() + pid_text.size() || pid <= 0) {
-    return fail(Errc::GuestProtocol, cat("sync: bad ChildPid ", in_quotes(pid_text)));
+    return fail(Errc::GuestProtocol, cat("sync: bad ChildPid ", quote(pid_text)));
   }
   // The child cannot exit before PidAck releases it, so this pid is still it.
   l.pidfd.reset(::pidfd_open(pid, 0));

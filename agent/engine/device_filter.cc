@@ -9,21 +9,13 @@
 #include <tuple>
 
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
 
 constexpr int64_t kMaxDevNumber = 0xffffffffLL;
 
-struct DefaultDevice {
-  const char* path;  // nullptr: a rule without a node of its own
-  char type;
-  int64_t major;
-  int64_t minor;
-  uint8_t access;
-};
-
-// runc 1.1's default rules, appended after the spec's.
 constexpr std::array<DefaultDevice, 11> kDefaults{{
     {nullptr, 'c', -1, -1, kDevAccMknod},
     {nullptr, 'b', -1, -1, kDevAccMknod},
@@ -37,10 +29,6 @@ constexpr std::array<DefaultDevice, 11> kDefaults{{
     {nullptr, 'c', 5, 2, kDevAccAll},     // /dev/ptmx
     {nullptr, 'c', 10, 200, kDevAccAll},  // /dev/net/tun
 }};
-
-std::unexpected<Error> bad(const std::string& field, std::string_view why) {
-  return fail(Errc::Invalid, cat(field, ": ", why));
-}
 
 std::string number(int64_t n) {
   return n < 0 ? std::string("*") : std::to_string(n);
@@ -112,14 +100,15 @@ Result<std::vector<DeviceRule>> device_rules(
       r.field = cat("linux.resources.devices[", i, "]");
       std::string t = d.type.value_or("a");
       if (t != "a" && t != "b" && t != "c") {
-        return bad(r.field + ".type", cat("must be one of a, b, c, not ", in_quotes(t)));
+        return invalid_field(r.field + ".type", cat("must be one of a, b, c, not ", quote(t)));
       }
       r.type = t[0];
       r.allow = d.allow;
       auto num = [&](const std::optional<int64_t>& v, const char* name) -> Result<int64_t> {
         int64_t n = v.value_or(-1);
         if (n < -1 || n > kMaxDevNumber) {
-          return bad(cat(r.field, ".", name), cat(n, " is out of range (-1 or 0 to 4294967295)"));
+          return invalid_field(cat(r.field, ".", name),
+                               cat(n, " is out of range (-1 or 0 to 4294967295)"));
         }
         return n;
       };
@@ -129,7 +118,8 @@ Result<std::vector<DeviceRule>> device_rules(
       r.minor = minor;
       std::string acc = d.access.value_or("");
       if (acc.empty()) {
-        return bad(r.field + ".access", "must not be empty (a combination of r, w and m)");
+        return invalid_field(r.field + ".access",
+                             "must not be empty (a combination of r, w and m)");
       }
       r.access = 0;
       for (char c : acc) {
@@ -140,8 +130,8 @@ Result<std::vector<DeviceRule>> device_rules(
         } else if (c == 'm') {
           r.access |= kDevAccMknod;
         } else {
-          return bad(r.field + ".access",
-                     cat(in_quotes(acc), " must be made of the letters r, w and m"));
+          return invalid_field(r.field + ".access",
+                               cat(quote(acc), " must be made of the letters r, w and m"));
         }
       }
       out.push_back(std::move(r));
@@ -158,6 +148,10 @@ Result<std::vector<DeviceRule>> device_rules(
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::span<const DefaultDevice> default_devices() {
+  return kDefaults;
 }
 
 Result<DevicePolicy> reduce_device_rules(const std::vector<DeviceRule>& rules) {
@@ -180,10 +174,10 @@ Result<DevicePolicy> reduce_device_rules(const std::vector<DeviceRule>& rules) {
       auto it = exceptions.find(wide);
       if (it != exceptions.end() && (it->second & r.access)) {
         DeviceRule w{r.type, std::get<1>(wide), std::get<2>(wide), it->second, !r.allow, ""};
-        return bad(r.field,
-                   cat("cannot ", r.allow ? "allow " : "deny ", describe(r),
-                       " inside the wildcard rule ", describe(w), " that ",
-                       r.allow ? "denies" : "allows", " it; list the devices one by one instead"));
+        return invalid_field(r.field, cat("cannot ", r.allow ? "allow " : "deny ", describe(r),
+                                          " inside the wildcard rule ", describe(w), " that ",
+                                          r.allow ? "denies" : "allows",
+                                          " it; list the devices one by one instead"));
       }
     }
     auto it = exceptions.find(k);

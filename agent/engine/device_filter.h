@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,17 @@ struct DeviceRule {
   std::string field;  // "linux.resources.devices[2]", or the default's name, for errors
   bool operator==(const DeviceRule&) const = default;
 };
+
+// runc 1.1's default device rules, appended after the spec's. Those with a
+// path are also the nodes every container's /dev gets (devices.cc).
+struct DefaultDevice {
+  const char* path;  // nullptr: a rule without a node of its own
+  char type;
+  int64_t major;
+  int64_t minor;
+  uint8_t access;
+};
+std::span<const DefaultDevice> default_devices();
 
 // The effective rule list of step 1. Errors name the field: a type other than
 // a/b/c, a missing or empty access (runc refuses it too), letters other than

@@ -10,6 +10,7 @@
 
 #include <array>
 
+#include "agent/engine/device_filter.h"
 #include "agent/engine/fs_util.h"
 #include "agent/engine/mounts.h"
 #include "agent/engine/str.h"
@@ -17,22 +18,6 @@
 
 namespace hull::engine {
 namespace {
-
-struct DefaultDevice {
-  const char* path;
-  unsigned major;
-  unsigned minor;
-};
-
-// runc's default devices (those of its allowed list that have a path).
-constexpr std::array<DefaultDevice, 6> kDefaultDevices{{
-    {"/dev/null", 1, 3},
-    {"/dev/zero", 1, 5},
-    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8},
-    {"/dev/urandom", 1, 9},
-    {"/dev/tty", 5, 0},
-}};
 
 // runc's /dev symlinks; /dev/core only where the kernel has /proc/kcore.
 constexpr std::array<std::pair<const char*, const char*>, 4> kDevSymlinks{{
@@ -89,9 +74,14 @@ Status setup_dev(const ContainerPlan& plan, int rootfd, const RootfsContext& ctx
   bool setup_default = !dev_is_bind_mounted(plan);
   UmaskGuard umask0;
   if (setup_default) {
-    for (const auto& dd : kDefaultDevices) {
-      DevicePlan d{cat("default device ", dd.path), dd.path, S_IFCHR | 0666,
-                   makedev(dd.major, dd.minor),     0,       0};
+    for (const DefaultDevice& dd : default_devices()) {
+      if (!dd.path) continue;  // a rule only
+      DevicePlan d{cat("default device ", dd.path),
+                   dd.path,
+                   S_IFCHR | 0666,
+                   makedev(static_cast<unsigned>(dd.major), static_cast<unsigned>(dd.minor)),
+                   0,
+                   0};
       HULL_TRY(create_device(d, rootfd, ctx.userns));
     }
   }

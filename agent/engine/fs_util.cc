@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 namespace hull::engine {
 
@@ -38,7 +39,7 @@ Result<UniqueFd> mkdir_all_in_root(int rootfd, std::string_view path, mode_t mod
   if (existing.error().sys_errno != ENOENT) return existing;
   auto [parent, name] = split_parent(path);
   if (name.empty() || name == "." || name == "..") {
-    return fail(Errc::Invalid, cat("cannot create ", in_quotes(path), " in the rootfs"));
+    return fail(Errc::Invalid, cat("cannot create ", quote(path), " in the rootfs"));
   }
   HULL_ASSIGN(pfd, mkdir_all_in_root(rootfd, parent, mode));
   if (::mkdirat(pfd.get(), name.c_str(), mode) < 0 && errno != EEXIST) {

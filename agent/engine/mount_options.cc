@@ -5,6 +5,7 @@
 #include <array>
 
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
@@ -159,7 +160,7 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
     for (auto u : kUnsupported) {
       if (u == opt) {
         return fail(Errc::Unsupported,
-                    cat(field, "[", i, "]: option ", in_quotes(opt), " is not supported by hull"));
+                    cat(field, "[", i, "]: option ", quote(opt), " is not supported by hull"));
       }
     }
     // Anything else belongs to the filesystem ("mode=755", "size=65536k").

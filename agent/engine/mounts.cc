@@ -15,6 +15,7 @@
 #include "agent/engine/str.h"
 #include "common/file.h"
 #include "common/io.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
@@ -184,8 +185,8 @@ Status check_ordinary_directory(const MountPlan& m, int rootfd) {
   if (S_ISDIR(st.st_mode)) return {};
   const char* what = S_ISLNK(st.st_mode) ? "a symlink" : "not a directory";
   return fail(Errc::Invalid,
-              cat(m.field, ": error mounting ", in_quotes(m.source.empty() ? m.type : m.source),
-                  " to rootfs at ", in_quotes(m.destination), ": filesystem ", in_quotes(m.type),
+              cat(m.field, ": error mounting ", quote(m.source.empty() ? m.type : m.source),
+                  " to rootfs at ", quote(m.destination), ": filesystem ", quote(m.type),
                   " must be mounted on ordinary directory (", m.destination, " in the rootfs is ",
                   what, "; make it a directory)"));
 }

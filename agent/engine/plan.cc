@@ -9,6 +9,7 @@
 #include <set>
 
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
@@ -27,10 +28,6 @@ constexpr std::array kNamespaces{
     NsName{"cgroup", "cgroup", CLONE_NEWCGROUP}, NsName{"time", "time", CLONE_NEWTIME},
 };
 
-std::unexpected<Error> bad(const std::string& field, std::string_view why) {
-  return fail(Errc::Invalid, cat(field, ": ", why));
-}
-
 bool absolute(const std::string& p) {
   return !p.empty() && p[0] == '/';
 }
@@ -41,10 +38,10 @@ Result<std::vector<std::string>> plan_submounts(const oci::Json& extra, const st
   auto it = extra.find(oci::kSubmountsKey);
   if (it == extra.end()) return out;
   std::string f = cat(field, ".", oci::kSubmountsKey);
-  if (!it->is_array()) return bad(f, "must be an array of relative paths");
+  if (!it->is_array()) return invalid_field(f, "must be an array of relative paths");
   for (size_t i = 0; i < it->size(); ++i) {
     const auto& v = (*it)[i];
-    if (!v.is_string()) return bad(cat(f, "[", i, "]"), "must be a string");
+    if (!v.is_string()) return invalid_field(cat(f, "[", i, "]"), "must be a string");
     std::string p = v.get<std::string>();
     bool ok = !p.empty() && p[0] != '/';
     size_t start = 0;
@@ -55,7 +52,8 @@ Result<std::vector<std::string>> plan_submounts(const oci::Json& extra, const st
       ok = !part.empty() && part != "." && part != "..";
       start = end + 1;
     }
-    if (!ok) return bad(cat(f, "[", i, "]"), cat(in_quotes(p), " is not a plain relative path"));
+    if (!ok)
+      return invalid_field(cat(f, "[", i, "]"), cat(quote(p), " is not a plain relative path"));
     out.push_back(std::move(p));
   }
   return out;
@@ -67,7 +65,8 @@ Result<std::vector<int>> plan_caps(const std::optional<std::vector<std::string>>
   if (!names) return out;
   for (size_t i = 0; i < names->size(); ++i) {
     auto n = oci::capability_number((*names)[i]);
-    if (!n) return bad(cat(field, "[", i, "]"), cat("unknown capability ", in_quotes((*names)[i])));
+    if (!n)
+      return invalid_field(cat(field, "[", i, "]"), cat("unknown capability ", quote((*names)[i])));
     out.push_back(*n);
   }
   return out;
@@ -79,7 +78,7 @@ Result<std::vector<IdMap>> plan_idmaps(const std::optional<std::vector<oci::IdMa
   if (!maps) return out;
   for (size_t i = 0; i < maps->size(); ++i) {
     const auto& m = (*maps)[i];
-    if (m.size == 0) return bad(cat(field, "[", i, "].size"), "must be greater than 0");
+    if (m.size == 0) return invalid_field(cat(field, "[", i, "].size"), "must be greater than 0");
     out.push_back({m.container_id, m.host_id, m.size});
   }
   return out;
@@ -88,20 +87,21 @@ Result<std::vector<IdMap>> plan_idmaps(const std::optional<std::vector<oci::IdMa
 Result<std::vector<TimeOffset>> plan_time_offsets(const std::optional<oci::Json>& j) {
   std::vector<TimeOffset> out;
   if (!j) return out;
-  if (!j->is_object()) return bad("linux.timeOffsets", "must be an object");
+  if (!j->is_object()) return invalid_field("linux.timeOffsets", "must be an object");
   for (const auto& [clock, v] : j->items()) {
     std::string field = cat("linux.timeOffsets.", clock);
-    if (clock != "monotonic" && clock != "boottime") return bad(field, "unknown clock");
-    if (!v.is_object()) return bad(field, "must be an object");
+    if (clock != "monotonic" && clock != "boottime") return invalid_field(field, "unknown clock");
+    if (!v.is_object()) return invalid_field(field, "must be an object");
     TimeOffset t{clock, 0, 0};
     if (v.contains("secs")) {
-      if (!v["secs"].is_number_integer()) return bad(field + ".secs", "must be an integer");
+      if (!v["secs"].is_number_integer())
+        return invalid_field(field + ".secs", "must be an integer");
       t.secs = v["secs"].get<int64_t>();
     }
     if (v.contains("nanosecs")) {
       const auto& ns = v["nanosecs"];
       if (!ns.is_number_integer() || ns.get<int64_t>() < 0 || ns.get<int64_t>() >= 1000000000) {
-        return bad(field + ".nanosecs", "must be an integer in [0, 999999999]");
+        return invalid_field(field + ".nanosecs", "must be an integer in [0, 999999999]");
       }
       t.nanosecs = v["nanosecs"].get<uint32_t>();
     }
@@ -114,18 +114,18 @@ Result<mode_t> device_type(const std::string& t, const std::string& field) {
   if (t == "c" || t == "u") return S_IFCHR;
   if (t == "b") return S_IFBLK;
   if (t == "p") return S_IFIFO;
-  return bad(field, cat("unknown device type ", in_quotes(t), " (want c, u, b or p)"));
+  return invalid_field(field, cat("unknown device type ", quote(t), " (want c, u, b or p)"));
 }
 
 template <class T>
 Result<T> json_int(const oci::Json& j, const char* key, T lo, T hi, const std::string& field) {
   if (!j.contains(key)) return T{};
   const auto& v = j[key];
-  if (!v.is_number_integer()) return bad(cat(field, ".", key), "must be an integer");
+  if (!v.is_number_integer()) return invalid_field(cat(field, ".", key), "must be an integer");
   if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(hi)
                              : (v.get<int64_t>() < static_cast<int64_t>(lo) ||
                                 (hi >= 0 && v.get<int64_t>() > static_cast<int64_t>(hi)))) {
-    return bad(cat(field, ".", key), "out of range");
+    return invalid_field(cat(field, ".", key), "out of range");
   }
   return v.get<T>();
 }
@@ -149,8 +149,9 @@ Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
       {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
       {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
   }};
-  if (!j.is_object()) return bad(f, "must be an object");
-  if (!j.contains("policy") || !j["policy"].is_string()) return bad(f + ".policy", "is required");
+  if (!j.is_object()) return invalid_field(f, "must be an object");
+  if (!j.contains("policy") || !j["policy"].is_string())
+    return invalid_field(f + ".policy", "is required");
   SchedPlan out;
   std::string policy = j["policy"].get<std::string>();
   bool known = false;
@@ -160,7 +161,7 @@ Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
       known = true;
     }
   }
-  if (!known) return bad(f + ".policy", cat("unknown policy ", in_quotes(policy)));
+  if (!known) return invalid_field(f + ".policy", cat("unknown policy ", quote(policy)));
   HULL_ASSIGN(nice, json_int<int32_t>(j, "nice", -20, 19, f));
   HULL_ASSIGN(prio, json_int<uint32_t>(j, "priority", 0, 99, f));
   HULL_ASSIGN(runtime, json_int<uint64_t>(j, "runtime", 0, UINT64_MAX, f));
@@ -172,7 +173,7 @@ Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
   out.deadline = deadline;
   out.period = period;
   if (j.contains("flags")) {
-    if (!j["flags"].is_array()) return bad(f + ".flags", "must be an array");
+    if (!j["flags"].is_array()) return invalid_field(f + ".flags", "must be an array");
     for (size_t i = 0; i < j["flags"].size(); ++i) {
       const auto& fl = j["flags"][i];
       std::string name = fl.is_string() ? fl.get<std::string>() : "";
@@ -180,7 +181,7 @@ Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
       for (const auto& [n, v] : kFlags) {
         if (n == name) bit = v;
       }
-      if (!bit) return bad(cat(f, ".flags[", i, "]"), cat("unknown flag ", in_quotes(name)));
+      if (!bit) return invalid_field(cat(f, ".flags[", i, "]"), cat("unknown flag ", quote(name)));
       out.flags |= bit;
     }
   }
@@ -188,14 +189,15 @@ Result<SchedPlan> plan_scheduler(const oci::Json& j, const std::string& f) {
 }
 
 Result<int> plan_io_priority(const oci::Json& j, const std::string& f) {
-  if (!j.is_object()) return bad(f, "must be an object");
-  if (!j.contains("class") || !j["class"].is_string()) return bad(f + ".class", "is required");
+  if (!j.is_object()) return invalid_field(f, "must be an object");
+  if (!j.contains("class") || !j["class"].is_string())
+    return invalid_field(f + ".class", "is required");
   std::string c = j["class"].get<std::string>();
   int cls = c == "IOPRIO_CLASS_RT"     ? 1
             : c == "IOPRIO_CLASS_BE"   ? 2
             : c == "IOPRIO_CLASS_IDLE" ? 3
                                        : 0;
-  if (!cls) return bad(f + ".class", cat("unknown class ", in_quotes(c)));
+  if (!cls) return invalid_field(f + ".class", cat("unknown class ", quote(c)));
   HULL_ASSIGN(prio, json_int<int>(j, "priority", 0, 7, f));
   return cls << 13 | prio;  // IOPRIO_PRIO_VALUE
 }
@@ -235,25 +237,25 @@ bool ContainerPlan::creates_userns() const {
 Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_prefix) {
   const std::string f(field_prefix);
   ProcessPlan out;
-  if (!p.args || p.args->empty()) return bad(f + ".args", "must name the program to run");
+  if (!p.args || p.args->empty()) return invalid_field(f + ".args", "must name the program to run");
   out.args = *p.args;
-  if (out.args[0].empty()) return bad(f + ".args[0]", "must not be empty");
+  if (out.args[0].empty()) return invalid_field(f + ".args[0]", "must not be empty");
   if (p.env) out.env = *p.env;
   for (size_t i = 0; i < out.env.size(); ++i) {
     if (out.env[i].find('=') == std::string::npos) {
-      return bad(cat(f, ".env[", i, "]"),
-                 cat("not of the form KEY=VALUE: ", in_quotes(out.env[i])));
+      return invalid_field(cat(f, ".env[", i, "]"),
+                           cat("not of the form KEY=VALUE: ", quote(out.env[i])));
     }
   }
   if (!absolute(p.cwd))
-    return bad(f + ".cwd", cat("must be an absolute path, got ", in_quotes(p.cwd)));
+    return invalid_field(f + ".cwd", cat("must be an absolute path, got ", quote(p.cwd)));
   out.cwd = p.cwd;
   out.uid = p.user.uid;
   out.gid = p.user.gid;
   if (p.user.additional_gids)
     out.additional_gids.assign(p.user.additional_gids->begin(), p.user.additional_gids->end());
   if (p.user.umask) {
-    if (*p.user.umask > 0777) return bad(f + ".user.umask", "must be at most 0777");
+    if (*p.user.umask > 0777) return invalid_field(f + ".user.umask", "must be at most 0777");
     out.umask = static_cast<mode_t>(*p.user.umask);
   }
   if (p.rlimits) {
@@ -262,16 +264,16 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
       const auto& r = (*p.rlimits)[i];
       std::string rf = cat(f, ".rlimits[", i, "]");
       auto n = oci::rlimit_number(r.type);
-      if (!n) return bad(rf + ".type", cat("unknown rlimit ", in_quotes(r.type)));
+      if (!n) return invalid_field(rf + ".type", cat("unknown rlimit ", quote(r.type)));
       if (!seen.insert(*n).second)
-        return bad(rf + ".type", cat("duplicate rlimit ", in_quotes(r.type)));
-      if (r.soft > r.hard) return bad(rf, "soft limit is greater than the hard limit");
+        return invalid_field(rf + ".type", cat("duplicate rlimit ", quote(r.type)));
+      if (r.soft > r.hard) return invalid_field(rf, "soft limit is greater than the hard limit");
       out.rlimits.push_back({*n, r.soft, r.hard, rf});
     }
   }
   if (p.oom_score_adj) {
     if (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000) {
-      return bad(f + ".oomScoreAdj", "must be in [-1000, 1000]");
+      return invalid_field(f + ".oomScoreAdj", "must be in [-1000, 1000]");
     }
     out.oom_score_adj = *p.oom_score_adj;
   }
@@ -302,7 +304,7 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
   out.terminal = p.terminal.value_or(false);
   if (p.console_size) {
     if (p.console_size->height > 0xffff || p.console_size->width > 0xffff) {
-      return bad(f + ".consoleSize", "height and width must be at most 65535");
+      return invalid_field(f + ".consoleSize", "height and width must be at most 65535");
     }
     out.console_rows = static_cast<uint16_t>(p.console_size->height);
     out.console_cols = static_cast<uint16_t>(p.console_size->width);
@@ -312,7 +314,7 @@ Result<ProcessPlan> plan_process(const oci::Process& p, std::string_view field_p
 
 Result<ContainerPlan> plan_container(const oci::Spec& spec) {
   ContainerPlan out;
-  if (!spec.process) return bad("process", "is required to create a container");
+  if (!spec.process) return invalid_field("process", "is required to create a container");
   HULL_ASSIGN(proc, plan_process(*spec.process, "process"));
   out.process = std::move(proc);
   out.root_readonly = spec.root && spec.root->readonly.value_or(false);
@@ -327,10 +329,12 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
         const auto& n = (*l.namespaces)[i];
         std::string nf = cat("linux.namespaces[", i, "]");
         int flag = namespace_flag(n.type);
-        if (!flag) return bad(nf + ".type", cat("unknown namespace type ", in_quotes(n.type)));
+        if (!flag)
+          return invalid_field(nf + ".type", cat("unknown namespace type ", quote(n.type)));
         if (!seen.insert(flag).second)
-          return bad(nf + ".type", cat("duplicate namespace ", in_quotes(n.type)));
-        if (n.path && !absolute(*n.path)) return bad(nf + ".path", "must be an absolute path");
+          return invalid_field(nf + ".type", cat("duplicate namespace ", quote(n.type)));
+        if (n.path && !absolute(*n.path))
+          return invalid_field(nf + ".path", "must be an absolute path");
         out.namespaces.push_back(
             {flag, n.type, n.path && !n.path->empty() ? n.path : std::nullopt});
       }
@@ -348,23 +352,24 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
     out.uid_mappings = std::move(um);
     out.gid_mappings = std::move(gm);
     if (out.creates_userns() && (out.uid_mappings.empty() || out.gid_mappings.empty())) {
-      return bad("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+      return invalid_field("linux.uidMappings",
+                           "a new user namespace needs uidMappings and gidMappings");
     }
     if (!out.has_namespace(CLONE_NEWUSER) &&
         (!out.uid_mappings.empty() || !out.gid_mappings.empty())) {
-      return bad("linux.uidMappings", "mappings given without a user namespace");
+      return invalid_field("linux.uidMappings", "mappings given without a user namespace");
     }
     HULL_ASSIGN(to, plan_time_offsets(l.time_offsets));
     out.time_offsets = std::move(to);
     if (!out.time_offsets.empty() &&
         !(out.has_namespace(CLONE_NEWTIME) && !out.find_namespace(CLONE_NEWTIME)->path)) {
-      return bad("linux.timeOffsets", "needs a new time namespace");
+      return invalid_field("linux.timeOffsets", "needs a new time namespace");
     }
     if (l.rootfs_propagation && !l.rootfs_propagation->empty()) {
       unsigned long p = propagation_flag(*l.rootfs_propagation);
       if (!p)
-        return bad("linux.rootfsPropagation",
-                   cat("unknown propagation ", in_quotes(*l.rootfs_propagation)));
+        return invalid_field("linux.rootfsPropagation",
+                             cat("unknown propagation ", quote(*l.rootfs_propagation)));
       out.rootfs_propagation = p;
     }
     if (l.devices) {
@@ -372,13 +377,13 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
         const auto& d = (*l.devices)[i];
         std::string df = cat("linux.devices[", i, "]");
         HULL_ASSIGN(type, device_type(d.type, df + ".type"));
-        if (!absolute(d.path)) return bad(df + ".path", "must be an absolute path");
+        if (!absolute(d.path)) return invalid_field(df + ".path", "must be an absolute path");
         if (type != S_IFIFO &&
             (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff)) {
-          return bad(df, "major or minor number out of range");
+          return invalid_field(df, "major or minor number out of range");
         }
         mode_t perm = d.file_mode.value_or(0666);
-        if (perm > 07777) return bad(df + ".fileMode", "must be at most 07777");
+        if (perm > 07777) return invalid_field(df + ".fileMode", "must be at most 07777");
         out.devices.push_back({df, d.path, type | perm,
                                type == S_IFIFO ? 0
                                                : makedev(static_cast<unsigned>(d.major),
@@ -390,11 +395,11 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
     if (l.readonly_paths) out.readonly_paths = *l.readonly_paths;
     for (size_t i = 0; i < out.masked_paths.size(); ++i) {
       if (!absolute(out.masked_paths[i]))
-        return bad(cat("linux.maskedPaths[", i, "]"), "must be an absolute path");
+        return invalid_field(cat("linux.maskedPaths[", i, "]"), "must be an absolute path");
     }
     for (size_t i = 0; i < out.readonly_paths.size(); ++i) {
       if (!absolute(out.readonly_paths[i]))
-        return bad(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
+        return invalid_field(cat("linux.readonlyPaths[", i, "]"), "must be an absolute path");
     }
     if (l.personality) {
       const auto& pe = *l.personality;
@@ -403,8 +408,8 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       } else if (pe.domain == "LINUX32") {
         out.personality = 0x0008;  // PER_LINUX32
       } else {
-        return bad("linux.personality.domain",
-                   cat("unknown domain ", in_quotes(pe.domain), " (want LINUX or LINUX32)"));
+        return invalid_field("linux.personality.domain",
+                             cat("unknown domain ", quote(pe.domain), " (want LINUX or LINUX32)"));
       }
       if (pe.flags && !pe.flags->empty()) {
         return fail(Errc::Unsupported,
@@ -414,21 +419,21 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
     if (l.sysctl) {
       for (const auto& [k, v] : *l.sysctl) {
         if (k.empty() || k.find("..") != std::string::npos || k.find('/') != std::string::npos) {
-          return bad(cat("linux.sysctl.", k), "not a sysctl name");
+          return invalid_field(cat("linux.sysctl.", k), "not a sysctl name");
         }
         out.sysctl[k] = v;
       }
     }
   }
   if ((out.hostname || out.domainname) && !out.has_namespace(CLONE_NEWUTS)) {
-    return bad(out.hostname ? "hostname" : "domainname", "needs a new UTS namespace");
+    return invalid_field(out.hostname ? "hostname" : "domainname", "needs a new UTS namespace");
   }
   if (!out.has_namespace(CLONE_NEWNS) && (spec.mounts && !spec.mounts->empty())) {
     // The container pivots into its rootfs: in the agent's mount namespace
     // that would take the agent's root away (hull's runc mode adds one).
-    return bad("mounts",
-               "need a new mount namespace: add {\"type\": \"mount\"} to "
-               "linux.namespaces");
+    return invalid_field("mounts",
+                         "need a new mount namespace: add {\"type\": \"mount\"} to "
+                         "linux.namespaces");
   }
 
   if (spec.mounts) {
@@ -437,7 +442,7 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       MountPlan mp;
       mp.field = cat("mounts[", i, "]");
       if (!absolute(m.destination))
-        return bad(mp.field + ".destination", "must be an absolute path");
+        return invalid_field(mp.field + ".destination", "must be an absolute path");
       mp.destination = m.destination;
       mp.type = m.type.value_or("");
       mp.source = m.source.value_or("");
@@ -448,10 +453,11 @@ Result<ContainerPlan> plan_container(const oci::Spec& spec) {
       if (mp.opts.is_bind()) mp.type.clear();
       if (mp.type == "cgroup") mp.type = "cgroup2";
       if (!mp.opts.is_bind() && mp.type.empty()) {
-        return bad(mp.field + ".type", "is required unless the options say bind or rbind");
+        return invalid_field(mp.field + ".type",
+                             "is required unless the options say bind or rbind");
       }
       if (mp.opts.is_bind() && mp.source.empty())
-        return bad(mp.field + ".source", "is required for a bind mount");
+        return invalid_field(mp.field + ".source", "is required for a bind mount");
       if (mp.opts.is_bind()) {
         HULL_ASSIGN(subs, plan_submounts(m.extra, mp.field));
         mp.submounts = std::move(subs);

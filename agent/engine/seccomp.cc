@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/engine/str.h"
+#include "common/text.h"
 #include "common/unique_fd.h"
 
 namespace hull::engine {
@@ -23,20 +24,16 @@ struct CtxDeleter {
 };
 using Ctx = std::unique_ptr<void, CtxDeleter>;
 
-std::unexpected<Error> bad(const std::string& field, std::string_view why) {
-  return fail(Errc::Invalid, cat(field, ": ", why));
-}
-
 // `field` names the action, `errno_field` its errno return value.
 Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_ret,
                         const std::string& field, const std::string& errno_field) {
   bool takes_errno = name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE";
   if (errno_ret && !takes_errno) {
-    return bad(field,
-               cat("an errno return value needs SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ", name));
+    return invalid_field(
+        field, cat("an errno return value needs SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ", name));
   }
   uint32_t e = errno_ret.value_or(EPERM);
-  if (e > 0xffff) return bad(errno_field, cat(e, " is out of range (at most 65535)"));
+  if (e > 0xffff) return invalid_field(errno_field, cat(e, " is out of range (at most 65535)"));
   if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
   if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
   if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
@@ -50,7 +47,7 @@ Result<uint32_t> action(const std::string& name, std::optional<uint32_t> errno_r
                     ": SCMP_ACT_NOTIFY is not supported: a VM cannot pass the notification fd "
                     "to the host's listenerPath"));
   }
-  return bad(field, cat("unknown action ", in_quotes(name)));
+  return invalid_field(field, cat("unknown action ", quote(name)));
 }
 
 Result<scmp_compare> compare_op(const std::string& op, const std::string& field) {
@@ -66,7 +63,7 @@ Result<scmp_compare> compare_op(const std::string& op, const std::string& field)
   for (const auto& [name, v] : kOps) {
     if (name == op) return v;
   }
-  return bad(field, cat("unknown operator ", in_quotes(op)));
+  return invalid_field(field, cat("unknown operator ", quote(op)));
 }
 
 Result<uint32_t> filter_flag(const std::string& name, const std::string& field) {
@@ -74,18 +71,19 @@ Result<uint32_t> filter_flag(const std::string& name, const std::string& field) 
   if (name == "SECCOMP_FILTER_FLAG_LOG") return SECCOMP_FILTER_FLAG_LOG;
   if (name == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
   if (name == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") return 1u << 5;  // Linux 5.19
-  return bad(field, cat("unknown flag ", in_quotes(name)));
+  return invalid_field(field, cat("unknown flag ", quote(name)));
 }
 
 // "SCMP_ARCH_X86_64" -> libseccomp's "x86_64".
 Result<uint32_t> arch_token(const std::string& name, const std::string& field) {
   constexpr std::string_view kPrefix = "SCMP_ARCH_";
-  if (name.rfind(kPrefix, 0) != 0) return bad(field, cat("unknown architecture ", in_quotes(name)));
+  if (name.rfind(kPrefix, 0) != 0)
+    return invalid_field(field, cat("unknown architecture ", quote(name)));
   std::string lower;
   for (char c : name.substr(kPrefix.size()))
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   uint32_t token = seccomp_arch_resolve_name(lower.c_str());
-  if (token == 0) return bad(field, cat("unknown architecture ", in_quotes(name)));
+  if (token == 0) return invalid_field(field, cat("unknown architecture ", quote(name)));
   return token;
 }
 
@@ -212,7 +210,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   HULL_ASSIGN(def, action(p.default_action, p.default_errno_ret, base + ".defaultAction",
                           base + ".defaultErrnoRet"));
   Ctx ctx(seccomp_init(def));
-  if (!ctx) return bad(base + ".defaultAction", "libseccomp refused the default action");
+  if (!ctx) return invalid_field(base + ".defaultAction", "libseccomp refused the default action");
   // NNP is the init's business (process.noNewPrivileges); the program is exported, not loaded here.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
     return fail_errno("seccomp: attr NNP", -rc);
@@ -244,7 +242,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
         for (size_t a = 0; a < sc.args->size(); ++a) {
           const auto& arg = (*sc.args)[a];
           std::string af = cat(sf, ".args[", a, "]");
-          if (arg.index >= 6) return bad(af + ".index", "must be less than 6");
+          if (arg.index >= 6) return invalid_field(af + ".index", "must be less than 6");
           HULL_ASSIGN(op, compare_op(arg.op, af + ".op"));
           scmp_arg_cmp c{arg.index, op, arg.value, 0};
           if (op == SCMP_CMP_MASKED_EQ) c.datum_b = arg.value_two.value_or(0);
@@ -264,7 +262,7 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
           int rc = seccomp_rule_add_array(ctx.get(), act, nr, n, c);
           if (rc < 0)
             return fail(Error{Errc::Invalid, -rc,
-                              cat(nf, ": libseccomp refused the rule for ", in_quotes(name))});
+                              cat(nf, ": libseccomp refused the rule for ", quote(name))});
           return {};
         };
         if (split) {
@@ -294,9 +292,10 @@ Result<SeccompProgram> compile_seccomp(const oci::Seccomp& p) {
   out.bpf.insert(0, stub);
   size_t insns = out.bpf.size() / sizeof(sock_filter);
   if (insns > BPF_MAXINSNS) {
-    return bad(base, cat("the profile compiles to ", insns,
-                         " BPF instructions, more than the kernel's limit of ", BPF_MAXINSNS,
-                         "; merge rules (one rule may name many syscalls)"));
+    return invalid_field(base,
+                         cat("the profile compiles to ", insns,
+                             " BPF instructions, more than the kernel's limit of ", BPF_MAXINSNS,
+                             "; merge rules (one rule may name many syscalls)"));
   }
   return out;
 }

@@ -33,9 +33,4 @@ std::string cat(const A&... a) {
   return out;
 }
 
-// "\"value\"" for messages that quote a user-supplied string.
-inline std::string in_quotes(std::string_view s) {
-  return cat("\"", s, "\"");
-}
-
 }  // namespace hull::engine

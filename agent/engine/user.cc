@@ -10,6 +10,7 @@
 
 #include "agent/engine/process_setup.h"
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 namespace hull::engine {
 namespace {
@@ -120,7 +121,7 @@ Result<std::string> find_executable(const ProcessPlan& p) {
                       : err == EACCES ? "permission denied"
                                       : std::string(std::strerror(err));
     return fail(err == ENOENT ? Errc::NotFound : Errc::Invalid,
-                cat("exec: ", in_quotes(name), ": stat ", name, ": ", why));
+                cat("exec: ", quote(name), ": stat ", name, ": ", why));
   }
   std::string path = env_get(p.env, "PATH");
   if (!env_has(p.env, "PATH")) path = kDefaultPath;
@@ -130,8 +131,7 @@ Result<std::string> find_executable(const ProcessPlan& p) {
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (executable_file(candidate)) return candidate;
   }
-  return fail(Errc::NotFound,
-              cat("exec: ", in_quotes(name), ": executable file not found in $PATH"));
+  return fail(Errc::NotFound, cat("exec: ", quote(name), ": executable file not found in $PATH"));
 }
 
 Error exec_process(const ProcessPlan& p, const std::string& path) {
@@ -149,7 +149,7 @@ Error exec_process(const ProcessPlan& p, const std::string& path) {
   // Every fd but stdio closes at exec: the init marked them CLOEXEC at its start
   // (maybe_run_init), before any seccomp filter could refuse it.
   ::execve(path.c_str(), argv.data(), envp.data());
-  return Error{Errc::System, errno, cat("exec ", in_quotes(path))};
+  return Error{Errc::System, errno, cat("exec ", quote(path))};
 }
 
 }  // namespace hull::engine

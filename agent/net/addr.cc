@@ -6,14 +6,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace hull::agent::net {
-namespace {
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
-}  // namespace
 
 size_t IpAddr::size() const {
   return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
@@ -22,7 +17,7 @@ size_t IpAddr::size() const {
 Result<IpAddr> parse_ip(std::string_view text) {
   // inet_pton needs a NUL-terminated string; the longest IPv6 text is 45 characters.
   if (text.empty() || text.size() > 45) {
-    return fail(Errc::Invalid, "IP address " + quoted(text) + " is not an IPv4 or IPv6 address");
+    return fail(Errc::Invalid, "IP address " + quote(text) + " is not an IPv4 or IPv6 address");
   }
   std::string s(text);
   IpAddr a;
@@ -34,7 +29,7 @@ Result<IpAddr> parse_ip(std::string_view text) {
     a.family = AF_INET6;
     return a;
   }
-  return fail(Errc::Invalid, "IP address " + quoted(text) + " is not an IPv4 or IPv6 address");
+  return fail(Errc::Invalid, "IP address " + quote(text) + " is not an IPv4 or IPv6 address");
 }
 
 Result<IpAddr> ip_from_bytes(int family, std::span<const uint8_t> b) {
@@ -75,7 +70,7 @@ Result<Prefix> parse_prefix(std::string_view text, int family_hint) {
   unsigned len = 0;
   auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), len);
   if (n.empty() || ec != std::errc() || end != n.data() + n.size() || len > max) {
-    return fail(Errc::Invalid, "prefix " + quoted(text) + ": the length after '/' must be 0-" +
+    return fail(Errc::Invalid, "prefix " + quote(text) + ": the length after '/' must be 0-" +
                                    std::to_string(max));
   }
   p.len = static_cast<uint8_t>(len);

@@ -8,15 +8,12 @@
 #include <algorithm>
 
 #include "agent/net/rtnl.h"
+#include "common/text.h"
 
 namespace hull::agent::net {
 namespace {
 
 constexpr uint32_t kAppliedFlags = IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI;
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 Result<uint8_t> small(uint32_t v, const char* field, std::string_view what) {
   if (v > 255) {
@@ -31,7 +28,7 @@ Result<IpAddr> optional_ip(const std::string& text, int family, const char* fiel
   if (text.empty()) return IpAddr{};
   HULL_ASSIGN(ip, wrap(parse_ip(text), std::string(what) + ": " + field));
   if (family && ip.family != family) {
-    return fail(Errc::Invalid, std::string(what) + ": " + field + " " + quoted(text) +
+    return fail(Errc::Invalid, std::string(what) + ": " + field + " " + quote(text) +
                                    " is not of the route's address family");
   }
   return ip;
@@ -114,7 +111,7 @@ Status valid_name(const std::string& name) {
   bool ok = !name.empty() && name.size() < IFNAMSIZ && name != "." && name != "..";
   for (char c : name) ok = ok && c != '/' && c != ':' && c > ' ' && c < 127;
   if (!ok) {
-    return fail(Errc::Invalid, "interface name " + quoted(name) +
+    return fail(Errc::Invalid, "interface name " + quote(name) +
                                    " is not a valid Linux interface name (1-15 printable "
                                    "characters, no '/', ':' or spaces)");
   }
@@ -188,8 +185,8 @@ Result<RouteSpec> to_route_spec(const Route& r, const std::map<std::string, int>
   if (!r.device().empty()) {
     auto it = index_of.find(r.device());
     if (it == index_of.end()) {
-      return fail(Errc::NotFound, what + ": the guest has no interface named " +
-                                      quoted(r.device()) + " (call UpdateInterface for it first)");
+      return fail(Errc::NotFound, what + ": the guest has no interface named " + quote(r.device()) +
+                                      " (call UpdateInterface for it first)");
     }
     s.oif = it->second;
   }
@@ -265,7 +262,7 @@ Result<NeighSpec> to_neigh_spec(const Neighbor& n, const std::map<std::string, i
   s.lladdr.assign(mac.begin(), mac.end());
   auto it = index_of.find(n.device());
   if (it == index_of.end()) {
-    return fail(Errc::NotFound, what + ": the guest has no interface named " + quoted(n.device()));
+    return fail(Errc::NotFound, what + ": the guest has no interface named " + quote(n.device()));
   }
   s.index = it->second;
   if (n.state() > 0xffff) {
@@ -329,7 +326,7 @@ Result<Interface> update_interface(const Interface& want) {
     for (const LinkInfo& l : links) {
       if (l.name == want.name()) link = &l;
     }
-    what = "name " + quoted(want.name());
+    what = "name " + quote(want.name());
   }
   if (!link) {
     return fail(Errc::NotFound, "UpdateInterface: no guest interface has " + what +

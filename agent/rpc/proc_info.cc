@@ -178,8 +178,8 @@ ProcStatm parse_proc_statm(std::string_view text) {
   return m;
 }
 
-ProcessIo parse_proc_io(std::string_view text) {
-  ProcessIo io;
+agent::ProcessIo parse_proc_io(std::string_view text) {
+  agent::ProcessIo io;
   for_each_keyed_line(text, [&](std::string_view key, std::string_view value) {
     uint64_t v = 0;
     if (!parse_number(value, &v)) return;

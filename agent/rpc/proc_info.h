@@ -68,7 +68,7 @@ struct ProcStatm {
 ProcStatm parse_proc_statm(std::string_view text);
 
 // /proc/<pid>/io ("rchar: 12\n..."); missing keys 0.
-ProcessIo parse_proc_io(std::string_view text);
+agent::ProcessIo parse_proc_io(std::string_view text);
 
 // A /proc/<pid>/ns/<type> link, "ipc:[4026531839]": the inode; 0 when it is
 // not of that shape.

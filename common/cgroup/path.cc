@@ -10,10 +10,6 @@ namespace {
 
 const std::string kField = "linux.cgroupsPath";
 
-std::string in_quotes(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
-
 }  // namespace
 
 std::string clean_path(std::string_view p) {
@@ -64,7 +60,7 @@ Result<std::string> systemd_path(std::string_view given, std::string_view id) {
       return fail(Errc::Invalid,
                   "expected cgroupsPath to be of format \"slice:prefix:name\" for systemd "
                   "cgroups, got " +
-                      in_quotes(given) + " instead");
+                      quote(given) + " instead");
     }
     if (!parts[0].empty()) slice = std::string(parts[0]);
     prefix = std::string(parts[1]);
@@ -72,7 +68,7 @@ Result<std::string> systemd_path(std::string_view given, std::string_view id) {
   }
   if (name.empty() || name.find('/') != std::string::npos) {
     return fail(Errc::Invalid,
-                kField + " " + std::string(given) + ": bad unit name " + in_quotes(name));
+                kField + " " + std::string(given) + ": bad unit name " + quote(name));
   }
   HULL_ASSIGN(parent, wrap(expand_slice(slice), kField + " " + std::string(given)));
   std::string unit;
@@ -87,15 +83,14 @@ Result<std::string> systemd_path(std::string_view given, std::string_view id) {
 Result<std::string> vm_path(const std::optional<std::string>& cgroups_path, std::string_view id) {
   if (!cgroups_path || cgroups_path->empty()) {
     if (id.empty() || id.find('/') != std::string_view::npos || id == "." || id == "..") {
-      return fail(Errc::Invalid, "container id " + in_quotes(id) + " cannot name a cgroup");
+      return fail(Errc::Invalid, "container id " + quote(id) + " cannot name a cgroup");
     }
     return "/hull/" + std::string(id);
   }
   const std::string& p = *cgroups_path;
   if (systemd_form(p)) return systemd_path(p, id);
   for (auto comp : split(p, '/')) {
-    if (comp == "..")
-      return fail(Errc::Invalid, kField + ": must not contain \"..\": " + in_quotes(p));
+    if (comp == "..") return fail(Errc::Invalid, kField + ": must not contain \"..\": " + quote(p));
   }
   std::string out = clean_path("/" + p);
   if (out == "/") return fail(Errc::Invalid, kField + ": names the cgroup root itself");

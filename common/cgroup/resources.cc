@@ -1,4 +1,5 @@
 #include "common/cgroup/resources.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,14 +8,6 @@ namespace hull::cgroup {
 namespace {
 
 const std::string kRes = "linux.resources.";
-
-std::unexpected<Error> bad(const std::string& field, std::string_view why) {
-  return fail(Errc::Invalid, field + ": " + std::string(why));
-}
-
-std::string in_quotes(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
-}
 
 std::string dev(int64_t major, int64_t minor) {
   return std::to_string(major) + ":" + std::to_string(minor);
@@ -30,10 +23,10 @@ std::string num_or_max(int64_t v) {
 Status add_memory(const oci::Memory& m, std::vector<Write>& out) {
   std::string f = kRes + "memory.";
   int64_t limit = m.limit.value_or(0);
-  if (limit < -1) return bad(f + "limit", "must be -1 (unlimited) or a byte count");
+  if (limit < -1) return invalid_field(f + "limit", "must be -1 (unlimited) or a byte count");
   if (m.swap) {
     auto swap = memory_swap_to_v2(*m.swap, limit);
-    if (!swap) return bad(f + "swap", swap.error().msg);
+    if (!swap) return invalid_field(f + "swap", swap.error().msg);
     std::string v = num_or_max(*swap);
     if (v.empty() && *swap == 0 && *m.swap > 0) v = "0";  // swap == limit: no swap at all
     if (!v.empty()) out.push_back({"memory.swap.max", v, f + "swap"});
@@ -43,7 +36,7 @@ Status add_memory(const oci::Memory& m, std::vector<Write>& out) {
   if (std::string v = num_or_max(limit); !v.empty()) out.push_back({"memory.max", v, f + "limit"});
   if (m.reservation) {
     if (*m.reservation < -1) {
-      return bad(f + "reservation", "must be -1 (unlimited) or a byte count");
+      return invalid_field(f + "reservation", "must be -1 (unlimited) or a byte count");
     }
     if (std::string v = num_or_max(*m.reservation); !v.empty()) {
       out.push_back({"memory.low", v, f + "reservation"});
@@ -55,7 +48,8 @@ Status add_memory(const oci::Memory& m, std::vector<Write>& out) {
 Status add_io(const oci::BlockIo& b, std::vector<Write>& out) {
   std::string f = kRes + "blockIO.";
   if (b.weight && *b.weight != 0) {
-    if (*b.weight < 10 || *b.weight > 1000) return bad(f + "weight", "must be in [10, 1000]");
+    if (*b.weight < 10 || *b.weight > 1000)
+      return invalid_field(f + "weight", "must be in [10, 1000]");
     out.push_back(
         {"io.weight", std::to_string(blkio_weight_to_io_weight(*b.weight)), f + "weight"});
   }
@@ -64,7 +58,7 @@ Status add_io(const oci::BlockIo& b, std::vector<Write>& out) {
       const auto& d = (*b.weight_device)[i];
       if (!d.weight) continue;
       std::string df = f + "weightDevice[" + std::to_string(i) + "].weight";
-      if (*d.weight < 10 || *d.weight > 1000) return bad(df, "must be in [10, 1000]");
+      if (*d.weight < 10 || *d.weight > 1000) return invalid_field(df, "must be in [10, 1000]");
       out.push_back(
           {"io.weight",
            dev(d.major, d.minor) + " " + std::to_string(blkio_weight_to_io_weight(*d.weight)), df});
@@ -141,8 +135,7 @@ Result<oci::Cpu> keep_cpu_max_half(oci::Cpu c, std::string_view current) {
   bool has_period = c.period.value_or(0) != 0;
   if (has_quota == has_period) return c;
   auto invalid = [&] {
-    return fail(Errc::Invalid,
-                "cpu.max: " + in_quotes(current) + " is not \"<quota|max> <period>\"");
+    return fail(Errc::Invalid, "cpu.max: " + quote(current) + " is not \"<quota|max> <period>\"");
   };
   size_t space = current.find(' ');
   if (space == std::string_view::npos || space == 0) return invalid();
@@ -178,7 +171,7 @@ Result<std::vector<Write>> cpu_writes(const oci::Cpu& c) {
   }
   if (c.burst) out.push_back({"cpu.max.burst", std::to_string(*c.burst), f + "burst"});
   if (c.idle) {
-    if (*c.idle != 0 && *c.idle != 1) return bad(f + "idle", "must be 0 or 1");
+    if (*c.idle != 0 && *c.idle != 1) return invalid_field(f + "idle", "must be 0 or 1");
     out.push_back({"cpu.idle", std::to_string(*c.idle), f + "idle"});
   }
   if (c.cpus && !c.cpus->empty()) out.push_back({"cpuset.cpus", *c.cpus, f + "cpus"});
@@ -203,7 +196,7 @@ Result<std::vector<Write>> writes(const oci::Resources& r) {
       const auto& h = (*r.hugepage_limits)[i];
       std::string hf = kRes + "hugepageLimits[" + std::to_string(i) + "].pageSize";
       if (!valid_page_size(h.page_size)) {
-        return bad(hf, "not a page size like \"2MB\": " + in_quotes(h.page_size));
+        return invalid_field(hf, "not a page size like \"2MB\": " + quote(h.page_size));
       }
       out.push_back({"hugetlb." + h.page_size + ".max", std::to_string(h.limit), hf});
     }
@@ -212,7 +205,7 @@ Result<std::vector<Write>> writes(const oci::Resources& r) {
     for (const auto& [device, lim] : *r.rdma) {
       std::string rf = kRes + "rdma." + device;
       if (device.empty() || device.find_first_of(" \n") != std::string::npos) {
-        return bad(rf, "bad device name");
+        return invalid_field(rf, "bad device name");
       }
       if (!lim.hca_handles && !lim.hca_objects) continue;
       std::string h = lim.hca_handles ? std::to_string(*lim.hca_handles) : "max";
@@ -225,11 +218,11 @@ Result<std::vector<Write>> writes(const oci::Resources& r) {
       std::string uf = kRes + "unified." + file;
       if (file.empty() || file.find('/') != std::string::npos || file[0] == '.' ||
           file.find('.') == std::string::npos) {
-        return bad(uf, "not a cgroup v2 interface file name");
+        return invalid_field(uf, "not a cgroup v2 interface file name");
       }
       if (file.starts_with("cgroup.") && file != "cgroup.max.depth" &&
           file != "cgroup.max.descendants" && file != "cgroup.type") {
-        return bad(
+        return invalid_field(
             uf, "core cgroup files other than max.depth/max.descendants/type are managed by hull");
       }
       out.push_back({file, value, uf});

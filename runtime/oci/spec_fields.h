@@ -13,11 +13,19 @@
 #pragma once
 
 #include <concepts>
+#include <optional>
 #include <type_traits>
 
 #include "runtime/oci/spec.h"
 
 namespace hull::oci::detail {
+
+// Whether T is a std::optional (the reader and the writer treat those as
+// fields that may be absent).
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
 
 template <class T, class U>
 concept Is = std::same_as<std::remove_const_t<T>, U>;

@@ -10,11 +10,6 @@ namespace hull::oci {
 namespace {
 
 template <class T>
-struct IsOptional : std::false_type {};
-template <class T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-
-template <class T>
 Json write_value(const T& v);
 
 class Writer {
@@ -24,7 +19,7 @@ class Writer {
   template <class T>
   void field(std::string_view key, const T& v, std::string_view /*rule*/ = {}) {
     known_.push_back(key);
-    if constexpr (IsOptional<T>::value) {
+    if constexpr (detail::IsOptional<T>::value) {
       if (v) out_[std::string(key)] = write_value(*v);
     } else {
       out_[std::string(key)] = write_value(v);

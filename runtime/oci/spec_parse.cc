@@ -14,11 +14,6 @@ namespace hull::oci {
 namespace {
 
 template <class T>
-struct IsOptional : std::false_type {};
-template <class T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-
-template <class T>
 struct IsVector : std::false_type {};
 template <class T>
 struct IsVector<std::vector<T>> : std::true_type {};
@@ -116,7 +111,7 @@ class Reader {
     auto it = obj_.find(key);
     bool absent = it == obj_.end() || it->is_null();
     std::string path = join_key(path_, key);
-    if constexpr (IsOptional<T>::value) {
+    if constexpr (detail::IsOptional<T>::value) {
       if (absent) {
         out.reset();
         return;

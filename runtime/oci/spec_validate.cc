@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "common/text.h"
 #include "runtime/oci/spec.h"
 
 namespace hull::oci {
@@ -122,27 +123,6 @@ std::string list(const std::array<std::string_view, N>& set) {
   return out;
 }
 
-// A user string quoted for an error message, with control bytes escaped.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s.substr(0, 120)) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > 120) out += "...";
-  return out + "\"";
-}
-
-std::unexpected<Error> bad(const std::string& path, const std::string& rule) {
-  return fail(Errc::Invalid, path + ": " + rule);
-}
-
 std::string at(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
@@ -208,10 +188,10 @@ bool is_sysctl_key(std::string_view k) {
 }
 
 Status check_process(const Spec& s) {
-  if (!s.process) return bad("process", "must be present");
+  if (!s.process) return invalid_field("process", "must be present");
   const Process& p = *s.process;
-  if (!p.args || p.args->empty()) return bad("process.args", "must be a non-empty array");
-  if (!is_abs(p.cwd)) return bad("process.cwd", "must be an absolute path");
+  if (!p.args || p.args->empty()) return invalid_field("process.args", "must be a non-empty array");
+  if (!is_abs(p.cwd)) return invalid_field("process.cwd", "must be an absolute path");
   if (p.capabilities) {
     const Capabilities& c = *p.capabilities;
     const std::pair<const char*, const std::optional<std::vector<std::string>>*> sets[] = {
@@ -223,8 +203,8 @@ Status check_process(const Spec& s) {
       for (size_t i = 0; i < (*set)->size(); ++i) {
         const std::string& cap = (**set)[i];
         if (!capability_number(cap)) {
-          return bad(at(std::string("process.capabilities.") + name, i),
-                     "unknown capability " + quote(cap));
+          return invalid_field(at(std::string("process.capabilities.") + name, i),
+                               "unknown capability " + quote(cap));
         }
       }
     }
@@ -235,16 +215,16 @@ Status check_process(const Spec& s) {
       const Rlimit& r = (*p.rlimits)[i];
       std::string path = at("process.rlimits", i);
       if (!rlimit_number(r.type)) {
-        return bad(path + ".type", "unknown rlimit " + quote(r.type));
+        return invalid_field(path + ".type", "unknown rlimit " + quote(r.type));
       }
       if (!seen.insert(r.type).second) {
-        return bad(path + ".type", "duplicate rlimit " + quote(r.type));
+        return invalid_field(path + ".type", "duplicate rlimit " + quote(r.type));
       }
-      if (r.soft > r.hard) return bad(path + ".soft", "must not be greater than hard");
+      if (r.soft > r.hard) return invalid_field(path + ".soft", "must not be greater than hard");
     }
   }
   if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000)) {
-    return bad("process.oomScoreAdj", "must be between -1000 and 1000");
+    return invalid_field("process.oomScoreAdj", "must be between -1000 and 1000");
   }
   return {};
 }
@@ -254,9 +234,10 @@ Status check_mounts(const Spec& s) {
   for (size_t i = 0; i < s.mounts->size(); ++i) {
     const Mount& m = (*s.mounts)[i];
     std::string path = at("mounts", i);
-    if (!is_abs(m.destination)) return bad(path + ".destination", "must be an absolute path");
+    if (!is_abs(m.destination))
+      return invalid_field(path + ".destination", "must be an absolute path");
     if (m.uid_mappings.has_value() != m.gid_mappings.has_value()) {
-      return bad(path, "uidMappings and gidMappings must be given together");
+      return invalid_field(path, "uidMappings and gidMappings must be given together");
     }
   }
   return {};
@@ -278,9 +259,9 @@ Status check_hooks(const Spec& s) {
     for (size_t i = 0; i < (*hooks)->size(); ++i) {
       const Hook& hook = (**hooks)[i];
       std::string path = at(std::string("hooks.") + name, i);
-      if (!is_abs(hook.path)) return bad(path + ".path", "must be an absolute path");
+      if (!is_abs(hook.path)) return invalid_field(path + ".path", "must be an absolute path");
       if (hook.timeout && *hook.timeout <= 0) {
-        return bad(path + ".timeout", "must be greater than zero");
+        return invalid_field(path + ".timeout", "must be greater than zero");
       }
     }
   }
@@ -295,15 +276,16 @@ Status check_namespaces(const Spec& s) {
     const Namespace& ns = nss[i];
     std::string path = at("linux.namespaces", i);
     if (!one_of(kNamespaces, ns.type)) {
-      return bad(path + ".type",
-                 "unknown namespace " + quote(ns.type) + " (known: " + list(kNamespaces) + ")");
+      return invalid_field(path + ".type", "unknown namespace " + quote(ns.type) +
+                                               " (known: " + list(kNamespaces) + ")");
     }
     if (!seen.insert(ns.type).second) {
-      return bad(path + ".type", "duplicate namespace " + quote(ns.type));
+      return invalid_field(path + ".type", "duplicate namespace " + quote(ns.type));
     }
     // Every Linux namespace type can be joined with setns(2); the path must
     // name one (/proc/<pid>/ns/<type> or a bind mount of it).
-    if (ns.path && !is_abs(*ns.path)) return bad(path + ".path", "must be an absolute path");
+    if (ns.path && !is_abs(*ns.path))
+      return invalid_field(path + ".path", "must be an absolute path");
   }
   return {};
 }
@@ -313,15 +295,15 @@ Status check_id_mappings(const Spec& s) {
   const Namespace* user = find_namespace(s, "user");
   bool mapped = l.uid_mappings || l.gid_mappings;
   if (mapped && !user) {
-    return bad(l.uid_mappings ? "linux.uidMappings" : "linux.gidMappings",
-               "needs a user namespace in linux.namespaces");
+    return invalid_field(l.uid_mappings ? "linux.uidMappings" : "linux.gidMappings",
+                         "needs a user namespace in linux.namespaces");
   }
   if (user && !user->path) {
     if (!l.uid_mappings || l.uid_mappings->empty()) {
-      return bad("linux.uidMappings", "a new user namespace needs uid mappings");
+      return invalid_field("linux.uidMappings", "a new user namespace needs uid mappings");
     }
     if (!l.gid_mappings || l.gid_mappings->empty()) {
-      return bad("linux.gidMappings", "a new user namespace needs gid mappings");
+      return invalid_field("linux.gidMappings", "a new user namespace needs gid mappings");
     }
   }
   return {};
@@ -334,9 +316,9 @@ Status check_devices(const Spec& s) {
       const Device& d = (*l.devices)[i];
       std::string path = at("linux.devices", i);
       if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p") {
-        return bad(path + ".type", "must be one of c, b, u, p");
+        return invalid_field(path + ".type", "must be one of c, b, u, p");
       }
-      if (!is_abs(d.path)) return bad(path + ".path", "must be an absolute path");
+      if (!is_abs(d.path)) return invalid_field(path + ".path", "must be an absolute path");
     }
   }
   if (l.resources && l.resources->devices) {
@@ -345,10 +327,10 @@ Status check_devices(const Spec& s) {
       const DeviceCgroup& r = rules[i];
       std::string path = at("linux.resources.devices", i);
       if (r.type && *r.type != "a" && *r.type != "c" && *r.type != "b") {
-        return bad(path + ".type", "must be one of a, c, b");
+        return invalid_field(path + ".type", "must be one of a, c, b");
       }
       if (r.access && r.access->find_first_not_of("rwm") != std::string::npos) {
-        return bad(path + ".access", "must be made of the letters r, w, m");
+        return invalid_field(path + ".access", "must be made of the letters r, w, m");
       }
     }
   }
@@ -360,18 +342,18 @@ Status check_sysctl(const Spec& s) {
   if (!l.sysctl) return {};
   for (const auto& [key, value] : *l.sysctl) {
     std::string path = "linux.sysctl[" + quote(key) + "]";
-    if (!is_sysctl_key(key)) return bad(path, "is not a well-formed sysctl name");
+    if (!is_sysctl_key(key)) return invalid_field(path, "is not a well-formed sysctl name");
     std::string k = key;
     std::replace(k.begin(), k.end(), '/', '.');
     bool ipc = one_of(kIpcSysctls, k) || k.starts_with("fs.mqueue.");
     if (ipc) {
-      if (!has_namespace(s, "ipc")) return bad(path, "needs an ipc namespace");
+      if (!has_namespace(s, "ipc")) return invalid_field(path, "needs an ipc namespace");
     } else if (k.starts_with("net.")) {
-      if (!has_namespace(s, "network")) return bad(path, "needs a network namespace");
+      if (!has_namespace(s, "network")) return invalid_field(path, "needs a network namespace");
     } else if (k == "kernel.hostname" || k == "kernel.domainname") {
-      if (!has_namespace(s, "uts")) return bad(path, "needs a uts namespace");
+      if (!has_namespace(s, "uts")) return invalid_field(path, "needs a uts namespace");
     } else {
-      return bad(path, "is not isolated by any namespace the container can have");
+      return invalid_field(path, "is not isolated by any namespace the container can have");
     }
   }
   return {};
@@ -381,15 +363,16 @@ Status check_seccomp(const Seccomp& sc) {
   const std::string base = "linux.seccomp";
   bool notify = sc.default_action == "SCMP_ACT_NOTIFY";
   if (!one_of(kSeccompActions, sc.default_action)) {
-    return bad(base + ".defaultAction", "unknown action " + quote(sc.default_action) +
-                                            " (known: " + list(kSeccompActions) + ")");
+    return invalid_field(base + ".defaultAction", "unknown action " + quote(sc.default_action) +
+                                                      " (known: " + list(kSeccompActions) + ")");
   }
-  if (notify) return bad(base + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
+  if (notify)
+    return invalid_field(base + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
   if (sc.architectures) {
     for (size_t i = 0; i < sc.architectures->size(); ++i) {
       const std::string& a = (*sc.architectures)[i];
       if (!one_of(kSeccompArchs, a)) {
-        return bad(at(base + ".architectures", i), "unknown architecture " + quote(a));
+        return invalid_field(at(base + ".architectures", i), "unknown architecture " + quote(a));
       }
     }
   }
@@ -397,7 +380,7 @@ Status check_seccomp(const Seccomp& sc) {
     for (size_t i = 0; i < sc.flags->size(); ++i) {
       const std::string& f = (*sc.flags)[i];
       if (!one_of(kSeccompFlags, f)) {
-        return bad(at(base + ".flags", i), "unknown flag " + quote(f));
+        return invalid_field(at(base + ".flags", i), "unknown flag " + quote(f));
       }
     }
   }
@@ -405,28 +388,29 @@ Status check_seccomp(const Seccomp& sc) {
     for (size_t i = 0; i < sc.syscalls->size(); ++i) {
       const Syscall& rule = (*sc.syscalls)[i];
       std::string path = at(base + ".syscalls", i);
-      if (rule.names.empty()) return bad(path + ".names", "must be a non-empty array");
+      if (rule.names.empty()) return invalid_field(path + ".names", "must be a non-empty array");
       for (size_t n = 0; n < rule.names.size(); ++n) {
-        if (rule.names[n].empty()) return bad(at(path + ".names", n), "must not be empty");
+        if (rule.names[n].empty())
+          return invalid_field(at(path + ".names", n), "must not be empty");
       }
       if (!one_of(kSeccompActions, rule.action)) {
-        return bad(path + ".action", "unknown action " + quote(rule.action));
+        return invalid_field(path + ".action", "unknown action " + quote(rule.action));
       }
       notify = notify || rule.action == "SCMP_ACT_NOTIFY";
       if (!rule.args) continue;
       for (size_t a = 0; a < rule.args->size(); ++a) {
         const SeccompArg& arg = (*rule.args)[a];
         std::string apath = at(path + ".args", a);
-        if (arg.index >= 6) return bad(apath + ".index", "must be less than 6");
+        if (arg.index >= 6) return invalid_field(apath + ".index", "must be less than 6");
         if (!one_of(kSeccompOps, arg.op)) {
-          return bad(apath + ".op",
-                     "unknown operator " + quote(arg.op) + " (known: " + list(kSeccompOps) + ")");
+          return invalid_field(apath + ".op", "unknown operator " + quote(arg.op) +
+                                                  " (known: " + list(kSeccompOps) + ")");
         }
       }
     }
   }
   if (notify && sc.listener_path.value_or("").empty()) {
-    return bad(base + ".listenerPath", "SCMP_ACT_NOTIFY needs a listener path");
+    return invalid_field(base + ".listenerPath", "SCMP_ACT_NOTIFY needs a listener path");
   }
   return {};
 }
@@ -440,36 +424,37 @@ Status check_linux(const Spec& s) {
   HULL_TRY(check_sysctl(s));
   if (l.seccomp) HULL_TRY(check_seccomp(*l.seccomp));
   if (l.rootfs_propagation && !one_of(kPropagations, *l.rootfs_propagation)) {
-    return bad("linux.rootfsPropagation", "must be one of " + list(kPropagations));
+    return invalid_field("linux.rootfsPropagation", "must be one of " + list(kPropagations));
   }
   bool restricts = (l.masked_paths && !l.masked_paths->empty()) ||
                    (l.readonly_paths && !l.readonly_paths->empty());
   if (restricts && !has_namespace(s, "mount")) {
-    return bad(
+    return invalid_field(
         l.masked_paths && !l.masked_paths->empty() ? "linux.maskedPaths" : "linux.readonlyPaths",
         "needs a mount namespace");
   }
   if (l.personality && l.personality->domain != "LINUX" && l.personality->domain != "LINUX32") {
-    return bad("linux.personality.domain", "must be LINUX or LINUX32");
+    return invalid_field("linux.personality.domain", "must be LINUX or LINUX32");
   }
   return {};
 }
 
 Status check_spec(const Spec& s) {
-  if (s.oci_version.empty()) return bad("ociVersion", "must be present");
+  if (s.oci_version.empty()) return invalid_field("ociVersion", "must be present");
   if (!is_oci_1x(s.oci_version)) {
-    return bad("ociVersion", "must be a 1.x semantic version, not " + quote(s.oci_version));
+    return invalid_field("ociVersion",
+                         "must be a 1.x semantic version, not " + quote(s.oci_version));
   }
-  if (!s.root) return bad("root", "must be present");
-  if (s.root->path.empty()) return bad("root.path", "must be a non-empty string");
+  if (!s.root) return invalid_field("root", "must be present");
+  if (s.root->path.empty()) return invalid_field("root.path", "must be a non-empty string");
   HULL_TRY(check_process(s));
   HULL_TRY(check_mounts(s));
   HULL_TRY(check_hooks(s));
   if (s.hostname && !s.hostname->empty() && !has_namespace(s, "uts")) {
-    return bad("hostname", "needs a uts namespace in linux.namespaces");
+    return invalid_field("hostname", "needs a uts namespace in linux.namespaces");
   }
   if (s.domainname && !s.domainname->empty() && !has_namespace(s, "uts")) {
-    return bad("domainname", "needs a uts namespace in linux.namespaces");
+    return invalid_field("domainname", "needs a uts namespace in linux.namespaces");
   }
   return check_linux(s);
 }

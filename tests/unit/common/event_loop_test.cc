@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/common/test_pipe.h"
+
 namespace hull {
 namespace {
 
@@ -46,39 +48,30 @@ TEST(EventLoop, HandlerErrorEndsRunAndRemovedFdsAreQuiet) {
   EXPECT_FALSE(loop->remove(*token));
 }
 
-struct Pipe {
-  UniqueFd r, w;
-  static Pipe make() {
-    int p[2];
-    EXPECT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-    return {UniqueFd(p[0]), UniqueFd(p[1])};
-  }
-};
-
 TEST(EventLoop, AReusedFdNeverReachesTheOldHandler) {
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
-  Pipe first = Pipe::make();
-  const int number = first.r.get();
+  TestPipe first = TestPipe::make(O_CLOEXEC | O_NONBLOCK);
+  const int number = first.rd.get();
   int old_calls = 0, new_calls = 0;
   auto old_token = loop->add(number, EPOLLIN, [&](uint32_t) { ++old_calls; });
   ASSERT_TRUE(old_token);
   // The owner closes its fd without removing it first; the number is reused.
-  first.r.reset();
-  first.w.reset();
-  Pipe second = Pipe::make();
-  ASSERT_EQ(second.r.get(), number);  // the lowest free number
+  first.rd.reset();
+  first.wr.reset();
+  TestPipe second = TestPipe::make(O_CLOEXEC | O_NONBLOCK);
+  ASSERT_EQ(second.rd.get(), number);  // the lowest free number
   auto new_token = loop->add(number, EPOLLIN, [&](uint32_t) {
     ++new_calls;
     char c;
-    while (::read(second.r.get(), &c, 1) == 1) {
+    while (::read(second.rd.get(), &c, 1) == 1) {
     }
   });
   ASSERT_TRUE(new_token);
   EXPECT_NE(*new_token, *old_token);
   // The old owner's late remove must not take the new registration along.
   EXPECT_TRUE(loop->remove(*old_token));
-  ASSERT_EQ(::write(second.w.get(), "x", 1), 1);
+  ASSERT_EQ(::write(second.wr.get(), "x", 1), 1);
   ASSERT_TRUE(loop->run_once(1000));
   EXPECT_EQ(old_calls, 0);
   EXPECT_EQ(new_calls, 1);
@@ -89,18 +82,18 @@ TEST(EventLoop, AReusedFdNeverReachesTheOldHandler) {
 TEST(EventLoop, AnEventOfARemovedRegistrationIsDroppedInTheSameRound) {
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
-  Pipe a = Pipe::make(), b = Pipe::make();
-  ASSERT_EQ(::write(a.w.get(), "x", 1), 1);
-  ASSERT_EQ(::write(b.w.get(), "x", 1), 1);
+  TestPipe a = TestPipe::make(O_CLOEXEC | O_NONBLOCK), b = TestPipe::make(O_CLOEXEC | O_NONBLOCK);
+  ASSERT_EQ(::write(a.wr.get(), "x", 1), 1);
+  ASSERT_EQ(::write(b.wr.get(), "x", 1), 1);
   // Whichever handler runs first removes the other: its event, already
   // fetched in the same epoll_wait, must not run.
   EventLoop::Token ta = 0, tb = 0;
   int calls = 0;
-  auto ra = loop->add(a.r.get(), EPOLLIN, [&](uint32_t) -> Status {
+  auto ra = loop->add(a.rd.get(), EPOLLIN, [&](uint32_t) -> Status {
     ++calls;
     return loop->remove(tb);
   });
-  auto rb = loop->add(b.r.get(), EPOLLIN, [&](uint32_t) -> Status {
+  auto rb = loop->add(b.rd.get(), EPOLLIN, [&](uint32_t) -> Status {
     ++calls;
     return loop->remove(ta);
   });
@@ -114,10 +107,10 @@ TEST(EventLoop, AnEventOfARemovedRegistrationIsDroppedInTheSameRound) {
 TEST(EventLoop, ModifyRearmsAOneShotRegistration) {
   auto loop = EventLoop::create();
   ASSERT_TRUE(loop);
-  Pipe p = Pipe::make();
-  ASSERT_EQ(::write(p.w.get(), "xy", 2), 2);
+  TestPipe p = TestPipe::make(O_CLOEXEC | O_NONBLOCK);
+  ASSERT_EQ(::write(p.wr.get(), "xy", 2), 2);
   int calls = 0;
-  auto t = loop->add(p.r.get(), EPOLLIN | EPOLLONESHOT, [&](uint32_t) { ++calls; });
+  auto t = loop->add(p.rd.get(), EPOLLIN | EPOLLONESHOT, [&](uint32_t) { ++calls; });
   ASSERT_TRUE(t);
   ASSERT_TRUE(loop->run_once(1000));
   ASSERT_TRUE(loop->run_once(0));  // still readable, but one-shot

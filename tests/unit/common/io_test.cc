@@ -11,37 +11,20 @@
 #include <thread>
 
 #include "common/unique_fd.h"
+#include "tests/unit/common/test_pipe.h"
 
 namespace hull {
 namespace {
 
-struct Pipe {
-  UniqueFd rd, wr;
-};
-
-Pipe make_pipe() {
-  int p[2];
-  EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  return {UniqueFd(p[0]), UniqueFd(p[1])};
-}
-
-std::string read_all(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
 TEST(WriteAll, WaitsOnAFullNonBlockingPipe) {
-  Pipe p = make_pipe();
+  TestPipe p = TestPipe::make();
   ASSERT_TRUE(set_nonblocking(p.wr.get()));
   EXPECT_TRUE(::fcntl(p.wr.get(), F_GETFL) & O_NONBLOCK);
   std::string big(1 << 20, 'x');  // far more than a pipe holds
   std::string got;
   std::thread reader([&] {
     UniqueFd rd = std::move(p.rd);
-    got = read_all(rd.get());
+    got = TestPipe::drain(rd.get());
   });
   ASSERT_TRUE(write_all(p.wr.get(), big));
   p.wr.reset();

@@ -10,32 +10,16 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/unit/common/test_pipe.h"
+
 namespace hull {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A pipe whose read end collects what a child writes.
-struct Pipe {
-  UniqueFd rd, wr;
-  static Pipe make() {
-    int p[2];
-    EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
-    return {UniqueFd(p[0]), UniqueFd(p[1])};
-  }
-  // Everything written once every writer is gone (close wr first).
-  std::string drain() {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    return out;
-  }
-};
-
 // Runs `script` under /bin/sh with its stdout in a pipe; returns the output.
 std::string run_sh(const std::string& script, SpawnOptions o = {}) {
-  Pipe out = Pipe::make();
+  TestPipe out = TestPipe::make();
   o.argv = {"sh", "-c", script};
   o.path = "/bin/sh";
   o.fds.push_back({out.wr.get(), 1});
@@ -63,7 +47,7 @@ uint64_t bit(int sig) {
 TEST(Spawn, MapsFdsEvenWhenTheyCross) {
   // Parent fds a and b go to child fds that are each other's numbers: a
   // naive dup2 in order would overwrite one before copying it.
-  Pipe a = Pipe::make(), b = Pipe::make();
+  TestPipe a = TestPipe::make(), b = TestPipe::make();
   int na = a.wr.get(), nb = b.wr.get();
   SpawnOptions o;
   o.path = "/bin/sh";
@@ -188,7 +172,7 @@ TEST(Spawn, ExecFailureIsReportedWhateverTheFdMapCloses) {
   // Child fd numbers above the lowest free ones: the child closes every
   // unmapped number up to the highest target, which must not take the
   // report pipe along.
-  Pipe p = Pipe::make();
+  TestPipe p = TestPipe::make();
   SpawnOptions o;
   o.argv = {"/no/such/program"};
   o.fds = {{p.wr.get(), 60}};
@@ -257,7 +241,7 @@ TEST(Spawn, RefusesOptionsThatCannotWork) {
 }
 
 TEST(Spawn, ArgvZeroApartFromThePath) {
-  Pipe out = Pipe::make();
+  TestPipe out = TestPipe::make();
   SpawnOptions o;
   o.path = "/bin/sh";
   o.argv = {"a-name-of-its-own", "-c", "echo $0"};

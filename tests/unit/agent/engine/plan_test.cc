@@ -1,6 +1,7 @@
 // Spec -> plan: values resolved, every bad value an error naming its field.
 #include "agent/engine/plan.h"
 #include "agent/engine/str.h"
+#include "common/text.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -168,8 +169,8 @@ TEST(Plan, BindSubmountsFromTheHost) {
   EXPECT_EQ(r->mounts[7].submounts, (std::vector<std::string>{"sub", "sub/deeper"}));
   for (const char* bad : {"/etc", "../x", "a/../b", "a//b", "", "./a", "a/"}) {
     (*s.mounts)[7].extra[std::string(oci::kSubmountsKey)] = {"ok", bad};
-    EXPECT_EQ(error_of(s), cat("mounts[7].io.hull.submounts[1]: ", in_quotes(bad),
-                               " is not a plain relative path"));
+    EXPECT_EQ(error_of(s),
+              cat("mounts[7].io.hull.submounts[1]: ", quote(bad), " is not a plain relative path"));
   }
   (*s.mounts)[7].extra[std::string(oci::kSubmountsKey)] = "sub";
   EXPECT_EQ(error_of(s), "mounts[7].io.hull.submounts: must be an array of relative paths");

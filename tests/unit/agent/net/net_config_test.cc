@@ -10,14 +10,12 @@
 #include <cstdlib>
 #include <thread>
 
+#include "tests/unit/agent/net/test_ip.h"
+
 namespace hull::agent::net {
 namespace {
 
 const std::map<std::string, int> kIndexes{{"lo", 1}, {"eth0", 2}};
-
-IpAddr ip(const char* s) {
-  return *parse_ip(s);
-}
 
 Route route(const char* dst, const char* gw = "", const char* dev = "eth0") {
   Route r;

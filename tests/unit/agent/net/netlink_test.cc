@@ -12,12 +12,10 @@
 
 #include <cstring>
 
+#include "tests/unit/agent/net/test_ip.h"
+
 namespace hull::agent::net {
 namespace {
-
-IpAddr ip(const char* s) {
-  return *parse_ip(s);
-}
 
 template <class T>
 T header_of(const std::vector<uint8_t>& msg) {
