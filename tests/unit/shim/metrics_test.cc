@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-agent::CgroupStats sample() {
+agent::CgroupStats sample_stats() {
   agent::CgroupStats s;
   s.set_cpu_usage_usec(1000);
   s.set_cpu_user_usec(600);
@@ -40,7 +40,7 @@ agent::CgroupStats sample() {
 }
 
 TEST(ShimMetrics, EveryCounterLandsInItsField) {
-  auto m = to_metrics(sample());
+  auto m = to_metrics(sample_stats());
   EXPECT_EQ(m.pids().current(), 3u);
   EXPECT_EQ(m.pids().limit(), 64u);
   EXPECT_EQ(m.cpu().usage_usec(), 1000u);
@@ -74,7 +74,7 @@ TEST(ShimMetrics, UnlimitedIsMaxAsTheCgroupsLibrarySays) {
 }
 
 TEST(ShimMetrics, AnyHasContainerdsBareTypeUrl) {
-  auto any = metrics_any(sample());
+  auto any = metrics_any(sample_stats());
   EXPECT_EQ(any.type_url(), "io.containerd.cgroups.v2.Metrics");
   io::containerd::cgroups::v2::Metrics back;
   ASSERT_TRUE(back.ParseFromString(any.value()));

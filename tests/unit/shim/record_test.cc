@@ -8,7 +8,7 @@
 namespace hull::shim {
 namespace {
 
-PodRecord sample() {
+PodRecord sample_record() {
   PodRecord r;
   r.pod = "p1";
   r.address = "unix:///run/containerd/s/abc";
@@ -19,13 +19,13 @@ PodRecord sample() {
 }
 
 TEST(ShimRecord, RoundTrips) {
-  auto back = parse_record(record_json(sample()));
+  auto back = parse_record(record_json(sample_record()));
   ASSERT_TRUE(back) << back.error().what();
-  EXPECT_EQ(*back, sample());
+  EXPECT_EQ(*back, sample_record());
 }
 
 TEST(ShimRecord, CarriesThePodsHostCgroup) {
-  PodRecord r = sample();
+  PodRecord r = sample_record();
   r.cgroup = R"({"dirs":[],"path":"/kubepods/pod1/p1"})";  // as nlohmann dumps it
   auto back = parse_record(record_json(r));
   ASSERT_TRUE(back) << back.error().what();
@@ -69,10 +69,10 @@ TEST(ShimRecord, WriteAndRead) {
   auto none = read_record(file);
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
-  ASSERT_TRUE(write_record(file, sample()));
+  ASSERT_TRUE(write_record(file, sample_record()));
   auto some = read_record(file);
   ASSERT_TRUE(some && *some);
-  EXPECT_EQ(**some, sample());
+  EXPECT_EQ(**some, sample_record());
 }
 
 TEST(ShimRecord, SelfRefHasAStartTime) {

@@ -12,13 +12,13 @@ namespace {
 
 using packet::Header;
 
-constexpr uint64_t kCid = 3;
+constexpr uint64_t kGuestCid = 3;
 constexpr uint32_t kBuf = limits::kConnBufAlloc;
 
 Header from_guest(uint16_t op, uint32_t len = 0, uint32_t buf_alloc = 262144, uint32_t fwd_cnt = 0,
                   uint32_t flags = 0) {
   Header h;
-  h.src_cid = kCid;
+  h.src_cid = kGuestCid;
   h.dst_cid = 2;
   h.src_port = 1024;
   h.dst_port = 1U << 30;
@@ -31,7 +31,7 @@ Header from_guest(uint16_t op, uint32_t len = 0, uint32_t buf_alloc = 262144, ui
 }
 
 Connection established_host_conn() {
-  Connection c = Connection::host_initiated({1U << 30, 1024}, kCid, kBuf);
+  Connection c = Connection::host_initiated({1U << 30, 1024}, kGuestCid, kBuf);
   auto req = c.take_control();
   EXPECT_TRUE(req && req->op == packet::kOpRequest);
   auto ev = c.on_packet(from_guest(packet::kOpResponse));
@@ -40,13 +40,13 @@ Connection established_host_conn() {
 }
 
 TEST(Connection, HostInitiatedHandshake) {
-  Connection c = Connection::host_initiated({1U << 30, 1024}, kCid, kBuf);
+  Connection c = Connection::host_initiated({1U << 30, 1024}, kGuestCid, kBuf);
   EXPECT_EQ(c.state(), ConnState::AwaitResponse);
   auto req = c.take_control();
   ASSERT_TRUE(req);
   EXPECT_EQ(req->op, packet::kOpRequest);
   EXPECT_EQ(req->src_cid, 2u);
-  EXPECT_EQ(req->dst_cid, kCid);
+  EXPECT_EQ(req->dst_cid, kGuestCid);
   EXPECT_EQ(req->src_port, 1U << 30);
   EXPECT_EQ(req->dst_port, 1024u);
   EXPECT_EQ(req->buf_alloc, kBuf);
@@ -61,7 +61,7 @@ TEST(Connection, HostInitiatedHandshake) {
 
 TEST(Connection, GuestInitiatedAnswersResponseWithGuestCredit) {
   Header req = from_guest(packet::kOpRequest, 0, 4096, 0);
-  Connection c = Connection::guest_initiated({1025, 5000}, kCid, kBuf, req);
+  Connection c = Connection::guest_initiated({1025, 5000}, kGuestCid, kBuf, req);
   EXPECT_EQ(c.state(), ConnState::Established);
   auto resp = c.take_control();
   ASSERT_TRUE(resp);
@@ -72,7 +72,7 @@ TEST(Connection, GuestInitiatedAnswersResponseWithGuestCredit) {
 }
 
 TEST(Connection, RstBeforeResponseCloses) {
-  Connection c = Connection::host_initiated({1U << 30, 1024}, kCid, kBuf);
+  Connection c = Connection::host_initiated({1U << 30, 1024}, kGuestCid, kBuf);
   (void)c.take_control();
   auto ev = c.on_packet(from_guest(packet::kOpRst));
   ASSERT_TRUE(ev);
@@ -81,7 +81,7 @@ TEST(Connection, RstBeforeResponseCloses) {
 }
 
 TEST(Connection, UnexpectedOps) {
-  Connection c = Connection::host_initiated({1U << 30, 1024}, kCid, kBuf);
+  Connection c = Connection::host_initiated({1U << 30, 1024}, kGuestCid, kBuf);
   auto rw = c.on_packet(from_guest(packet::kOpRw, 10));
   ASSERT_FALSE(rw);
   EXPECT_EQ(rw.error().kind, FaultKind::UnexpectedOp);

@@ -30,7 +30,7 @@ using testing::FakeDriver;
 using testing::FakeFrontEnd;
 using testing::FakeGuestRam;
 
-constexpr uint64_t kCid = 5;
+constexpr uint64_t kBackendCid = 5;
 
 UniqueFd unix_socket(const std::string& path, bool listen) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -103,7 +103,7 @@ TEST_F(SandboxedBackend, FullSessionUnderSeccomp) {
   child_ = ::fork();
   if (child_ == 0) {
     ::close(ready[0]);
-    auto b = Backend::create({vhost, uds, kCid});
+    auto b = Backend::create({vhost, uds, kBackendCid});
     if (!b) ::_exit(10);
     if (!enter_sandbox()) ::_exit(11);
     if (::write(ready[1], "r", 1) != 1) ::_exit(12);
@@ -151,7 +151,7 @@ TEST_F(SandboxedBackend, FullSessionUnderSeccomp) {
   ASSERT_TRUE(wait_until([&] { return (pkt = rx.next_rx()).has_value(); }));
   ASSERT_EQ(pkt->first.op, packet::kOpRequest);
   Header h;
-  h.src_cid = kCid;
+  h.src_cid = kBackendCid;
   h.dst_cid = 2;
   h.src_port = 1024;
   h.dst_port = pkt->first.src_port;
