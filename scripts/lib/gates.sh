@@ -88,13 +88,12 @@ all_unit_targets() {
 # Configures and builds the unit suites with ASan+UBSan in $build-asan.
 # Output goes to the caller's stdout (a log); the status is the build's.
 asan_build() {
-  local abuild=$build-asan targets=()
+  local abuild=$build-asan
   # shellcheck disable=SC2046  # launcher_args is zero or two words
   cmake -S "$top" -B "$abuild" -DCMAKE_BUILD_TYPE=Debug -DHULL_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON \
     $(launcher_args) || return
-  mapfile -t targets < <(unit_targets "$abuild")
-  [ ${#targets[@]} -gt 0 ] || { echo "CMake lists no unit-* targets in $abuild"; return 1; }
-  cmake --build "$abuild" -j"$(nproc)" --target "${targets[@]}"
+  [ -n "$(unit_targets "$abuild")" ] || { echo "CMake lists no unit-* targets in $abuild"; return 1; }
+  cmake --build "$abuild" -j"$(nproc)" --target all-unit-suites
 }
 
 # Configures and builds the fuzz targets named in $@ with clang in $build-fuzz.
