@@ -39,9 +39,10 @@ ensure_jail_user() {
 }
 
 # One dpkg-query for all of them (one per package took most of a minute on a
-# busy machine); a package dpkg has never heard of is missing too.
-installed=" $(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null |
-  awk '$2 == "installed" { printf "%s ", $1 }')"
+# busy machine); a package dpkg has never heard of is missing too. dpkg-query
+# exits 1 when it knows some name not at all (a fresh machine): not an error.
+installed=" $({ dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null ||
+  true; } | awk '$2 == "installed" { printf "%s ", $1 }')"
 missing=()
 for p in "${packages[@]}"; do
   [[ $installed == *" $p "* ]] || missing+=("$p")
