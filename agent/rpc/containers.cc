@@ -44,6 +44,10 @@ Status check_terminal(const oci::Process& p, const Stdio& stdio, std::string_vie
   return {};
 }
 
+std::unexpected<Error> sandbox_destroyed(const std::string& id) {
+  return fail(Errc::NotRunning, "container " + id + ": the sandbox is being destroyed");
+}
+
 bool drained(const ProcessRecord& r) {
   std::lock_guard out(r.io.out->mu);
   std::lock_guard err(r.io.err->mu);
@@ -84,6 +88,7 @@ ContainerRegistry::~ContainerRegistry() {
 
 Result<std::shared_ptr<ContainerRegistry::Entry>> ContainerRegistry::find(const std::string& id) {
   std::lock_guard lock(mu_);
+  if (destroyed_) return sandbox_destroyed(id);
   auto it = entries_.find(id);
   if (it == entries_.end()) return fail(Errc::NotFound, "container " + id + " does not exist");
   return it->second;
@@ -101,6 +106,7 @@ Status ContainerRegistry::create(const CreateContainerRequest& req) {
   if (id.empty()) return fail(Errc::Invalid, "CreateContainer: container_id: is required");
   {
     std::lock_guard lock(mu_);
+    if (destroyed_) return sandbox_destroyed(id);
     if (entries_.contains(id) || creating_.contains(id)) {
       return fail(Errc::Exists, "container " + id + " already exists");
     }
@@ -170,9 +176,17 @@ Status ContainerRegistry::create(const CreateContainerRequest& req) {
   auto e = std::make_shared<Entry>();
   e->container = std::move(container);
   e->init = std::move(rec);
-  std::lock_guard lock(mu_);
-  entries_[id] = std::move(e);
-  return {};
+  {
+    std::lock_guard lock(mu_);
+    if (!destroyed_) {
+      entries_[id] = std::move(e);
+      return {};
+    }
+  }
+  // DestroySandbox ran while this container was being made: it goes too.
+  (void)destroy_entry(id, *e);
+  e->init->abandon_waiters();
+  return sandbox_destroyed(id);
 }
 
 Status ContainerRegistry::start(const std::string& id) {
@@ -358,6 +372,7 @@ void ContainerRegistry::destroy_all() {
   std::map<std::string, std::shared_ptr<Entry>> all;
   {
     std::lock_guard lock(mu_);
+    destroyed_ = true;
     all.swap(entries_);
   }
   for (auto& [id, e] : all) {

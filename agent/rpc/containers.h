@@ -61,6 +61,9 @@ class ContainerRegistry {
   Status update(const std::string& id, const std::string& resources_json);
 
   // Kills and removes every container; waiters still waiting get UNAVAILABLE.
+  // From then on every call naming a container is refused as NotRunning ("the
+  // sandbox is being destroyed"): a WaitProcess that reaches the agent just
+  // after DestroySandbox learns why, not that the container never existed.
   void destroy_all();
 
  private:
@@ -81,6 +84,7 @@ class ContainerRegistry {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
   std::set<std::string> creating_;                         // guarded by mu_
+  bool destroyed_ = false;                                  // guarded by mu_
 };
 
 // An OCI "process" object (ExecProcessRequest.oci_process_json), with the
