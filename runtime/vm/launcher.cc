@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -124,6 +126,35 @@ Result<ChildProcess> start_hull_vsock(const VsockLaunch& l) {
   return child;
 }
 
+namespace {
+
+// virtiofsd's pre-exec step: a mount namespace of its own (a slave of the
+// host's, so the containers' binds made later below the shared dir still
+// reach it), in which the shared dir's top mount is read-only. The guest then
+// cannot create, rename or remove anything at the share's top or in the
+// directories hull makes below it (containers/<id>/...): only the rootfs and
+// volume binds, each with its own flags, are writable. hull keeps writing to
+// the same directories through the host's (writable) mount.
+int read_only_share_top(const void* arg, const char** step) noexcept {
+  const char* dir = static_cast<const char*>(arg);
+  if (::unshare(CLONE_NEWNS) != 0) {
+    *step = "unshare(CLONE_NEWNS)";
+    return -1;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    *step = "making / a slave mount";
+    return -1;
+  }
+  if (::mount(nullptr, dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV | MS_NOSUID,
+              nullptr) != 0) {
+    *step = "making the shared directory read-only";
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   HULL_ASSIGN(sock, wrap(listen_unix(l.socket_path, 1), "virtiofsd socket"));
   VirtiofsdSpec spec = l.spec;
@@ -133,6 +164,8 @@ Result<ChildProcess> start_virtiofsd(const VirtiofsdLaunch& l) {
   o.argv = virtiofsd_argv(spec);
   o.fds = {{log.get(), 1}, {log.get(), 2}, {sock.get(), kChildFd}};
   o.new_pid_namespace = true;
+  o.pre_exec = read_only_share_top;
+  o.pre_exec_arg = spec.source_dir.c_str();
   return spawn("virtiofsd", o);
 }
 

@@ -5,8 +5,10 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
+#include "agent/proto/constants.h"
 #include "agent_fixture.h"
 
 namespace hull::sandbox::testing {
@@ -336,6 +338,47 @@ TEST_F(ContainerTest, WaitDeadlineDoesNotHoldTheAgent) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(timeouts.load(), 32);
   EXPECT_TRUE(sb_->agent().health());
+  EXPECT_TRUE((*c)->remove());
+}
+
+// Issue 13 item 3: the share's top and the directories hull makes below it are
+// read-only to the guest (virtiofsd exports them from a read-only mount);
+// only each container's rootfs and writable volumes, mounts of their own, are
+// writable. Guest root binds the whole shared dir into a container and tries.
+TEST_F(ContainerTest, GuestRootCannotWriteTheShareTop) {
+  std::string id = next_id("share");
+  std::string script =
+      "cd /root || exit 9; touch top && echo wrote-top; mkdir dir && echo made-dir; "
+      "touch containers/x && echo wrote-containers; "
+      "touch containers/" +
+      id +
+      "/x && echo wrote-container-dir; "
+      "test -x containers/" +
+      id + "/rootfs/bin/busybox && echo sees-rootfs; touch /tmp/x && echo tmp-ok";
+  oci::Spec spec = busybox_spec(id, {"sh", "-c", script});
+  oci::Mount share;
+  share.destination = "/root";
+  share.type = "bind";
+  share.source = agent::kGuestSharedDir;
+  share.options = std::vector<std::string>{"rbind", "rw"};
+  spec.mounts->push_back(share);
+  auto c = create(id, spec);
+  ASSERT_TRUE(c) << c.error().what();
+  auto cc = client();
+  ASSERT_TRUE(cc.start(id));
+  auto out = read_all(cc, id, "", OutputStream::Stdout);
+  auto err = read_all(cc, id, "", OutputStream::Stderr);
+  ASSERT_TRUE(out && err);
+  EXPECT_EQ(*out, "sees-rootfs\ntmp-ok\n") << *err;
+  EXPECT_NE(err->find("Read-only file system"), std::string::npos) << *err;
+  auto w = cc.wait(id, "", 60s);
+  ASSERT_TRUE(w) << w.error().what();
+  // On the host: nothing new at the top or below containers/.
+  const std::string& shared = sb_->paths().shared_dir;
+  for (const char* p : {"/top", "/dir", "/containers/x"}) {
+    EXPECT_FALSE(std::filesystem::exists(shared + p)) << p;
+  }
+  EXPECT_FALSE(std::filesystem::exists(shared + "/containers/" + id + "/x"));
   EXPECT_TRUE((*c)->remove());
 }
 

@@ -3,6 +3,7 @@
 #include "runtime/vm/launcher.h"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -83,15 +84,31 @@ TEST_F(LauncherTest, HullVsockWithAWrongLineIsAProtocolError) {
   EXPECT_EQ(c.error().code, Errc::GuestProtocol);
 }
 
+// The sandbox's shared dir is a mount of its own (sandbox::make_shared_mount).
+struct BindOntoItself {
+  std::string dir;
+  explicit BindOntoItself(std::string d) : dir(std::move(d)) {
+    fs::create_directory(dir);
+    if (::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0) dir.clear();
+  }
+  ~BindOntoItself() {
+    if (!dir.empty()) ::umount2(dir.c_str(), MNT_DETACH);
+  }
+};
+
 TEST_F(LauncherTest, VirtiofsdGetsAListeningSocketAsFd3) {
+  BindOntoItself shared(dir_ + "/shared");
+  ASSERT_FALSE(shared.dir.empty()) << "bind-mounting " << dir_ << "/shared: " << strerror(errno);
   // The fake accepts one connection on fd 3 (python-free: socat is not
-  // guaranteed, so just check that fd 3 is a listening unix socket).
+  // guaranteed, so just check that fd 3 is a listening unix socket). It
+  // also tries to write at the top of the dir it exports.
   auto bin = script("virtiofsd",
                     "echo \"$@\"; readlink /proc/self/fd/3; ls /proc/self/fd | tr '\\n' ' '; "
-                    "echo; echo pid=$$");
+                    "echo; echo pid=$$; touch " +
+                        shared.dir + "/top 2>/dev/null && echo writable || echo read-only");
   VirtiofsdLaunch l;
   l.spec.path = bin;
-  l.spec.source_dir = dir_ + "/shared";
+  l.spec.source_dir = shared.dir;
   l.socket_path = dir_ + "/virtiofsd.sock";
   l.log_path = dir_ + "/virtiofsd.log";
   auto c = start_virtiofsd(l);
@@ -100,14 +117,19 @@ TEST_F(LauncherTest, VirtiofsdGetsAListeningSocketAsFd3) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0);
   std::ifstream in(l.log_path);
-  std::string args, fd3, fds, pid;
+  std::string args, fd3, fds, pid, top;
   std::getline(in, args);
   std::getline(in, fd3);
   std::getline(in, fds);
   std::getline(in, pid);
+  std::getline(in, top);
   EXPECT_EQ(args.rfind("--fd=3 -o source=" + dir_ + "/shared", 0), 0u) << args;
   EXPECT_EQ(fd3.rfind("socket:", 0), 0u) << fd3;
   EXPECT_EQ(pid, "pid=1");  // PID 1 of its own namespace
+  // Read-only for virtiofsd, in its own mount namespace; hull's view stays writable.
+  EXPECT_EQ(top, "read-only");
+  EXPECT_FALSE(fs::exists(shared.dir + "/top"));
+  EXPECT_TRUE(std::ofstream(shared.dir + "/hull-writes-here").good());
   // The socket file exists and accepts connections even before virtiofsd runs.
   struct stat s {};
   ASSERT_EQ(::stat(l.socket_path.c_str(), &s), 0);
