@@ -84,7 +84,7 @@ class ContainerRegistry {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
   std::set<std::string> creating_;                         // guarded by mu_
-  bool destroyed_ = false;                                  // guarded by mu_
+  bool destroyed_ = false;                                 // guarded by mu_
 };
 
 // An OCI "process" object (ExecProcessRequest.oci_process_json), with the
