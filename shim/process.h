@@ -8,7 +8,7 @@
 // Delete that sees Stopped comes after the TaskExit (containerd's order).
 // Agent calls are made without the lock, so State, Kill and Wait never wait
 // for a slow Start. They go through the pod's sandbox::ContainerClient, which
-// must outlive the process (its stop() ends the calls).
+// must stay valid until stop() has returned (stop() cancels them).
 //
 // The exit status is what runc's shim reports: the exit code, or 128 + the
 // signal that killed the process (the agent reports it so). When the agent
