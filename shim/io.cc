@@ -11,10 +11,8 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/proto/constants.h"
 #include "common/log.h"
 #include "common/spawn.h"
-#include "runtime/sandbox/agent_reply.h"
 
 namespace hull::shim {
 namespace {
@@ -294,12 +292,12 @@ void IoRelay::stop_logger() {
   logger_.kill_and_reap();
 }
 
-void IoRelay::start(agent::Agent::Stub& stub, const std::string& container_id,
+void IoRelay::start(sandbox::ContainerClient& client, const std::string& container_id,
                     const std::string& exec_id) {
   std::lock_guard lk(mu_);
   if (started_ || stop_) return;
   started_ = true;
-  stub_ = &stub;
+  client_ = &client;
   container_id_ = container_id;
   exec_id_ = exec_id;
   outputs_running_ = terminal_ ? 1 : 2;
@@ -336,28 +334,22 @@ void IoRelay::copy_output(bool stderr_stream, int fd) {
   sigaddset(&pipe, SIGPIPE);
   ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   const char* call = stderr_stream ? "ReadStderr" : "ReadStdout";
-  agent::ProcessRequest req;
-  req.set_container_id(container_id_);
-  req.set_exec_id(exec_id_);
-  grpc::ClientContext ctx;
-  if (CancelScope scope(calls_, &ctx); scope) {
-    auto reader = stderr_stream ? stub_->ReadStderr(&ctx, req) : stub_->ReadStdout(&ctx, req);
-    agent::IoChunk chunk;
-    while (reader->Read(&chunk)) {
-      if (auto st = sandbox::check_io_chunk(chunk, call); !st) {
-        log::warn(std::string(call) + " of " + container_id_ + ": " + st.error().what());
-        ctx.TryCancel();
-        break;
-      }
-      if (fd >= 0 && !write_output(fd, chunk.data())) {
-        ctx.TryCancel();
-        break;
-      }
-    }
-    grpc::Status st = reader->Finish();
-    if (!st.ok() && !stop_ && st.error_code() != grpc::StatusCode::CANCELLED) {
+  // The output is read (and dropped) even without a host end, so the
+  // process never blocks on a full pipe.
+  auto sink = [&](std::string_view chunk) -> Status {
+    if (fd >= 0 && !write_output(fd, chunk)) return fail(Errc::NotRunning, "the relay stopped");
+    return {};
+  };
+  Status st = client_->read_output(
+      container_id_, exec_id_,
+      stderr_stream ? sandbox::OutputStream::Stderr : sandbox::OutputStream::Stdout, sink,
+      sandbox::kWaitForever, &calls_);
+  if (!st && !stop_) {
+    if (st.error().code == Errc::GuestProtocol) {
+      log::warn(std::string(call) + " of " + container_id_ + ": " + st.error().what());
+    } else {
       log::debug(std::string(call) + " of " + container_id_ + " " + exec_id_ +
-                 " ended: " + sandbox::agent_error(st, call).what());
+                 " ended: " + st.error().what());
     }
   }
   std::lock_guard lk(mu_);
@@ -368,28 +360,10 @@ void IoRelay::copy_output(bool stderr_stream, int fd) {
 }
 
 Status IoRelay::send_stdin(std::string_view data) {
-  while (!data.empty()) {
-    if (stop_) return fail(Errc::NotRunning, "stdin relay stopped");
-    const size_t n = std::min(data.size(), agent::kMaxIoChunkBytes);
-    agent::WriteStdinRequest req;
-    req.set_container_id(container_id_);
-    req.set_exec_id(exec_id_);
-    req.set_data(data.data(), n);
-    agent::WriteStdinResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + kStdinCallTimeout);
-    CancelScope scope(calls_, &ctx);
-    if (!scope) return fail(Errc::NotRunning, "stdin relay stopped");
-    grpc::Status st = stub_->WriteStdin(&ctx, req, &resp);
-    if (!st.ok()) {
-      if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) continue;  // not reading yet
-      return fail(sandbox::agent_error(st, "WriteStdin"));
-    }
-    HULL_ASSIGN(written, sandbox::parse_written(resp, n));
-    if (written == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kPollSliceMs));
-    data.remove_prefix(written);
-  }
-  return {};
+  if (stop_) return fail(Errc::NotRunning, "stdin relay stopped");
+  // The agent holds the call until the process has taken all of it; only
+  // stop() (the Canceller) or the process's end cuts it short.
+  return client_->write_stdin(container_id_, exec_id_, data, sandbox::kWaitForever, &calls_);
 }
 
 void IoRelay::copy_input() {
@@ -413,13 +387,7 @@ void IoRelay::copy_input() {
     break;  // EOF (every writer closed), or CloseIO and nothing left
   }
   if (stop_) return;
-  agent::ProcessRequest req;
-  req.set_container_id(container_id_);
-  req.set_exec_id(exec_id_);
-  agent::Empty out;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + kStdinCallTimeout);
-  if (CancelScope scope(calls_, &ctx); scope) (void)stub_->CloseStdin(&ctx, req, &out);
+  (void)client_->close_stdin(container_id_, exec_id_, kStdinCallTimeout, &calls_);
 }
 
 void IoRelay::close_stdin() {

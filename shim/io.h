@@ -1,10 +1,10 @@
 // A process's stdio: containerd's fifos (the paths of CreateTaskRequest /
 // ExecProcessRequest) on the host, the agent's stdio streams on the other
-// side.
+// side, reached through the pod's sandbox::ContainerClient.
 //
-//   stdin fifo  --read--> agent WriteStdin     (EOF or CloseIO -> CloseStdin)
-//   agent ReadStdout --write--> stdout fifo    (the pty's stream with a terminal)
-//   agent ReadStderr --write--> stderr fifo    (pipes only)
+//   stdin fifo  --read--> write_stdin          (EOF or CloseIO -> close_stdin)
+//   read_output(Stdout) --write--> stdout fifo (the pty's stream with a terminal)
+//   read_output(Stderr) --write--> stderr fifo (pipes only)
 //
 // The host ends are opened before the process exists (open()), as the
 // containerd client expects, and closed when the process's output has ended
@@ -45,11 +45,11 @@
 #include <thread>
 #include <vector>
 
-#include "agent.grpc.pb.h"
 #include "common/child_process.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
-#include "shim/cancel.h"
+#include "runtime/sandbox/cancel.h"
+#include "runtime/sandbox/container_client.h"
 
 namespace hull::shim {
 
@@ -103,8 +103,10 @@ class IoRelay {
 
   bool has_stdin() const { return static_cast<bool>(in_); }
 
-  // Starts copying for the process (the agent has made it).
-  void start(agent::Agent::Stub& stub, const std::string& container_id, const std::string& exec_id);
+  // Starts copying for the process (the agent has made it). `client` must
+  // outlive the relay's threads (until finish() or stop() returns).
+  void start(sandbox::ContainerClient& client, const std::string& container_id,
+             const std::string& exec_id);
   // CloseIO(stdin): what the fifo holds still goes in, then the process's
   // stdin is closed.
   void close_stdin();
@@ -128,7 +130,7 @@ class IoRelay {
   Status start_logger(const StdioTarget& t, const LoggerEnv& env);
   void stop_logger();
 
-  agent::Agent::Stub* stub_ = nullptr;
+  sandbox::ContainerClient* client_ = nullptr;
   std::string container_id_;
   std::string exec_id_;
   bool terminal_ = false;
@@ -139,7 +141,7 @@ class IoRelay {
   UniqueFd wake_;        // eventfd: close_stdin / stop for the stdin thread
   ChildProcess logger_;  // binary:// (out_ and err_ are its pipes' write ends)
 
-  Canceller calls_;
+  sandbox::Canceller calls_;  // every agent call (stop() cancels them)
   std::atomic<bool> stop_{false};
   std::atomic<bool> close_in_{false};
 

@@ -115,6 +115,7 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
   in_cgroup_ = std::move(in_cgroup);
   net_ = std::move(net);
   sandbox_ = std::move(sb);
+  client_ = std::make_unique<sandbox::GrpcContainerClient>(sandbox_->agent());
   log::info("pod " + opts_.id + ": VM up after " +
             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                sandbox_->timings().end - sandbox_->timings().begin)
@@ -134,7 +135,7 @@ Status Pod::boot(const oci::Spec& first, std::function<void(const std::string&)>
 
   watch_helpers();
 
-  if (auto reader = sandbox::OomEventReader::open(stub()); reader) {
+  if (auto reader = client_->oom_events(); reader) {
     oom_ = std::move(*reader);
     oom_thread_ = std::thread([this, on_oom = std::move(on_oom)] {
       for (;;) {
@@ -212,6 +213,7 @@ Status Pod::stop() {
   if (!sandbox_) return {};
   log::info("pod " + opts_.id + ": stopping its VM");
   Status st = sandbox_->stop();
+  client_.reset();
   sandbox_.reset();
   net_.reset();
   if (in_cgroup_) {

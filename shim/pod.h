@@ -17,7 +17,6 @@
 #include <string>
 #include <thread>
 
-#include "agent.grpc.pb.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "runtime/container/network.h"
@@ -70,8 +69,10 @@ class Pod {
   bool running() const { return sandbox_ != nullptr; }
 
   sandbox::Sandbox& sandbox() { return *sandbox_; }
-  agent::Agent::Stub& stub() { return sandbox_->agent().stub(); }
-  sandbox::GrpcContainerClient client() { return sandbox::GrpcContainerClient(sandbox_->agent()); }
+  // The shim's one way to the agent about containers (their processes,
+  // stdio and OOM kills). Valid while running(): the processes that hold it
+  // are stopped before the pod is (Service::dismantle).
+  sandbox::ContainerClient& client() { return *client_; }
   // The pid every task of the pod reports: QEMU's.
   pid_t pid() const { return sandbox_ ? sandbox_->qemu_pid() : 0; }
 
@@ -91,6 +92,7 @@ class Pod {
   std::optional<hostcgroup::SelfJoin> in_cgroup_;
   std::unique_ptr<container::VmNetwork> net_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<sandbox::GrpcContainerClient> client_;  // over sandbox_'s agent
   std::unique_ptr<sandbox::OomEventReader> oom_;
   std::thread oom_thread_;
   // Watches virtiofsd and hull-vsock: without either the VM cannot serve

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/log.h"
-#include "runtime/sandbox/agent_reply.h"
 
 namespace hull::shim {
 
@@ -42,11 +41,11 @@ std::optional<ExitRecord> Process::exit() const {
   return exit_;
 }
 
-void Process::attach_io(agent::Agent::Stub& stub) {
-  io_->start(stub, container_id_, exec_id_);
+void Process::attach_io(sandbox::ContainerClient& client) {
+  io_->start(client, container_id_, exec_id_);
 }
 
-Status Process::start(agent::Agent::Stub& stub, const std::function<Status()>& in_guest,
+Status Process::start(sandbox::ContainerClient& client, const std::function<Status()>& in_guest,
                       const std::function<void()>& started) {
   {
     std::lock_guard lk(mu_);
@@ -69,37 +68,25 @@ Status Process::start(agent::Agent::Stub& stub, const std::function<Status()>& i
     state_ = ProcState::Running;
     started();
   }
-  watch(stub);
+  watch(client);
   return {};
 }
 
-void Process::watch(agent::Agent::Stub& stub) {
+void Process::watch(sandbox::ContainerClient& client) {
   std::lock_guard stopping(stop_mu_);
   if (stopped_) {
     std::lock_guard lk(mu_);
     set_exited(ExitRecord{kKilledStatus, std::chrono::system_clock::now()});
     return;
   }
-  waiter_ = std::thread([this, &stub] {
-    agent::ProcessRequest req;
-    req.set_container_id(container_id_);
-    req.set_exec_id(exec_id_);
-    agent::WaitProcessResponse resp;
+  waiter_ = std::thread([this, &client] {
     ExitRecord e{kKilledStatus, {}};
-    grpc::ClientContext ctx;
-    if (CancelScope scope(calls_, &ctx); scope) {
-      grpc::Status st = stub.WaitProcess(&ctx, req, &resp);
-      if (st.ok()) {
-        if (auto info = sandbox::parse_wait(resp)) {
-          e.status = static_cast<uint32_t>(info->code);
-        } else {
-          log::warn("container " + container_id_ + ": " + info.error().what() +
-                    "; reporting the process as killed");
-        }
-      } else if (st.error_code() != grpc::StatusCode::CANCELLED) {
-        log::warn("container " + container_id_ + ": waiting for process " + id() + ": " +
-                  sandbox::agent_error(st, "WaitProcess").what() + "; reporting it as killed");
-      }
+    auto r = client.wait(container_id_, exec_id_, sandbox::kWaitForever, &calls_);
+    if (r) {
+      e.status = static_cast<uint32_t>(r->code);
+    } else if (!calls_.cancelled()) {
+      log::warn("container " + container_id_ + ": waiting for process " + id() + ": " +
+                r.error().what() + "; reporting it as killed");
     }
     e.at = std::chrono::system_clock::now();
     // The output before the exit (io.h, kExitOutputWait), then the rest of

@@ -7,7 +7,8 @@
 // event is always queued before the exit event of the same process, and a
 // Delete that sees Stopped comes after the TaskExit (containerd's order).
 // Agent calls are made without the lock, so State, Kill and Wait never wait
-// for a slow Start.
+// for a slow Start. They go through the pod's sandbox::ContainerClient, which
+// must stay valid until stop() has returned (stop() cancels them).
 //
 // The exit status is what runc's shim reports: the exit code, or 128 + the
 // signal that killed the process (the agent reports it so). When the agent
@@ -25,9 +26,9 @@
 #include <string_view>
 #include <thread>
 
-#include "agent.grpc.pb.h"
 #include "common/error.h"
-#include "shim/cancel.h"
+#include "runtime/sandbox/cancel.h"
+#include "runtime/sandbox/container_client.h"
 #include "shim/io.h"
 
 namespace hull::shim {
@@ -65,14 +66,14 @@ class Process {
   std::optional<ExitRecord> exit() const;
 
   // Starts copying stdio (the agent has made the process).
-  void attach_io(agent::Agent::Stub& stub);
+  void attach_io(sandbox::ContainerClient& client);
   IoRelay& io() { return *io_; }
 
   // Created -> Running: runs `in_guest` (the agent call that starts the
   // process) without the lock, then `started` under it, then waits for the
   // exit on a thread of its own. Errc::InvalidState unless Created (or while
   // another start runs).
-  Status start(agent::Agent::Stub& stub, const std::function<Status()>& in_guest,
+  Status start(sandbox::ContainerClient& client, const std::function<Status()>& in_guest,
                const std::function<void()>& started);
 
   // Blocks until the process has stopped; nullopt when `stop` is requested first.
@@ -89,7 +90,7 @@ class Process {
   void stop();
 
  private:
-  void watch(agent::Agent::Stub& stub);
+  void watch(sandbox::ContainerClient& client);
   void set_exited(const ExitRecord& e);  // mu_ held
 
   const std::string container_id_;
@@ -98,7 +99,7 @@ class Process {
   const std::string process_json_;
   const OnExit on_exit_;
   std::unique_ptr<IoRelay> io_;
-  Canceller calls_;
+  sandbox::Canceller calls_;  // the wait (stop() cancels it)
 
   mutable std::mutex mu_;
   std::condition_variable_any cv_;

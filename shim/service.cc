@@ -183,14 +183,14 @@ Status Service::create_in_pod(Container& c, const task::CreateTaskRequest& r,
   c.init =
       std::make_shared<Process>(c.id, "", stdio_of(r.stdin(), r.stdout(), r.stderr(), r.terminal()),
                                 std::move(*io), "", exit_publisher(c.pid));
-  auto client = pod_.client();
+  sandbox::ContainerClient& client = pod_.client();
   if (auto st = client.create(c.id, c.shared->guest_spec_json,
                               sandbox::StdioMode{r.terminal(), has_stdin}, c.bundle);
       !st) {
     c.init.reset();
     return undo(std::move(st.error()).wrap("creating the container in the VM"));
   }
-  c.init->attach_io(pod_.stub());
+  c.init->attach_io(client);
   return {};
 }
 
@@ -203,13 +203,12 @@ Reply<task::StartResponse> Service::start(const task::StartRequest& r) {
   Container& cont = **c;
   std::shared_lock vm(pod_mu_);
   if (!pod_.running()) return reject(Errc::NotRunning, "the pod's VM is not running");
-  auto client = pod_.client();
-  auto& stub = pod_.stub();
+  sandbox::ContainerClient& client = pod_.client();
   const uint32_t pid = static_cast<uint32_t>(cont.pid);
   Status st;
   if (r.exec_id().empty()) {
     st = proc.start(
-        stub, [&] { return client.start(cont.id); },
+        client, [&] { return client.start(cont.id); },
         [&] {
           events::TaskStart ev;
           ev.set_container_id(cont.id);
@@ -218,11 +217,11 @@ Reply<task::StartResponse> Service::start(const task::StartRequest& r) {
         });
   } else {
     st = proc.start(
-        stub,
+        client,
         [&]() -> Status {
           HULL_TRY(client.exec(cont.id, r.exec_id(), proc.process_json(),
                                sandbox::StdioMode{proc.stdio().terminal, proc.io().has_stdin()}));
-          proc.attach_io(stub);
+          proc.attach_io(client);
           if (auto size = proc.take_pending_size()) {
             (void)client.resize_tty(cont.id, r.exec_id(), static_cast<uint16_t>(size->first),
                                     static_cast<uint16_t>(size->second));
@@ -253,8 +252,7 @@ void Service::dismantle(Container& c, bool last) {
   for (auto& p : procs) p->stop();
   std::unique_lock vm(pod_mu_);
   if (pod_.running()) {
-    auto client = pod_.client();
-    if (auto st = client.remove(c.id, 0); !st && st.error().code != Errc::NotFound) {
+    if (auto st = pod_.client().remove(c.id, 0); !st && st.error().code != Errc::NotFound) {
       log::warn("container " + c.id + ": removing it in the VM: " + st.error().what());
     }
     if (last) pod_.destroy_guest();

@@ -559,7 +559,7 @@ Result<std::unique_ptr<OomEvents>> oom_events(const Context& ctx, const std::str
                        r.vsock_socket, std::chrono::steady_clock::now() + kAgentConnectTimeout),
                    "container " + id + ": connecting to its VM for OOM events"));
   std::unique_ptr<OomEvents> ev(new OomEvents(std::move(client)));
-  HULL_ASSIGN(reader, wrap(sandbox::OomEventReader::open(ev->client_.stub()),
+  HULL_ASSIGN(reader, wrap(sandbox::GrpcContainerClient(ev->client_).oom_events(),
                            "container " + id + ": OOM events"));
   ev->reader_ = std::move(reader);
   return ev;

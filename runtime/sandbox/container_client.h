@@ -14,11 +14,19 @@
 // error with its Errc (agent/proto/error_codec.h): e.g. a spec rejected by the
 // engine comes back as Errc::Invalid with the engine's message naming the
 // spec field.
+//
+// The calls that block on the process (wait, read_output, write_stdin,
+// close_stdin) take an optional Canceller (cancel.h): another thread's
+// cancel() ends them at once with Errc::NotRunning "<call>: cancelled"
+// (the shim's teardown). The sandbox's OOM kills come as a stream object
+// (oom_events) with a cancel() of its own.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +37,7 @@
 #include "common/error.h"
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/agent_reply.h"
+#include "runtime/sandbox/cancel.h"
 
 namespace hull::sandbox {
 
@@ -43,6 +52,17 @@ struct StdioMode {
 };
 
 enum class OutputStream { Stdout, Stderr };
+
+// The agent's OomEvents stream: next() blocks for the id of the next
+// container of the sandbox that had an OOM kill, nullopt once the agent ended
+// the stream (the sandbox is being destroyed). cancel(), from any thread,
+// ends a blocked next() with Errc::NotRunning.
+class OomEventReader {
+ public:
+  virtual ~OomEventReader() = default;
+  virtual Result<std::optional<std::string>> next() = 0;
+  virtual void cancel() = 0;
+};
 
 // A process of a container is named by the container's id and its exec id
 // ("" for the container's init).
@@ -77,14 +97,18 @@ class ContainerClient {
   // Blocks until the process ends: its exit code (0-255, 128 + signal when
   // killed) and the signal (1-64) that killed it.
   virtual Result<ExitStatus> wait(const std::string& id, const std::string& exec_id,
-                                  std::chrono::milliseconds timeout = kWaitForever) = 0;
+                                  std::chrono::milliseconds timeout = kWaitForever,
+                                  Canceller* cancel = nullptr) = 0;
 
-  // Writes all of `data` (in chunks of at most kMaxIoChunkBytes).
+  // Writes all of `data` (in chunks of at most kMaxIoChunkBytes); blocks
+  // while the process does not read, up to `timeout`.
   virtual Status write_stdin(const std::string& id, const std::string& exec_id,
                              std::span<const char> data,
-                             std::chrono::milliseconds timeout = kContainerCallTimeout) = 0;
+                             std::chrono::milliseconds timeout = kContainerCallTimeout,
+                             Canceller* cancel = nullptr) = 0;
   virtual Status close_stdin(const std::string& id, const std::string& exec_id,
-                             std::chrono::milliseconds timeout = kAgentCallTimeout) = 0;
+                             std::chrono::milliseconds timeout = kAgentCallTimeout,
+                             Canceller* cancel = nullptr) = 0;
   virtual Status resize_tty(const std::string& id, const std::string& exec_id, uint16_t rows,
                             uint16_t cols,
                             std::chrono::milliseconds timeout = kAgentCallTimeout) = 0;
@@ -93,8 +117,8 @@ class ContainerClient {
   // error cancels the stream and is returned.
   using Sink = std::function<Status(std::string_view chunk)>;
   virtual Status read_output(const std::string& id, const std::string& exec_id, OutputStream which,
-                             const Sink& sink,
-                             std::chrono::milliseconds timeout = kWaitForever) = 0;
+                             const Sink& sink, std::chrono::milliseconds timeout = kWaitForever,
+                             Canceller* cancel = nullptr) = 0;
 
   // `extras`, when given, gets the rest of the reply (MemTotal, the name
   // tables, whether the guest left details out).
@@ -110,6 +134,10 @@ class ContainerClient {
   // `resources_json`: an OCI linux.resources object.
   virtual Status update(const std::string& id, std::string_view resources_json,
                         std::chrono::milliseconds timeout = kAgentCallTimeout) = 0;
+
+  // Opens the sandbox's OOM-kill stream; `timeout` bounds the whole stream.
+  virtual Result<std::unique_ptr<OomEventReader>> oom_events(
+      std::chrono::milliseconds timeout = kWaitForever) = 0;
 };
 
 }  // namespace hull::sandbox

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "agent/proto/constants.h"
 
@@ -37,6 +39,60 @@ Status call_status(Stub& stub, AgentMethod<Request, Reply> method, std::string_v
   HULL_TRY(call_agent(stub, method, call, req, timeout));
   return {};
 }
+
+// call_agent, ended by `cancel` (cancel.h) when it is given and cancelled.
+template <class Request, class Reply>
+Result<Reply> call_cancellable(Stub& stub, AgentMethod<Request, Reply> method,
+                               std::string_view call, const Request& req,
+                               std::chrono::system_clock::time_point deadline, Canceller* cancel) {
+  if (cancel == nullptr) return call_agent(stub, method, call, req, deadline);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline);
+  CancelScope scope(cancel, [&ctx] { ctx.TryCancel(); });
+  if (!scope) return fail(cancelled_error(call));
+  Reply reply;
+  grpc::Status st = (stub.*method)(&ctx, req, &reply);
+  if (st.ok()) return reply;
+  if (cancel->cancelled() && st.error_code() == grpc::StatusCode::CANCELLED) {
+    return fail(cancelled_error(call));
+  }
+  return fail(agent_error(st, call));
+}
+
+// The OomEvents stream of one sandbox (container_client.h: OomEventReader).
+class GrpcOomEventReader final : public OomEventReader {
+ public:
+  GrpcOomEventReader(Stub& stub, std::chrono::milliseconds timeout) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + timeout);
+    reader_ = stub.OomEvents(&ctx_, agent::OomEventsRequest());
+  }
+  ~GrpcOomEventReader() override {
+    if (reader_ && !done_) {
+      ctx_.TryCancel();
+      (void)reader_->Finish();
+    }
+  }
+  bool opened() const { return reader_ != nullptr; }
+
+  Result<std::optional<std::string>> next() override {
+    if (done_) return std::optional<std::string>();
+    agent::OomEvent ev;
+    if (reader_->Read(&ev)) {
+      HULL_ASSIGN(id, parse_oom_event(ev));
+      return std::optional<std::string>(std::move(id));
+    }
+    done_ = true;
+    grpc::Status st = reader_->Finish();
+    if (!st.ok()) return fail(agent_error(st, "OomEvents"));
+    return std::optional<std::string>();
+  }
+  void cancel() override { ctx_.TryCancel(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<agent::OomEvent>> reader_;
+  bool done_ = false;
+};
 
 }  // namespace
 
@@ -94,15 +150,16 @@ Status GrpcContainerClient::signal(const std::string& id, const std::string& exe
 }
 
 Result<ExitStatus> GrpcContainerClient::wait(const std::string& id, const std::string& exec_id,
-                                             std::chrono::milliseconds timeout) {
-  HULL_ASSIGN(out, call_agent(*stub_, &Stub::WaitProcess, "WaitProcess",
-                              process_request(id, exec_id), timeout));
+                                             std::chrono::milliseconds timeout, Canceller* cancel) {
+  HULL_ASSIGN(
+      out, call_cancellable(*stub_, &Stub::WaitProcess, "WaitProcess", process_request(id, exec_id),
+                            std::chrono::system_clock::now() + timeout, cancel));
   return parse_wait(out);
 }
 
 Status GrpcContainerClient::write_stdin(const std::string& id, const std::string& exec_id,
                                         std::span<const char> data,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout, Canceller* cancel) {
   auto deadline = std::chrono::system_clock::now() + timeout;
   size_t off = 0;
   do {
@@ -111,7 +168,8 @@ Status GrpcContainerClient::write_stdin(const std::string& id, const std::string
     req.set_container_id(id);
     req.set_exec_id(exec_id);
     req.set_data(data.data() + off, n);
-    HULL_ASSIGN(out, call_agent(*stub_, &Stub::WriteStdin, "WriteStdin", req, deadline));
+    HULL_ASSIGN(out,
+                call_cancellable(*stub_, &Stub::WriteStdin, "WriteStdin", req, deadline, cancel));
     HULL_ASSIGN(written, parse_written(out, n));
     off += written;
     if (written == 0 && std::chrono::system_clock::now() >= deadline) {
@@ -122,9 +180,10 @@ Status GrpcContainerClient::write_stdin(const std::string& id, const std::string
 }
 
 Status GrpcContainerClient::close_stdin(const std::string& id, const std::string& exec_id,
-                                        std::chrono::milliseconds timeout) {
-  return call_status(*stub_, &Stub::CloseStdin, "CloseStdin", process_request(id, exec_id),
-                     timeout);
+                                        std::chrono::milliseconds timeout, Canceller* cancel) {
+  HULL_TRY(call_cancellable(*stub_, &Stub::CloseStdin, "CloseStdin", process_request(id, exec_id),
+                            std::chrono::system_clock::now() + timeout, cancel));
+  return {};
 }
 
 Status GrpcContainerClient::resize_tty(const std::string& id, const std::string& exec_id,
@@ -140,11 +199,13 @@ Status GrpcContainerClient::resize_tty(const std::string& id, const std::string&
 
 Status GrpcContainerClient::read_output(const std::string& id, const std::string& exec_id,
                                         OutputStream which, const Sink& sink,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout, Canceller* cancel) {
   agent::ProcessRequest req = process_request(id, exec_id);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
   const char* call = which == OutputStream::Stdout ? "ReadStdout" : "ReadStderr";
+  CancelScope scope(cancel, [&ctx] { ctx.TryCancel(); });
+  if (!scope) return fail(cancelled_error(call));
   auto reader =
       which == OutputStream::Stdout ? stub_->ReadStdout(&ctx, req) : stub_->ReadStderr(&ctx, req);
   agent::IoChunk chunk;
@@ -159,7 +220,12 @@ Status GrpcContainerClient::read_output(const std::string& id, const std::string
     (void)reader->Finish();
     return result;
   }
-  if (grpc::Status st = reader->Finish(); !st.ok()) return fail(agent_error(st, call));
+  if (grpc::Status st = reader->Finish(); !st.ok()) {
+    if (cancel && cancel->cancelled() && st.error_code() == grpc::StatusCode::CANCELLED) {
+      return fail(cancelled_error(call));
+    }
+    return fail(agent_error(st, call));
+  }
   return {};
 }
 
@@ -198,37 +264,11 @@ Status GrpcContainerClient::update(const std::string& id, std::string_view resou
   return call_status(*stub_, &Stub::UpdateContainer, "UpdateContainer", req, timeout);
 }
 
-Result<std::unique_ptr<OomEventReader>> OomEventReader::open(agent::Agent::Stub& stub,
-                                                             std::chrono::milliseconds timeout) {
-  std::unique_ptr<OomEventReader> r(new OomEventReader());
-  r->ctx_.set_deadline(std::chrono::system_clock::now() + timeout);
-  r->reader_ = stub.OomEvents(&r->ctx_, agent::OomEventsRequest());
-  if (!r->reader_) return fail(Errc::Internal, "OomEvents: no stream");
+Result<std::unique_ptr<OomEventReader>> GrpcContainerClient::oom_events(
+    std::chrono::milliseconds timeout) {
+  auto r = std::make_unique<GrpcOomEventReader>(*stub_, timeout);
+  if (!r->opened()) return fail(Errc::Internal, "OomEvents: no stream");
   return r;
-}
-
-OomEventReader::~OomEventReader() {
-  if (!done_) {
-    ctx_.TryCancel();
-    (void)reader_->Finish();
-  }
-}
-
-Result<std::optional<std::string>> OomEventReader::next() {
-  if (done_) return std::optional<std::string>();
-  agent::OomEvent ev;
-  if (reader_->Read(&ev)) {
-    HULL_ASSIGN(id, parse_oom_event(ev));
-    return std::optional<std::string>(std::move(id));
-  }
-  done_ = true;
-  grpc::Status st = reader_->Finish();
-  if (!st.ok()) return fail(agent_error(st, "OomEvents"));
-  return std::optional<std::string>();
-}
-
-void OomEventReader::cancel() {
-  ctx_.TryCancel();
 }
 
 }  // namespace hull::sandbox

@@ -9,10 +9,8 @@
 // the interface gets.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "agent.grpc.pb.h"
@@ -44,15 +42,19 @@ class GrpcContainerClient final : public ContainerClient {
   Status signal(const std::string& id, const std::string& exec_id, int sig, bool all = false,
                 std::chrono::milliseconds timeout = kAgentCallTimeout) override;
   Result<ExitStatus> wait(const std::string& id, const std::string& exec_id,
-                          std::chrono::milliseconds timeout = kWaitForever) override;
+                          std::chrono::milliseconds timeout = kWaitForever,
+                          Canceller* cancel = nullptr) override;
   Status write_stdin(const std::string& id, const std::string& exec_id, std::span<const char> data,
-                     std::chrono::milliseconds timeout = kContainerCallTimeout) override;
+                     std::chrono::milliseconds timeout = kContainerCallTimeout,
+                     Canceller* cancel = nullptr) override;
   Status close_stdin(const std::string& id, const std::string& exec_id,
-                     std::chrono::milliseconds timeout = kAgentCallTimeout) override;
+                     std::chrono::milliseconds timeout = kAgentCallTimeout,
+                     Canceller* cancel = nullptr) override;
   Status resize_tty(const std::string& id, const std::string& exec_id, uint16_t rows, uint16_t cols,
                     std::chrono::milliseconds timeout = kAgentCallTimeout) override;
   Status read_output(const std::string& id, const std::string& exec_id, OutputStream which,
-                     const Sink& sink, std::chrono::milliseconds timeout = kWaitForever) override;
+                     const Sink& sink, std::chrono::milliseconds timeout = kWaitForever,
+                     Canceller* cancel = nullptr) override;
   Result<std::vector<agent::ProcessInfo>> list_processes(
       const std::string& id, std::chrono::milliseconds timeout = kAgentCallTimeout,
       ProcessListExtras* extras = nullptr) override;
@@ -65,28 +67,13 @@ class GrpcContainerClient final : public ContainerClient {
   Status update(const std::string& id, std::string_view resources_json,
                 std::chrono::milliseconds timeout = kAgentCallTimeout) override;
 
-  agent::Agent::Stub& stub() { return *stub_; }
+  // The stream holds its own call: it may outlive this client (not the
+  // AgentClient whose channel it uses).
+  Result<std::unique_ptr<OomEventReader>> oom_events(
+      std::chrono::milliseconds timeout = kWaitForever) override;
 
  private:
   agent::Agent::Stub* stub_;
-};
-
-// The OomEvents stream: next() blocks for the next container id that had an
-// OOM kill; cancel() (any thread) ends a blocked next() with Errc::NotRunning.
-class OomEventReader {
- public:
-  static Result<std::unique_ptr<OomEventReader>> open(
-      agent::Agent::Stub& stub, std::chrono::milliseconds timeout = kWaitForever);
-  ~OomEventReader();
-  // nullopt when the agent ended the stream (sandbox destroyed).
-  Result<std::optional<std::string>> next();
-  void cancel();
-
- private:
-  OomEventReader() = default;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<agent::OomEvent>> reader_;
-  bool done_ = false;
 };
 
 }  // namespace hull::sandbox

@@ -350,7 +350,7 @@ TEST_F(LimitsTest, CpuQuotaThrottles) {
 
 TEST_F(LimitsTest, OomKillIsReportedAsAnEvent) {
   auto cc = client();
-  auto events = OomEventReader::open(cc.stub(), 120s);
+  auto events = cc.oom_events(120s);
   ASSERT_TRUE(events) << events.error().what();
   std::optional<Result<std::optional<std::string>>> got;
   std::thread t([&] { got = (*events)->next(); });
@@ -393,7 +393,7 @@ TEST_F(DestroyTest, DestroySandboxWithRunningContainersLeavesTheHostClean) {
     cs.push_back(std::move(*c));
   }
   // A waiter and an OOM stream are open while the sandbox goes away.
-  auto events = OomEventReader::open(cc.stub(), 120s);
+  auto events = cc.oom_events(120s);
   ASSERT_TRUE(events);
   std::optional<Result<ExitStatus>> waited;
   std::thread waiter([&] { waited = cc.wait(cs[0]->id(), "", 60s); });

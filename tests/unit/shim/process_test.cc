@@ -1,18 +1,14 @@
-// A task's process and its stdio against a fake agent (a gRPC service on a
-// socketpair): fifos on one side, the agent's streams on the other, the
+// A task's process and its stdio against the fake ContainerClient
+// (tests/fakes): fifos on one side, the agent's streams on the other, the
 // exit as the agent reports it, and everything ending when told to.
 #include "shim/process.h"
 
 #include <fcntl.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/server_posix.h>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -21,80 +17,13 @@
 #include <vector>
 
 #include "raw_peer.h"  // TempDir
-#include "runtime/sandbox/agent_client.h"
+#include "tests/fakes/fake_container_client.h"
 
 namespace hull::shim {
 namespace {
 
 using namespace std::chrono_literals;
-
-class FakeAgent final : public agent::Agent::Service {
- public:
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<agent::WaitProcessResponse> exit;  // set: the process has ended
-  std::vector<std::string> out_chunks;
-  std::vector<std::string> err_chunks;
-  bool hold_output = false;                // ReadStdout stays open until cancelled
-  std::chrono::milliseconds out_delay{0};  // ReadStdout's chunks come this late
-  std::string stdin_data;
-  bool stdin_closed = false;
-
-  void end(int status, bool signaled = false, int sig = 0) {
-    std::lock_guard lk(mu);
-    agent::WaitProcessResponse r;
-    r.set_exit_status(status);
-    r.set_signaled(signaled);
-    r.set_signal(static_cast<uint32_t>(sig));
-    exit = r;
-    cv.notify_all();
-  }
-
-  grpc::Status WaitProcess(grpc::ServerContext* ctx, const agent::ProcessRequest*,
-                           agent::WaitProcessResponse* r) override {
-    std::unique_lock lk(mu);
-    while (!exit) {
-      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
-      cv.wait_for(lk, 10ms);
-    }
-    *r = *exit;
-    return grpc::Status::OK;
-  }
-  grpc::Status ReadStdout(grpc::ServerContext* ctx, const agent::ProcessRequest*,
-                          grpc::ServerWriter<agent::IoChunk>* w) override {
-    std::this_thread::sleep_for(out_delay);
-    for (const auto& c : out_chunks) {
-      agent::IoChunk chunk;
-      chunk.set_data(c);
-      if (!w->Write(chunk)) break;
-    }
-    while (hold_output && !ctx->IsCancelled()) std::this_thread::sleep_for(10ms);
-    return grpc::Status::OK;
-  }
-  grpc::Status ReadStderr(grpc::ServerContext*, const agent::ProcessRequest*,
-                          grpc::ServerWriter<agent::IoChunk>* w) override {
-    for (const auto& c : err_chunks) {
-      agent::IoChunk chunk;
-      chunk.set_data(c);
-      if (!w->Write(chunk)) break;
-    }
-    return grpc::Status::OK;
-  }
-  grpc::Status WriteStdin(grpc::ServerContext*, const agent::WriteStdinRequest* req,
-                          agent::WriteStdinResponse* r) override {
-    std::lock_guard lk(mu);
-    stdin_data += req->data();
-    r->set_written(static_cast<uint32_t>(req->data().size()));
-    return grpc::Status::OK;
-  }
-  grpc::Status CloseStdin(grpc::ServerContext*, const agent::ProcessRequest*,
-                          agent::Empty*) override {
-    std::lock_guard lk(mu);
-    stdin_closed = true;
-    cv.notify_all();
-    return grpc::Status::OK;
-  }
-};
+using sandbox::OutputStream;
 
 // Reads a fifo to EOF (or `timeout`).
 std::string read_to_eof(int fd, std::chrono::milliseconds timeout = 10s) {
@@ -116,20 +45,10 @@ std::string read_to_eof(int fd, std::chrono::milliseconds timeout = 10s) {
 
 class ShimProcess : public ::testing::Test {
  protected:
-  void SetUp() override {
-    grpc::ServerBuilder b;
-    b.RegisterService(&agent_);
-    server_ = b.BuildAndStart();
-    ASSERT_TRUE(server_);
-    int sv[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
-    grpc::AddInsecureChannelFromFd(server_.get(), sv[1]);
-    client_.emplace(sandbox::AgentClient::from_fd(UniqueFd(sv[0])));
-  }
-  void TearDown() override {
-    proc_.reset();
-    client_.reset();
-    server_->Shutdown(std::chrono::system_clock::now() + 2s);
+  void TearDown() override { proc_.reset(); }
+
+  void output(OutputStream s, const std::vector<std::string>& chunks) {
+    for (const auto& c : chunks) client_.output(s, c);
   }
 
   std::string fifo(const std::string& name) {
@@ -149,9 +68,9 @@ class ShimProcess : public ::testing::Test {
   }
 
   Status start() {
-    proc_->attach_io(client_->stub());
+    proc_->attach_io(client_);
     return proc_->start(
-        client_->stub(), [] { return Status(); },
+        client_, [] { return Status(); },
         [this] {
           std::lock_guard lk(mu_);
           log_.push_back("start");
@@ -164,9 +83,7 @@ class ShimProcess : public ::testing::Test {
   }
 
   ttrpc::test::TempDir dir_;
-  FakeAgent agent_;
-  std::unique_ptr<grpc::Server> server_;
-  std::optional<sandbox::AgentClient> client_;
+  hull::testing::FakeContainerClient client_;  // outlives proc_
   std::unique_ptr<Process> proc_;
   std::mutex mu_;
   std::vector<std::string> log_;
@@ -176,13 +93,13 @@ TEST_F(ShimProcess, OutputReachesTheFifosAndTheExitIsRuncs) {
   const std::string out = fifo("out"), err = fifo("err");
   UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   UniqueFd err_r(::open(err.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  agent_.out_chunks = {"hello ", "world\n"};
-  agent_.err_chunks = {"oops\n"};
+  output(OutputStream::Stdout, {"hello ", "world\n"});
+  output(OutputStream::Stderr, {"oops\n"});
   make({"", out, err, false});
   EXPECT_EQ(proc_->state(), ProcState::Created);
   ASSERT_TRUE(start());
   EXPECT_EQ(proc_->state(), ProcState::Running);
-  agent_.end(128 + 9, true, 9);
+  client_.end(ExitStatus{128 + 9, true, 9});
   auto e = proc_->wait(std::stop_token());
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, 137u);
@@ -199,11 +116,11 @@ TEST_F(ShimProcess, OutputReachesTheFifosAndTheExitIsRuncs) {
 TEST_F(ShimProcess, TheOutputIsInTheFifoWhenWaitReturns) {
   const std::string out = fifo("out");
   UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  agent_.out_chunks = {"late output\n"};
-  agent_.out_delay = 500ms;
+  output(OutputStream::Stdout, {"late output\n"});
+  client_.output_delay = 500ms;
   make({"", out, "", true});
   ASSERT_TRUE(start());
-  agent_.end(0);
+  client_.end(ExitStatus{});
   ASSERT_TRUE(proc_->wait(std::stop_token()));
   char buf[64];
   ssize_t n = ::read(out_r.get(), buf, sizeof buf);
@@ -232,9 +149,8 @@ TEST_F(ShimProcess, StdinGoesInAndItsEofClosesIt) {
     ASSERT_TRUE(w);
     ASSERT_EQ(::write(w.get(), "line one\n", 9), 9);
   }
-  std::unique_lock lk(agent_.mu);
-  ASSERT_TRUE(agent_.cv.wait_for(lk, 10s, [&] { return agent_.stdin_closed; }));
-  EXPECT_EQ(agent_.stdin_data, "line one\n");
+  ASSERT_TRUE(client_.wait_stdin_closed(10s));
+  EXPECT_EQ(client_.stdin_data(), "line one\n");
 }
 
 // CloseIO with no writer ever: the process's stdin closes all the same.
@@ -244,9 +160,8 @@ TEST_F(ShimProcess, CloseIoWithoutAWriterClosesStdin) {
   ASSERT_TRUE(start());
   std::this_thread::sleep_for(50ms);
   proc_->io().close_stdin();
-  std::unique_lock lk(agent_.mu);
-  ASSERT_TRUE(agent_.cv.wait_for(lk, 10s, [&] { return agent_.stdin_closed; }));
-  EXPECT_EQ(agent_.stdin_data, "");
+  ASSERT_TRUE(client_.wait_stdin_closed(10s));
+  EXPECT_EQ(client_.stdin_data(), "");
 }
 
 // A child keeps the output open after the process exited: the fifo is closed
@@ -254,11 +169,11 @@ TEST_F(ShimProcess, CloseIoWithoutAWriterClosesStdin) {
 TEST_F(ShimProcess, OutputHeldOpenIsCutAfterTheDrain) {
   const std::string out = fifo("out");
   UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  agent_.out_chunks = {"partial"};
-  agent_.hold_output = true;
+  output(OutputStream::Stdout, {"partial"});
+  client_.hold_output = true;
   make({"", out, "", true});
   ASSERT_TRUE(start());
-  agent_.end(0);
+  client_.end(ExitStatus{});
   ASSERT_TRUE(proc_->wait(std::stop_token()));
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(read_to_eof(out_r.get()), "partial");
@@ -271,9 +186,9 @@ TEST_F(ShimProcess, OutputWithoutAReaderDoesNotBlock) {
   UniqueFd out_r(::open(out.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   make({"", out, "", true});
   out_r.reset();
-  agent_.out_chunks = std::vector<std::string>(100, std::string(4096, 'x'));
+  output(OutputStream::Stdout, std::vector<std::string>(100, std::string(4096, 'x')));
   ASSERT_TRUE(start());
-  agent_.end(3);
+  client_.end(ExitStatus{3, false, 0});
   auto e = proc_->wait(std::stop_token());
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, 3u);
@@ -282,13 +197,17 @@ TEST_F(ShimProcess, OutputWithoutAReaderDoesNotBlock) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
-// Teardown while the process runs: the wait is cancelled, the process counts
-// as killed, and its exit is still reported once.
+// Teardown while the process runs: the wait is cancelled (not waited out,
+// so stop() returns at once), the process counts as killed, and its exit is
+// still reported once.
 TEST_F(ShimProcess, StopWhileRunningReportsKilled) {
-  agent_.hold_output = true;
+  client_.hold_output = true;
   make({});
   ASSERT_TRUE(start());
+  std::this_thread::sleep_for(50ms);  // the wait and the output are in the agent
+  const auto t0 = std::chrono::steady_clock::now();
   proc_->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   auto e = proc_->exit();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, kKilledStatus);
@@ -296,10 +215,14 @@ TEST_F(ShimProcess, StopWhileRunningReportsKilled) {
   EXPECT_EQ(log(), (std::vector<std::string>{"start", "exit 137"}));
 }
 
-TEST_F(ShimProcess, ALyingAgentsExitCountsAsKilled) {
+// The agent's answer was refused (container_client_test: an exit status out
+// of range) or the wait failed: the process counts as killed.
+TEST_F(ShimProcess, AFailedWaitCountsAsKilled) {
+  client_.failures["wait"] =
+      Error{Errc::GuestProtocol, 0, "agent reply WaitProcess: exit_status 70000 out of range"};
   make({});
   ASSERT_TRUE(start());
-  agent_.end(70000);
+  client_.end(ExitStatus{});
   auto e = proc_->wait(std::stop_token());
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, kKilledStatus);
@@ -308,7 +231,7 @@ TEST_F(ShimProcess, ALyingAgentsExitCountsAsKilled) {
 TEST_F(ShimProcess, StartsOnceAndAFailedStartStaysCreated) {
   make({});
   auto failed = proc_->start(
-      client_->stub(), [] { return Status(fail(Errc::NotFound, "no such file")); }, [] {});
+      client_, [] { return Status(fail(Errc::NotFound, "no such file")); }, [] {});
   ASSERT_FALSE(failed);
   EXPECT_EQ(proc_->state(), ProcState::Created);
   ASSERT_TRUE(start());
@@ -316,7 +239,7 @@ TEST_F(ShimProcess, StartsOnceAndAFailedStartStaysCreated) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::InvalidState);
   EXPECT_NE(again.error().msg.find("it is running"), std::string::npos);
-  agent_.end(0);
+  client_.end(ExitStatus{});
   ASSERT_TRUE(proc_->wait(std::stop_token()));
 }
 
@@ -395,13 +318,13 @@ TEST_F(ShimProcess, BinaryLoggerGetsTheOutput) {
   write_script(logger, "echo \"id=$CONTAINER_ID ns=$CONTAINER_NAMESPACE args=$*\" > " +
                            (dir_ / "env") + "\nexec 5>&-\ncat <&3 > " + (dir_ / "out") +
                            "\ncat <&4 > " + (dir_ / "err") + "\n");
-  agent_.out_chunks = {"hello ", "world\n"};
-  agent_.err_chunks = {"oops\n"};
+  output(OutputStream::Stdout, {"hello ", "world\n"});
+  output(OutputStream::Stderr, {"oops\n"});
   const std::string uri = "binary://" + logger + "?tag=t1&x";
   make({"", uri, uri, false}, LoggerEnv{"c1", "ns1"});
   EXPECT_EQ(slurp(dir_ / "env"), "id=c1 ns=ns1 args=tag t1 x \n");
   ASSERT_TRUE(start());
-  agent_.end(0);
+  client_.end(ExitStatus{});
   ASSERT_TRUE(proc_->wait(std::stop_token()));
   proc_.reset();  // joins the copy, which waited for the logger
   EXPECT_EQ(slurp(dir_ / "out"), "hello world\n");
@@ -413,10 +336,10 @@ TEST_F(ShimProcess, BinaryLoggerWithATerminalGetsOneStream) {
   const std::string logger = dir_ / "logger";
   write_script(logger,
                "exec 5>&-\ncat <&4 > " + (dir_ / "err") + "\ncat <&3 > " + (dir_ / "out") + "\n");
-  agent_.out_chunks = {"pty output\r\n"};
+  output(OutputStream::Stdout, {"pty output\r\n"});
   make({"", "binary://" + logger, "", true}, LoggerEnv{"c1", "ns1"});
   ASSERT_TRUE(start());
-  agent_.end(0);
+  client_.end(ExitStatus{});
   ASSERT_TRUE(proc_->wait(std::stop_token()));
   proc_.reset();
   EXPECT_EQ(slurp(dir_ / "out"), "pty output\r\n");

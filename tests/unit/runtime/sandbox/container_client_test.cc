@@ -9,7 +9,11 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "agent/proto/constants.h"
@@ -29,9 +33,13 @@ class LyingAgent final : public agent::Agent::Service {
   std::vector<std::string> chunks;
   std::vector<std::string> oom_ids;
   grpc::Status start_status = grpc::Status::OK;
+  bool hold = false;  // WaitProcess and ReadStdout answer only once cancelled
+  std::atomic<int> waits{0};
 
-  grpc::Status WaitProcess(grpc::ServerContext*, const agent::ProcessRequest*,
+  grpc::Status WaitProcess(grpc::ServerContext* ctx, const agent::ProcessRequest*,
                            agent::WaitProcessResponse* r) override {
+    ++waits;
+    if (hold_until_cancelled(ctx)) return grpc::Status::CANCELLED;
     *r = wait;
     return grpc::Status::OK;
   }
@@ -54,13 +62,14 @@ class LyingAgent final : public agent::Agent::Service {
                               agent::Empty*) override {
     return start_status;
   }
-  grpc::Status ReadStdout(grpc::ServerContext*, const agent::ProcessRequest*,
+  grpc::Status ReadStdout(grpc::ServerContext* ctx, const agent::ProcessRequest*,
                           grpc::ServerWriter<agent::IoChunk>* w) override {
     for (const auto& c : chunks) {
       agent::IoChunk chunk;
       chunk.set_data(c);
       if (!w->Write(chunk)) break;
     }
+    if (hold_until_cancelled(ctx)) return grpc::Status::CANCELLED;
     return grpc::Status::OK;
   }
   grpc::Status OomEvents(grpc::ServerContext*, const agent::OomEventsRequest*,
@@ -71,6 +80,14 @@ class LyingAgent final : public agent::Agent::Service {
       if (!w->Write(e)) break;
     }
     return grpc::Status::OK;
+  }
+
+ private:
+  // With `hold`: true once the client cancelled the call.
+  bool hold_until_cancelled(grpc::ServerContext* ctx) const {
+    if (!hold) return false;
+    while (!ctx->IsCancelled()) std::this_thread::sleep_for(10ms);
+    return true;
   }
 };
 
@@ -182,7 +199,7 @@ TEST_F(ContainerClientTest, FailedCallsCarryTheNamedErrcAndPrintableText) {
 
 TEST_F(ContainerClientTest, OomEventsRefusesAnIdThatIsNoContainerId) {
   agent_.oom_ids = {"web", "../../etc"};
-  auto r = OomEventReader::open(cc_->stub(), 5s);
+  auto r = cc_->oom_events(5s);
   ASSERT_TRUE(r);
   auto first = (*r)->next();
   ASSERT_TRUE(first) << first.error().what();
@@ -193,6 +210,69 @@ TEST_F(ContainerClientTest, OomEventsRefusesAnIdThatIsNoContainerId) {
   auto end = (*r)->next();
   ASSERT_TRUE(end);
   EXPECT_FALSE(*end);
+}
+
+// The shim's teardown: a wait blocked in the agent ends at once when its
+// Canceller is cancelled from another thread, with an error that says so.
+TEST_F(ContainerClientTest, ACancelledWaitReturnsPromptly) {
+  agent_.hold = true;
+  Canceller cancel;
+  std::optional<Result<ExitStatus>> got;
+  std::thread waiter([&] { got = cc_->wait("c", "", 60s, &cancel); });
+  while (agent_.waits == 0) std::this_thread::sleep_for(5ms);  // the call is in the agent
+  const auto t0 = std::chrono::steady_clock::now();
+  cancel.cancel();
+  waiter.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error().code, Errc::NotRunning);
+  EXPECT_EQ(got->error().msg, "WaitProcess: cancelled");
+}
+
+// A call made after the cancel is not started at all.
+TEST_F(ContainerClientTest, ACallAfterTheCancelIsNotMade) {
+  Canceller cancel;
+  cancel.cancel();
+  auto w = cc_->wait("c", "", 5s, &cancel);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().msg, "WaitProcess: cancelled");
+  EXPECT_EQ(agent_.waits, 0);
+  auto st = cc_->close_stdin("c", "", 5s, &cancel);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().msg, "CloseStdin: cancelled");
+}
+
+TEST_F(ContainerClientTest, ACancelledOutputStreamEndsAfterWhatCame) {
+  agent_.hold = true;
+  agent_.chunks = {"before"};
+  Canceller cancel;
+  std::vector<std::string> got;
+  bool first = false;
+  std::mutex mu;
+  std::condition_variable cv;
+  Status st;
+  std::thread reader([&] {
+    st = cc_->read_output(
+        "c", "", OutputStream::Stdout,
+        [&](std::string_view c) -> Status {
+          std::lock_guard lk(mu);
+          got.emplace_back(c);
+          first = true;
+          cv.notify_all();
+          return {};
+        },
+        60s, &cancel);
+  });
+  {
+    std::unique_lock lk(mu);
+    EXPECT_TRUE(cv.wait_for(lk, 10s, [&] { return first; }));  // then cancel all the same
+  }
+  cancel.cancel();
+  reader.join();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().msg, "ReadStdout: cancelled");
+  EXPECT_EQ(got, std::vector<std::string>{"before"});
 }
 
 }  // namespace
