@@ -129,7 +129,7 @@ assert_runc_error() {
 # No container left in the state root and no directory for one.
 assert_no_state() {
   local ids
-  ids=$(rt list -q)
+  ids=$(rt list -q) || { echo "list failed: $ids" >&2; return 1; }
   [ -z "$ids" ] || { echo "containers left: $ids" >&2; return 1; }
   if [ -d "$E2E_TMP/root" ]; then
     local left
