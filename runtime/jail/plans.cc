@@ -48,6 +48,23 @@ Status readable_by(const std::string& key, const std::string& path, const Identi
                                  ": make it world-readable (chmod a+r)");
 }
 
+// The start of every plan: the jail's root and user, its namespaces, /usr and
+// the system directories, the program to run and the environment.
+Result<JailPlan> program_jail(const std::string& root, const Identity& id, int namespaces,
+                              const std::string& program) {
+  JailPlan p;
+  p.spec.root = root;
+  p.spec.id = id;
+  p.spec.namespaces = namespaces;
+  HULL_TRY(add_system_dirs(p.spec));
+  p.exec_path = bind_program(p.spec, program);
+  p.env = jail_env();
+  return p;
+}
+
+// hull-vsock and the relay: an empty network namespace of their own too.
+constexpr int kOwnNamespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+
 }  // namespace
 
 std::vector<std::string> jail_env() {
@@ -60,13 +77,10 @@ std::vector<std::string> jail_env() {
 }
 
 Result<JailPlan> qemu_jail(const QemuJailInput& in) {
-  JailPlan p;
+  const int namespaces =
+      CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (in.own_network ? CLONE_NEWNET : 0);
+  HULL_ASSIGN(p, program_jail(in.root, in.id, namespaces, in.qemu_path));
   JailSpec& s = p.spec;
-  s.root = in.root;
-  s.id = in.id;
-  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (in.own_network ? CLONE_NEWNET : 0);
-  HULL_TRY(add_system_dirs(s));
-  p.exec_path = bind_program(s, in.qemu_path);
   for (auto [key, host, inside, out] :
        {std::tuple{"vm.kernel", &in.kernel, kJailKernel, &p.kernel},
         std::tuple{"vm.initrd", &in.initrd, kJailInitrd, &p.initrd}}) {
@@ -88,38 +102,24 @@ Result<JailPlan> qemu_jail(const QemuJailInput& in) {
               {RLIMIT_FSIZE, static_cast<rlim_t>(fsize)},
               {RLIMIT_CORE, 0},
               {RLIMIT_NPROC, kNproc}};
-  p.env = jail_env();
   return p;
 }
 
 Result<JailPlan> vsock_jail(const VsockJailInput& in) {
-  JailPlan p;
+  HULL_ASSIGN(p, program_jail(in.root, in.id, kOwnNamespaces, in.binary));
   JailSpec& s = p.spec;
-  s.root = in.root;
-  s.id = in.id;
-  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
-  HULL_TRY(add_system_dirs(s));
-  p.exec_path = bind_program(s, in.binary);
   // Read-only: connect() needs no write access to the directory.
   s.binds.push_back({in.socket_dir, in.socket_dir, false, false});
   s.limits = {{RLIMIT_NOFILE, kVsockNofile},
               {RLIMIT_FSIZE, kVsockFsize},
               {RLIMIT_CORE, 0},
               {RLIMIT_NPROC, kNproc}};
-  p.env = jail_env();
   return p;
 }
 
 Result<JailPlan> relay_jail(const RelayJailInput& in) {
-  JailPlan p;
-  JailSpec& s = p.spec;
-  s.root = in.root;
-  s.id = in.id;
-  s.namespaces = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
-  HULL_TRY(add_system_dirs(s));
-  p.exec_path = bind_program(s, in.binary);
-  s.limits = {{RLIMIT_NOFILE, kRelayNofile}, {RLIMIT_CORE, 0}, {RLIMIT_NPROC, kNproc}};
-  p.env = jail_env();
+  HULL_ASSIGN(p, program_jail(in.root, in.id, kOwnNamespaces, in.binary));
+  p.spec.limits = {{RLIMIT_NOFILE, kRelayNofile}, {RLIMIT_CORE, 0}, {RLIMIT_NPROC, kNproc}};
   return p;
 }
 

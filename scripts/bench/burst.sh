@@ -25,18 +25,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-hull=$build/runtime/cli/hull
-[ "$(id -u)" -eq 0 ] || { echo "burst.sh: needs root" >&2; exit 1; }
-[ -x "$hull" ] || { echo "burst.sh: no hull at $hull: cmake --build $build --target hull hull-vsock guest-image" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/hull-bench-burst.XXXXXX)
-hull_root=$work/hull-root
-cleanup() {
-  for i in $(seq "$n"); do "$hull" --root "$hull_root" delete -f "burst-$i" >/dev/null 2>&1 || true; done
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
-bench_use_build_tree "$build" "$work"
+# shellcheck disable=SC2046  # seq prints one word per line
+bench_hull burst.sh burst $(seq -f 'burst-%g' "$n")
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true

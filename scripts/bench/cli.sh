@@ -34,22 +34,15 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-hull=$build/runtime/cli/hull
 runc=$(command -v runc || echo /usr/sbin/runc)
-[ -x "$hull" ] || { echo "no hull at $hull: cmake --build $build" >&2; exit 1; }
-[ -x "$runc" ] || { echo "no runc: apt-get install runc" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/hull-bench-cli.XXXXXX)
-hull_root=$work/hull-root
+[ -x "$runc" ] || { echo "cli.sh: no runc: apt-get install runc" >&2; exit 1; }
+bench_hull cli.sh cli bench-idle bench-exec
 runc_root=$work/runc-root
 cleanup() {
-  "$hull" --root "$hull_root" delete -f bench-idle >/dev/null 2>&1 || true
-  "$hull" --root "$hull_root" delete -f bench-exec >/dev/null 2>&1 || true
   "$runc" --root "$runc_root" delete -f bench-runc-exec >/dev/null 2>&1 || true
-  rm -rf "$work"
+  bench_cleanup
 }
 trap cleanup EXIT
-bench_use_build_tree "$build" "$work"
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true

@@ -44,18 +44,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-hull=$build/runtime/cli/hull
-[ "$(id -u)" -eq 0 ] || { echo "exec-breakdown.sh: needs root" >&2; exit 1; }
-[ -x "$hull" ] || { echo "exec-breakdown.sh: no hull at $hull: cmake --build $build --target hull hull-vsock guest-image" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/hull-bench-execbd.XXXXXX)
-hull_root=$work/hull-root
-cleanup() {
-  "$hull" --root "$hull_root" delete -f execbd >/dev/null 2>&1 || true
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
-bench_use_build_tree "$build" "$work"
+bench_hull exec-breakdown.sh execbd execbd
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/sleep 1000000

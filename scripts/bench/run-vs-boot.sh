@@ -39,21 +39,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-hull=$build/runtime/cli/hull
-[ "$(id -u)" -eq 0 ] || { echo "run-vs-boot.sh: needs root" >&2; exit 1; }
-[ -x "$hull" ] || { echo "run-vs-boot.sh: no hull at $hull: cmake --build $build --target hull hull-vsock guest-image" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/hull-bench-rvb.XXXXXX)
-hull_root=$work/hull-root
-cleanup() {
-  local id
-  for id in rvb-probe $(seq -f 'rvb-%g' "$runs"); do
-    "$hull" --root "$hull_root" delete -f "$id" >/dev/null 2>&1 || true
-  done
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
-bench_use_build_tree "$build" "$work"
+# shellcheck disable=SC2046  # seq prints one word per line
+bench_hull run-vs-boot.sh rvb rvb-probe $(seq -f 'rvb-%g' "$runs")
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/true

@@ -32,25 +32,21 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-hull=$build/runtime/cli/hull
 runc=$(command -v runc || true)
-[ "$(id -u)" -eq 0 ] || { echo "stdio.sh: needs root" >&2; exit 1; }
-[ -x "$hull" ] || { echo "stdio.sh: no hull at $hull: cmake --build $build --target hull hull-vsock guest-image" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/hull-bench-stdio.XXXXXX)
-hull_root=$work/hull-root
+# shellcheck disable=SC2046  # seq prints one word per line
+bench_hull stdio.sh stdio stdio-exec $(seq -f 'stdio-run-%g' "$runs")
 runc_root=$work/runc-root
 cleanup() {
   local id
   # Distinct ids for hull and runc: both name the host cgroup after the id.
-  for id in stdio-exec $(seq -f 'stdio-run-%g' "$runs"); do
-    "$hull" --root "$hull_root" delete -f "$id" >/dev/null 2>&1 || true
-    if [ -n "$runc" ]; then "$runc" --root "$runc_root" delete -f "runc-$id" >/dev/null 2>&1 || true; fi
-  done
-  rm -rf --one-file-system "$work"
+  if [ -n "$runc" ]; then
+    for id in "${bench_containers[@]}"; do
+      "$runc" --root "$runc_root" delete -f "runc-$id" >/dev/null 2>&1 || true
+    done
+  fi
+  bench_cleanup
 }
 trap cleanup EXIT
-bench_use_build_tree "$build" "$work"
 
 bundle=$work/bundle
 make_bench_bundle "$bundle" "$hull" /bin/cat /data

@@ -35,3 +35,34 @@ bench_use_build_tree() {
     export HULL_VSOCK=$build/runtime/vsock/hull-vsock
   fi
 }
+
+# bench_hull NAME TAG ID...: the start of a benchmark of the built hull, after
+# its arguments set `build`. Needs root and BUILD's hull, which it sets
+# `hull` to; makes the temp dir `work` (/tmp/hull-bench-TAG.XXXXXX) with the
+# runtime root `hull_root` in it, removed on exit after the containers ID...
+# (bench_cleanup); then bench_use_build_tree. NAME starts its error lines.
+bench_hull() {
+  local name=$1 tag=$2
+  shift 2
+  hull=$build/runtime/cli/hull
+  [ "$(id -u)" -eq 0 ] || { echo "$name: needs root" >&2; exit 1; }
+  [ -x "$hull" ] || {
+    echo "$name: no hull at $hull: cmake --build $build --target hull hull-vsock guest-image" >&2
+    exit 1
+  }
+  work=$(mktemp -d "/tmp/hull-bench-$tag.XXXXXX")
+  hull_root=$work/hull-root
+  bench_containers=("$@")
+  trap bench_cleanup EXIT
+  bench_use_build_tree "$build" "$work"
+}
+
+# The exit trap of bench_hull: deletes its containers, removes its temp dir.
+# A script with more to undo traps its own function, which ends with this.
+bench_cleanup() {
+  local id
+  for id in "${bench_containers[@]}"; do
+    "$hull" --root "$hull_root" delete -f "$id" >/dev/null 2>&1 || true
+  done
+  rm -rf --one-file-system "$work"
+}

@@ -104,13 +104,15 @@ selected_suites() {
 # The jobs, one line each (its suites, run in that order), longest first.
 # Suites in one job share something on the host that a second suite at the
 # same time would trip over:
-#   e2e-cli, e2e-setup, e2e-network: hull's own containers get top-level host
-#     cgroups named e2e-*, which cli.bats' last test counts;
+#   e2e-cli-*, e2e-setup, e2e-network: hull's own containers get top-level
+#     host cgroups named e2e-*, which each cli-*.bats counts at its end (and
+#     cli-security.bats, the last, in its last test);
 #   e2e-docker, e2e-docker-network: dockerd's cgroup parent /hull-e2e-docker;
 #   e2e-podman, e2e-podman-network: /hull-e2e-podman and /var/lib/containers;
 #   e2e-containerd, e2e-shim: the namespace and cgroup of the runc shim.
 suite_jobs() {
-  local groups=("e2e-cli e2e-setup e2e-network" "e2e-containerd e2e-shim" e2e-cri
+  local groups=("e2e-cli-lifecycle e2e-cli-exec e2e-cli-resources e2e-cli-input e2e-cli-security
+    e2e-setup e2e-network" "e2e-containerd e2e-shim" e2e-cri
     "e2e-docker e2e-docker-network" "e2e-podman e2e-podman-network")
   local all=() grouped=() g s line
   mapfile -t all < <(selected_suites e2e; selected_suites integration; selected_suites scripts)

@@ -2,7 +2,7 @@
 # Container setup at the edges that callers written for runc reach: a cwd
 # the process user cannot search, a terminal for a non-root user, a
 # read-only /dev, /proc as a symlink in the image, recursive mount
-# attributes on a volume with a submount. Same bundles as cli.bats; every
+# attributes on a volume with a submount. Same bundles as cli-*.bats; every
 # test passes with runc 1.1 (HULL_E2E_RUNTIME=/usr/sbin/runc) and with hull.
 
 # The single-quoted sh -c and jq programs below expand in the container or

@@ -15,16 +15,8 @@ load lib/docker  # assert_nothing_in_mntns
 load lib/containerd
 load lib/shim
 
-setup_file() {
-  shim_setup_file || return 1
-  [ -n "$E2E_SKIP" ] || start_containerd
-}
-teardown_file() {
-  local rc=0
-  stop_containerd || rc=1
-  e2e_teardown_file || rc=1
-  return $rc
-}
+setup_file() { containerd_setup_file shim_setup_file; }
+teardown_file() { containerd_teardown_file; }
 setup() { e2e_setup; }
 teardown() {
   [ -n "${E2E_SKIP:-}" ] && return 0

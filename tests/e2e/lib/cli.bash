@@ -1,5 +1,38 @@
-# Helpers of tests/e2e/cli.bats: runc-style lifecycle tests of one runtime
-# binary (in the manner of runc's own integration helpers, reduced to what we use).
+# Helpers of tests/e2e/cli-*.bats: runc-style CLI tests of one runtime binary,
+# in the manner of runc's own bats integration tests (and helpers, reduced to
+# what we use): run, create/start, state transitions, kill, delete, exec, tty
+# with a console socket, pause/resume, update, ps, list, events, hooks,
+# pid-file, exit codes and bad inputs with runc's error shape
+# (`level=error msg="..."`, exit status 1) and no state left behind.
+#
+# Assertions stay within what the runtime-spec and runc agree on, so the same
+# files pass with runc and with hull; where runc 1.1 deviates from the spec
+# (poststart hooks run during create), a test checks only the common part.
+#
+# Each file runs as its own suite (e2e-cli-*), one after the other in one job
+# of scripts/test.sh (scripts/lib/suites.sh), and each checks at its end that
+# it left nothing behind (cli_teardown_file); cli-security.bats, the last,
+# counts that check as its last test too.
+
+# The hooks of every cli-*.bats file: a temp dir per file, a fresh bundle per
+# test, and "nothing left" checks after each test and at the end of the file.
+cli_setup_file() {
+  e2e_setup_file
+  touch "$E2E_TMP/began"
+}
+cli_setup() {
+  e2e_setup
+  make_bundle
+}
+cli_teardown_file() {
+  local rc=0
+  if [ -z "${E2E_SKIP:-}" ] && [ -n "${E2E_TMP:-}" ]; then
+    delete_all
+    assert_suite_left_nothing || rc=1
+  fi
+  e2e_teardown_file || rc=1
+  return $rc
+}
 
 # The runtime with this suite's private state root.
 rt() {
@@ -96,7 +129,7 @@ assert_runc_error() {
 # No container left in the state root and no directory for one.
 assert_no_state() {
   local ids
-  ids=$(rt list -q)
+  ids=$(rt list -q) || { echo "list failed: $ids" >&2; return 1; }
   [ -z "$ids" ] || { echo "containers left: $ids" >&2; return 1; }
   if [ -d "$E2E_TMP/root" ]; then
     local left
@@ -139,7 +172,9 @@ delete_all() {
 }
 
 # cgroup directories a runc-style runtime left for our containers (named
-# after the container ids, all of which start with "e2e-").
+# after the container ids, all of which start with "e2e-"): those named NAME...,
+# or with none, every e2e-* made since the suite began.
+# shellcheck disable=SC2120  # the cli-*.bats files that load this pass names
 cgroups_left() {
   local args=() name
   if [ $# -eq 0 ]; then
@@ -151,6 +186,15 @@ cgroups_left() {
     unset 'args[-1]'
   fi
   find /sys/fs/cgroup -maxdepth 5 -type d \( "${args[@]}" \) 2>/dev/null
+}
+
+# Fails, naming what, when a container's state, process or mount is left in
+# the suite's temp dir, or a host cgroup (cgroups_left) since the suite began.
+assert_suite_left_nothing() {
+  assert_no_state || return 1
+  assert_nothing_left_under "$E2E_TMP" || return 1
+  # shellcheck disable=SC2119  # no names: every e2e-* cgroup since the suite began
+  [ -z "$(cgroups_left)" ] || { echo "cgroups left: $(cgroups_left)" >&2; return 1; }
 }
 
 # Waits for the recvtty of start_recvtty to end (after its input closed);

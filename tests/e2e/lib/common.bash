@@ -148,6 +148,44 @@ assert_nothing_left_under() {
   fi
 }
 
+# daemon_ready NAME PID LOG CHECK...: waits up to 60 s for the daemon PID to
+# answer CHECK (its client asking its version), else prints LOG's last lines
+# and fails. Then sets DAEMON_MNTNS to the daemon's mount namespace and holds
+# it open as fd DAEMON_NSFD: that keeps its inode number from being reused by
+# a new namespace after the daemon exits (which would make the leftover
+# check, assert_nothing_in_mntns, see strangers).
+# shellcheck disable=SC2034  # DAEMON_*: read by lib/containerd.bash and lib/docker.bash
+daemon_ready() {
+  local name=$1 pid=$2 log=$3
+  shift 3
+  if ! wait_for 60 "$@" >/dev/null 2>&1; then
+    echo "$name did not come up; its log:" >&2
+    tail -30 "$log" >&2
+    return 1
+  fi
+  DAEMON_MNTNS=$(readlink "/proc/$pid/ns/mnt")
+  exec {DAEMON_NSFD}<"/proc/$pid/ns/mnt"
+}
+
+# stop_daemon NAME PID: SIGTERM, then SIGKILL after 30 s, and reaps it; fails
+# when it needed the SIGKILL.
+stop_daemon() {
+  local name=$1 pid=$2 i
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$name ($pid) ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    return 1
+  fi
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
 # Waits up to SECONDS (default 10) for a command to succeed.
 wait_for() {
   local secs=$1 i

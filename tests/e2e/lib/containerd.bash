@@ -40,17 +40,8 @@ start_containerd() {
     </dev/null >"$CONTAINERD_DIR/containerd.log" 2>&1 3>&- &
   CONTAINERD_PID=$!
   export CONTAINERD_DIR CONTAINERD_PID
-  if ! wait_for 60 c version >/dev/null 2>&1; then
-    echo "containerd did not come up; its log:" >&2
-    tail -30 "$CONTAINERD_DIR/containerd.log" >&2
-    return 1
-  fi
-  CONTAINERD_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
-  # Holding the namespace open keeps its inode number from being reused by a
-  # new namespace after the daemon exits (which would make the leftover check
-  # below see strangers).
-  exec {CONTAINERD_NSFD}<"/proc/$CONTAINERD_PID/ns/mnt"
-  export CONTAINERD_MNTNS CONTAINERD_NSFD
+  daemon_ready containerd "$CONTAINERD_PID" "$CONTAINERD_DIR/containerd.log" c version || return 1
+  export CONTAINERD_MNTNS=$DAEMON_MNTNS CONTAINERD_NSFD=$DAEMON_NSFD
   import_oci_image "$CTR_IMAGE"
 }
 
@@ -117,11 +108,27 @@ ctr_teardown() {
   done
 }
 
+# The file hooks of the suites on a private containerd (containerd.bats,
+# shim.bats): containerd_setup_file SETUP runs the suite's SETUP (which makes
+# its temp dir and decides whether it skips), then starts containerd unless
+# it skips; containerd_teardown_file stops containerd and removes the temp dir,
+# failing when either finds something left.
+containerd_setup_file() {
+  "$1" || return 1
+  [ -n "$E2E_SKIP" ] || start_containerd
+}
+containerd_teardown_file() {
+  local rc=0
+  stop_containerd || rc=1
+  e2e_teardown_file || rc=1
+  return $rc
+}
+
 # Deletes every task and container, stops containerd by its pid and fails when
 # a shim, container, VM or cgroup of ours is left.
 stop_containerd() {
   [ -n "${CONTAINERD_PID:-}" ] || return 0
-  local id rc=0 i
+  local id rc=0
   for id in $(c tasks ls -q 2>/dev/null); do
     c tasks kill -s KILL "$id" >/dev/null 2>&1
     wait_for 10 bash -c "! ctr --address '$CONTAINERD_DIR/containerd.sock' -n '$CTR_NAMESPACE' tasks ls -q | grep -qx '$id'" ||
@@ -129,17 +136,7 @@ stop_containerd() {
     c tasks delete "$id" >/dev/null 2>&1
   done
   for id in $(c containers ls -q 2>/dev/null); do c containers delete "$id" >/dev/null 2>&1; done
-  kill -TERM "$CONTAINERD_PID" 2>/dev/null
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$CONTAINERD_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$CONTAINERD_PID" 2>/dev/null; then
-    echo "containerd ($CONTAINERD_PID) ignored SIGTERM for 30 s; killing it" >&2
-    kill -KILL "$CONTAINERD_PID"
-    rc=1
-  fi
-  wait "$CONTAINERD_PID" 2>/dev/null
+  stop_daemon containerd "$CONTAINERD_PID" || rc=1
   assert_nothing_in_mntns "$CONTAINERD_MNTNS" || rc=1
   [ -z "${CONTAINERD_NSFD:-}" ] || exec {CONTAINERD_NSFD}<&-
   [ -z "$(processes_under "$CONTAINERD_DIR")" ] || {

@@ -55,17 +55,8 @@ start_dockerd() {
     </dev/null >"$DOCKER_DIR/dockerd.log" 2>&1 3>&- &
   DOCKERD_PID=$!
   export DOCKER_DIR DOCKERD_PID
-  if ! wait_for 60 dk version >/dev/null 2>&1; then
-    echo "dockerd did not come up; its log:" >&2
-    tail -30 "$DOCKER_DIR/dockerd.log" >&2
-    return 1
-  fi
-  DOCKERD_MNTNS=$(readlink "/proc/$DOCKERD_PID/ns/mnt")
-  # Holding the namespace open keeps its inode number from being reused by a
-  # new namespace after the daemon exits (which would make the leftover check
-  # below see strangers).
-  exec {DOCKERD_NSFD}<"/proc/$DOCKERD_PID/ns/mnt"
-  export DOCKERD_MNTNS DOCKERD_NSFD
+  daemon_ready dockerd "$DOCKERD_PID" "$DOCKER_DIR/dockerd.log" dk version || return 1
+  export DOCKERD_MNTNS=$DAEMON_MNTNS DOCKERD_NSFD=$DAEMON_NSFD
   rootfs_tar | dk import - "$E2E_IMAGE" >/dev/null
 }
 
@@ -74,22 +65,12 @@ start_dockerd() {
 # containerd, a shim, a container process or a VM in its mount namespace.
 stop_dockerd() {
   [ -n "${DOCKERD_PID:-}" ] || return 0
-  local ids rc=0 cpid i
+  local ids rc=0 cpid
   ids=$(dk ps -aq 2>/dev/null)
   # shellcheck disable=SC2086
   [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1
   cpid=$(cat "$DOCKER_DIR/exec/containerd/containerd.pid" 2>/dev/null)
-  kill -TERM "$DOCKERD_PID" 2>/dev/null
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$DOCKERD_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    echo "dockerd ($DOCKERD_PID) ignored SIGTERM for 30 s; killing it" >&2
-    kill -KILL "$DOCKERD_PID"
-    rc=1
-  fi
-  wait "$DOCKERD_PID" 2>/dev/null
+  stop_daemon dockerd "$DOCKERD_PID" || rc=1
   if [ -n "$cpid" ] && ! wait_for 10 bash -c "! kill -0 $cpid 2>/dev/null"; then
     echo "dockerd's containerd ($cpid) outlived it" >&2
     rc=1

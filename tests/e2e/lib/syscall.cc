@@ -1,7 +1,7 @@
 // hull-e2e-syscall NR...: makes each raw syscall NR with all arguments 0 and
 // prints "NR: ok" or "NR: <strerror>", one line each. Linked -static so it
 // runs in the busybox rootfs; used to see what a seccomp filter answers for
-// a syscall number (tests/e2e/cli.bats). Pick numbers that are harmless with
+// a syscall number (tests/e2e/cli-security.bats). Pick numbers that are harmless with
 // zero arguments.
 #include <errno.h>
 #include <string.h>

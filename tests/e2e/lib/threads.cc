@@ -1,7 +1,7 @@
 // hull-e2e-threads N: starts N threads besides the main one, then all of
 // them sleep until the process is killed. Linked -static so it runs in the
 // busybox rootfs (whose programs are all single-threaded); used to see
-// threads in `ps -L` and the like (tests/e2e/cli.bats).
+// threads in `ps -L` and the like (tests/e2e/cli-exec.bats).
 #include <pthread.h>
 #include <unistd.h>
 
