@@ -15,10 +15,10 @@
 #include <cstdio>
 
 #include "common/file.h"
+#include "common/oci/spec.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
 #include "runtime/container/proc.h"
 #include "runtime/hostcgroup/cgroup.h"
-#include "runtime/oci/spec.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "shim/address.h"
 #include "shim/commands.h"

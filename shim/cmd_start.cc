@@ -19,11 +19,11 @@
 
 #include "common/child_process.h"
 #include "common/file.h"
+#include "common/oci/spec.h"
 #include "common/spawn.h"
 #include "github.com/containerd/containerd/pkg/runtimeoptions/v1/api.pb.h"
 #include "runtime/config/config.h"
 #include "runtime/container/paths.h"
-#include "runtime/oci/spec.h"
 #include "runtime/sandbox/dir_guard.h"
 #include "shim/address.h"
 #include "shim/commands.h"

@@ -16,7 +16,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 #include "shim/address.h"
 #include "shim/commands.h"
 #include "shim/events.h"

@@ -18,10 +18,10 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "common/unique_fd.h"
 #include "runtime/container/network.h"
 #include "runtime/hostcgroup/cgroup.h"
-#include "runtime/oci/spec.h"
 #include "runtime/sandbox/container_client_impl.h"
 #include "runtime/sandbox/sandbox.h"
 #include "shim/record.h"

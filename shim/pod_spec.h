@@ -21,7 +21,7 @@
 
 #include <string>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::shim {
 

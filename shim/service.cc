@@ -6,8 +6,8 @@
 
 #include "common/container_id.h"
 #include "common/log.h"
+#include "common/oci/spec.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
-#include "runtime/oci/spec.h"
 #include "shim/metrics.h"
 #include "shim/pod_spec.h"
 

@@ -19,7 +19,7 @@
 #include "agent/engine/device_filter.h"
 #include "common/cgroup/stats.h"
 #include "common/error.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine {
 

@@ -53,8 +53,8 @@
 #include "agent/engine/plan.h"
 #include "agent/engine/seccomp.h"
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "common/unique_fd.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::engine {
 

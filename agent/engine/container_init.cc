@@ -31,7 +31,7 @@
 #include "agent/engine/str.h"
 #include "agent/engine/sync.h"
 #include "common/file.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine {
 namespace {

@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "common/unique_fd.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::engine {
 

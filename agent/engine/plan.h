@@ -18,7 +18,7 @@
 
 #include "agent/engine/mount_options.h"
 #include "common/error.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine {
 

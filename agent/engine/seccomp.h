@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine {
 

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/hooks/hooks.h"
-#include "runtime/oci/spec.h"
+#include "common/hooks/hooks.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine {
 

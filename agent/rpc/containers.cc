@@ -9,7 +9,7 @@
 #include "agent/rpc/proc_info.h"
 #include "agent/rpc/stats.h"
 #include "common/log.h"
-#include "runtime/oci/limits.h"
+#include "common/oci/limits.h"
 
 namespace hull::agent::rpc {
 

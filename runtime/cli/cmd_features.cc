@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "common/oci/spec.h"
 #include "common/version.h"
 #include "runtime/cli/command.h"
 #include "runtime/hostcgroup/limits.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::cli {
 namespace {

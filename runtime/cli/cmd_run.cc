@@ -8,10 +8,10 @@
 
 #include <optional>
 
+#include "common/oci/spec.h"
 #include "runtime/cli/command.h"
 #include "runtime/cli/create_flags.h"
 #include "runtime/monitor/console.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::cli {
 namespace {

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "common/file.h"
+#include "common/oci/spec.h"
 #include "runtime/cli/command.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::cli {
 namespace {

@@ -14,6 +14,7 @@
 
 #include "common/container_id.h"
 #include "common/file.h"
+#include "common/hooks/hooks.h"
 #include "common/log.h"
 #include "common/pidfd.h"
 #include "common/unique_fd.h"
@@ -27,7 +28,6 @@
 #include "runtime/container/stats_event.h"
 #include "runtime/container/sync.h"
 #include "runtime/container/teardown.h"
-#include "runtime/hooks/hooks.h"
 #include "runtime/hostcgroup/cgroup.h"
 #include "runtime/monitor/monitor.h"
 #include "runtime/network/netns.h"

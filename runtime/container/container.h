@@ -1,7 +1,7 @@
 // hull::container — the runc-mode lifecycle behind the `hull` CLI: one VM per
 // container, a monitor process per container process (runtime/monitor/monitor.h), runc's
 // state store with a per-container lock, status derived from reality
-// (lifecycle.h), OCI hooks on the host (runtime/hooks).
+// (lifecycle.h), OCI hooks on the host (common/hooks).
 //
 // Process tree on the host while a container exists:
 //
@@ -30,11 +30,11 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/oci/state.h"
 #include "runtime/container/process_list.h"
 #include "runtime/container/record.h"
 #include "runtime/container/teardown.h"
 #include "runtime/monitor/monitor.h"
-#include "runtime/oci/state.h"
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/container_client_impl.h"
 

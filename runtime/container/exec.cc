@@ -11,6 +11,7 @@
 
 #include "common/file.h"
 #include "common/log.h"
+#include "common/oci/spec.h"
 #include "common/pidfd.h"
 #include "runtime/container/container.h"
 #include "runtime/container/lifecycle.h"
@@ -18,7 +19,6 @@
 #include "runtime/container/sync.h"
 #include "runtime/monitor/console.h"
 #include "runtime/monitor/monitor.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::container {
 namespace {

@@ -18,7 +18,7 @@
 #pragma once
 
 #include "common/error.h"
-#include "runtime/oci/state.h"
+#include "common/oci/state.h"
 
 namespace hull::container {
 

@@ -25,9 +25,9 @@
 
 #include "agent.pb.h"
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "runtime/network/plan.h"
 #include "runtime/network/wiring.h"
-#include "runtime/oci/spec.h"
 #include "runtime/sandbox/agent_client.h"
 #include "runtime/sandbox/sandbox.h"
 

@@ -29,8 +29,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "runtime/oci/spec.h"
-#include "runtime/oci/state.h"
+#include "common/oci/spec.h"
+#include "common/oci/state.h"
 
 namespace hull::container {
 

@@ -12,8 +12,8 @@
 #include <cstdint>
 
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "runtime/config/config.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::container {
 

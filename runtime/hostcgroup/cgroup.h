@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "runtime/hostcgroup/paths.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::hostcgroup {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::hostcgroup {
 

@@ -77,7 +77,7 @@ inline constexpr uint64_t kMaxCgroupLines = 64;
 inline constexpr uint64_t kMaxSchedPolicy = 7;
 inline constexpr uint64_t kMaxRtPriority = 99;
 inline constexpr size_t kMaxReplyIdNames = 4096;
-// A container id as hull accepts one (runtime/oci/state.h: validate_id).
+// A container id as hull accepts one (common/oci/state.h: validate_id).
 inline constexpr size_t kMaxContainerIdBytes = 255;
 
 // Network replies: most addresses one interface and most routes one reply

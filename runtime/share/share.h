@@ -45,8 +45,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/oci/spec.h"
 #include "common/unique_fd.h"
-#include "runtime/oci/spec.h"
 #include "runtime/sandbox/mount_guard.h"
 #include "runtime/share/rootfs.h"
 

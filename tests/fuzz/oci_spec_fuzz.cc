@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 #include "runtime/sandbox/container_client_impl.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/share/rootfs.h"

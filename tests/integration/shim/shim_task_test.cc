@@ -20,10 +20,10 @@
 #include <mutex>
 #include <thread>
 
+#include "common/oci/spec.h"
 #include "github.com/containerd/containerd/api/events/task.pb.h"
 #include "github.com/containerd/containerd/api/services/ttrpc/events/v1/events.pb.h"
 #include "github.com/containerd/containerd/runtime/v2/task/shim.pb.h"
-#include "runtime/oci/spec.h"
 #include "shim/address.h"
 #include "shim/metrics.h"
 #include "ttrpc/client.h"

@@ -9,7 +9,7 @@
 
 #include "agent/engine/container.h"
 #include "common/error.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::engine::test {
 

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/file.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace {
 

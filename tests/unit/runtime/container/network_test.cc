@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::container {
 namespace {

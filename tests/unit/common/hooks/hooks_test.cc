@@ -1,5 +1,5 @@
 // Unit tests of the OCI hooks runner: real hooks (/bin/sh scripts) on the host.
-#include "runtime/hooks/hooks.h"
+#include "common/hooks/hooks.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/hooks/limits.h"
+#include "common/hooks/limits.h"
 
 namespace hull::hooks {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/oci/spec.h"
-#include "runtime/oci/spec_fields.h"
+#include "common/oci/spec.h"
+#include "common/oci/spec_fields.h"
 
 namespace hull::oci {
 namespace {

@@ -10,8 +10,8 @@
 #include <span>
 #include <string>
 
+#include "common/oci/spec.h"
 #include "common/text.h"
-#include "runtime/oci/spec.h"
 
 namespace hull::oci {
 namespace {

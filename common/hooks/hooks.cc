@@ -1,10 +1,10 @@
-#include "runtime/hooks/hooks.h"
+#include "common/hooks/hooks.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 
-#include "runtime/hooks/limits.h"
+#include "common/hooks/limits.h"
 
 namespace hull::hooks {
 namespace {

@@ -16,7 +16,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::oci::detail {
 

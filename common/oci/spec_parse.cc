@@ -6,9 +6,9 @@
 #include <utility>
 
 #include "common/file.h"
-#include "runtime/oci/limits.h"
-#include "runtime/oci/spec.h"
-#include "runtime/oci/spec_fields.h"
+#include "common/oci/limits.h"
+#include "common/oci/spec.h"
+#include "common/oci/spec_fields.h"
 
 namespace hull::oci {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::oci {
 namespace {

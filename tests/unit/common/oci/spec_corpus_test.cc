@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 
 #include "common/file.h"
-#include "runtime/oci/limits.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/limits.h"
+#include "common/oci/spec.h"
 
 namespace hull::oci {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/oci/limits.h"
-#include "runtime/oci/spec.h"
+#include "common/oci/limits.h"
+#include "common/oci/spec.h"
 
 namespace hull::oci {
 namespace {

@@ -49,8 +49,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "runtime/oci/spec.h"
-#include "runtime/oci/state.h"
+#include "common/oci/spec.h"
+#include "common/oci/state.h"
 
 namespace hull::hooks {
 

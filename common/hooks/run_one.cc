@@ -6,11 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/hooks/hooks.h"
+#include "common/hooks/limits.h"
 #include "common/io.h"
 #include "common/spawn.h"
 #include "common/unique_fd.h"
-#include "runtime/hooks/hooks.h"
-#include "runtime/hooks/limits.h"
 
 namespace hull::hooks {
 namespace {

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/oci/limits.h"
 #include "common/unique_fd.h"
-#include "runtime/oci/limits.h"
 
 namespace hull::oci {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/oci/spec.h"
+#include "common/oci/spec.h"
 
 namespace hull::oci {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/oci/state.h"
+#include "common/oci/state.h"
 
 #include <poll.h>
 #include <stdlib.h>
