@@ -5,17 +5,11 @@
 #   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/cli-exec.bats   (the reference)
 #   bats tests/e2e/cli-exec.bats                                   (the built hull)
 
-# The single-quoted sh -c, bash -c and jq programs in this file expand in the
-# container, in the child shell or in jq, not here:
+# Single-quoted programs (sh -c, jq) expand in the container or in jq:
 # shellcheck disable=SC2016
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/cli
-
-setup_file() { cli_setup_file; }
-teardown_file() { cli_teardown_file; }
-setup() { cli_setup; }
-teardown() { cli_teardown; }
+load lib/cli  # also the setup/teardown hooks
 
 @test "exec: output, exit code, --env, --cwd, and a detached exec with --pid-file" {
   rtd run -d -b "$BUNDLE" e2e-exec

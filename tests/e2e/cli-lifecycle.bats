@@ -6,17 +6,11 @@
 #   HULL_E2E_RUNTIME=/usr/sbin/runc bats tests/e2e/cli-lifecycle.bats   (the reference)
 #   bats tests/e2e/cli-lifecycle.bats                                   (the built hull)
 
-# The single-quoted sh -c, bash -c and jq programs in this file expand in the
-# container, in the child shell or in jq, not here:
+# Single-quoted programs (sh -c, jq) expand in the container or in jq:
 # shellcheck disable=SC2016
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/cli
-
-setup_file() { cli_setup_file; }
-teardown_file() { cli_teardown_file; }
-setup() { cli_setup; }
-teardown() { cli_teardown; }
+load lib/cli  # also the setup/teardown hooks
 
 @test "run: the process's exit code is run's exit code, and nothing is left" {
   set_args sh -c 'echo hello from $(hostname); exit 7'

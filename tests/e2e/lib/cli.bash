@@ -229,3 +229,10 @@ cli_teardown() {
   fi
   return $rc
 }
+
+# Every cli-*.bats file loads this library for these hooks (bats calls the
+# functions of these names, wherever they were defined).
+setup_file() { cli_setup_file; }
+teardown_file() { cli_teardown_file; }
+setup() { cli_setup; }
+teardown() { cli_teardown; }
