@@ -42,8 +42,13 @@ bench_use_build_tree() {
 # runtime root `hull_root` in it, removed on exit after the containers ID...
 # (bench_cleanup); then bench_use_build_tree. NAME starts its error lines.
 bench_hull() {
-  local name=$1 tag=$2
+  local name=$1 tag=$2 given=$build
   shift 2
+  # Absolute: make_bench_bundle runs hull from the bundle's directory.
+  build=$(cd "$given" 2>/dev/null && pwd) || {
+    echo "$name: no build tree at $given" >&2
+    exit 1
+  }
   hull=$build/runtime/cli/hull
   [ "$(id -u)" -eq 0 ] || { echo "$name: needs root" >&2; exit 1; }
   [ -x "$hull" ] || {
