@@ -111,7 +111,10 @@ Result<bool> remove_dir(const std::string& where, const std::string& dir, bool l
     if (e == EINTR) continue;
     if (e != EBUSY && e != ENOTEMPTY) return fail_errno(where + ": rmdir " + dir, e);
     // A parent with tasks or another cgroup in it is in use: left, at once.
-    if (!leaf && (e == EBUSY || has_subdirs(dir))) return false;
+    // Neither, and still EBUSY: the child just removed is still going offline
+    // (cgroup v1 does that after rmdir returns), so try again a little.
+    if (!leaf && (has_subdirs(dir) || !tasks_of(dir).empty())) return false;
+    if (!leaf && Clock::now() >= deadline) return false;
     if (leaf && kill && !killed) {
       kill_tasks(dir, rule);
       killed = true;
