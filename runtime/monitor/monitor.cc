@@ -210,10 +210,7 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   if (!sb) return failed(std::move(sb.error()));
   std::unique_ptr<sandbox::Sandbox> sandbox = std::move(*sb);
   log::debug("container " + a.id + ": VM up, agent answering after " +
-             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                sandbox->timings().end - sandbox->timings().begin)
-                                .count()) +
-             " ms");
+             sandbox::describe(sandbox->timings()));
   if (auto st = configure_guest_network(sandbox->agent(), *net); !st) {
     return failed(std::move(st.error()));
   }

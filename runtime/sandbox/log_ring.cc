@@ -177,6 +177,7 @@ size_t LogPump::pump_one(Stream& s, size_t budget) {
     s.bytes.fetch_add(data.size(), std::memory_order_relaxed);
     if (s.matcher && !s.marker.load(std::memory_order_relaxed) && s.matcher->feed(data)) {
       s.marker.store(true);
+      marker_cv_.notify_all();  // pump_one runs under mu_
     }
     if (auto st = s.ring->write(data); !st && !s.warned) {
       s.warned = true;  // once: a full /run must not fill the owner's log instead
@@ -229,6 +230,12 @@ uint64_t LogPump::bytes(size_t i) const {
 
 bool LogPump::marker_seen(size_t i) const {
   return streams_.at(i)->marker.load();
+}
+
+bool LogPump::wait_marker(size_t i, std::chrono::milliseconds timeout) {
+  Stream& s = *streams_.at(i);
+  std::unique_lock lock(mu_);
+  return marker_cv_.wait_for(lock, timeout, [&s] { return s.marker.load(); });
 }
 
 std::string LogPump::tail(size_t i, size_t max_bytes) {

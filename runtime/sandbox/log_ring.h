@@ -23,6 +23,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -126,6 +128,8 @@ class LogPump {
   uint64_t bytes(size_t i) const;
   // Stream i's marker has been seen.
   bool marker_seen(size_t i) const;
+  // Waits up to `timeout` for stream i's marker; true once it has been seen.
+  bool wait_marker(size_t i, std::chrono::milliseconds timeout);
   // drain(), then the newest max_bytes of stream i's two files.
   std::string tail(size_t i, size_t max_bytes = 4096);
   // Drains what is left and ends the thread (idempotent; the destructor does it too).
@@ -152,6 +156,7 @@ class LogPump {
   std::vector<std::unique_ptr<Stream>> streams_;
   UniqueFd wake_;  // eventfd: stop()
   std::mutex mu_;
+  std::condition_variable marker_cv_;  // a marker was seen (under mu_)
   std::thread thread_;
   bool stopped_ = false;
 };

@@ -27,6 +27,12 @@ using std::chrono::milliseconds;
 // One attempt to reach the agent; start() retries while the VM makes progress
 // (boot_progress.h). A starved guest answers Health slowly: one attempt waits 5 s.
 constexpr milliseconds kAgentAttempt{500};
+// The agent listens before it prints its ready line on the console, so start() connects as
+// soon as the line shows, not on a back-off: it waits for the line a slice at a time
+// (watching the boot's progress between slices). In case the console does not show the
+// line (a kernel parameter sent it elsewhere), it also tries a connect every kBlindConnect.
+constexpr milliseconds kReadySlice{100};
+constexpr milliseconds kBlindConnect{1000};
 constexpr milliseconds kHealthTimeout{5000};
 constexpr milliseconds kQmpTimeout{5000};
 // DestroySandbox answers once the containers are dead and nothing written is
@@ -45,6 +51,15 @@ std::string console_note(LogPump& logs) {
 }
 
 }  // namespace
+
+std::string describe(const StartTimings& t) {
+  auto ms = [&t](Clock::time_point p) {
+    if (p == Clock::time_point{}) return std::string("-");
+    return std::to_string(std::chrono::duration_cast<milliseconds>(p - t.begin).count());
+  };
+  return ms(t.end) + " ms (QEMU exec at " + ms(t.qemu_exec) + ", ready line " + ms(t.ready_line) +
+         ", connected " + ms(t.agent_connected) + ", Health answered " + ms(t.agent_healthy) + ")";
+}
 
 Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
   std::unique_ptr<Sandbox> sb(new Sandbox());
@@ -257,6 +272,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
                                                  std::chrono::seconds(cfg.vm.start_timeout_s))},
                   s.timings_.qemu_exec);
   Error last{Errc::Timeout, 0, "no answer"};
+  auto next_blind = s.timings_.qemu_exec + kBlindConnect;
   while (!s.agent_) {
     std::string dead = s.first_exit();
     if (!dead.empty()) {
@@ -275,6 +291,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
       }
       return fail(Errc::Timeout, step("agent") + ": no answer: " + watch.describe(v) + " (last: " +
                                      last.what() + ")" + threads + console_note(*s.logs_));
+    }
+    if (!s.logs_->wait_marker(kConsoleLog, kReadySlice)) {
+      if (Clock::now() < next_blind) continue;
+      next_blind = Clock::now() + kBlindConnect;
+    } else if (s.timings_.ready_line == Clock::time_point{}) {
+      s.timings_.ready_line = Clock::now();
     }
     auto client = AgentClient::connect(paths.vsock_socket, Clock::now() + kAgentAttempt);
     if (!client) {

@@ -73,10 +73,15 @@ struct StartTimings {
   std::chrono::steady_clock::time_point begin;
   std::chrono::steady_clock::time_point boot_slot;        // a boot slot taken (boot_slots.h)
   std::chrono::steady_clock::time_point qemu_exec;        // QEMU spawned
+  std::chrono::steady_clock::time_point ready_line;       // the agent's ready line seen
   std::chrono::steady_clock::time_point agent_connected;  // hybrid vsock "OK"
   std::chrono::steady_clock::time_point agent_healthy;    // Health answered
   std::chrono::steady_clock::time_point end;              // start() returns
 };
+
+// "1540 ms (QEMU exec at 60, ready line 1200, connected 1250, Health answered 1500)": the
+// milliseconds from start()'s begin to its end and to each point reached.
+std::string describe(const StartTimings& t);
 
 // When stop() reached each point (steady clock; unset when skipped).
 struct StopTimings {

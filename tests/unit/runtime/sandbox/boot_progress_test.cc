@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <thread>
 
 namespace hull::sandbox {
 namespace {
@@ -216,6 +218,32 @@ TEST(ConsoleProgress, MarkerIsTheBytesWrittenAndTheReadyLineIsFound) {
   for (int i = 0; i < 4; ++i) ASSERT_EQ(::write(w.get(), more.data(), more.size()), 3000);
   EXPECT_EQ(progress().marker, boot.size() + ready.size() + 12000);
   EXPECT_TRUE(progress().agent_ready);
+  w.reset();
+  (*pump)->stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Sandbox::start connects when the ready line shows: wait_marker() returns as soon as the
+// pump has read it, not at the end of its timeout.
+TEST(ConsoleProgress, WaitMarkerWakesWhenTheReadyLineArrives) {
+  char dir[] = "/tmp/hull-console.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  auto pump = LogPump::start({{.path = std::string(dir) + "/console.log",
+                               .cap_bytes = 4096,
+                               .marker = std::string(kAgentReadyLine)}});
+  ASSERT_TRUE(pump) << pump.error().what();
+  UniqueFd w = (*pump)->take_writer(0);
+  EXPECT_FALSE((*pump)->wait_marker(0, std::chrono::milliseconds(20)));
+  std::thread writer([fd = w.get()] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string ready = "hull-agent ready 0.600\n";
+    (void)!::write(fd, ready.data(), ready.size());
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE((*pump)->wait_marker(0, std::chrono::seconds(30)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  writer.join();
+  EXPECT_TRUE((*pump)->wait_marker(0, std::chrono::milliseconds(0)));
   w.reset();
   (*pump)->stop();
   std::filesystem::remove_all(dir);
