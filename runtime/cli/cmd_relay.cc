@@ -12,6 +12,7 @@ Command relay_command() {
             sub.add_option("id", a->id)->required();
             sub.add_option("--exec-id", a->exec_id);
             sub.add_flag("--terminal", a->terminal);
+            sub.add_flag("--destroy-sandbox", a->destroy_sandbox);
             return [a](const GlobalOptions& g) {
               a->debug = g.debug;
               a->log_format = g.log_format;

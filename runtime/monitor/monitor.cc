@@ -269,9 +269,11 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
   // From here only the relay talks to the agent; the teardown dials again.
   sandbox->hang_up_agent();
 
+  bool guest_destroyed = false;  // by the relay, on its connection
   auto status = run_relay_process({.args = {.id = a.id,
                                             .exec_id = "",
                                             .terminal = terminal,
+                                            .destroy_sandbox = true,
                                             .debug = a.debug,
                                             .log_format = a.log_format},
                                    .binary = "",
@@ -279,17 +281,21 @@ int monitor_init(const MonitorArgs& a, int sync_fd, int sig_fd) {
                                    .id = std::move(relay_prep->id),
                                    .agent = std::move(relay_prep->agent),
                                    .tty = tty.slave.get(),
-                                   .signal_fd = sig_fd});
+                                   .signal_fd = sig_fd,
+                                   .guest_destroyed = &guest_destroyed});
   if (!status) {
     log::warn("container " + a.id + ": " + status.error().what() + "; reporting it as killed");
     status = ExitStatus{128 + SIGKILL, true, SIGKILL};
   }
   log::debug("container " + a.id + ": its process " + status->describe() + "; stopping the VM");
   lift_host_cpu_quota(a.root, a.id);
+  if (status && guest_destroyed) sandbox->guest_destroyed_elsewhere();
   sandbox->destroy_guest();  // nothing in the guest writes into what unshare unmounts
   if (auto st = shared->unshare(); !st) log::warn(st.error().what());
   dns_relay.reset();
   if (auto st = sandbox->stop(); !st) log::warn(st.error().what());
+  log::debug("container " + a.id + ": VM stopped after " +
+             sandbox::describe(sandbox->stop_timings()));
   if (net->wiring) {
     if (auto st = net->wiring->remove(); !st) log::warn(st.error().what());
   }
@@ -344,6 +350,7 @@ int monitor_exec(const MonitorArgs& a, int sync_fd, int sig_fd) {
   auto status = run_relay_process({.args = {.id = a.id,
                                             .exec_id = a.exec_id,
                                             .terminal = terminal,
+                                            .destroy_sandbox = false,  // the VM is the container's
                                             .debug = a.debug,
                                             .log_format = a.log_format},
                                    .binary = "",

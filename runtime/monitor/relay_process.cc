@@ -25,6 +25,8 @@ namespace hull::container {
 namespace {
 
 constexpr const char* kAllowlistName = "runtime/monitor/seccomp_allowlist.txt";
+// Ends an exit or signal report when the relay's DestroySandbox was answered.
+constexpr std::string_view kDestroyedWord = " destroyed";
 // A report longer than this is not one.
 constexpr size_t kMaxReportBytes = 4096;
 // How long the monitor waits for a relay that has closed its pidfd's
@@ -36,8 +38,8 @@ bool parse_int(std::string_view s, int* out) {
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
-Status write_report(const Result<ExitStatus>& r) {
-  return write_all(kRelayReportFd, format_relay_report(r) + "\n");
+Status write_report(const Result<ExitStatus>& r, bool destroyed = false) {
+  return write_all(kRelayReportFd, format_relay_report(r, destroyed) + "\n");
 }
 
 }  // namespace
@@ -55,17 +57,20 @@ std::vector<std::string> RelayArgs::to_argv(const std::string& exe) const {
   v.push_back(kRelayCommand);
   if (!exec_id.empty()) v.insert(v.end(), {"--exec-id", exec_id});
   if (terminal) v.push_back("--terminal");
+  if (destroy_sandbox) v.push_back("--destroy-sandbox");
   v.push_back(id);
   return v;
 }
 
-std::string format_relay_report(const Result<ExitStatus>& r) {
+std::string format_relay_report(const Result<ExitStatus>& r, bool destroyed) {
   if (!r) return "error " + sandbox::printable(r.error().what(), kMaxReportBytes / 2);
-  if (r->signaled) return "signal " + std::to_string(r->signal);
-  return "exit " + std::to_string(r->code);
+  const std::string tail = destroyed ? std::string(kDestroyedWord) : "";
+  if (r->signaled) return "signal " + std::to_string(r->signal) + tail;
+  return "exit " + std::to_string(r->code) + tail;
 }
 
-Result<ExitStatus> parse_relay_report(std::string_view text) {
+Result<ExitStatus> parse_relay_report(std::string_view text, bool* destroyed) {
+  if (destroyed) *destroyed = false;
   if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   auto bad = [&] {
     return fail(Errc::GuestProtocol,
@@ -79,8 +84,12 @@ Result<ExitStatus> parse_relay_report(std::string_view text) {
   if (word == "error") {
     return fail(Errc::NotRunning, sandbox::printable(rest, kMaxReportBytes / 2));
   }
+  std::string_view number = rest;
+  const bool said_destroyed = number.ends_with(kDestroyedWord);
+  if (said_destroyed) number.remove_suffix(kDestroyedWord.size());
   int n = 0;
-  if (!parse_int(rest, &n)) return bad();
+  if (!parse_int(number, &n)) return bad();
+  if (destroyed) *destroyed = said_destroyed;
   if (word == "exit" && n >= 0 && n <= 255) return ExitStatus{n, false, 0};
   if (word == "signal" && n >= 1 && n <= 64) return ExitStatus{128 + n, true, n};
   return bad();
@@ -118,7 +127,15 @@ int relay_main(const RelayArgs& a) {
   fds.signal_fd = kRelaySignalFd;
   Relay relay(guest, a.id, a.exec_id, fds, a.terminal);
   auto status = relay.run();
-  if (!write_report(status)) return 1;
+  bool destroyed = false;
+  if (a.destroy_sandbox && status) {
+    if (auto st = client.destroy_sandbox(sandbox::kDestroySandboxTimeout); st) {
+      destroyed = true;
+    } else {
+      log::warn(st.error().what() + " (the monitor's teardown tries again)");
+    }
+  }
+  if (!write_report(status, destroyed)) return 1;
   // Threads may still block in a read of stdin or of the guest: no unwinding.
   _exit(0);
 }
@@ -198,7 +215,7 @@ Result<ExitStatus> run_relay_process(RelayLaunch l) {
     }
     return fail(Errc::Internal, why);
   }
-  return parse_relay_report(report);
+  return parse_relay_report(report, l.guest_destroyed);
 }
 
 }  // namespace hull::container

@@ -49,6 +49,10 @@ struct RelayArgs {
   std::string id;
   std::string exec_id;  // "" for the container's init
   bool terminal = false;
+  // Once the process has ended, DestroySandbox on the relay's connection
+  // (runc mode, the container's init: its end is the VM's). The monitor's
+  // teardown then need not dial the agent again.
+  bool destroy_sandbox = false;
   bool debug = false;
   std::string log_format = "text";
 
@@ -62,12 +66,14 @@ const std::vector<jail::SeccompRule>& relay_allowlist();
 // process's exit code (0 once a report is written).
 int relay_main(const RelayArgs& args);
 
-// The report line: "exit <code>", "signal <n>" or "error <text>".
-std::string format_relay_report(const Result<ExitStatus>& r);
+// The report line: "exit <code>", "signal <n>" or "error <text>"; an exit or
+// signal is followed by " destroyed" when the relay's DestroySandbox was answered.
+std::string format_relay_report(const Result<ExitStatus>& r, bool destroyed = false);
 // Reads a report (what a possibly compromised relay wrote: checked, a code
 // in 0-255, a signal in 1-64). Errc::GuestProtocol for anything else; an
 // "error" report becomes Errc::NotRunning with its text (printable, capped).
-Result<ExitStatus> parse_relay_report(std::string_view text);
+// `destroyed` (if given) says whether the report ends in " destroyed".
+Result<ExitStatus> parse_relay_report(std::string_view text, bool* destroyed = nullptr);
 
 // What the monitor passes to its relay.
 struct RelayLaunch {
@@ -75,9 +81,10 @@ struct RelayLaunch {
   std::string binary;     // hull; empty: this program
   std::string jail_root;  // the sandbox's empty jail directory
   jail::Identity id;
-  UniqueFd agent;      // connected to the agent (hybrid vsock), given away
-  int tty = -1;        // the host pty slave with a terminal (borrowed)
-  int signal_fd = -1;  // the monitor's signalfd (borrowed)
+  UniqueFd agent;                   // connected to the agent (hybrid vsock), given away
+  int tty = -1;                     // the host pty slave with a terminal (borrowed)
+  int signal_fd = -1;               // the monitor's signalfd (borrowed)
+  bool* guest_destroyed = nullptr;  // set: the relay reported its DestroySandbox answered
 };
 
 // Starts the relay, forwards the signals read from launch.signal_fd until it

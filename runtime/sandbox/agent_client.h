@@ -22,6 +22,9 @@ namespace hull::sandbox {
 
 // Default deadline of one agent call.
 inline constexpr std::chrono::milliseconds kAgentCallTimeout{5000};
+// DestroySandbox answers once the containers are dead and nothing written is
+// left in the guest's page cache: a sync of a large dirty cache takes a while.
+inline constexpr std::chrono::milliseconds kDestroySandboxTimeout{10000};
 
 class AgentClient {
  public:

@@ -35,9 +35,6 @@ constexpr milliseconds kReadySlice{100};
 constexpr milliseconds kBlindConnect{1000};
 constexpr milliseconds kHealthTimeout{5000};
 constexpr milliseconds kQmpTimeout{5000};
-// DestroySandbox answers once the containers are dead and nothing written is
-// left in the guest's page cache: a sync of a large dirty cache takes a while.
-constexpr milliseconds kDestroyTimeout{10000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
 
@@ -59,6 +56,15 @@ std::string describe(const StartTimings& t) {
   };
   return ms(t.end) + " ms (QEMU exec at " + ms(t.qemu_exec) + ", ready line " + ms(t.ready_line) +
          ", connected " + ms(t.agent_connected) + ", Health answered " + ms(t.agent_healthy) + ")";
+}
+
+std::string describe(const StopTimings& t) {
+  auto ms = [&t](Clock::time_point p) {
+    if (p == Clock::time_point{}) return std::string("-");
+    return std::to_string(std::chrono::duration_cast<milliseconds>(p - t.begin).count());
+  };
+  return ms(t.end) + " ms (DestroySandbox answered at " + ms(t.destroy_answered) + ", QEMU ended " +
+         ms(t.qemu_ended) + ")";
 }
 
 Result<std::unique_ptr<Sandbox>> Sandbox::start(const SandboxOptions& opts) {
@@ -358,15 +364,21 @@ void Sandbox::destroy_guest() {
   // device (a sync on virtio-fs without virtiofsd never returns).
   const bool backends_up = !vsock_.poll_exit() && !virtiofsd_.poll_exit();
   if (agent_hung_up_ && !agent_ && qemu_.valid() && !qemu_.poll_exit() && backends_up) {
-    if (auto c = AgentClient::connect(paths_.vsock_socket, Clock::now() + kDestroyTimeout)) {
+    if (auto c = AgentClient::connect(paths_.vsock_socket, Clock::now() + kDestroySandboxTimeout)) {
       agent_.emplace(std::move(*c));
     }
   }
   if (qemu_.valid() && !qemu_.poll_exit() && agent_ && backends_up) {
-    if (agent_->destroy_sandbox(kDestroyTimeout)) {
+    if (agent_->destroy_sandbox(kDestroySandboxTimeout)) {
       stop_timings_.destroy_answered = Clock::now();
     }
   }
+}
+
+void Sandbox::guest_destroyed_elsewhere() {
+  if (guest_destroyed_) return;
+  guest_destroyed_ = true;
+  stop_timings_.begin = stop_timings_.destroy_answered = Clock::now();
 }
 
 void Sandbox::hang_up_agent() {

@@ -91,6 +91,10 @@ struct StopTimings {
   std::chrono::steady_clock::time_point end;
 };
 
+// "160 ms (DestroySandbox answered at 60, QEMU ended 90)": from destroy_guest() to the
+// end of stop(), and to each point reached.
+std::string describe(const StopTimings& t);
+
 class Sandbox {
  public:
   static Result<std::unique_ptr<Sandbox>> start(const SandboxOptions& opts);
@@ -107,6 +111,9 @@ class Sandbox {
   // unmounts what it shared into the guest does so after this, so no process
   // that outlived the container's init writes into an unmounted directory.
   void destroy_guest();
+  // Someone else's DestroySandbox has been answered (the relay's, on its own
+  // connection): destroy_guest() has nothing left to do.
+  void guest_destroyed_elsewhere();
 
   // Closes the agent connection until destroy_guest(), which dials a new one:
   // a process that hands the guest over to a confined one (the monitor to

@@ -44,10 +44,32 @@ TEST(RelayReport, RoundTrips) {
   EXPECT_EQ(e.error().what(), "agent WaitProcess: ?[2Jbroken");
 }
 
+// runc mode: the relay's DestroySandbox, answered, rides on its report; the
+// monitor then skips its own.
+TEST(RelayReport, SaysWhetherTheRelayDestroyedTheSandbox) {
+  for (bool destroyed : {false, true}) {
+    for (ExitStatus s : {ExitStatus{0, false, 0}, ExitStatus{137, true, 9}}) {
+      const std::string line = format_relay_report(s, destroyed);
+      bool said = !destroyed;
+      auto back = parse_relay_report(line + "\n", &said);
+      ASSERT_TRUE(back) << line << ": " << back.error().what();
+      EXPECT_EQ(back->code, s.code);
+      EXPECT_EQ(said, destroyed) << line;
+    }
+  }
+  EXPECT_EQ(format_relay_report(ExitStatus{3, false, 0}, true), "exit 3 destroyed");
+  // An error is never a destroyed sandbox, whatever its text says.
+  bool said = true;
+  auto e = parse_relay_report("error WaitProcess: gone destroyed", &said);
+  ASSERT_FALSE(e);
+  EXPECT_FALSE(said);
+}
+
 TEST(RelayReport, RefusesWhatIsNotAReport) {
   for (std::string_view bad :
        {"", "exit", "exit ", "exit -1", "exit 256", "exit 3x", "signal 0", "signal 65", "signal -9",
-        "quit 0", "exit  3", "exit 99999999999999999999"}) {
+        "quit 0", "exit  3", "exit 99999999999999999999", "exit destroyed", "exit  destroyed",
+        "exit 3destroyed", "exit 3 destroyed destroyed", "signal 0 destroyed"}) {
     auto r = parse_relay_report(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, Errc::GuestProtocol) << bad;
@@ -60,6 +82,15 @@ TEST(RelayArgs, Argv) {
   EXPECT_EQ(a.to_argv("/exe/hull"),
             (std::vector<std::string>{"/exe/hull", "--log-format", "json", "--debug", "__relay",
                                       "--exec-id", "e1", "--terminal", "c1"}));
+  RelayArgs init{.id = "c1",
+                 .exec_id = "",
+                 .terminal = false,
+                 .destroy_sandbox = true,
+                 .debug = false,
+                 .log_format = "text"};
+  EXPECT_EQ(init.to_argv("/exe/hull"),
+            (std::vector<std::string>{"/exe/hull", "--log-format", "text", "__relay",
+                                      "--destroy-sandbox", "c1"}));
 }
 
 // The allow-list as installed: what the relay does works, an open fails
