@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/guest_info.h"
 #include "agent/rpc/service.h"
 #include "common/io.h"
@@ -62,8 +63,11 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
+  s->calls_ = std::make_unique<CallQueue>(builder);
   s->server_ = builder.BuildAndStart();
   if (!s->server_) return fail(Errc::Internal, "the gRPC server did not start");
+  s->service_->serve_long_calls(*s->calls_);
+  s->calls_->start();
   s->service_->set_ready_boottime_ns(boottime_ns());
   return s;
 }
@@ -88,6 +92,7 @@ void AgentServer::shutdown() {
   service_->close_streams();
   server_->Shutdown(std::chrono::system_clock::now() + kDrainTimeout);
   server_->Wait();
+  calls_->stop();
   server_.reset();
 }
 
