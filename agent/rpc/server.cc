@@ -29,6 +29,10 @@ namespace {
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
 // gRPC sync-server pollers: the agent serves one host, a couple are plenty.
 constexpr int kMaxPollers = 2;
+// How long an idle sync-server poller waits before it looks again (gRPC's
+// default is 10 s): an hour, as shutdown wakes it anyway; an idle guest
+// should not wake for it (issue 14).
+constexpr int kPollerTimeoutMs = 3600 * 1000;
 constexpr int kListenBacklog = 16;
 
 }  // namespace
@@ -63,6 +67,8 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC,
+                              kPollerTimeoutMs);
   s->calls_ = std::make_unique<CallQueue>(builder);
   s->server_ = builder.BuildAndStart();
   if (!s->server_) return fail(Errc::Internal, "the gRPC server did not start");
