@@ -1,5 +1,5 @@
 // The container calls of AgentService: each one is a registry call (or a
-// callback-API stream) whose hull::Error becomes a gRPC status with the same
+// call on the call queue) whose hull::Error becomes a gRPC status with the same
 // text (agent/proto/error_codec.h). Nothing thrown leaves a handler.
 #include <exception>
 
@@ -36,17 +36,18 @@ grpc::Status answer(const char* call, F&& fn) {
 
 // A stream that ends at once with `st`.
 template <typename T>
-class FailedStream final : public grpc::ServerWriteReactor<T> {
+class FailedStream final : public StreamReactor<T> {
  public:
   explicit FailedStream(const grpc::Status& st) { this->Finish(st); }
   void OnDone() override { delete this; }
 };
 
-grpc::ServerUnaryReactor* finish_now(grpc::CallbackServerContext* ctx, const grpc::Status& st) {
-  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
-  r->Finish(st);
-  return r;
-}
+// A unary call answered at once with `st` (not OK: there is no reply).
+class FailedUnary final : public UnaryReactor {
+ public:
+  explicit FailedUnary(const grpc::Status& st) { Finish(st); }
+  void OnDone() override { delete this; }
+};
 
 }  // namespace
 
@@ -90,17 +91,40 @@ grpc::Status AgentService::SignalProcess(grpc::ServerContext*, const SignalProce
   });
 }
 
-grpc::ServerUnaryReactor* AgentService::WaitProcess(grpc::CallbackServerContext* ctx,
-                                                    const ProcessRequest* req,
-                                                    WaitProcessResponse* reply) {
+void AgentService::serve_long_calls(CallQueue& queue) {
+  using Writer = grpc::ServerAsyncWriter<IoChunk>;
+  using Cq = grpc::ServerCompletionQueue;
+  queue.serve_unary<ProcessRequest, WaitProcessResponse>(
+      [this](grpc::ServerContext* ctx, ProcessRequest* req,
+             grpc::ServerAsyncResponseWriter<WaitProcessResponse>* w, grpc::CompletionQueue* cq,
+             Cq* ncq, void* tag) { RequestWaitProcess(ctx, req, w, cq, ncq, tag); },
+      [this](grpc::ServerContext&, const ProcessRequest& req, WaitProcessResponse* reply) {
+        return wait_process(req, reply);
+      });
+  queue.serve_stream<ProcessRequest, IoChunk>(
+      [this](grpc::ServerContext* ctx, ProcessRequest* req, Writer* w, grpc::CompletionQueue* cq,
+             Cq* ncq, void* tag) { RequestReadStdout(ctx, req, w, cq, ncq, tag); },
+      [this](grpc::ServerContext&, const ProcessRequest& req) { return read_output(req, false); });
+  queue.serve_stream<ProcessRequest, IoChunk>(
+      [this](grpc::ServerContext* ctx, ProcessRequest* req, Writer* w, grpc::CompletionQueue* cq,
+             Cq* ncq, void* tag) { RequestReadStderr(ctx, req, w, cq, ncq, tag); },
+      [this](grpc::ServerContext&, const ProcessRequest& req) { return read_output(req, true); });
+  queue.serve_stream<OomEventsRequest, OomEvent>(
+      [this](grpc::ServerContext* ctx, OomEventsRequest* req, grpc::ServerAsyncWriter<OomEvent>* w,
+             grpc::CompletionQueue* cq, Cq* ncq,
+             void* tag) { RequestOomEvents(ctx, req, w, cq, ncq, tag); },
+      [this](grpc::ServerContext&, const OomEventsRequest&) { return oom_events(); });
+}
+
+UnaryReactor* AgentService::wait_process(const ProcessRequest& req, WaitProcessResponse* reply) {
   try {
     auto reg = containers();
-    if (!reg) return finish_now(ctx, to_grpc_status(reg.error()));
-    auto rec = (*reg)->process(req->container_id(), req->exec_id());
-    if (!rec) return finish_now(ctx, to_grpc_status(rec.error()));
+    if (!reg) return new FailedUnary(to_grpc_status(reg.error()));
+    auto rec = (*reg)->process(req.container_id(), req.exec_id());
+    if (!rec) return new FailedUnary(to_grpc_status(rec.error()));
     return wait_for_exit(*rec, reply);
   } catch (const std::exception& e) {
-    return finish_now(ctx, grpc::Status(grpc::StatusCode::INTERNAL, e.what()));
+    return new FailedUnary(grpc::Status(grpc::StatusCode::INTERNAL, e.what()));
   }
 }
 
@@ -119,27 +143,16 @@ grpc::Status AgentService::WriteStdin(grpc::ServerContext* ctx, const WriteStdin
   });
 }
 
-grpc::ServerWriteReactor<IoChunk>* AgentService::read_output(const ProcessRequest* req,
-                                                             bool stderr_stream) {
+StreamReactor<IoChunk>* AgentService::read_output(const ProcessRequest& req, bool stderr_stream) {
   try {
     auto reg = containers();
     if (!reg) return new FailedStream<IoChunk>(to_grpc_status(reg.error()));
-    auto rec = (*reg)->process(req->container_id(), req->exec_id());
+    auto rec = (*reg)->process(req.container_id(), req.exec_id());
     if (!rec) return new FailedStream<IoChunk>(to_grpc_status(rec.error()));
     return stream_output(*loop_, stderr_stream ? (*rec)->io.err : (*rec)->io.out);
   } catch (const std::exception& e) {
     return new FailedStream<IoChunk>(grpc::Status(grpc::StatusCode::INTERNAL, e.what()));
   }
-}
-
-grpc::ServerWriteReactor<IoChunk>* AgentService::ReadStdout(grpc::CallbackServerContext*,
-                                                            const ProcessRequest* req) {
-  return read_output(req, false);
-}
-
-grpc::ServerWriteReactor<IoChunk>* AgentService::ReadStderr(grpc::CallbackServerContext*,
-                                                            const ProcessRequest* req) {
-  return read_output(req, true);
 }
 
 grpc::Status AgentService::CloseStdin(grpc::ServerContext*, const ProcessRequest* req, Empty*) {
@@ -212,8 +225,7 @@ grpc::Status AgentService::UpdateContainer(grpc::ServerContext*, const UpdateCon
   });
 }
 
-grpc::ServerWriteReactor<OomEvent>* AgentService::OomEvents(grpc::CallbackServerContext*,
-                                                            const OomEventsRequest*) {
+StreamReactor<OomEvent>* AgentService::oom_events() {
   if (!oom_) {
     auto reg = containers();
     return new FailedStream<OomEvent>(

@@ -26,7 +26,7 @@ struct OomSubscriber {
   grpc::Status closing_status;
 };
 
-class OomStream final : public grpc::ServerWriteReactor<OomEvent> {
+class OomStream final : public StreamReactor<OomEvent> {
  public:
   OomStream(OomMonitor& m) : monitor_(m), sub_(std::make_shared<OomSubscriber>()) {
     sub_->reactor = this;
@@ -183,7 +183,7 @@ void OomMonitor::publish(const std::string& container_id, uint64_t count) {
   }
 }
 
-grpc::ServerWriteReactor<OomEvent>* OomMonitor::subscribe() {
+StreamReactor<OomEvent>* OomMonitor::subscribe() {
   return new OomStream(*this);
 }
 

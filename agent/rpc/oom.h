@@ -6,8 +6,6 @@
 // memory.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +14,7 @@
 #include <string>
 
 #include "agent.pb.h"
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/io_loop.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -38,7 +37,7 @@ class OomMonitor {
   void unwatch(const std::string& container_id);
 
   // A new OomEvents stream. Never null.
-  grpc::ServerWriteReactor<OomEvent>* subscribe();
+  StreamReactor<OomEvent>* subscribe();
   // Ends every stream (OK): the sandbox is going away.
   void close_streams();
 

@@ -15,7 +15,7 @@ struct WaitCore {
   bool finished = false;
 };
 
-class WaitReactor final : public grpc::ServerUnaryReactor {
+class WaitReactor final : public UnaryReactor {
  public:
   explicit WaitReactor(WaitProcessResponse* reply) : core_(std::make_shared<WaitCore>()) {
     core_->reactor = this;
@@ -121,8 +121,7 @@ void ProcessRecord::abandon_waiters() {
   for (auto& w : ws) w.fn(kAbandonedStatus);
 }
 
-grpc::ServerUnaryReactor* wait_for_exit(const std::shared_ptr<ProcessRecord>& rec,
-                                        WaitProcessResponse* reply) {
+UnaryReactor* wait_for_exit(const std::shared_ptr<ProcessRecord>& rec, WaitProcessResponse* reply) {
   auto* r = new WaitReactor(reply);
   std::shared_ptr<WaitCore> core = r->core();
   rec->add_waiter([core](int status) { WaitReactor::complete(core, status); },

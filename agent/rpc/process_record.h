@@ -5,11 +5,10 @@
 // Exit statuses come from PID 1's reaper (agent/init/reaper.h): the registry
 // watches each pid while holding the reaper (so a fast exit cannot be reaped
 // as an orphan first) and the reaper's callback calls on_reaped() on the main
-// loop's thread. WaitProcess never holds a thread: it is a callback-API call
-// that on_reaped() (or its cancellation) finishes.
+// loop's thread. WaitProcess never holds a thread: it is a call on the call
+// queue (call_queue.h) that on_reaped() (or its cancellation) finishes.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -21,6 +20,7 @@
 
 #include "agent.pb.h"
 #include "agent/engine/container.h"
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/stdio.h"
 
 namespace hull::agent::rpc {
@@ -73,8 +73,7 @@ WaitProcessResponse wait_response(int wait_status);
 
 // A WaitProcess call on `rec`: finished when the process ends, or CANCELLED
 // when the host gives up (deadline). Never null.
-grpc::ServerUnaryReactor* wait_for_exit(const std::shared_ptr<ProcessRecord>& rec,
-                                        WaitProcessResponse* reply);
+UnaryReactor* wait_for_exit(const std::shared_ptr<ProcessRecord>& rec, WaitProcessResponse* reply);
 
 // The status abandoned waiters get.
 inline constexpr int kAbandonedStatus = -1;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/guest_info.h"
 #include "agent/rpc/service.h"
 #include "common/io.h"
@@ -28,6 +29,10 @@ namespace {
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
 // gRPC sync-server pollers: the agent serves one host, a couple are plenty.
 constexpr int kMaxPollers = 2;
+// How long an idle sync-server poller waits before it looks again (gRPC's
+// default is 10 s): an hour, as shutdown wakes it anyway; an idle guest
+// should not wake for it (issue 14).
+constexpr int kPollerTimeoutMs = 3600 * 1000;
 constexpr int kListenBacklog = 16;
 
 }  // namespace
@@ -62,8 +67,13 @@ Result<std::unique_ptr<AgentServer>> AgentServer::start(UniqueFd listener,
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC,
+                              kPollerTimeoutMs);
+  s->calls_ = std::make_unique<CallQueue>(builder);
   s->server_ = builder.BuildAndStart();
   if (!s->server_) return fail(Errc::Internal, "the gRPC server did not start");
+  s->service_->serve_long_calls(*s->calls_);
+  s->calls_->start();
   s->service_->set_ready_boottime_ns(boottime_ns());
   return s;
 }
@@ -88,6 +98,7 @@ void AgentServer::shutdown() {
   service_->close_streams();
   server_->Shutdown(std::chrono::system_clock::now() + kDrainTimeout);
   server_->Wait();
+  calls_->stop();
   server_.reset();
 }
 

@@ -2,7 +2,8 @@
 // agent accepts AF_VSOCK connections itself and hands each connected,
 // non-blocking fd to the server as its own HTTP/2 transport. The accept side is driven by the
 // agent's main loop (epoll on listen_fd() and destroy_fd()); gRPC runs its
-// own threads.
+// own threads for the unary calls, the call queue's thread (call_queue.h)
+// serves the long-lived ones.
 //
 //   main loop                  AgentServer                    host
 //     |--- start(listener) ----->| BuildAndStart                 |
@@ -33,6 +34,7 @@ class Reaper;
 namespace hull::agent::rpc {
 
 class AgentService;
+class CallQueue;
 
 struct ServerOptions {
   uint64_t start_boottime_ns = 0;  // CLOCK_BOOTTIME at the start of main(); 0: now
@@ -65,6 +67,7 @@ class AgentServer {
   UniqueFd listener_;
   UniqueFd destroy_;
   std::unique_ptr<AgentService> service_;
+  std::unique_ptr<CallQueue> calls_;  // outlives server_, as gRPC wants of a queue
   std::unique_ptr<grpc::Server> server_;
 };
 

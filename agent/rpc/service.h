@@ -6,9 +6,10 @@
 //
 // Threads: unary calls run on gRPC's sync-server threads (they are short:
 // the engine's handshakes, cgroup files). The calls that wait for as long as a
-// process lives (WaitProcess, ReadStdout, ReadStderr, OomEvents) use the
-// callback API and hold no thread while waiting: an exit status from the
-// reaper, or the io loop (io_loop.h) finding output, moves them on.
+// process lives (WaitProcess, ReadStdout, ReadStderr, OomEvents) are async-API
+// calls on the call queue (call_queue.h) and hold no thread while waiting: an
+// exit status from the reaper, or the io loop (io_loop.h) finding output,
+// moves them on. (Not the callback API: its threads wake 10 times a second.)
 //
 // Container calls need PID 1's reaper (ServiceOptions::reaper): without it
 // (host tests of the service alone) they answer UNIMPLEMENTED.
@@ -24,6 +25,7 @@
 #include "agent.grpc.pb.h"
 #include "agent/init/reaper.h"
 #include "agent/net/dns_relay.h"
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/containers.h"
 #include "agent/rpc/io_loop.h"
 #include "agent/rpc/oom.h"
@@ -38,14 +40,18 @@ struct ServiceOptions {
   init::Reaper* reaper = nullptr;    // PID 1's reaper; null: no container calls
 };
 
-using AgentServiceBase = Agent::WithCallbackMethod_WaitProcess<Agent::WithCallbackMethod_ReadStdout<
-    Agent::WithCallbackMethod_ReadStderr<Agent::WithCallbackMethod_OomEvents<Agent::Service>>>>;
+using AgentServiceBase = Agent::WithAsyncMethod_WaitProcess<Agent::WithAsyncMethod_ReadStdout<
+    Agent::WithAsyncMethod_ReadStderr<Agent::WithAsyncMethod_OomEvents<Agent::Service>>>>;
 
 class AgentService final : public AgentServiceBase {
  public:
   // Starts the io loop and the OOM monitor when opts.reaper is set.
   static Result<std::unique_ptr<AgentService>> create(ServiceOptions opts);
   ~AgentService() override;
+
+  // Serves WaitProcess, ReadStdout, ReadStderr and OomEvents on `queue` (once
+  // the server is built, before queue.start()).
+  void serve_long_calls(CallQueue& queue);
 
   // When the server started serving (CLOCK_BOOTTIME), reported by GetGuestDetails.
   void set_ready_boottime_ns(uint64_t ns) { ready_boottime_ns_.store(ns); }
@@ -69,14 +75,8 @@ class AgentService final : public AgentServiceBase {
                                Empty*) override;
   grpc::Status ExecProcess(grpc::ServerContext*, const ExecProcessRequest*, Empty*) override;
   grpc::Status SignalProcess(grpc::ServerContext*, const SignalProcessRequest*, Empty*) override;
-  grpc::ServerUnaryReactor* WaitProcess(grpc::CallbackServerContext*, const ProcessRequest*,
-                                        WaitProcessResponse*) override;
   grpc::Status WriteStdin(grpc::ServerContext*, const WriteStdinRequest*,
                           WriteStdinResponse*) override;
-  grpc::ServerWriteReactor<IoChunk>* ReadStdout(grpc::CallbackServerContext*,
-                                                const ProcessRequest*) override;
-  grpc::ServerWriteReactor<IoChunk>* ReadStderr(grpc::CallbackServerContext*,
-                                                const ProcessRequest*) override;
   grpc::Status CloseStdin(grpc::ServerContext*, const ProcessRequest*, Empty*) override;
   grpc::Status ResizeTty(grpc::ServerContext*, const ResizeTtyRequest*, Empty*) override;
   grpc::Status ListProcesses(grpc::ServerContext*, const ContainerRequest*,
@@ -87,8 +87,6 @@ class AgentService final : public AgentServiceBase {
   grpc::Status ResumeContainer(grpc::ServerContext*, const ContainerRequest*, Empty*) override;
   grpc::Status UpdateContainer(grpc::ServerContext*, const UpdateContainerRequest*,
                                Empty*) override;
-  grpc::ServerWriteReactor<OomEvent>* OomEvents(grpc::CallbackServerContext*,
-                                                const OomEventsRequest*) override;
 
   // Network (network.cc); one network call at a time.
   grpc::Status UpdateInterface(grpc::ServerContext*, const UpdateInterfaceRequest*,
@@ -108,7 +106,10 @@ class AgentService final : public AgentServiceBase {
   explicit AgentService(ServiceOptions opts) : opts_(std::move(opts)) {}
   // The registry, or Errc::Unsupported without a reaper.
   Result<ContainerRegistry*> containers();
-  grpc::ServerWriteReactor<IoChunk>* read_output(const ProcessRequest* req, bool stderr_stream);
+  // The long-lived calls (container_service.cc), on the call queue's thread.
+  UnaryReactor* wait_process(const ProcessRequest& req, WaitProcessResponse* reply);
+  StreamReactor<IoChunk>* read_output(const ProcessRequest& req, bool stderr_stream);
+  StreamReactor<OomEvent>* oom_events();
 
   ServiceOptions opts_;
   std::atomic<uint64_t> ready_boottime_ns_{0};

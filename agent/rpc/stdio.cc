@@ -32,7 +32,7 @@ class OutputStream;
 // What the io loop's handler and the reactor share; the reactor may be gone
 // (OnDone) while the loop still holds this.
 struct StreamCore {
-  std::recursive_mutex mu;  // a gRPC reaction may run inline while we hold it
+  std::recursive_mutex mu;  // the io loop's handler vs the call queue's reactions
   OutputStream* reactor = nullptr;
   IoLoop* loop = nullptr;
   IoLoop::Token token = 0;
@@ -46,7 +46,7 @@ struct StreamCore {
 
 namespace {
 
-class OutputStream final : public grpc::ServerWriteReactor<IoChunk> {
+class OutputStream final : public StreamReactor<IoChunk> {
  public:
   OutputStream(IoLoop& loop, std::shared_ptr<OutputPipe> pipe)
       : core_(std::make_shared<StreamCore>()) {
@@ -263,7 +263,7 @@ Status close_stdin(InputPipe& in) {
   return fail(Errc::Timeout, "the terminal takes no input (EOF not sent)");
 }
 
-grpc::ServerWriteReactor<IoChunk>* stream_output(IoLoop& loop, std::shared_ptr<OutputPipe> out) {
+StreamReactor<IoChunk>* stream_output(IoLoop& loop, std::shared_ptr<OutputPipe> out) {
   return new OutputStream(loop, std::move(out));
 }
 

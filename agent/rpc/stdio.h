@@ -18,8 +18,6 @@
 // so a host that reconnects or gives up on a reader loses nothing else.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <memory>
 #include <mutex>
 #include <span>
@@ -27,6 +25,7 @@
 
 #include "agent.pb.h"
 #include "agent/engine/container.h"
+#include "agent/rpc/call_queue.h"
 #include "agent/rpc/io_loop.h"
 #include "common/error.h"
 #include "common/unique_fd.h"
@@ -85,6 +84,6 @@ Result<size_t> write_stdin(InputPipe& in, std::span<const char> data,
 Status close_stdin(InputPipe& in);
 
 // Starts a server stream of `out` to EOF. Never null.
-grpc::ServerWriteReactor<IoChunk>* stream_output(IoLoop& loop, std::shared_ptr<OutputPipe> out);
+StreamReactor<IoChunk>* stream_output(IoLoop& loop, std::shared_ptr<OutputPipe> out);
 
 }  // namespace hull::agent::rpc
