@@ -16,10 +16,6 @@ std::string kernel_cmdline(const KernelCmdlineSpec& spec) {
   // Skips rewriting the kernel's SMP lock prefixes: 60-80 ms under TCG.
   if (spec.vcpus == 1) s += " noreplace-smp";
   if (spec.tcg && spec.tsc_khz > 0) s += " tsc_early_khz=" + std::to_string(spec.tsc_khz);
-  // TCG's TSC is QEMU's virtual clock, like every other clock the guest has:
-  // nothing to watch it against. Without this the clocksource watchdog's
-  // timer wakes an idle guest twice a second (issue 14).
-  if (spec.tcg) s += " tsc=reliable";
   if (!spec.extra.empty()) s += " " + spec.extra;
   return s;
 }

@@ -23,10 +23,9 @@ struct KernelCmdlineSpec {
   std::string extra;     // config vm.kernel_params, appended last
 };
 
-// "console=ttyS0 quiet panic=-1 [noreplace-smp] [tsc_early_khz=N] [tsc=reliable]
-// [extra]". `noreplace-smp` only with one vCPU; `tsc_early_khz` only under TCG
-// (without it 15-20% of TCG boots hang in TSC calibration); `tsc=reliable`
-// under TCG (no clocksource watchdog waking an idle guest).
+// "console=ttyS0 quiet panic=-1 [noreplace-smp] [tsc_early_khz=N] [extra]".
+// `noreplace-smp` only with one vCPU; `tsc_early_khz` only under TCG (without
+// it 15-20% of TCG boots hang in TSC calibration).
 std::string kernel_cmdline(const KernelCmdlineSpec& spec);
 
 // One virtio-net NIC on a tap that hull opened (runtime/network): QEMU gets

@@ -46,7 +46,7 @@ std::vector<std::string> args_after(const std::vector<std::string>& argv, const 
 
 TEST(KernelCmdline, OneVcpuTcgWithTsc) {
   EXPECT_EQ(kernel_cmdline({.vcpus = 1, .tcg = true, .tsc_khz = 2300000, .extra = ""}),
-            "console=ttyS0 quiet panic=-1 noreplace-smp tsc_early_khz=2300000 tsc=reliable");
+            "console=ttyS0 quiet panic=-1 noreplace-smp tsc_early_khz=2300000");
 }
 
 TEST(KernelCmdline, TwoVcpusKvmHasNeitherSmpNorTscFlag) {
@@ -56,17 +56,7 @@ TEST(KernelCmdline, TwoVcpusKvmHasNeitherSmpNorTscFlag) {
 
 TEST(KernelCmdline, TcgWithoutKnownTscOmitsIt) {
   EXPECT_EQ(kernel_cmdline({.vcpus = 2, .tcg = true, .tsc_khz = 0, .extra = ""}),
-            "console=ttyS0 quiet panic=-1 tsc=reliable");
-}
-
-// Under TCG the TSC is QEMU's virtual clock: no clocksource watchdog timer.
-TEST(KernelCmdline, TcgMarksTheTscReliableKvmDoesNot) {
-  EXPECT_NE(
-      kernel_cmdline({.vcpus = 1, .tcg = true, .tsc_khz = 0, .extra = ""}).find("tsc=reliable"),
-      std::string::npos);
-  EXPECT_EQ(
-      kernel_cmdline({.vcpus = 1, .tcg = false, .tsc_khz = 0, .extra = ""}).find("tsc=reliable"),
-      std::string::npos);
+            "console=ttyS0 quiet panic=-1");
 }
 
 TEST(KernelCmdline, ExtraParamsComeLast) {
