@@ -38,6 +38,12 @@ constexpr milliseconds kQmpTimeout{5000};
 // hull-vsock and virtiofsd end on their own once QEMU is gone.
 constexpr milliseconds kBackendExitGrace{1000};
 
+// Milliseconds from `from` to `p`, or "-" for a point never reached (unset).
+std::string ms_since(Clock::time_point from, Clock::time_point p) {
+  if (p == Clock::time_point{}) return "-";
+  return std::to_string(std::chrono::duration_cast<milliseconds>(p - from).count());
+}
+
 // The streams of the sandbox's log pump (log_ring.h), in this order.
 enum LogStream : size_t { kConsoleLog, kQemuLog, kVsockLog, kVirtiofsdLog };
 
@@ -50,19 +56,13 @@ std::string console_note(LogPump& logs) {
 }  // namespace
 
 std::string describe(const StartTimings& t) {
-  auto ms = [&t](Clock::time_point p) {
-    if (p == Clock::time_point{}) return std::string("-");
-    return std::to_string(std::chrono::duration_cast<milliseconds>(p - t.begin).count());
-  };
+  auto ms = [&t](Clock::time_point p) { return ms_since(t.begin, p); };
   return ms(t.end) + " ms (QEMU exec at " + ms(t.qemu_exec) + ", ready line " + ms(t.ready_line) +
          ", connected " + ms(t.agent_connected) + ", Health answered " + ms(t.agent_healthy) + ")";
 }
 
 std::string describe(const StopTimings& t) {
-  auto ms = [&t](Clock::time_point p) {
-    if (p == Clock::time_point{}) return std::string("-");
-    return std::to_string(std::chrono::duration_cast<milliseconds>(p - t.begin).count());
-  };
+  auto ms = [&t](Clock::time_point p) { return ms_since(t.begin, p); };
   return ms(t.end) + " ms (DestroySandbox answered at " + ms(t.destroy_answered) + ", QEMU ended " +
          ms(t.qemu_ended) + ")";
 }

@@ -1,5 +1,6 @@
 #include "runtime/sandbox/boot_progress.h"
 #include "runtime/sandbox/log_ring.h"
+#include "runtime/sandbox/sandbox.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -247,6 +248,24 @@ TEST(ConsoleProgress, WaitMarkerWakesWhenTheReadyLineArrives) {
   w.reset();
   (*pump)->stop();
   std::filesystem::remove_all(dir);
+}
+
+// The monitor's debug lines: milliseconds from the start (or the stop) to each point,
+// "-" for a point not reached.
+TEST(SandboxTimings, DescribeGivesEachPointInMilliseconds) {
+  const auto t0 = std::chrono::steady_clock::now();
+  StartTimings s;
+  s.begin = t0;
+  s.qemu_exec = t0 + std::chrono::milliseconds(28);
+  s.agent_connected = t0 + std::chrono::milliseconds(1440);
+  s.agent_healthy = s.end = t0 + std::chrono::milliseconds(1540);
+  EXPECT_EQ(describe(s),
+            "1540 ms (QEMU exec at 28, ready line -, connected 1440, Health answered 1540)");
+  StopTimings p;
+  p.begin = t0;
+  p.qemu_ended = t0 + std::chrono::milliseconds(29);
+  p.end = t0 + std::chrono::milliseconds(35);
+  EXPECT_EQ(describe(p), "35 ms (DestroySandbox answered at -, QEMU ended 29)");
 }
 
 // After the ready line, CPU use is no progress: an idle guest's ticks on a loaded host
